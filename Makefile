@@ -1,0 +1,47 @@
+# `make demo` and `make test` do all the set-up: they create .venv/ (with the `integrity`
+# command in it) and install the project with its development tools, from pyproject.toml.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck fixtures fixtures-check bench-load bench-kin oracle clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/integrity scan fixtures/demo/longgang --policy longgang-2023 --out out/demo
+
+test: lint typecheck fixtures-check
+	$(BIN)/pytest -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+fixtures: $(STAMP)
+	$(BIN)/python fixtures/generate_demo.py
+
+fixtures-check: $(STAMP)
+	$(BIN)/python fixtures/generate_demo.py --check
+
+bench-kin: $(STAMP)
+	$(BIN)/python bench/bench_kin.py
+
+bench-load: $(STAMP)
+	$(BIN)/python bench/bench_load.py
+
+clean:
+	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache
+
+# the kinship oracle fixture: needs Node.js and the npm registry; CI only reads the JSON
+oracle:
+	cd fixtures/kinship/oracle && npm install --no-audit --no-fund --silent && \
+	  { node oracle.js /tmp/oracle-male.json --sex 男 & node oracle.js /tmp/oracle-female.json --sex 女 & wait; } && \
+	  node merge.js ../relationship-js-oracle.json /tmp/oracle-male.json /tmp/oracle-female.json

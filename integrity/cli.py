@@ -1,0 +1,301 @@
+"""The ``integrity`` command: screen a dataset, list policies and rules, check input files."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from graph import kinship
+from integrity.errors import DatasetError, PolicyError
+from integrity.load import load_dataset
+from integrity.output import write_outputs
+from integrity.policy import DEFAULT_PROFILE, available_profiles, load_profile
+from integrity.rules import REGISTRY
+from integrity.scan import ScanResult, run_scan, select_rules
+
+app = typer.Typer(
+    help="民生微实事廉洁风险筛查 / integrity-risk screening for community micro-projects",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def out_console() -> Console:
+    # made per call: the terminal width (COLUMNS) is read when the command runs
+    return Console()
+
+
+def err_console() -> Console:
+    return Console(stderr=True)
+
+
+SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
+EXIT_DATA, EXIT_POLICY = 1, 2
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err_console().print(message, markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def print_summary(result: ScanResult, out_dir: Path, console: Console) -> None:
+    findings = result.findings
+    profile = result.profile
+    console.print(f"\n[bold]筛查完成[/bold]　政策：{profile.label}（{profile.name}）")
+    by_rule = Table(title="按规则与严重程度", show_lines=False)
+    for col in ("规则", "编码", "高", "中", "低", "合计", "其中线索待核"):
+        by_rule.add_column(col, justify="left" if col in ("规则", "编码") else "right")
+    for run in result.rule_runs:
+        if run.status != "run":
+            continue
+        mine = [f for f in findings if f.rule == run.rule]
+        sev = Counter(f.severity for f in mine)
+        by_rule.add_row(
+            run.title,
+            run.rule,
+            str(sev["high"]),
+            str(sev["medium"]),
+            str(sev["low"]),
+            str(len(mine)),
+            str(sum(f.is_lead for f in mine)),
+        )
+    sev_all = Counter(f.severity for f in findings)
+    by_rule.add_row(
+        "合计",
+        "",
+        str(sev_all["high"]),
+        str(sev_all["medium"]),
+        str(sev_all["low"]),
+        str(len(findings)),
+        str(sum(f.is_lead for f in findings)),
+        style="bold",
+    )
+    console.print(by_rule)
+    if findings:
+        by_street = Table(title="按街道")
+        for col in ("街道", "高", "中", "低", "合计"):
+            by_street.add_column(col, justify="left" if col == "街道" else "right")
+        streets = sorted({f.street or "（未注明街道）" for f in findings})
+        for street in streets:
+            mine = [f for f in findings if (f.street or "（未注明街道）") == street]
+            sev = Counter(f.severity for f in mine)
+            by_street.add_row(
+                street, str(sev["high"]), str(sev["medium"]), str(sev["low"]), str(len(mine))
+            )
+        console.print(by_street)
+    not_run = [r for r in result.rule_runs if r.status != "run"]
+    if not_run:
+        console.print("[bold]未运行的规则[/bold]")
+        for r in not_run:
+            console.print(f"  · {r.title}（{r.rule}）：{r.reason}", markup=False)
+    ds = result.dataset
+    warnings = ds.warning_total
+    skipped = sum(ds.skipped_rows.values())
+    rows = sum(s.rows for s in ds.sources)
+    console.print(
+        f"读取 {len(ds.sources)} 张表共 {rows} 行；警告 {warnings} 条"
+        + (f"；跳过有错误的行 {skipped} 行" if skipped else "")
+        + "（详见 run.json）"
+    )
+    console.print(f"结果已写入 {out_dir}/：findings.json、findings.csv、findings.xlsx、run.json")
+
+
+@app.command()
+def scan(
+    dataset: Annotated[
+        Path, typer.Argument(help="数据集文件夹或 .xlsx 工作簿 / dataset folder or workbook")
+    ],
+    policy: Annotated[
+        str, typer.Option(help="政策配置名称或 TOML 文件 / policy profile")
+    ] = DEFAULT_PROFILE,
+    out: Annotated[Path, typer.Option(help="输出文件夹 / output folder")] = Path("out"),
+    lenient: Annotated[
+        bool, typer.Option(help="跳过有错误的行并在 run.json 列出 / skip bad rows, list them")
+    ] = False,
+    rules: Annotated[
+        str | None,
+        typer.Option(help="只运行这些规则，逗号分隔 / only these rules, comma-separated"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="不显示汇总表 / no summary")] = False,
+) -> None:
+    """筛查一个数据集并写出 findings.json/.csv/.xlsx 与 run.json。"""
+    started = time.perf_counter()
+    selected = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
+    try:
+        codes = select_rules(selected)
+        load_profile(policy)
+    except PolicyError as exc:
+        raise _fail(str(exc), EXIT_POLICY) from exc
+    err = err_console()
+    show_progress = err.is_terminal and not quiet
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not show_progress,
+    )
+    with progress:
+        task = progress.add_task("准备", total=len(codes) + 2)
+
+        def step(label: str) -> None:
+            progress.update(task, description=label, advance=0 if label == "读取数据" else 1)
+
+        try:
+            result = run_scan(dataset, policy=policy, lenient=lenient, rules=codes, progress=step)
+        except DatasetError as exc:
+            progress.stop()
+            raise _fail(
+                f"数据有误，未写出任何结果 / input errors, nothing written:\n{exc}", EXIT_DATA
+            ) from exc
+        except PolicyError as exc:
+            raise _fail(str(exc), EXIT_POLICY) from exc
+        progress.update(task, description="写出结果", advance=1)
+        write_outputs(result, out, started)
+        progress.update(task, advance=1)
+    if not quiet:
+        print_summary(result, out, out_console())
+
+
+@app.command()
+def policies() -> None:
+    """列出可用的政策配置。"""
+    table = Table(title="政策配置")
+    for col in ("名称", "政策", "文号/来源", "已配置规则", "不适用"):
+        table.add_column(col)
+    for name in available_profiles():
+        try:
+            p = load_profile(name)
+        except PolicyError as exc:
+            raise _fail(str(exc), EXIT_POLICY) from exc
+        mark = "（默认）" if name == DEFAULT_PROFILE else ""
+        source = p.document.number or f"新闻报道 {p.document.reported}"
+        table.add_row(
+            name + mark,
+            p.label,
+            source,
+            ", ".join(sorted(p.rules)),
+            ", ".join(sorted(p.rules_not_applicable)),
+        )
+    out_console().print(table)
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """列出已实现的规则及其说明。"""
+    console = out_console()
+    for code, rule in sorted(REGISTRY.items()):
+        console.print(f"[bold]{code}[/bold]　{rule.title}（需要：{', '.join(rule.needs)}）")
+        console.print(rule.doc, markup=False)
+        console.print()
+
+
+@app.command()
+def validate(
+    dataset: Annotated[Path, typer.Argument(help="数据集文件夹或 .xlsx 工作簿")],
+) -> None:
+    """只检查输入文件：列出错误与警告，不运行规则。"""
+    try:
+        ds = load_dataset(dataset)
+    except DatasetError as exc:
+        raise _fail(f"数据有误 / input errors:\n{exc}", EXIT_DATA) from exc
+    console = out_console()
+    for s in ds.sources:
+        console.print(
+            f"{s.file}：{s.table}，{s.rows} 行，编码 {s.encoding or 'xlsx'}，"
+            f"表头在第{s.header_row}行",
+            markup=False,
+        )
+    by_kind = Counter((i.file, i.code) for i in ds.warnings)
+    for (file, code), n in sorted(by_kind.items()):
+        console.print(f"警告 {file} {code}：{n} 处", markup=False)
+    for issue in ds.warnings[:20]:
+        console.print(issue.render(), markup=False, soft_wrap=True)
+    if ds.warning_total > 20:
+        console.print(
+            f"……仅列出前 20 条，共 {ds.warning_total} 条警告（scan 写出的 run.json 列出全部）"
+        )
+    console.print(f"通过：{len(ds.sources)} 张表，{ds.warning_total} 条警告")
+
+
+SEX_WORDS = {"男": "男", "女": "女", "m": "男", "f": "女", "male": "男", "female": "女"}
+
+
+def _kin_line(chain: str, sex: str | None) -> dict[str, object]:
+    try:
+        return kinship.kin(chain, sex).to_dict()  # type: ignore[arg-type]
+    except kinship.UnknownKinTermError as exc:
+        return {"chain": chain, "error": str(exc), "term": exc.term}
+
+
+def _kin_text(answer: dict[str, object]) -> str:
+    if "error" in answer:
+        return str(answer["error"])
+    if answer["category"] is None:
+        return f"{answer['chain']}：{answer['detail']}"
+    lines = [f"{answer['chain']}：{answer['category']}"]
+    if answer.get("ambiguous"):
+        lines[0] += "（关系链有歧义，见下列可能）"
+    if answer["detail"]:
+        lines[0] += f"（{answer['detail']}）"
+    gens = answer.get("generations")
+    if isinstance(gens, list):
+        lines.append(f"  代际：本人上溯{gens[0]}代、对方上溯{gens[1]}代至共同祖先")
+    terms = answer.get("terms")
+    if isinstance(terms, list) and terms:
+        lines.append(f"  称谓：{'、'.join(str(t) for t in terms)}")
+    alternatives = answer.get("alternatives")
+    if isinstance(alternatives, list):
+        lines.append("  关系链有歧义，可能是：")
+        for alt in alternatives:
+            assert isinstance(alt, dict)
+            names = "、".join(alt["terms"]) or alt["code"] or "本人"
+            lines.append(f"    · {alt['category']}：{names}")
+    return "\n".join(lines)
+
+
+@app.command("kin")
+def kin_command(
+    chain: Annotated[
+        str, typer.Argument(help="称谓或关系链，如 老婆的哥哥；“-” 从标准输入逐行读取")
+    ],
+    sex: Annotated[str | None, typer.Option(help="本人性别 男/女 / the speaker's sex")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（每行一个对象）")] = False,
+) -> None:
+    """亲属关系链的法定类别：本人、配偶、直系血亲、三代以内旁系血亲、近姻亲、非近亲属。"""
+    speaker = None
+    if sex is not None:
+        speaker = SEX_WORDS.get(sex.strip().lower())
+        if speaker is None:
+            raise _fail(f"性别应为 男 或 女 / --sex must be 男 or 女: {sex!r}", EXIT_POLICY)
+    chains = [line.strip() for line in sys.stdin] if chain == "-" else [chain]
+    failed = False
+    console = out_console()
+    for line in filter(None, chains):
+        answer = _kin_line(line, speaker)
+        failed |= "error" in answer
+        if as_json:
+            sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+        else:
+            console.print(_kin_text(answer), markup=False, highlight=False)
+    if failed and chain != "-":
+        raise typer.Exit(EXIT_DATA)
+
+
+def main() -> None:  # pragma: no cover - console entry for python -m
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,189 @@
+"""Identity keys for the graph: which rows are the same person or the same organisation.
+
+This is the deterministic core the resolver builds on (issue 3 adds fuzzy and contextual
+matching with confidences). Keys, strongest first:
+
+- a person with a valid resident ID number is ``id:<number>`` wherever it appears;
+- an official without one is the holder of the valid number carried elsewhere by the same
+  name and birth date (when exactly one such number exists), else ``staff:<staff_id>``;
+- a declared relative without one is ``decl:<staff_id>:<name>`` (the declaring official
+  vouches only for his own relative);
+- anyone else without one is ``name:<normalised name>``;
+- an organisation with a valid USCC is ``uscc:<code>``, else ``org:<normalised name>``.
+
+No two different valid ID numbers or USCCs ever share a key, whatever the names; rows that
+carry no number are never joined across tables by name alone except in the registry and
+supplier tables, where ``name:`` keys stand until the resolver scores them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from graph.kinship import chain_paths, code_of
+from integrity.ids import ric_birth_date, ric_gender
+from integrity.load import Dataset
+from integrity.names import org_name, person_name
+
+
+def _name_key(name: Any) -> str | None:
+    if name is None or pd.isna(name) or not str(name).strip():
+        return None
+    return "name:" + person_name(str(name))
+
+
+def person_keys(frame: pd.DataFrame, id_col: str, name_col: str) -> pd.Series:
+    """``id:`` where the ID number is valid, else ``name:`` (None where neither is given)."""
+    valid = frame.get(f"{id_col}_valid", pd.Series(False, index=frame.index)).fillna(False)
+    by_id = "id:" + frame[id_col].astype("string") if id_col in frame else None
+    by_name = (
+        frame[name_col].map(_name_key) if name_col in frame else pd.Series(None, index=frame.index)
+    )
+    if by_id is None:
+        return by_name.astype(object)
+    return by_id.where(valid.astype(bool), by_name).astype(object)
+
+
+def org_keys(
+    frame: pd.DataFrame, uscc_col: str = "uscc", name_col: str = "supplier_name"
+) -> pd.Series:
+    valid = frame.get(f"{uscc_col}_valid", pd.Series(False, index=frame.index)).fillna(False)
+    by_name = (
+        frame[name_col].map(
+            lambda v: None if v is None or pd.isna(v) else "org:" + org_name(str(v))
+        )
+        if name_col in frame
+        else pd.Series(None, index=frame.index)
+    )
+    if uscc_col not in frame:
+        return by_name.astype(object)
+    return (
+        ("uscc:" + frame[uscc_col].astype("string"))
+        .where(valid.astype(bool), by_name)
+        .astype(object)
+    )
+
+
+def sex_of(frame: pd.DataFrame, id_col: str, gender_col: str | None = None) -> pd.Series:
+    """男/女 from the gender column where given, else from a valid ID number."""
+    from_id = (
+        frame[id_col]
+        .where(frame[f"{id_col}_valid"].fillna(False).astype(bool))
+        .map(lambda v: None if v is None or pd.isna(v) else ric_gender(str(v)))
+        if id_col in frame
+        else pd.Series(None, index=frame.index)
+    )
+    if gender_col and gender_col in frame:
+        return frame[gender_col].where(frame[gender_col].notna(), from_id).astype(object)
+    return from_id.astype(object)
+
+
+def _codes(term: Any) -> list[str]:
+    """The path codes a declared term or chain stands for (表哥: three, 岳父: one)."""
+    return [code_of(p) for p in chain_paths(str(term))]
+
+
+_ID_COLUMNS = {
+    "staff": [("name", "id_number")],
+    "relatives": [("relative_name", "relative_id_number")],
+    "family_links": [("person_name", "person_id_number"), ("relative_name", "relative_id_number")],
+    "supplier_people": [("name", "id_number")],
+    "suppliers": [("legal_rep_name", "legal_rep_id_number")],
+}
+
+
+def _name_birth_index(ds: Dataset) -> dict[tuple[str, object], str]:
+    """(normalised name, birth date) -> ``id:`` key, over every valid ID number in the data,
+    kept only where the pair names one number (two holders: no guess)."""
+    seen: dict[tuple[str, object], set[str]] = {}
+    for table, pairs in _ID_COLUMNS.items():
+        frame = ds.tables.get(table)
+        if frame is None:
+            continue
+        for name_col, id_col in pairs:
+            if name_col not in frame or f"{id_col}_valid" not in frame:
+                continue
+            valid = frame[frame[f"{id_col}_valid"].fillna(False).astype(bool)]
+            for name, number in zip(valid[name_col], valid[id_col], strict=True):
+                born = ric_birth_date(str(number))
+                if born is not None and pd.notna(name):
+                    seen.setdefault((person_name(str(name)), born), set()).add(f"id:{number}")
+    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+
+
+def with_identity_keys(ds: Dataset) -> dict[str, pd.DataFrame]:
+    """Copies of the dataset's tables with the key columns graph.build_graph reads."""
+    t = {name: frame.copy() for name, frame in ds.tables.items()}
+    staff = t["staff"]
+    staff["person_key"] = person_keys(staff, "id_number", "name")
+    staff["person_key"] = staff["person_key"].where(
+        staff.get("id_number_valid", pd.Series(False, index=staff.index))
+        .fillna(False)
+        .astype(bool),
+        "staff:" + staff["staff_id"].astype(str),
+    )
+    # an official without a usable ID number but with a birth date is the holder of the one
+    # valid ID number elsewhere in the dataset with the same name and birth date
+    by_birth = _name_birth_index(ds)
+    if "birth_date" in staff and by_birth:
+        keys = [
+            by_birth.get((person_name(str(n)), b.date()), k)
+            if str(k).startswith("staff:") and pd.notna(b)
+            else k
+            for n, b, k in zip(staff["name"], staff["birth_date"], staff["person_key"], strict=True)
+        ]
+        staff["person_key"] = pd.Series(keys, index=staff.index, dtype=object)
+    staff["sex"] = sex_of(staff, "id_number", "gender")
+    if "relatives" in t:
+        rel = t["relatives"]
+        valid = rel.get("relative_id_number_valid", pd.Series(False, index=rel.index))
+        decl = (
+            "decl:"
+            + rel["staff_id"].astype(str)
+            + ":"
+            + rel["relative_name"].map(lambda v: person_name(str(v)))
+        )
+        rel["person_key"] = (
+            ("id:" + rel["relative_id_number"].astype("string"))
+            .where(valid.fillna(False).astype(bool), decl)
+            .astype(object)
+            if "relative_id_number" in rel
+            else decl
+        )
+        rel["sex"] = sex_of(rel, "relative_id_number") if "relative_id_number" in rel else None
+        rel["codes"] = rel["relation"].map(_codes)
+    if "family_links" in t:
+        fl = t["family_links"]
+        fl["person_key"] = person_keys(fl, "person_id_number", "person_name")
+        fl["relative_key"] = person_keys(fl, "relative_id_number", "relative_name")
+        fl["person_sex"] = sex_of(fl, "person_id_number") if "person_id_number" in fl else None
+        fl["relative_sex"] = (
+            sex_of(fl, "relative_id_number") if "relative_id_number" in fl else None
+        )
+        fl["codes"] = fl["relation"].map(_codes)
+    if "supplier_people" in t:
+        sp = t["supplier_people"]
+        sp["person_key"] = person_keys(sp, "id_number", "name")
+        sp["sex"] = sex_of(sp, "id_number") if "id_number" in sp else None
+        sp["org_key"] = org_keys(sp)
+    if "suppliers" in t:
+        su = t["suppliers"]
+        su["org_key"] = org_keys(su)
+        su["legal_rep_key"] = person_keys(su, "legal_rep_id_number", "legal_rep_name")
+        su["legal_rep_key_sex"] = (
+            sex_of(su, "legal_rep_id_number") if "legal_rep_id_number" in su else None
+        )
+        if "responsible_person" in su:
+            same = su["responsible_person"].map(
+                lambda v: None if pd.isna(v) else person_name(str(v))
+            ) == su["legal_rep_name"].map(lambda v: None if pd.isna(v) else person_name(str(v)))
+            su["responsible_key"] = su["legal_rep_key"].where(
+                same, su["responsible_person"].map(_name_key)
+            )
+    if "projects" in t:
+        t["projects"]["org_key"] = org_keys(t["projects"])
+    if "quotes" in t:
+        t["quotes"]["org_key"] = org_keys(t["quotes"])
+    return t

@@ -1,0 +1,631 @@
+"""Loading a dataset: a folder of CSV/XLSX files or one workbook, per data-contract.md.
+
+The result is one typed pandas frame per table, indexed by spreadsheet row number, with the
+contract's column names, ``_file`` and ``_row`` (so every finding can cite its source row),
+``<id column>_valid`` beside every ID number and USCC, and every unknown column kept as written.
+Errors stop the load with all of them listed; with ``lenient`` the rows that carry an error are
+dropped instead and listed. Warnings (a failed check digit, an unknown role word, a reference
+to an official who is not on the staff table) never drop a row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from integrity import coerce, ids
+from integrity.errors import DatasetError, InputIssue, Level
+from integrity.readers import (
+    RawTable,
+    ReadError,
+    column_lookup,
+    read_csv,
+    read_sheet,
+    sha256_file,
+    sheet_names,
+)
+from integrity.schema import (
+    PARTICIPANT_ROLES,
+    SUPPLIER_ROLES,
+    TABLES,
+    Column,
+    Table,
+    normalise_header,
+    split_unit,
+    table_for_name,
+)
+
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+MAX_ISSUES_PER_KIND = 200
+
+
+@dataclass(frozen=True)
+class Source:
+    table: str
+    path: Path
+    sheet: str | None
+    display: str
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input as run.json records it."""
+
+    table: str
+    file: str
+    sha256: str
+    rows: int
+    encoding: str | None
+    header_row: int
+    columns: dict[str, str]  # header as written -> contract column, or "" for a kept extra
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "table": self.table,
+            "file": self.file,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "encoding": self.encoding,
+            "header_row": self.header_row,
+            "columns": self.columns,
+        }
+
+
+@dataclass
+class Dataset:
+    root: str
+    tables: dict[str, pd.DataFrame]
+    sources: list[SourceFile]
+    issues: list[InputIssue] = field(default_factory=list)
+    skipped_rows: dict[str, int] = field(default_factory=dict)
+    ignored_files: list[str] = field(default_factory=list)
+    warning_total: int = 0  # all warnings, including those not listed one by one
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @property
+    def warnings(self) -> list[InputIssue]:
+        return [i for i in self.issues if i.level == "warning"]
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def _sheet_table(sheet: str) -> Table | None:
+    name = sheet.strip()
+    table = table_for_name(name)
+    if table is None and "(" in normalise_header(name):
+        # "项目台账(projects)" or "projects(项目台账)": either half names the table
+        inner = normalise_header(name).replace(")", "").split("(")
+        for part in inner:
+            table = table_for_name(part)
+            if table is not None:
+                break
+    return table
+
+
+def _sources_in_file(file: Path, display: str) -> list[Source]:
+    """The tables one file holds: a CSV or workbook named after a table, or sheets so named."""
+    if file.name.startswith(("~$", ".")) or file.suffix.lower() not in TABLE_SUFFIXES:
+        return []
+    table = table_for_name(file.stem) or _sheet_table(file.stem)
+    if file.suffix.lower() not in {".xlsx", ".xlsm"}:
+        return [Source(table.name, file, None, display)] if table else []
+    names = sheet_names(file)
+    if table is not None:
+        sheet = next((s for s in names if _sheet_table(s) is table), names[0])
+        return [Source(table.name, file, sheet, f"{display}#{sheet}")]
+    return [
+        Source(t.name, file, sheet, f"{display}#{sheet}")
+        for sheet in names
+        if (t := _sheet_table(sheet)) is not None
+    ]
+
+
+def discover(path: Path) -> tuple[list[Source], list[str]]:
+    """The table sources in a dataset folder or workbook, and the files ignored."""
+    if not path.exists():
+        raise DatasetError(
+            [InputIssue("error", "not_found", str(path), "数据集不存在", "dataset not found")]
+        )
+    files, root = ([path], path.parent) if path.is_file() else (sorted(path.iterdir()), path)
+    sources: list[Source] = []
+    ignored: list[str] = []
+    for file in files:
+        found = _sources_in_file(file, str(file.relative_to(root))) if file.is_file() else []
+        sources.extend(found)
+        if not found and file.is_file():
+            ignored.append(str(file.relative_to(root)))
+    seen: dict[str, Source] = {}
+    problems: list[InputIssue] = []
+    for source in sources:
+        if source.table in seen:
+            problems.append(
+                InputIssue(
+                    "error",
+                    "duplicate_table",
+                    source.display,
+                    f"表「{TABLES[source.table].zh_name}」已由 {seen[source.table].display} 提供，"
+                    "同一张表只能有一个来源",
+                    f"table {source.table} is already given by {seen[source.table].display}; "
+                    "a table must come from one source",
+                    table=source.table,
+                )
+            )
+        seen[source.table] = source
+    if problems:
+        raise DatasetError(problems)
+    return sources, ignored
+
+
+# --------------------------------------------------------------------------- one table
+
+
+class _Issues:
+    """Collects issues, listing at most MAX_ISSUES_PER_KIND of a kind and counting the rest."""
+
+    def __init__(self) -> None:
+        self.items: list[InputIssue] = []
+        self._counts: Counter[tuple[str, str, str | None, str]] = Counter()
+
+    def add(self, issue: InputIssue) -> None:
+        key = (issue.file, issue.code, issue.column, issue.level)
+        self._counts[key] += 1
+        if self._counts[key] <= MAX_ISSUES_PER_KIND:
+            self.items.append(issue)
+
+    def total(self, level: Level) -> int:
+        return sum(n for (_, _, _, lvl), n in self._counts.items() if lvl == level)
+
+    def summaries(self) -> list[InputIssue]:
+        out = []
+        for (file, code, column, level), n in self._counts.items():
+            if n > MAX_ISSUES_PER_KIND:
+                extra = n - MAX_ISSUES_PER_KIND
+                out.append(
+                    InputIssue(
+                        level,  # type: ignore[arg-type]
+                        code,
+                        file,
+                        f"同类问题另有 {extra} 处未逐条列出（共 {n} 处）",
+                        f"{extra} more of the same not listed ({n} in all)",
+                        column=column,
+                    )
+                )
+        return out
+
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "date": (
+        "无法识别的日期 “{v}”（可用 2024-03-05、2024/3/5、2024年3月5日 或 Excel 日期）",
+        "unparseable date '{v}' (use 2024-03-05, 2024/3/5, 2024年3月5日 or an Excel date)",
+    ),
+    "amount": ("金额不是有效的非负数字 “{v}”", "amount is not a non-negative number: '{v}'"),
+    "count": ("不是非负整数 “{v}”", "not a non-negative whole number: '{v}'"),
+    "percent": ("持股比例应为 0–100 或 “35%” 形式：“{v}”", "share must be 0-100 or '35%': '{v}'"),
+    "bool": ("无法识别的是/否值 “{v}”（可用 是/否、1/0、true/false）", "not a yes/no value: '{v}'"),
+    "category": (
+        "未知的项目类别 “{v}”（应为 工程类、服务类 或 货物类）",
+        "unknown category '{v}' (expected 工程类, 服务类 or 货物类)",
+    ),
+    "gender": ("无法识别的性别 “{v}”（应为 男 或 女）", "unknown gender '{v}' (expected 男 or 女)"),
+    "phone": (
+        "电话号码格式异常 “{v}”，按原文保留",
+        "phone number looks wrong, kept as written: '{v}'",
+    ),
+    "kin_term": (
+        "未知的亲属称谓 “{v}”（如 配偶、父亲、哥哥、岳父、舅舅、堂妹、外甥、儿媳，或 老婆的哥哥）",
+        "unknown kin term '{v}' (e.g. 配偶, 父亲, 哥哥, 岳父, 舅舅, 堂妹, 外甥, 儿媳, 老婆的哥哥)",
+    ),
+}
+_ID_WHAT = {"id_number": ("身份证号", "ID number"), "uscc": ("统一社会信用代码", "USCC")}
+_ID_PROBLEMS: dict[str, tuple[str, str]] = {
+    "format": ("位数或字符不符", "wrong length or characters"),
+    "checksum": ("校验位不符", "check digit does not match"),
+    "birth_date": ("出生日期无效", "invalid birth date"),
+    "region": ("地址码（省份）无效", "invalid region code"),
+}
+
+
+def _map_headers(
+    raw: RawTable, table: Table, display: str
+) -> tuple[dict[str, tuple[int, str, float]], dict[str, int], list[InputIssue]]:
+    lookup = column_lookup(table)
+    mapped: dict[str, tuple[int, str, float]] = {}
+    extras: dict[str, int] = {}
+    problems: list[InputIssue] = []
+    for pos, header in enumerate(raw.headers):
+        key = normalise_header(header)
+        base, scale = split_unit(key)
+        name = lookup.get(base)
+        if name is not None and scale != 1.0 and table.column(name).kind != "amount":
+            name = None
+        if name is None:
+            name, scale = lookup.get(key), 1.0
+        if name is None:
+            extras[header] = pos
+            continue
+        if name in mapped:
+            first = mapped[name][1]
+            problems.append(
+                InputIssue(
+                    "error",
+                    "duplicate_column",
+                    display,
+                    f"「{header}」与「{first}」都对应字段 {name}，请只保留一列",
+                    f"columns {header!r} and {first!r} both map to {name}; keep one",
+                    row=raw.header_row,
+                    column=header,
+                    field=name,
+                    table=table.name,
+                )
+            )
+            continue
+        mapped[name] = (pos, header, scale)
+    for column in table.columns:
+        if column.required and column.name not in mapped:
+            aliases = "、".join(column.aliases) or column.name
+            problems.append(
+                InputIssue(
+                    "error",
+                    "missing_column",
+                    display,
+                    f"缺少必填列「{aliases}」（{column.name}）",
+                    f"required column {column.name} ({aliases}) is missing",
+                    row=raw.header_row,
+                    column=aliases.split("、")[0],
+                    field=column.name,
+                    table=table.name,
+                )
+            )
+    for group in table.one_of:
+        if not any(g in mapped for g in group):
+            names = " / ".join(group)
+            problems.append(
+                InputIssue(
+                    "error",
+                    "missing_column",
+                    display,
+                    f"至少需要以下列之一：{names}",
+                    f"at least one of these columns is required: {names}",
+                    row=raw.header_row,
+                    column=names,
+                    table=table.name,
+                )
+            )
+    return mapped, extras, problems
+
+
+def _coerce_column(
+    column: Column, text: pd.Series, scale: float
+) -> tuple[dict[str, pd.Series], pd.Series, pd.Series | None]:
+    """Typed output columns, the mask of unreadable cells, and ID problems (if an ID kind)."""
+    if column.kind in ("id_number", "uscc"):
+        checked = (
+            ids.normalise_ric(text) if column.kind == "id_number" else ids.normalise_uscc(text)
+        )
+        outputs: dict[str, pd.Series] = {
+            column.name: checked["value"].astype("string"),
+            f"{column.name}_valid": checked["valid"].astype(bool),
+        }
+        return outputs, pd.Series(False, index=text.index), checked["problem"]
+    if column.kind == "amount":
+        result = coerce.to_amount(text, scale)
+    else:
+        result = coerce.SIMPLE_COERCERS[column.kind](text)
+    return {column.name: result.values}, result.bad, None
+
+
+class _TableLoader:
+    """Types one table's cells, recording each problem against its row and column."""
+
+    def __init__(self, source: Source, raw: RawTable, issues: _Issues) -> None:
+        self.source = source
+        self.raw = raw
+        self.issues = issues
+        self.table = TABLES[source.table]
+        mapped, self.extras, problems = _map_headers(raw, self.table, source.display)
+        if problems:
+            raise DatasetError(problems)
+        self.mapped = mapped
+        frame = raw.frame
+        self.out = pd.DataFrame(index=frame.index)
+        self.out["_file"] = source.display
+        self.out["_row"] = frame.index.to_numpy()
+        self.row_error = pd.Series(False, index=frame.index)
+
+    def report(
+        self,
+        mask: pd.Series,
+        values: pd.Series | None,
+        *,
+        level: Level,
+        code: str,
+        header: str,
+        field: str,
+        zh: str,
+        en: str,
+        extra: pd.Series | None = None,
+    ) -> None:
+        """One issue per row in ``mask``; ``{v}`` in the messages is that row's value and
+        ``{x}`` the row's value in ``extra``."""
+        for row in mask[mask].index:
+            v = None if values is None or pd.isna(values[row]) else str(values[row])
+            x = None if extra is None else extra[row]
+            self.issues.add(
+                InputIssue(
+                    level,
+                    code,
+                    self.source.display,
+                    zh.format(v=v, x=x),
+                    en.format(v=v, x=x),
+                    row=int(row),
+                    column=header,
+                    field=field,
+                    value=v,
+                    table=self.table.name,
+                )
+            )
+        if level == "error":
+            self.row_error |= mask
+
+    def coerce_column(self, column: Column) -> None:
+        pos, header, scale = self.mapped[column.name]
+        text = coerce.column_text(self.raw.frame[pos])
+        outputs, bad, id_problems = _coerce_column(column, text, scale)
+        for name, values in outputs.items():
+            self.out[name] = values
+        if column.kind in _MESSAGES:
+            zh, en = _MESSAGES[column.kind]
+            level: Level = "warning" if column.kind == "phone" else "error"
+            self.report(
+                bad,
+                text,
+                level=level,
+                code=f"bad_{column.kind}",
+                header=header,
+                field=column.name,
+                zh=zh,
+                en=en,
+            )
+        if id_problems is not None:
+            what_zh, what_en = _ID_WHAT[column.kind]
+            for problem, (pzh, pen) in _ID_PROBLEMS.items():
+                self.report(
+                    id_problems == problem,
+                    text,
+                    level="warning",
+                    code=f"{column.kind}_{problem}",
+                    header=header,
+                    field=column.name,
+                    zh=f"{what_zh} “{{v}}” {pzh}：保留原文，但不作为身份依据",
+                    en=f"{what_en} '{{v}}': {pen}; kept as written but not used as an identity key",
+                )
+        if column.required:
+            self.report(
+                text.isna(),
+                None,
+                level="error",
+                code="required_empty",
+                header=header,
+                field=column.name,
+                zh="必填项为空",
+                en="required value is empty",
+            )
+
+    def check_one_of(self, group: tuple[str, ...]) -> None:
+        present = [g for g in group if g in self.out.columns]
+        empty = pd.concat([self.out[g].isna() for g in present], axis=1).all(axis=1)
+        names = " / ".join(self.mapped[g][1] for g in present)
+        self.report(
+            empty,
+            None,
+            level="error",
+            code="required_empty",
+            header=names,
+            field=" / ".join(present),
+            zh=f"{names} 至少填写一项",
+            en=f"fill in at least one of {names}",
+        )
+
+    def check_unique(self, key: str) -> None:
+        values = self.out[key].where(~self.row_error)
+        dup = values.notna() & values.duplicated(keep="first")
+        header = self.mapped[key][1]
+        firsts = values[values.notna()].drop_duplicates(keep="first")
+        first_row = values.map(pd.Series(firsts.index, index=firsts.to_numpy())).astype("Int64")
+        self.report(
+            dup,
+            values,
+            level="error",
+            code="duplicate_key",
+            header=header,
+            field=key,
+            zh=f"“{{v}}” 与第{{x}}行重复，{header}必须唯一",
+            en=f"'{{v}}' repeats row {{x}}; {key} must be unique",
+            extra=first_row,
+        )
+
+    def normalise_roles(self) -> None:
+        roles = {"supplier_people": SUPPLIER_ROLES, "participants": PARTICIPANT_ROLES}.get(
+            self.table.name
+        )
+        if roles is None or "role" not in self.out.columns:
+            return
+        written = self.out["role"]
+        canonical = written.str.replace(r"\s", "", regex=True).map(roles, na_action="ignore")
+        known = "、".join(sorted(set(roles.values())))
+        self.report(
+            written.notna() & canonical.isna(),
+            written,
+            level="warning",
+            code="unknown_role",
+            header=self.mapped["role"][1],
+            field="role",
+            zh=f"未知角色 “{{v}}”，按原文保留；可用：{known}",
+            en="unknown role '{v}', kept as written",
+        )
+        self.out["role_written"] = written
+        self.out["role"] = canonical.fillna(written).astype("string")
+
+    def load(self) -> tuple[pd.DataFrame, pd.Series, dict[str, str]]:
+        """The typed frame, the mask of rows with an error, and the header map."""
+        for column in self.table.columns:
+            if column.name in self.mapped:
+                self.coerce_column(column)
+        for group in self.table.one_of:
+            self.check_one_of(group)
+        self.normalise_roles()
+        for header, pos in self.extras.items():
+            if header not in self.out.columns:
+                self.out[header] = coerce.column_text(self.raw.frame[pos])
+        for key in self.table.unique:
+            if key in self.out.columns:
+                self.check_unique(key)
+        mapped = {h: n for n, (_, h, _) in self.mapped.items()}
+        header_map = dict.fromkeys(self.raw.headers, "") | mapped
+        return self.out, self.row_error, header_map
+
+
+# --------------------------------------------------------------------------- the dataset
+
+
+def _read(source: Source) -> tuple[RawTable, str | None]:
+    table = TABLES[source.table]
+    if source.sheet is None:
+        return read_csv(source.path, source.display, table)
+    return read_sheet(source.path, source.sheet, table), None
+
+
+def _cross_checks(tables: dict[str, pd.DataFrame], issues: _Issues) -> None:
+    """References between tables that do not resolve: warnings, the rows are kept."""
+    refs = [
+        (
+            "relatives",
+            "staff_id",
+            "staff",
+            "staff_id",
+            "申报人不在公职人员表中",
+            "declaring official is not in the staff table",
+        ),
+        (
+            "participants",
+            "staff_id",
+            "staff",
+            "staff_id",
+            "人员编号不在公职人员表中",
+            "staff_id is not in the staff table",
+        ),
+        (
+            "participants",
+            "project_id",
+            "projects",
+            "project_id",
+            "项目编号不在项目台账中",
+            "project_id is not in the projects table",
+        ),
+        (
+            "quotes",
+            "project_id",
+            "projects",
+            "project_id",
+            "项目编号不在项目台账中",
+            "project_id is not in the projects table",
+        ),
+    ]
+    for table, col, target, target_col, zh, en in refs:
+        if table not in tables or target not in tables or col not in tables[table].columns:
+            continue
+        frame = tables[table]
+        known = set(tables[target][target_col].dropna())
+        dangling = frame[col].notna() & ~frame[col].isin(known)
+        for _, row in frame[dangling].iterrows():
+            issues.add(
+                InputIssue(
+                    "warning",
+                    f"unknown_{col}",
+                    str(row["_file"]),
+                    f"{zh}：“{row[col]}”",
+                    f"{en}: '{row[col]}'",
+                    row=int(row["_row"]),
+                    column=col,
+                    field=col,
+                    value=str(row[col]),
+                    table=table,
+                )
+            )
+
+
+def load_dataset(path: str | Path, *, lenient: bool = False) -> Dataset:
+    """Read, map, type and check every table of a dataset.
+
+    Raises :class:`DatasetError` listing every problem that stops the load. With ``lenient``,
+    rows with cell errors are dropped and listed instead; problems with a whole file or column
+    (unreadable file, missing required column) still stop it.
+    """
+    root = Path(path)
+    sources, ignored = discover(root)
+    issues = _Issues()
+    tables: dict[str, pd.DataFrame] = {}
+    records: list[SourceFile] = []
+    fatal: list[InputIssue] = []
+    skipped: dict[str, int] = defaultdict(int)
+    hashes: dict[Path, str] = {}
+    for source in sources:
+        try:
+            raw, encoding = _read(source)
+            frame, row_error, header_map = _TableLoader(source, raw, issues).load()
+        except ReadError as exc:
+            fatal.append(exc.issue)
+            continue
+        except DatasetError as exc:
+            fatal.extend(exc.issues)
+            continue
+        if lenient and row_error.any():
+            skipped[source.table] = int(row_error.sum())
+            frame = frame[~row_error]
+        tables[source.table] = frame
+        if source.path not in hashes:
+            hashes[source.path] = sha256_file(source.path)
+        records.append(
+            SourceFile(
+                table=source.table,
+                file=source.display,
+                sha256=hashes[source.path],
+                rows=len(frame),
+                encoding=encoding,
+                header_row=raw.header_row,
+                columns=header_map,
+            )
+        )
+    if "staff" not in tables and not any(i.table == "staff" for i in fatal):
+        fatal.append(
+            InputIssue(
+                "error",
+                "missing_table",
+                str(root),
+                "缺少必备的「公职人员」表（staff.csv / 公职人员.xlsx 或同名工作表）",
+                "the staff table is required (staff.csv, 公职人员.xlsx or a sheet so named)",
+                table="staff",
+            )
+        )
+    errors = [i for i in issues.items if i.level == "error"]
+    if fatal or (errors and not lenient):
+        raise DatasetError(fatal + errors + [s for s in issues.summaries() if s.level == "error"])
+    _cross_checks(tables, issues)
+    return Dataset(
+        root=str(root),
+        tables=tables,
+        sources=records,
+        issues=issues.items + issues.summaries(),
+        skipped_rows=dict(skipped),
+        ignored_files=ignored,
+        warning_total=issues.total("warning"),
+    )

@@ -1,0 +1,107 @@
+"""Normalising Chinese person and organisation names, keeping what was written beside them.
+
+Person names: NFKC, every kind of whitespace removed, middle-dot variants to U+00B7, traditional
+to simplified with OpenCC ``t2s``. Simplifying merges some distinct names (於 and 于 are two
+surnames), so a traditional/simplified difference is evidence to weigh, not identity: the
+resolver compares both forms. Pinyin keys (tone-less, surname readings) catch homophone typos.
+
+Organisation names: region prefixes, legal-form suffixes, bracket forms and common
+abbreviations unified, so that 深圳市龙岗区阳光社会工作服务中心 and 阳光社工服务中心（深圳）
+meet; the USCC, where present, decides.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+from pypinyin import Style, lazy_pinyin
+
+_T2S = opencc.OpenCC("t2s")
+_DOTS = re.compile(r"[•・．.∙‧·•]")
+_SPACE = re.compile(r"\s+")
+
+COMPOUND_SURNAMES = (
+    "欧阳", "司马", "诸葛", "上官", "司徒", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
+    "夏侯", "令狐", "轩辕", "端木", "独孤", "南宫", "西门", "澹台", "公冶", "呼延", "赫连", "钟离",
+)  # fmt: skip
+# surnames read differently from the same character elsewhere
+SURNAME_READINGS = {
+    "曾": "zeng", "单": "shan", "解": "xie", "朴": "piao", "区": "ou", "仇": "qiu", "查": "zha",
+    "盖": "ge", "种": "chong", "乐": "yue", "尉": "yu", "覃": "qin", "缪": "miao", "召": "shao",
+    "员": "yun", "繁": "po", "长孙": "zhangsun", "尉迟": "yuchi", "万俟": "moqi",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=500_000)
+def person_name_written(name: str) -> str:
+    """A person's name as written, cleaned: NFKC, no whitespace, one middle dot; the script
+    (traditional or simplified) kept, so that a difference in it stays visible."""
+    text = unicodedata.normalize("NFKC", name)
+    text = _SPACE.sub("", text)
+    return _DOTS.sub("·", text)
+
+
+@lru_cache(maxsize=500_000)
+def person_name(name: str) -> str:
+    """The comparable form of a person's name: 張 偉 -> 张伟, 阿依古丽•买买提 -> 阿依古丽·买买提."""
+    return str(_T2S.convert(person_name_written(name)))
+
+
+def split_surname(name: str) -> tuple[str, str]:
+    """(surname, given name), compound surnames recognised: 欧阳子萱 -> (欧阳, 子萱)."""
+    if len(name) > 2 and name[:2] in COMPOUND_SURNAMES:
+        return name[:2], name[2:]
+    return name[:1], name[1:]
+
+
+@lru_cache(maxsize=500_000)
+def pinyin_key(name: str) -> str:
+    """Tone-less pinyin of a normalised name, with surname readings: 单伟 -> 'shan wei'."""
+    surname, given = split_surname(name)
+    head = SURNAME_READINGS.get(surname) or " ".join(lazy_pinyin(surname, style=Style.NORMAL))
+    tail = lazy_pinyin(given, style=Style.NORMAL) if given else []
+    return " ".join([head, *tail])
+
+
+# --------------------------------------------------------------------------- organisations
+
+_REGION = re.compile(
+    r"^(?:广东省)?(?:深圳市|厦门市|沈阳市|深圳)?(?:龙岗区|南山区|罗湖区|福田区|宝安区|龙华区|坪山区|"
+    r"光明区|盐田区|大鹏新区|海沧区|思明区|湖里区|集美区|同安区|翔安区|和平区|沈河区|皇姑区|大东区|"
+    r"铁西区|浑南区|于洪区|沈北新区|苏家屯区)?"
+)
+_BRACKET_REGION = re.compile(r"[(（](?:深圳|厦门|沈阳|广东|中国|深圳市)[)）]")
+_LEGAL_FORMS = (
+    ("股份有限公司", "有限公司"),
+    ("有限责任公司", "有限公司"),
+    ("有限公司", "有限公司"),
+)
+_ABBREVIATIONS = (
+    ("社会工作服务中心", "社工服务中心"),
+    ("社会工作", "社工"),
+    ("服务中心", "服务中心"),
+)
+
+
+@lru_cache(maxsize=500_000)
+def org_name(name: str) -> str:
+    """The comparable core of an organisation's name.
+
+    深圳市龙岗区阳光社会工作服务中心 and 阳光社工服务中心（深圳） both give 阳光社工服务中心;
+    深圳市恒信市政工程有限责任公司 gives 恒信市政工程有限公司.
+    """
+    text = unicodedata.normalize("NFKC", name)
+    text = _T2S.convert(_SPACE.sub("", text))
+    text = _BRACKET_REGION.sub("", text)
+    text = text.replace("(", "").replace(")", "")
+    text = _REGION.sub("", text, count=1)
+    for long, short in _LEGAL_FORMS:
+        if text.endswith(long):
+            text = text[: -len(long)] + short
+            break
+    for long, short in _ABBREVIATIONS:
+        text = text.replace(long, short)
+    return text

@@ -1,0 +1,209 @@
+"""Writing a screening's files: findings.json/.csv/.xlsx and run.json, all or nothing.
+
+Every file is first written to a temporary folder beside the output folder; only when all are
+complete are they moved in (one rename each), so a failed run leaves an earlier run's files as
+they were.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from integrity import __version__
+from integrity.findings import Finding
+from integrity.scan import ScanResult
+
+FIELDS = [
+    "finding_id",
+    "rule",
+    "severity",
+    "confidence",
+    "status",
+    "project_ids",
+    "staff_ids",
+    "suppliers",
+    "citation",
+    "explanation",
+    "evidence",
+    "street",
+    "community",
+    "policy",
+]
+FIELD_LABELS = {
+    "finding_id": "编号（同样输入得到同样编号）",
+    "rule": "规则",
+    "severity": "严重程度 high/medium/low",
+    "confidence": "身份关联可信度 0–1（低于0.5为线索待核）",
+    "status": "风险提示 / 线索待核",
+    "project_ids": "涉及项目编号",
+    "staff_ids": "涉及人员编号",
+    "suppliers": "涉及供应商（统一社会信用代码，无则名称）",
+    "citation": "依据条款",
+    "explanation": "说明",
+    "evidence": "证据路径（逐行注明来源文件与行号）",
+    "street": "街道",
+    "community": "社区",
+    "policy": "政策配置",
+}
+OUTPUT_FILES = ("findings.json", "findings.csv", "findings.xlsx", "run.json")
+
+
+def evidence_text(finding: Finding) -> str:
+    lines = []
+    for n, step in enumerate(finding.evidence, 1):
+        where = ""
+        if step.source is not None:
+            where = f"（{step.source.file}" + (
+                f" 第{step.source.row}行）" if step.source.row is not None else "）"
+            )
+        lines.append(f"{n}. {step.text}{where}")
+    return "\n".join(lines)
+
+
+def flat_row(finding: Finding) -> dict[str, Any]:
+    d = finding.to_dict()
+    row = {k: d.get(k) for k in FIELDS}
+    for key in ("project_ids", "staff_ids", "suppliers"):
+        row[key] = "; ".join(d[key])
+    row["evidence"] = evidence_text(finding)
+    return row
+
+
+def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
+    findings = result.findings
+    by_rule = Counter(f.rule for f in findings)
+    by_severity = Counter(f.severity for f in findings)
+    by_street = Counter(f.street or "（未注明街道）" for f in findings)
+    ds = result.dataset
+    return {
+        "tool": "integrity",
+        "version": __version__,
+        "started_at": result.started_at,
+        "duration_seconds": round(duration, 3),
+        "stages_seconds": result.stages,
+        "dataset": ds.root,
+        "lenient": result.lenient,
+        "policy": {
+            "name": result.profile.name,
+            "label": result.profile.label,
+            "document": result.profile.document.model_dump(mode="json"),
+        },
+        "inputs": [s.to_dict() for s in ds.sources],
+        "ignored_files": ds.ignored_files,
+        "rules": [
+            {
+                "rule": r.rule,
+                "title": r.title,
+                "status": r.status,
+                "reason": r.reason,
+                "findings": r.findings,
+                "seconds": r.seconds,
+            }
+            for r in result.rule_runs
+        ],
+        "counts": {
+            "findings": len(findings),
+            "leads": sum(f.is_lead for f in findings),
+            "by_rule": dict(sorted(by_rule.items())),
+            "by_severity": {s: by_severity.get(s, 0) for s in ("high", "medium", "low")},
+            "by_rule_severity": {
+                rule: {
+                    s: sum(1 for f in findings if f.rule == rule and f.severity == s)
+                    for s in ("high", "medium", "low")
+                }
+                for rule in sorted(by_rule)
+            },
+            "by_street": dict(sorted(by_street.items())),
+        },
+        "warnings_total": ds.warning_total,
+        "warnings": [i.to_dict() for i in ds.issues if i.level == "warning"],
+        "skipped_rows": {
+            "counts": ds.skipped_rows,
+            "errors": [i.to_dict() for i in ds.issues if i.level == "error"],
+        },
+    }
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(
+        json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+
+
+def _write_json_lines(path: Path, items: list[dict[str, Any]]) -> None:
+    """A JSON array with one item per line: json's C encoder runs only without ``indent``,
+    and one line per finding still reads and diffs well."""
+    lines = (json.dumps(item, ensure_ascii=False, default=str) for item in items)
+    path.write_text("[\n" + ",\n".join(lines) + "\n]\n", encoding="utf-8")
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    # utf-8 with BOM: Excel on a Chinese Windows opens it without garbling
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _write_xlsx(path: Path, rows: list[dict[str, Any]]) -> None:
+    # write-only mode streams rows: 10^5 findings in seconds rather than minutes
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("findings")
+    widths = {"explanation": 60, "evidence": 80, "citation": 30, "suppliers": 24}
+    for i, name in enumerate(FIELDS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)
+    ws.freeze_panes = "B2"
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+
+    def cell(value: Any, **style: Any) -> Cell:
+        c = WriteOnlyCell(ws, value=value)
+        for key, v in style.items():
+            setattr(c, key, v)
+        return c
+
+    ws.append([cell(name, font=bold) for name in FIELDS])
+    wrapped = {"explanation", "evidence", "citation"}
+    for row in rows:
+        ws.append([cell(row[k], alignment=wrap) if k in wrapped else row[k] for k in FIELDS])
+    notes = wb.create_sheet("字段说明")
+    notes.column_dimensions["A"].width = 16
+    notes.column_dimensions["B"].width = 50
+    notes.append([cell("字段", font=bold), cell("说明", font=bold)])
+    for name in FIELDS:
+        notes.append([name, FIELD_LABELS[name]])
+    wb.save(path)
+
+
+def write_outputs(result: ScanResult, out_dir: str | Path, started: float) -> dict[str, Any]:
+    """Write the four files into ``out_dir``; returns the run record written as run.json."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        rows = [flat_row(f) for f in result.findings]
+        _write_json_lines(staging / "findings.json", [f.to_dict() for f in result.findings])
+        _write_csv(staging / "findings.csv", rows)
+        _write_xlsx(staging / "findings.xlsx", rows)
+        result.stages["write"] = round(time.perf_counter() - t0, 4)
+        record = run_record(result, time.perf_counter() - started)
+        _write_json(staging / "run.json", record)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUT_FILES:
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return record

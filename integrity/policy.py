@@ -1,0 +1,152 @@
+"""Policy profiles: one TOML file per programme, loaded into typed settings.
+
+A profile carries every threshold and every clause citation of its programme, so a new
+district's rules are a new file and no code. Each ``[rules.<code>]`` section is validated by
+that rule's own settings model (see :mod:`integrity.rules`); a ``[rules_not_applicable]`` entry
+says why a rule does not apply to the programme; ``[[provisions]]`` keep the remaining clauses
+(thresholds no rule reads yet) with their citations. Unknown keys anywhere are errors.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from integrity.errors import PolicyError
+
+DEFAULT_PROFILE = "longgang-2023"
+Category = Literal["工程类", "服务类", "货物类"]
+Severity = Literal["high", "medium", "low"]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Clause(StrictModel):
+    """A citation: the reference a referral quotes, and the document's own words."""
+
+    ref: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+
+
+class RuleSettings(StrictModel):
+    """What every rule section has; a rule's module extends it with its thresholds."""
+
+    clause: Clause
+    also: list[Clause] = Field(default_factory=list)  # further provisions cited beside it
+
+    @property
+    def citation(self) -> str:
+        """The reference a finding cites: the rule's clause, then those cited beside it."""
+        return "；".join([self.clause.ref, *(c.ref for c in self.also)])
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return [self.clause, *self.also]
+
+
+class Provision(StrictModel):
+    """A clause of the programme kept with its value, for rules and reports to come."""
+
+    key: str
+    topic: str
+    clause: Clause
+    value: float | int | str | bool | None = None
+    unit: str | None = None
+
+
+class Document(StrictModel):
+    title: str
+    number: str | None = None  # 文号, e.g. 深龙民规〔2023〕5号
+    issuer: str | None = None
+    kind: Literal["normative", "news_report"] = "normative"
+    seed: str  # file in shared/seeds the clauses are quoted from
+    in_force: date | None = None
+    expires: date | None = None
+    reported: date | None = None
+
+
+class Profile(StrictModel):
+    name: str
+    label: str
+    region: str
+    document: Document
+    notes: str = ""
+    rules: dict[str, RuleSettings] = Field(default_factory=dict)
+    rules_not_applicable: dict[str, str] = Field(default_factory=dict)
+    provisions: list[Provision] = Field(default_factory=list)
+
+    def settings(self, rule: str) -> RuleSettings | None:
+        return self.rules.get(rule)
+
+
+def profile_dir() -> Path:
+    return Path(str(resources.files("integrity") / "policies"))
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in profile_dir().glob("*.toml"))
+
+
+def _parse(data: dict[str, Any], source: str) -> Profile:
+    # the registry imports the rule modules, which import this module: resolve it at call time
+    from integrity.rules import REGISTRY  # noqa: PLC0415 - import cycle, see above
+
+    raw_rules = data.pop("rules", {})
+    if not isinstance(raw_rules, dict):
+        raise PolicyError(f"{source}: [rules] 必须是表 / must be a table")
+    rules: dict[str, RuleSettings] = {}
+    problems: list[str] = []
+    for code, section in raw_rules.items():
+        rule = REGISTRY.get(code)
+        if rule is None:
+            problems.append(
+                f"[rules.{code}]: 未知规则 / unknown rule (known: {', '.join(sorted(REGISTRY))})"
+            )
+            continue
+        try:
+            rules[code] = rule.settings_model.model_validate(section)
+        except ValidationError as exc:
+            problems.append(f"[rules.{code}]: {exc}")
+    for code in data.get("rules_not_applicable", {}):
+        if code in raw_rules:
+            problems.append(
+                f"[rules_not_applicable] {code}: 同时又有 [rules.{code}] / also has a section"
+            )
+    try:
+        profile = Profile.model_validate({**data, "rules": {}})
+    except ValidationError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise PolicyError(
+            f"政策配置文件有误 / invalid policy profile {source}:\n" + "\n".join(problems)
+        )
+    return profile.model_copy(update={"rules": rules})
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """A profile by name (``longgang-2023``) or by the path of a TOML file."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = profile_dir() / f"{name_or_path}.toml"
+        if not path.exists():
+            raise PolicyError(
+                f"未知的政策配置 “{name_or_path}” / unknown policy profile '{name_or_path}'; "
+                f"可用 / available: {', '.join(available_profiles())}"
+            )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PolicyError(f"无法读取政策配置 / cannot read policy profile {path}: {exc}") from exc
+    profile = _parse(data, str(path))
+    if path.parent == profile_dir() and profile.name != path.stem:
+        raise PolicyError(
+            f"{path}: name = {profile.name!r} 与文件名不符 / does not match the file name"
+        )
+    return profile

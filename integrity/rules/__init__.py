@@ -1,0 +1,63 @@
+"""The rule registry: one module per rule, each registering itself with :func:`rule`.
+
+A rule is a plain function ``(ctx, settings) -> Iterable[Finding]``; its docstring is the
+explanation users read (``integrity rules`` prints it, a test checks every rule has one). Its
+thresholds and citation come from its section of the policy profile, validated by the settings
+model it declares. Adding a rule means adding its module and one import line below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from integrity.findings import Finding
+from integrity.load import Dataset
+from integrity.policy import Profile, RuleSettings
+
+S = TypeVar("S", bound=RuleSettings)
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """What a rule reads: the typed tables and the profile it runs under."""
+
+    dataset: Dataset
+    profile: Profile
+
+
+@dataclass(frozen=True)
+class Rule(Generic[S]):
+    code: str
+    title: str  # short Chinese name for summaries
+    settings_model: type[S]
+    needs: tuple[str, ...]  # tables without which the rule cannot run
+    run: Callable[[ScanContext, S], Iterable[Finding]]
+
+    @property
+    def doc(self) -> str:
+        return (self.run.__doc__ or "").strip()
+
+
+REGISTRY: dict[str, Rule[Any]] = {}
+
+
+def rule(
+    code: str, *, title: str, settings: type[S], needs: tuple[str, ...]
+) -> Callable[
+    [Callable[[ScanContext, S], Iterable[Finding]]], Callable[[ScanContext, S], Iterable[Finding]]
+]:
+    def register(
+        fn: Callable[[ScanContext, S], Iterable[Finding]],
+    ) -> Callable[[ScanContext, S], Iterable[Finding]]:
+        if code in REGISTRY:
+            raise ValueError(f"rule {code} registered twice")
+        REGISTRY[code] = Rule(code, title, settings, needs, fn)
+        return fn
+
+    return register
+
+
+# one line per rule module; importing registers it
+from integrity.rules import over_cap  # noqa: E402, F401 - registration by import, after REGISTRY exists

@@ -1,0 +1,108 @@
+"""over_cap: a project whose amount exceeds the programme's cap for its category."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+
+from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
+from integrity.policy import Category, RuleSettings
+from integrity.rules import ScanContext, rule
+
+
+class OverCapSettings(RuleSettings):
+    caps: dict[Category, float]  # yuan per project; a category absent here has no cap
+    # 海沧 三（三）: the excess over the cap is to be self-funded, so only the funded part
+    # (projects.funded_amount, 财政资金) must stay under it; without that column the finding
+    # is a medium-severity prompt to check the funding
+    excess_self_funded: bool = False
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+@rule("over_cap", title="超过单项资金上限", settings=OverCapSettings, needs=("projects",))
+def over_cap(ctx: ScanContext, settings: OverCapSettings) -> Iterator[Finding]:
+    """单个项目金额超过本政策对该类别（工程类、服务类、货物类）规定的单项资金上限。
+
+    依据政策配置中各类别的上限（“不超过”即金额等于上限仍合规）逐项比对项目台账的金额；
+    以万元填写的金额已换算为元。若政策规定超出部分须自筹（如海沧），则比对财政资金一列，
+    缺少该列时提示核实资金来源。上限以下但接近上限的拆分项目由 split_bid 规则处理。
+    """
+    projects = ctx.dataset.table("projects")
+    caps = projects["category"].map(pd.Series(settings.caps, dtype=float))
+    funded = projects.get("funded_amount", pd.Series(float("nan"), index=projects.index))
+    funded_known = funded.notna() & settings.excess_self_funded
+    basis = projects["amount"].where(~funded_known, funded)
+    flagged = projects.assign(_cap=caps, _basis=basis, _by_funded=funded_known)
+    for row in flagged[caps.notna() & (basis > caps)].to_dict("records"):
+        cap = float(row["_cap"])
+        amount = float(row["amount"])
+        checked = float(row["_basis"])
+        category = str(row["category"])
+        pid = str(row["project_id"])
+        where = "".join(x for x in (_text(row.get("street")), _text(row.get("community"))) if x)
+        supplier = _text(row.get("uscc")) if bool(row.get("uscc_valid", False)) else None
+        supplier = supplier or _text(row.get("supplier_name"))
+        by_funded = bool(row["_by_funded"])
+        self_funded_unknown = settings.excess_self_funded and not by_funded
+        what = "财政资金" if by_funded else "金额"
+        explanation = (
+            f"{where}项目「{row['name']}」（{pid}，{category}）{what}{yuan_wan(checked)}，"
+            f"超过{settings.clause.ref}规定的{category}单项上限{yuan_wan(cap)}，"
+            f"超出{yuan_wan(checked - cap)}。"
+        )
+        if self_funded_unknown:
+            explanation += (
+                "该政策规定超出部分由村居自筹，台账未列财政资金，请核实超出部分的资金来源。"
+            )
+        evidence = [
+            EvidenceStep(
+                kind="project",
+                text=(
+                    f"项目台账：{pid}「{row['name']}」，{category}，金额{yuan_wan(amount)}"
+                    + (f"，财政资金{yuan_wan(checked)}" if by_funded else "")
+                    + (
+                        f"，承接单位 {row['supplier_name']}"
+                        if _text(row.get("supplier_name"))
+                        else ""
+                    )
+                ),
+                source=SourceRef(str(row["_file"]), int(row["_row"]), "projects"),
+                data={"amount": amount, "checked_amount": checked, "category": category},
+            ),
+            *(
+                EvidenceStep(
+                    kind="policy",
+                    text=f"{c.ref}：“{c.text}”"
+                    + (f"（{category}上限{yuan_wan(cap)}）" if i == 0 else ""),
+                    source=SourceRef(f"policy:{ctx.profile.name}"),
+                    data={"cap": cap} if i == 0 else {},
+                )
+                for i, c in enumerate(settings.clauses)
+            ),
+        ]
+        yield Finding(
+            finding_id=finding_id("over_cap", ctx.profile.name, pid),
+            rule="over_cap",
+            severity="medium" if self_funded_unknown else "high",
+            confidence=1.0,
+            project_ids=[pid],
+            staff_ids=[],
+            suppliers=[supplier] if supplier else [],
+            citation=settings.citation,
+            explanation=explanation,
+            evidence=evidence,
+            street=_text(row.get("street")),
+            community=_text(row.get("community")),
+            policy=ctx.profile.name,
+            details={
+                "cap": cap,
+                "amount": amount,
+                "checked_amount": checked,
+                "excess": checked - cap,
+            },
+        )

@@ -1,0 +1,69 @@
+import pytest
+
+from integrity.names import org_name, person_name, pinyin_key, split_surname
+
+
+@pytest.mark.parametrize(
+    ("written", "normal"),
+    [
+        ("張偉", "张伟"),
+        ("张 伟", "张伟"),
+        (" 李娜\u3000", "李娜"),
+        ("劉建國", "刘建国"),
+        ("阿依古丽•买买提", "阿依古丽·买买提"),
+        ("阿依古丽・买买提", "阿依古丽·买买提"),
+        ("阿依古丽．买买提", "阿依古丽·买买提"),
+        ("ＷＡＮＧ芳", "WANG芳"),
+    ],
+)
+def test_person_names(written: str, normal: str) -> None:
+    assert person_name(written) == normal
+
+
+@pytest.mark.parametrize(
+    ("name", "surname"),
+    [
+        ("欧阳子萱", "欧阳"),
+        ("司马光", "司马"),
+        ("诸葛亮", "诸葛"),
+        ("上官婉儿", "上官"),
+        ("王伟", "王"),
+        ("欧阳", "欧"),
+    ],
+)
+def test_compound_surnames(name: str, surname: str) -> None:
+    assert split_surname(name)[0] == surname
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("曾明", "zeng ming"),
+        ("单伟", "shan wei"),
+        ("解放", "xie fang"),
+        ("朴志勇", "piao zhi yong"),
+        ("区国华", "ou guo hua"),
+        ("张伟", "zhang wei"),
+        ("张炜", "zhang wei"),
+        ("欧阳子萱", "ou yang zi xuan"),
+    ],
+)
+def test_pinyin_keys_with_surname_readings(name: str, key: str) -> None:
+    assert pinyin_key(name) == key
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("深圳市龙岗区阳光社会工作服务中心", "阳光社工服务中心（深圳）"),
+        ("深圳市恒信市政工程有限责任公司", "恒信市政工程（深圳）有限公司"),
+        ("深圳市恒信市政工程有限公司", "深圳恒信市政工程有限公司"),
+        ("深圳市恒信市政工程股份有限公司", "恒信市政工程有限公司"),
+    ],
+)
+def test_organisation_variants_meet(a: str, b: str) -> None:
+    assert org_name(a) == org_name(b)
+
+
+def test_different_organisations_stay_apart() -> None:
+    assert org_name("深圳市恒信市政工程有限公司") != org_name("深圳市恒信装饰工程有限公司")

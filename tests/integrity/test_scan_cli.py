@@ -1,0 +1,164 @@
+"""The scan command as a user runs it: files written, summary printed, failures leave no trace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from integrity.cli import app
+from integrity.output import OUTPUT_FILES
+from tests.conftest import DEMO, FIXTURES, STAFF_HEADER, STAFF_ROWS, WriteCsv
+
+runner = CliRunner(env={"COLUMNS": "200"})
+
+
+def scan(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["scan", *args])
+    return result.exit_code, result.output
+
+
+def test_scan_writes_the_four_files_and_a_chinese_summary(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, output = scan(str(FIXTURES / "cases" / "over_cap"), "--out", str(out))
+    assert code == 0, output
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert "按规则与严重程度" in output and "超过单项资金上限" in output and "龙城街道" in output
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert {f["project_ids"][0] for f in findings} == {"P02", "P03"}
+    for f in findings:
+        assert {
+            "finding_id",
+            "rule",
+            "severity",
+            "confidence",
+            "project_ids",
+            "staff_ids",
+            "suppliers",
+            "citation",
+            "explanation",
+            "evidence",
+        } <= f.keys()
+    csv_text = (out / "findings.csv").read_text(encoding="utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("finding_id,rule,severity,confidence")
+    assert "projects.csv 第3行" in csv_text
+
+
+def test_run_json_records_inputs_rules_counts_and_time(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert scan(str(FIXTURES / "cases" / "over_cap"), "--out", str(out), "--quiet")[0] == 0
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["policy"]["name"] == "longgang-2023"
+    inputs = {i["table"]: i for i in run["inputs"]}
+    assert inputs["projects"]["rows"] == 6 and len(inputs["projects"]["sha256"]) == 64
+    assert run["rules"] == [
+        {
+            "rule": "over_cap",
+            "title": "超过单项资金上限",
+            "status": "run",
+            "reason": "",
+            "findings": 2,
+            "seconds": run["rules"][0]["seconds"],
+        }
+    ]
+    assert run["counts"]["by_rule_severity"] == {"over_cap": {"high": 2, "medium": 0, "low": 0}}
+    assert set(run["stages_seconds"]) == {"load", "rules", "write"}
+    assert run["duration_seconds"] > 0
+
+
+def test_not_run_rules_are_reported_with_the_reason(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, output = scan(
+        str(FIXTURES / "cases" / "over_cap"), "--policy", "shenyang-2023", "--out", str(out)
+    )
+    assert code == 0
+    assert "未运行的规则" in output and "未规定单项资金上限" in output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["rules"][0]["status"] == "not_run"
+
+
+def test_a_rule_without_its_table_is_not_run(write_csv: WriteCsv, tmp_path: Path) -> None:
+    root = write_csv("staff.csv", STAFF_HEADER, STAFF_ROWS)
+    out = tmp_path / "out"
+    assert scan(str(root), "--out", str(out), "--quiet")[0] == 0
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["rules"][0]["status"] == "not_run" and "projects" in run["rules"][0]["reason"]
+
+
+def test_same_inputs_same_findings_and_ids(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        assert scan(str(DEMO), "--out", str(tmp_path / name), "--quiet")[0] == 0
+    a, b = (json.loads((tmp_path / n / "findings.json").read_text(encoding="utf-8")) for n in "ab")
+    assert a == b and a
+
+
+def test_failed_run_writes_nothing_and_keeps_earlier_results(
+    write_csv: WriteCsv, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert scan(str(FIXTURES / "cases" / "over_cap"), "--out", str(out), "--quiet")[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    write_csv("staff.csv", STAFF_HEADER, STAFF_ROWS)
+    bad = write_csv(
+        "projects.csv",
+        ["项目编号", "项目名称", "项目类别", "金额"],
+        [["P1", "x", "工程类", "十万"]],
+    )
+    code, output = scan(str(bad), "--out", str(out))
+    assert code == 1
+    assert "projects.csv 第2行 「金额」列" in output and "row 2, column 金额" in output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+def test_lenient_run_lists_skipped_rows(write_csv: WriteCsv, tmp_path: Path) -> None:
+    write_csv("staff.csv", STAFF_HEADER, STAFF_ROWS)
+    root = write_csv(
+        "projects.csv",
+        ["项目编号", "项目名称", "项目类别", "金额"],
+        [["P1", "x", "工程类", "十万"], ["P2", "y", "服务类", "600000"]],
+    )
+    out = tmp_path / "out"
+    code, output = scan(str(root), "--out", str(out), "--lenient")
+    assert code == 0 and "跳过有错误的行 1 行" in output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["skipped_rows"]["counts"] == {"projects": 1}
+    assert run["skipped_rows"]["errors"][0]["row"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--policy", "futian-2099"], "unknown policy profile"),
+        (["--rules", "over_cap,nonsense"], "unknown rule"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    code, output = scan(str(FIXTURES / "cases" / "over_cap"), "--out", str(tmp_path / "o"), *args)
+    assert code == 2 and message in output
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_dataset_exits_1(tmp_path: Path) -> None:
+    code, output = scan(str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"))
+    assert code == 1 and "dataset not found" in output
+
+
+def test_policies_and_rules_commands() -> None:
+    result = runner.invoke(app, ["policies"])
+    assert result.exit_code == 0
+    for name in ("longgang-2023", "haicang-2018", "nanshan-2020", "luohu-2017", "shenyang-2023"):
+        assert name in result.output
+    assert "（默认）" in result.output
+    result = runner.invoke(app, ["rules"])
+    assert result.exit_code == 0 and "over_cap" in result.output and "单项资金上限" in result.output
+
+
+def test_validate_command(write_csv: WriteCsv) -> None:
+    root = write_csv(
+        "staff.csv", ["人员编号", "姓名", "身份证号"], [["S1", "甲", "440307199001011233"]]
+    )
+    result = runner.invoke(app, ["validate", str(root)])
+    assert result.exit_code == 0 and "校验位不符" in result.output
