@@ -27,8 +27,9 @@ from graph.kinship import (
     parse_code,
 )
 
-NEAR = ("配偶", "直系血亲", "三代以内旁系血亲", "近姻亲")
+NEAR = ("本人", "配偶", "直系血亲", "三代以内旁系血亲", "近姻亲")
 LINK_COLUMNS = ["link_id", "src", "dst", "code", "src_sex"]
+SAME = ""  # the code of an identity link: two keys the resolver believes are one person
 
 
 def invert(path: Path, src_sex: Sex) -> Path:
@@ -51,7 +52,7 @@ def with_inverses(links: pd.DataFrame) -> pd.DataFrame:
     """The links plus, for each, the link read the other way (a registry record of A's
     brother B is also a record of B's sibling A). Inverted rows keep the same link_id."""
     inverse_codes = {
-        (code, sex): code_of(invert(parse_code(code), sex))
+        (code, sex): code if code == SAME else code_of(invert(parse_code(code), sex))
         for code, sex in links[["code", "src_sex"]].drop_duplicates().itertuples(index=False)
     }
     inv = pd.DataFrame(
@@ -63,6 +64,7 @@ def with_inverses(links: pd.DataFrame) -> pd.DataFrame:
                 inverse_codes[(c, s)] for c, s in zip(links["code"], links["src_sex"], strict=True)
             ],
             "src_sex": links.get("dst_sex", pd.Series(None, index=links.index)).to_numpy(),
+            "conf": links.get("conf", pd.Series(1.0, index=links.index)).to_numpy(),
             "inverted": True,
         }
     )
@@ -88,23 +90,49 @@ class _Classifier:
 
 def _summarise(alternatives: tuple[Classification, ...]) -> tuple[str, str, str]:
     """(category, detail, simplified code) of a composed path's closest reading."""
+    if len(alternatives) == 1 and not alternatives[0].path:
+        return "本人", "", ""  # only identity links so far: the official under another key
     best = closest_other(alternatives)
     if best is None:
         return "不成立", "", ""
     return best.category, best.detail, best.code
 
 
-def expand(officials: pd.DataFrame, links: pd.DataFrame, *, max_hops: int = 3) -> pd.DataFrame:
+EXPANSION_COLUMNS = [
+    "official",
+    "relative",
+    "code",
+    "simple",
+    "category",
+    "detail",
+    "hops",
+    "via",
+    "nodes",
+    "conf",
+]
+
+
+def expand(
+    officials: pd.DataFrame, links: pd.DataFrame, *, max_hops: int = 3, max_same: int = 2
+) -> pd.DataFrame:
     """Every person within the legal categories of each official.
 
     ``officials``: columns ``key`` (person key) and ``sex`` (男/女/None).
-    ``links``: columns ``link_id``, ``src``, ``dst``, ``code``, ``src_sex`` (and ``dst_sex``).
+    ``links``: columns ``link_id``, ``src``, ``dst``, ``code``, ``src_sex`` (and ``dst_sex``,
+    and ``conf``, the confidence of the link, 1.0 where absent). A link whose code is empty
+    (:data:`SAME`) is an identity link: the resolver's belief that two keys are one person;
+    it adds no kin step and at most ``max_same`` of them are used on one path.
     Returns one row per (official, relative) with the closest category found: ``official``,
     ``relative``, ``code`` (composed), ``simple`` (simplified), ``category``, ``detail``,
-    ``hops`` and ``via`` (the link ids, in order).
+    ``hops``, ``via`` (the link ids, in order), ``nodes`` (the keys passed through, from the
+    official) and ``conf`` (the product of the links' confidences). Among paths of the same
+    category the most certain, then the shortest, is kept. The official's own other keys
+    (reached by identity links only) come back with category 本人.
     """
     classify = _Classifier({})
-    edges = with_inverses(links)[["src", "dst", "code", "link_id"]]
+    if "conf" not in links:
+        links = links.assign(conf=1.0)
+    edges = with_inverses(links)[["src", "dst", "code", "link_id", "conf"]]
     frontier = pd.DataFrame(
         {
             "official": officials["key"].to_numpy(),
@@ -113,18 +141,27 @@ def expand(officials: pd.DataFrame, links: pd.DataFrame, *, max_hops: int = 3) -
             "code": "",
             "via": [()] * len(officials),
             "nodes": [(k,) for k in officials["key"]],
+            "conf": 1.0,
+            "same": 0,
+            "hops": 0,
         }
     )
     found: list[pd.DataFrame] = []
-    for hop in range(1, max_hops + 1):
+    for _ in range(max_hops + max_same):
         step = frontier.merge(edges, left_on="person", right_on="src", suffixes=("", "_link"))
         # a path never returns to someone already on it (the link read backwards included)
         fresh = [d not in nodes for d, nodes in zip(step["dst"], step["nodes"], strict=True)]
-        step = step[np.array(fresh, dtype=bool)]
+        identity = (step["code_link"] == SAME).to_numpy()
+        same = step["same"].to_numpy() + identity
+        kin_hops = step["hops"].to_numpy() + ~identity
+        step = step[np.array(fresh, dtype=bool) & (same <= max_same) & (kin_hops <= max_hops)]
+        identity = (step["code_link"] == SAME).to_numpy()
         if step.empty:
             break
         code = np.where(
-            step["code"] == "", step["code_link"], step["code"] + "," + step["code_link"]
+            identity,
+            step["code"],
+            np.where(step["code"] == "", step["code_link"], step["code"] + "," + step["code_link"]),
         )
         pairs = pd.DataFrame({"code": code, "sex": step["sex"].to_numpy()})
         distinct = pairs.drop_duplicates()
@@ -142,9 +179,11 @@ def expand(officials: pd.DataFrame, links: pd.DataFrame, *, max_hops: int = 3) -
                 "category": [x[0] for x in summary],
                 "detail": [x[1] for x in summary],
                 "simple": [x[2] for x in summary],
-                "hops": hop,
+                "hops": step["hops"].to_numpy() + ~identity,
                 "via": [(*v, lid) for v, lid in zip(step["via"], step["link_id"], strict=True)],
                 "nodes": [(*n, d) for n, d in zip(step["nodes"], step["dst"], strict=True)],
+                "conf": step["conf"].to_numpy() * step["conf_link"].to_numpy(),
+                "same": step["same"].to_numpy() + identity,
             }
         )
         near = result[result["category"].isin(NEAR)]
@@ -152,14 +191,16 @@ def expand(officials: pd.DataFrame, links: pd.DataFrame, *, max_hops: int = 3) -
         # only near relatives are expanded further: the legal categories never pass through
         # someone outside them (a cousin's child's parent is the cousin, reached directly)
         frontier = near.rename(columns={"relative": "person"})[
-            ["official", "person", "sex", "code", "via", "nodes"]
+            ["official", "person", "sex", "code", "via", "nodes", "conf", "same", "hops"]
         ].drop_duplicates(subset=["official", "person", "code"])
     if not found:
-        return pd.DataFrame(
-            columns=["official", "relative", "code", "simple", "category", "detail", "hops", "via"]
-        )
+        return pd.DataFrame(columns=EXPANSION_COLUMNS)
     out = pd.concat(found, ignore_index=True)
+    out = out[out["relative"] != out["official"]]
     out["rank"] = out["category"].map(CLOSENESS)
-    out = out.sort_values(["official", "relative", "rank", "hops", "code"], kind="stable")
+    out["neg_conf"] = -out["conf"]
+    out = out.sort_values(
+        ["official", "relative", "rank", "neg_conf", "hops", "code"], kind="stable"
+    )
     out = out.drop_duplicates(subset=["official", "relative"], keep="first")
-    return out.drop(columns=["rank", "sex", "nodes"]).reset_index(drop=True)
+    return out[EXPANSION_COLUMNS].reset_index(drop=True)

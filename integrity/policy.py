@@ -33,6 +33,9 @@ class Clause(StrictModel):
 
     ref: str = Field(min_length=1)
     text: str = Field(min_length=1)
+    # quoted from a national law or regulation rather than from the programme's own document
+    # (shared/seeds): 政府采购法、政府采购法实施条例、招标投标法实施条例
+    national: bool = False
 
 
 class RuleSettings(StrictModel):

@@ -26,7 +26,14 @@ import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
 from integrity.ids import ric_gender
-from integrity.names import org_name, person_name, person_name_written, pinyin_key
+from integrity.names import (
+    org_name,
+    person_name,
+    person_name_written,
+    pinyin_key,
+    split_surname,
+    surname_share,
+)
 
 MENTION_COLUMNS = ["name", "id_number", "id_valid", "birth_date", "gender", "phone"]
 
@@ -40,9 +47,14 @@ class Weights:
     # equal only after traditional -> simplified: the same name in the other script, less a
     # bit for the characters OpenCC merges (於 and 于 are two surnames)
     name_trad_penalty_bits: float = 1.0
-    name_pinyin_m: float = 0.04  # homophone: same pinyin, other characters; u from the data
-    name_edit_m: float = 0.03  # one character typed wrong
-    name_edit_u: float = 1e-4
+    name_pinyin_m: float = 0.04  # homophone: same pinyin, other characters
+    # a pinyin key is shared by several times more people than the name (li qian ying: 李倩英,
+    # 李倩颖, 李茜莹...): its u is the name's u times 2**this
+    name_pinyin_density_bits: float = 3.0
+    # one character typed wrong, not a homophone: typos are rare, and one-character
+    # neighbours (王帅强, 王强强, 王志强...) far more common than namesakes: u times 2**this
+    name_edit_m: float = 0.03
+    name_edit_density_bits: float = 6.0
     birth_same_m: float = 0.97
     birth_same_u: float = 1 / 20_000
     birth_diff_m: float = 0.01  # a typed-in birth date differs for about 1 in 100 true matches
@@ -70,7 +82,7 @@ def prepare(mentions: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
-def _deletions(name: str) -> list[str]:
+def deletions(name: str) -> list[str]:
     """The name with each character left out: two names one substitution apart share one.
     Two-character names are left out: 王· would block every 王 with every other."""
     if len(name) < 3:
@@ -102,8 +114,8 @@ def candidate_pairs(
     join(left["id_number"].where(lvalid), right["id_number"].where(rvalid), "id")
     join(left["name_norm"], right["name_norm"], "name")
     join(left["pinyin"], right["pinyin"], "pinyin", cap=max_block)
-    ldel = left["name_norm"].map(_deletions).explode().dropna()
-    rdel = right["name_norm"].map(_deletions).explode().dropna()
+    ldel = left["name_norm"].map(deletions).explode().dropna()
+    rdel = right["name_norm"].map(deletions).explode().dropna()
     join(ldel, rdel, "edit", cap=max_block)
     if "phone" in left and "phone" in right:
         join(left["phone"], right["phone"], "phone")
@@ -116,10 +128,25 @@ def candidate_pairs(
 
 
 def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Series:
-    """How often each normalised name (or pinyin key) occurs among the mentions, as a share."""
-    names = pd.concat([f[column] for f in frames], ignore_index=True)
-    counts = names.value_counts()
-    return counts / counts.sum()
+    """How common each normalised name is: the u probability of an exact name match.
+
+    A small district's data cannot tell a rare name from a common one by counting full names
+    (王芳 and 张军海 may each appear once), so the share is composed: the surname's national
+    share (names.SURNAME_SHARE) times the given name's share among the mentions (given names
+    recur across surnames, so even a small dataset counts them), floored at one mention.
+    ``column`` other than ``name_norm`` (e.g. pinyin) gives the plain share of the mentions."""
+    names = pd.concat([f[column] for f in frames], ignore_index=True).dropna()
+    if column != "name_norm":
+        counts = names.value_counts()
+        return counts / counts.sum()
+    total = max(len(names), 1)
+    distinct = pd.Series(names.unique())
+    split = distinct.map(split_surname)
+    given = names.map(lambda n: split_surname(n)[1])
+    given_share = given.value_counts() / total
+    g = split.map(lambda sg: float(given_share.get(sg[1], 1 / total)))
+    s = split.map(lambda sg: surname_share(sg[0]))
+    return pd.Series((s * g).to_numpy(), index=distinct.to_numpy(), dtype=float)
 
 
 Evidence = list[tuple[np.ndarray, str, np.ndarray]]  # (which pairs, reason, log-odds)
@@ -137,21 +164,29 @@ def _names(
     trad = ~exact & (a["name_norm"].to_numpy() == b["name_norm"].to_numpy())
     pinyin = ~exact & ~trad & (a["pinyin"].to_numpy() == b["pinyin"].to_numpy())
     pairs = zip(a["name_norm"], b["name_norm"], strict=True)
+    # a different surname is a different family name, not a typo (homophones and the other
+    # script are caught above)
     edit = (
         ~exact
         & ~trad
         & ~pinyin
-        & np.array([Levenshtein.distance(x, y) == 1 for x, y in pairs], dtype=bool)
+        & np.array(
+            [
+                Levenshtein.distance(x, y) == 1 and split_surname(x)[0] == split_surname(y)[0]
+                for x, y in pairs
+            ],
+            dtype=bool,
+        )
     )
     other = ~(exact | trad | pinyin | edit)
-    # term-frequency adjustment (as Splink): u of a name is its share of the mentions
-    name_u = np.maximum(a["name_norm"].map(freq).fillna(floor).to_numpy(dtype=float), floor)
-    pinyin_u = np.maximum(a["pinyin"].map(pinyin_freq).fillna(floor).to_numpy(dtype=float), floor)
+    # term-frequency adjustment (as Splink): u of a name is how common it is (name_frequencies)
+    name_u = a["name_norm"].map(freq).fillna(floor).to_numpy(dtype=float)
     exact_bits = np.log2(w.name_exact_m / name_u)
-    pinyin_bits = np.minimum(np.log2(w.name_pinyin_m / pinyin_u), exact_bits - 3)
-    edit_bits = np.minimum(math.log2(w.name_edit_m / w.name_edit_u), pinyin_bits)
+    pinyin_bits = np.log2(w.name_pinyin_m / name_u) - w.name_pinyin_density_bits
+    edit_bits = np.log2(w.name_edit_m / name_u) - w.name_edit_density_bits
+    del pinyin_freq
     return [
-        (exact, "姓名相同（按本数据中同名人数调整）", exact_bits),
+        (exact, "姓名相同（按姓名常见程度调整）", exact_bits),
         (trad, "姓名繁简转换后相同", exact_bits - w.name_trad_penalty_bits),
         (pinyin, "姓名同音（拼音相同）", pinyin_bits),
         (edit, "姓名相差一字", edit_bits),
@@ -163,7 +198,9 @@ def _agreement(a: pd.DataFrame, b: pd.DataFrame, column: str) -> tuple[np.ndarra
     """(both given and equal, both given and different) for one column."""
     x, y = a[column].to_numpy(dtype=object), b[column].to_numpy(dtype=object)
     both = pd.notna(x) & pd.notna(y)
-    same = both & (x == y)
+    same = both & np.array(
+        [bool(p == q) if ok else False for p, q, ok in zip(x, y, both, strict=True)], dtype=bool
+    )
     return same, both & ~same
 
 
@@ -217,7 +254,9 @@ def score(
     both_ids = (
         a["id_valid"].fillna(False).astype(bool) & b["id_valid"].fillna(False).astype(bool)
     ).to_numpy()
-    same_id = both_ids & (a["id_number"].to_numpy() == b["id_number"].to_numpy())
+    a_ids = a["id_number"].astype(object).fillna("").astype(str).to_numpy()
+    b_ids = b["id_number"].astype(object).fillna("").astype(str).to_numpy()
+    same_id = both_ids & (a_ids == b_ids)
     diff_id = both_ids & ~same_id
     confidence = np.where(same_id, 1.0, np.where(diff_id, 0.0, 1 / (1 + np.exp2(-total))))
     for i in np.flatnonzero(same_id):

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from integrity.findings import Finding
 from integrity.load import Dataset
 from integrity.policy import Profile, RuleSettings
+from integrity.screen import Screening
 
 S = TypeVar("S", bound=RuleSettings)
 
@@ -25,6 +27,11 @@ class ScanContext:
 
     dataset: Dataset
     profile: Profile
+
+    @cached_property
+    def screening(self) -> Screening:
+        """Identities, kin expansion and role holders, computed once and shared by rules."""
+        return Screening(self.dataset)
 
 
 @dataclass(frozen=True)
@@ -59,5 +66,8 @@ def rule(
     return register
 
 
-# one line per rule module; importing registers it
-from integrity.rules import over_cap  # noqa: E402, F401 - registration by import, after REGISTRY exists
+# one module per rule; importing registers it (after REGISTRY exists, hence at the end)
+from integrity.rules import (  # noqa: E402
+    avoidance,  # noqa: F401
+    over_cap,  # noqa: F401
+)

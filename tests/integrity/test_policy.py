@@ -42,6 +42,13 @@ def test_caps_are_those_of_policies_md(name: str, caps: dict[str, int]) -> None:
     assert dict(settings.caps) == caps  # type: ignore[attr-defined]
 
 
+def test_national_law_is_marked_as_such() -> None:
+    for name in PROGRAMMES:
+        for settings in load_profile(name).rules.values():
+            for c in settings.clauses:
+                assert c.national == c.ref.startswith("《中华人民共和国"), (name, c.ref)
+
+
 def test_shenyang_has_no_per_project_cap_and_says_why() -> None:
     profile = load_profile("shenyang-2023")
     assert profile.settings("over_cap") is None
@@ -56,7 +63,13 @@ def _plain(text: str) -> str:
 
 def _quotes(name: str) -> list[tuple[str, str]]:
     profile = load_profile(name)
-    clauses = [(c.ref, c.text) for s in profile.rules.values() for c in [s.clause, *s.also]]
+    # national law (Clause.national) is quoted from the law, not the programme's document
+    clauses = [
+        (c.ref, c.text)
+        for s in profile.rules.values()
+        for c in [s.clause, *s.also]
+        if not c.national
+    ]
     return clauses + [(p.clause.ref, p.clause.text) for p in profile.provisions]
 
 

@@ -10,6 +10,7 @@ import pytest
 from stdnum.cn import ric
 
 from integrity.resolve import candidate_pairs, organisation_links, prepare, score
+from integrity.screen import CONTEXT_PRIOR
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩芳娜敏静丽艳娟霞秀英慧莉燕玲红梅琳婷雪颖洁"
@@ -49,7 +50,7 @@ def one_pair(a: dict[str, object], b: dict[str, object], prior: float) -> pd.Ser
 
 
 CITY = 1 / 3000  # population-wide: one true match among the other side's mentions
-PROJECT = 0.05  # the two meet in one project's decision
+PROJECT = CONTEXT_PRIOR  # the two meet in one project's decision
 
 
 def test_same_name_different_valid_ids_are_different_people() -> None:
@@ -74,7 +75,17 @@ def test_traditional_and_simplified_are_the_same_name_with_the_evidence_said() -
     plain = one_pair({"name": "张伟"}, {"name": "张伟"}, PROJECT)
     assert "繁简" in trad["reasons"][0][0]
     assert plain["log_odds"] - 1.01 <= trad["log_odds"] < plain["log_odds"]
-    assert trad["confidence"] >= 0.5
+    rare = one_pair({"name": "陳志強"}, {"name": "陈志强"}, PROJECT)
+    assert "繁简" in rare["reasons"][0][0] and rare["confidence"] >= 0.8
+
+
+def test_in_one_project_a_rare_name_decides_and_the_commonest_names_stay_leads() -> None:
+    assert one_pair({"name": "欧阳子萱"}, {"name": "欧阳子萱"}, PROJECT)["confidence"] >= 0.95
+    assert one_pair({"name": "张军海"}, {"name": "张军海"}, PROJECT)["confidence"] >= 0.85
+    for common in ("张伟", "王伟", "刘洋"):
+        assert one_pair({"name": common}, {"name": common}, PROJECT)["confidence"] < 0.5
+    # a different surname is never a typo of the same name
+    assert one_pair({"name": "朱瑶红"}, {"name": "金瑶红"}, PROJECT)["confidence"] < 0.01
 
 
 def test_homophone_without_ids_is_a_weak_candidate_unless_the_birth_date_agrees() -> None:

@@ -53,17 +53,18 @@ def test_run_json_records_inputs_rules_counts_and_time(tmp_path: Path) -> None:
     assert run["policy"]["name"] == "longgang-2023"
     inputs = {i["table"]: i for i in run["inputs"]}
     assert inputs["projects"]["rows"] == 6 and len(inputs["projects"]["sha256"]) == 64
-    assert run["rules"] == [
-        {
-            "rule": "over_cap",
-            "title": "超过单项资金上限",
-            "status": "run",
-            "reason": "",
-            "findings": 2,
-            "seconds": run["rules"][0]["seconds"],
-        }
-    ]
-    assert run["counts"]["by_rule_severity"] == {"over_cap": {"high": 2, "medium": 0, "low": 0}}
+    rules = {r["rule"]: r for r in run["rules"]}
+    assert rules["over_cap"] == {
+        "rule": "over_cap",
+        "title": "超过单项资金上限",
+        "status": "run",
+        "reason": "",
+        "findings": 2,
+        "seconds": rules["over_cap"]["seconds"],
+    }
+    assert rules["avoidance"]["status"] == "not_run"
+    assert "participants" in rules["avoidance"]["reason"]
+    assert run["counts"]["by_rule_severity"]["over_cap"] == {"high": 2, "medium": 0, "low": 0}
     assert set(run["stages_seconds"]) == {"load", "rules", "write"}
     assert run["duration_seconds"] > 0
 
@@ -76,7 +77,7 @@ def test_not_run_rules_are_reported_with_the_reason(tmp_path: Path) -> None:
     assert code == 0
     assert "未运行的规则" in output and "未规定单项资金上限" in output
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert run["rules"][0]["status"] == "not_run"
+    assert {r["rule"]: r for r in run["rules"]}["over_cap"]["status"] == "not_run"
 
 
 def test_a_rule_without_its_table_is_not_run(write_csv: WriteCsv, tmp_path: Path) -> None:
@@ -84,7 +85,9 @@ def test_a_rule_without_its_table_is_not_run(write_csv: WriteCsv, tmp_path: Path
     out = tmp_path / "out"
     assert scan(str(root), "--out", str(out), "--quiet")[0] == 0
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert run["rules"][0]["status"] == "not_run" and "projects" in run["rules"][0]["reason"]
+    assert {r["rule"]: r for r in run["rules"]}["over_cap"][
+        "status"
+    ] == "not_run" and "projects" in run["rules"][0]["reason"]
 
 
 def test_same_inputs_same_findings_and_ids(tmp_path: Path) -> None:

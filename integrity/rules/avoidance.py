@@ -1,0 +1,284 @@
+"""avoidance: a decision-maker who did not step aside from an award to his or her relative."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+
+from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
+from integrity.policy import Clause, RuleSettings, Severity
+from integrity.rules import ScanContext, rule
+from integrity.screen import Screening, kin_of, normalised
+
+ROLE_ORDER = {"法定代表人": 0, "负责人": 1, "股东": 2, "董事": 3, "监事": 4, "经理": 5}
+
+
+class AvoidanceSettings(RuleSettings):
+    # the decision steps whose participants must step aside (点选 is the residents' choice)
+    decision_roles: tuple[str, ...] = ("筛选", "评议", "审核", "评审", "审定", "采购经办", "验收")
+    # roles at the supplier whose holder's relatives must step aside (the programme's clause)
+    head_roles: tuple[str, ...] = ("法定代表人", "负责人")
+    # further roles (政府采购法实施条例 第九条), cited by ``roles_clause``
+    other_roles: tuple[str, ...] = ("股东", "董事", "监事", "经理")
+    roles_clause: Clause
+    # links below this confidence are not reported at all; from it up to 0.5 a finding is a
+    # lead to check (线索待核), from 0.5 an assertion
+    min_confidence: float = 0.25
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def decisions(ctx: ScanContext, roles: tuple[str, ...]) -> pd.DataFrame:
+    """Who took part in which decision without recusal, with the official's person key and
+    the awarded supplier: one row per participation row."""
+    t = ctx.screening.keyed
+    part = t["participants"]
+    part = part[part["role"].isin(roles)]
+    recused = part.get("recused", pd.Series(False, index=part.index)).fillna(False).astype(bool)
+    part = part[~recused]
+    staff = t["staff"][["staff_id", "person_key", "name", "street"]].rename(
+        columns={"name": "staff_name", "street": "staff_street"}
+    )
+    # a participant given by name only is the one official of that name, if there is one
+    if "name" in part:
+        unique = staff.drop_duplicates("staff_name", keep=False).set_index("staff_name")
+        by_name = part["name"].map(unique["staff_id"])
+        part = part.assign(staff_id=part["staff_id"].fillna(by_name))
+    part = part.dropna(subset=["staff_id"]).assign(staff_id=lambda f: f["staff_id"].astype(str))
+    part = part.merge(staff.assign(staff_id=staff["staff_id"].astype(str)), on="staff_id")
+    projects = t["projects"]
+    cols = [
+        c
+        for c in (
+            "project_id",
+            "name",
+            "category",
+            "amount",
+            "street",
+            "community",
+            "award_date",
+            "supplier_name",
+            "uscc",
+            "org_key",
+            "_file",
+            "_row",
+        )
+        if c in projects
+    ]
+    awarded = projects[cols].dropna(subset=["org_key"])
+    awarded = awarded.rename(
+        columns={
+            "name": "project_name",
+            "category": "project_category",
+            "_file": "project_file",
+            "_row": "project_row",
+        }
+    )
+    return part.rename(columns={"_file": "part_file", "_row": "part_row", "role": "part_role"})[
+        ["project_id", "staff_id", "staff_name", "person_key", "part_role", "part_file", "part_row"]
+    ].merge(awarded, on="project_id")
+
+
+def conflicts(scr: Screening, dec: pd.DataFrame, roles: tuple[str, ...]) -> pd.DataFrame:
+    """Each (decision, relative or self, role holder of the awarded supplier) believed to be
+    one person: the kin path and the identity match, with their joint confidence."""
+    holders = scr.holders[scr.holders["role"].isin(roles)]
+    left = kin_of(scr, dec)
+    right = dec[["project_id", "org_key"]].drop_duplicates().merge(holders, on="org_key")
+    right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
+    if left.empty or right.empty:
+        return pd.DataFrame()
+    matched = scr.match_in_context(left, right, on=["project_id"])
+    matched = matched[matched["confidence"] > 0]
+    lsel = left.reset_index(drop=True).loc[matched["l"]].reset_index(drop=True)
+    rsel = right.reset_index(drop=True).loc[matched["r"]].reset_index(drop=True)
+    out = pd.concat(
+        [
+            lsel,
+            rsel.drop(columns=["project_id"]).add_prefix("h_"),
+            matched[["confidence", "reasons"]].reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    out["match_conf"] = out["confidence"]
+    out["confidence"] = (out["conf"] * out["match_conf"]).round(4)
+    return out
+
+
+def _role_sort(role: str) -> int:
+    return ROLE_ORDER.get(role, 9)
+
+
+def _identity_step(row: dict[str, Any], scr: Screening) -> EvidenceStep:
+    reasons = "；".join(
+        r if v in (float("inf"), float("-inf")) else f"{r}（{v:+.1f}）" for r, v in row["reasons"]
+    )
+    relative = scr.name_of(row["relative"])
+    holder = str(row["h_name"])
+    if float(row["match_conf"]) >= 1.0:
+        text = f"身份比对：{relative} 与 {holder} 身份证号相同，为同一人"
+    else:
+        text = (
+            f"身份比对：{relative} 与登记的 {holder} 疑似同一人，"
+            f"置信度{float(row['match_conf']):.2f}（{reasons}）"
+        )
+    return EvidenceStep(
+        kind="identity",
+        text=text,
+        data={
+            "from": row["relative"],
+            "to": row["h_key"],
+            "confidence": float(row["match_conf"]),
+            "reasons": [[r, v] for r, v in row["reasons"]],
+        },
+    )
+
+
+@rule(
+    "avoidance",
+    title="应当回避而未回避",
+    settings=AvoidanceSettings,
+    needs=("staff", "projects", "participants"),
+)
+def avoidance(ctx: ScanContext, settings: AvoidanceSettings) -> Iterator[Finding]:
+    """参与项目决策（筛选、评议、审核、评审、审定、采购经办、验收）且未记录回避的人员，
+    本人或其配偶、直系血亲、三代以内旁系血亲、近姻亲是中标（承接）单位的法定代表人或负责人，
+    或是其股东、董事、监事、经理。
+
+    亲属关系来自本人申报和户籍/婚姻登记，逐条列出来源行；亲属与企业登记人员是否同一人，
+    有身份证号时按身份证号判定（号码不同即为不同的人），无身份证号时按姓名（含繁简、同音、
+    一字之差）、出生日期、性别、电话综合评分，置信度低于0.5的只作为线索待核。
+    本人即为中标单位法定代表人或股东的属自我交易，最为严重；已记录回避的不构成违规；
+    超出法定范围的亲属（如配偶的表兄弟姐妹）不在此列。
+    """
+    scr = ctx.screening
+    roles = (*settings.head_roles, *settings.other_roles)
+    dec = decisions(ctx, settings.decision_roles)
+    if dec.empty:
+        return
+    hits = conflicts(scr, dec, roles)
+    if hits.empty:
+        return
+    hits = hits[hits["confidence"] >= settings.min_confidence]
+    for (pid, staff_id), group in hits.groupby(["project_id", "staff_id"], sort=True):
+        yield from _findings(ctx, settings, scr, str(pid), str(staff_id), group)
+
+
+def _findings(
+    ctx: ScanContext,
+    settings: AvoidanceSettings,
+    scr: Screening,
+    pid: str,
+    staff_id: str,
+    group: pd.DataFrame,
+) -> Iterator[Finding]:
+    """One finding per (project, official, holder): the closest path, every role named."""
+    group = group.assign(
+        _self=group["category"] != "本人",
+        _role=group["h_role"].map(_role_sort),
+        _neg=-group["confidence"],
+    ).sort_values(["_self", "_neg", "_role"], kind="stable")
+    # one person at the supplier may stand under two keys (an ID number in one table, none
+    # in the other): one finding per organisation and normalised name
+    group = group.assign(_holder=group["h_org_key"] + "|" + group["h_name"].map(normalised))
+    for _, same in group.groupby("_holder", sort=False):
+        best = {str(k): v for k, v in same.iloc[0].to_dict().items()}
+        roles = sorted(set(same["h_role"]), key=_role_sort)
+        head = [r for r in roles if r in settings.head_roles]
+        self_dealing = best["category"] == "本人"
+        project = f"「{best['project_name']}」（{pid}）"
+        where = "".join(x for x in (_text(best.get("street")), _text(best.get("community"))) if x)
+        role_text = "、".join(roles)
+        org = str(best["h_org_name"])
+        participant = f"{best['staff_name']}（{staff_id}）"
+        if self_dealing:
+            relation = "本人"
+            explanation = (
+                f"{participant}参与了{where}项目{project}的{best['part_role']}且未回避，"
+                f"而其本人即为承接单位{org}的{role_text}，属自我交易。"
+            )
+        else:
+            relation = f"{best['category']}（{scr.kin_sentence(best['nodes'], best['via'])}）"
+            explanation = (
+                f"{participant}参与了{where}项目{project}的{best['part_role']}且未回避，"
+                f"而其{best['category']}{scr.name_of(best['relative'])}"
+                f"是承接单位{org}的{role_text}。"
+            )
+        severity: Severity = "high" if self_dealing or head else "medium"
+        clauses = settings.clauses if head else []
+        if not head or self_dealing:
+            clauses = [*clauses, settings.roles_clause]
+        citation = "；".join(dict.fromkeys(c.ref for c in clauses))
+        confidence = float(best["confidence"])
+        if confidence < 0.5:
+            explanation += f"（身份关联置信度{confidence:.2f}，为线索待核，须先核实身份。）"
+        evidence = [
+            EvidenceStep(
+                kind="project",
+                text=(
+                    f"项目台账：{pid}「{best['project_name']}」，"
+                    f"{best.get('project_category', '')}，"
+                    f"金额{yuan_wan(float(best['amount']))}，承接单位 {best.get('supplier_name')}"
+                ),
+                source=SourceRef(str(best["project_file"]), int(best["project_row"]), "projects"),
+            ),
+            EvidenceStep(
+                kind="participation",
+                text=f"经办与评审记录：{participant} 参与{best['part_role']}，未记录回避",
+                source=SourceRef(str(best["part_file"]), int(best["part_row"]), "participants"),
+                data={"staff_id": staff_id, "role": best["part_role"]},
+            ),
+            *scr.kin_steps(best["official"], best["nodes"], best["via"]),
+            _identity_step(best, scr),
+            *(
+                EvidenceStep(
+                    kind="role",
+                    text=(
+                        f"企业登记：{r['h_name']} —{r['h_role']}"
+                        + (f"（持股{float(r['h_share']):g}%）" if pd.notna(r["h_share"]) else "")
+                        + f"→ {r['h_org_name']}"
+                    ),
+                    source=SourceRef(str(r["h_h_file"]), int(r["h_h_row"]), str(r["h_h_table"])),
+                    data={"role": r["h_role"], "organisation": r["h_org_key"]},
+                )
+                for r in same.drop_duplicates("h_role").to_dict("records")
+            ),
+            *(
+                EvidenceStep(
+                    kind="policy",
+                    text=f"{c.ref}：“{c.text}”",
+                    source=SourceRef(f"policy:{ctx.profile.name}"),
+                )
+                for c in dict.fromkeys(clauses)
+            ),
+        ]
+        supplier = str(best["h_org_key"]).split(":", 1)[1]
+        yield Finding(
+            finding_id=finding_id("avoidance", ctx.profile.name, pid, staff_id, best["_holder"]),
+            rule="avoidance",
+            severity=severity,
+            confidence=round(confidence, 4),
+            project_ids=[pid],
+            staff_ids=[staff_id],
+            suppliers=[supplier],
+            citation=citation,
+            explanation=explanation,
+            evidence=evidence,
+            street=_text(best.get("street")),
+            community=_text(best.get("community")),
+            policy=ctx.profile.name,
+            details={
+                "relation": relation,
+                "category": best["category"],
+                "detail": best["detail"],
+                "roles": roles,
+                "self_dealing": self_dealing,
+                "path": scr.kin_sentence(best["nodes"], best["via"]) + f" —{roles[0]}→ {org}",
+                "kin_confidence": round(float(best["conf"]), 4),
+                "identity_confidence": round(float(best["match_conf"]), 4),
+            },
+        )

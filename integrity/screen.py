@@ -1,0 +1,515 @@
+"""What the rules share: identities, kin links, the batch kin expansion and role holders.
+
+A :class:`Screening` is built once per scan and computed lazily, so a rule that needs none
+of it (over_cap) costs nothing, and rules that need it share one computation:
+
+- ``keyed``: the tables with identity keys (integrity.identity);
+- ``people``: one row per person key on the kin side (staff, declarations, registries), with
+  the attributes the resolver compares (name, ID number, birth date, sex, phone);
+- ``kin_links``: every kin link read from a declaration or a registry row, one row per path
+  code (a term such as 表哥 stands for several), with its source row;
+- ``bridges``: identity links between kin-side keys that carry no shared ID number but that
+  the resolver believes are one person (a declared wife 吴丽 and the registry's 吴丽), each
+  with its confidence and reasons;
+- ``kinship``: every official's relatives within the legal categories, by relational joins
+  over kin links and bridges (graph.expand), each path with the product of its confidences;
+- ``holders``: every person in a role at an organisation (法定代表人, 负责人, 股东 ...), from
+  the supplier table and the supplier_people table, with the source row;
+- :meth:`Screening.match_in_context`: the resolver's scoring of pairs of people met in one
+  context (a participant's relative and the awarded supplier's legal representative),
+  where a shared name means far more than across the whole city.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graph.expand import SAME, expand, invert
+from graph.kinship import describe, parse_code
+from integrity.findings import EvidenceStep, SourceRef
+from integrity.identity import with_identity_keys
+from integrity.load import Dataset
+from integrity.names import person_name
+from integrity.resolve import candidate_pairs, deletions, name_frequencies, prepare, score
+
+# The prior that a relative of someone who decided on an award and a role holder of the
+# awarded supplier are one person, before any feature is compared: if about 2% of awards
+# involve a decision-maker's relative, and a panel of about five with about twenty known
+# relatives each gives about a hundred such pairs per award, one pair in 5,000. A name match
+# then decides only for a name rarer than about 1 in 5,000 people (张军海, not 张伟 or 王芳).
+# Across the city the prior comes from the data (population_prior).
+CONTEXT_PRIOR = 2e-4
+BRIDGE_FLOOR = 0.2  # identity links below this confidence are not followed at all
+PERSON_COLUMNS = ["key", "name", "id_number", "id_valid", "birth_date", "gender", "phone"]
+
+
+def _mentions(frame: pd.DataFrame, key: str, cols: dict[str, str], table: str) -> pd.DataFrame:
+    """Rows of one table as mentions: key, name, id_number, id_valid, birth_date, gender,
+    phone (absent columns as missing values)."""
+    out = pd.DataFrame({"key": frame[key]})
+    for target, col in cols.items():
+        out[target] = frame.get(col, None)
+    out["table"] = table
+    return out.dropna(subset=["key"])
+
+
+def population_prior(mentions: pd.DataFrame) -> float:
+    """The prior that two mentions sharing a blocking key are one person, from the data: one
+    over the estimated number of distinct people (mentions per person measured on the rows
+    that carry a valid ID number)."""
+    with_id = mentions[mentions["id_valid"].fillna(False).astype(bool)]
+    per_person = len(with_id) / with_id["id_number"].nunique() if len(with_id) else 1.0
+    people = max(len(mentions) / max(per_person, 1.0), 2.0)
+    return min(0.5, per_person / people)
+
+
+def _source(file: Any, row: Any, table: str) -> dict[str, Any]:
+    return {"file": str(file), "row": int(row), "table": table}
+
+
+@dataclass
+class Screening:
+    dataset: Dataset
+
+    # ------------------------------------------------------------------ tables
+    @cached_property
+    def keyed(self) -> dict[str, pd.DataFrame]:
+        return with_identity_keys(self.dataset)
+
+    @cached_property
+    def mentions(self) -> pd.DataFrame:
+        """Every kin-side row naming a person, as a mention."""
+        t = self.keyed
+        parts = [
+            _mentions(
+                t["staff"],
+                "person_key",
+                {
+                    "name": "name",
+                    "id_number": "id_number",
+                    "id_valid": "id_number_valid",
+                    "birth_date": "birth_date",
+                    "gender": "sex",
+                    "phone": "phone",
+                },
+                "staff",
+            )
+        ]
+        if "relatives" in t:
+            parts.append(
+                _mentions(
+                    t["relatives"],
+                    "person_key",
+                    {
+                        "name": "relative_name",
+                        "id_number": "relative_id_number",
+                        "id_valid": "relative_id_number_valid",
+                        "gender": "sex",
+                        "phone": "relative_phone",
+                    },
+                    "relatives",
+                )
+            )
+        if "family_links" in t:
+            fl = t["family_links"]
+            for side in ("person", "relative"):
+                parts.append(
+                    _mentions(
+                        fl,
+                        f"{side}_key",
+                        {
+                            "name": f"{side}_name",
+                            "id_number": f"{side}_id_number",
+                            "id_valid": f"{side}_id_number_valid",
+                            "gender": f"{side}_sex",
+                        },
+                        "family_links",
+                    )
+                )
+        m = pd.concat(parts, ignore_index=True)
+        m["id_valid"] = m["id_valid"].fillna(False).astype(bool)
+        return m
+
+    @cached_property
+    def people(self) -> pd.DataFrame:
+        """One row per kin-side person key, first known value of each attribute, prepared
+        for the resolver (normalised name, pinyin, birth, sex)."""
+        m = self.mentions
+        agg = m.groupby("key", sort=False).agg(
+            {c: "first" for c in PERSON_COLUMNS if c != "key"} | {"table": "first"}
+        )
+        agg["id_valid"] = agg["id_valid"].fillna(False).astype(bool)
+        return prepare(agg)
+
+    @cached_property
+    def kin_links(self) -> pd.DataFrame:
+        """One row per (source row, path code): link_id, src, dst, code, src_sex, dst_sex,
+        conf, term, file, row, table."""
+        t = self.keyed
+        rows: list[dict[str, Any]] = []
+        staff_key = dict(
+            zip(t["staff"]["staff_id"].astype(str), t["staff"]["person_key"], strict=True)
+        )
+        staff_sex = dict(zip(t["staff"]["person_key"], t["staff"]["sex"], strict=True))
+        if "relatives" in t:
+            for r in t["relatives"].to_dict("records"):
+                src = staff_key.get(str(r["staff_id"]))
+                if src is None:
+                    continue
+                for i, code in enumerate(r["codes"]):
+                    rows.append(
+                        {
+                            "link_id": f"relatives:{r['_row']}:{i}",
+                            "src": src,
+                            "dst": r["person_key"],
+                            "code": code,
+                            "src_sex": staff_sex.get(src),
+                            "dst_sex": r.get("sex"),
+                            "term": str(r["relation"]),
+                            **_source(r["_file"], r["_row"], "relatives"),
+                        }
+                    )
+        if "family_links" in t:
+            for r in t["family_links"].to_dict("records"):
+                if pd.isna(r["person_key"]) or pd.isna(r["relative_key"]):
+                    continue
+                for i, code in enumerate(r["codes"]):
+                    rows.append(
+                        {
+                            "link_id": f"family_links:{r['_row']}:{i}",
+                            "src": r["person_key"],
+                            "dst": r["relative_key"],
+                            "code": code,
+                            "src_sex": r.get("person_sex"),
+                            "dst_sex": r.get("relative_sex"),
+                            "term": str(r["relation"]),
+                            **_source(r["_file"], r["_row"], "family_links"),
+                        }
+                    )
+        frame = pd.DataFrame(
+            rows,
+            columns=[
+                "link_id",
+                "src",
+                "dst",
+                "code",
+                "src_sex",
+                "dst_sex",
+                "term",
+                "file",
+                "row",
+                "table",
+            ],
+        )
+        for col in ("src_sex", "dst_sex"):
+            frame[col] = frame[col].where(frame[col].isin(["男", "女"]), None)
+        frame["conf"] = 1.0
+        frame["reasons"] = None
+        return frame
+
+    @cached_property
+    def bridges(self) -> pd.DataFrame:
+        """Identity links between kin-side keys without a shared valid ID number."""
+        p = self.people.reset_index()
+        if len(p) < 2:
+            return self.kin_links.iloc[0:0]
+        pairs = candidate_pairs(p, p)
+        pairs = pairs[pairs["l"] < pairs["r"]]
+        both_ids = p["id_valid"].to_numpy()
+        pairs = pairs[~(both_ids[pairs["l"].to_numpy()] & both_ids[pairs["r"].to_numpy()])]
+        if pairs.empty:
+            return self.kin_links.iloc[0:0]
+        freq = name_frequencies(prepare(self.mentions))
+        scored = score(p, p, pairs, prior=population_prior(self.mentions), frequencies=freq)
+        scored = scored[scored["confidence"] >= BRIDGE_FLOOR]
+        keys = p["key"].to_numpy()
+        return pd.DataFrame(
+            {
+                "link_id": [
+                    f"same:{a}|{b}"
+                    for a, b in zip(keys[scored["l"]], keys[scored["r"]], strict=True)
+                ],
+                "src": keys[scored["l"]],
+                "dst": keys[scored["r"]],
+                "code": SAME,
+                "src_sex": None,
+                "dst_sex": None,
+                "term": "疑似同一人",
+                "file": "resolver",
+                "row": None,
+                "table": "identity",
+                "conf": scored["confidence"].to_numpy(),
+                "reasons": scored["reasons"].to_numpy(),
+            }
+        )
+
+    @cached_property
+    def link_index(self) -> dict[str, dict[str, Any]]:
+        both = pd.concat([self.kin_links, self.bridges], ignore_index=True)
+        return {
+            str(r["link_id"]): {str(k): v for k, v in r.items()} for r in both.to_dict("records")
+        }
+
+    @cached_property
+    def kinship(self) -> pd.DataFrame:
+        """Each official's relatives within the legal categories (and the official's own
+        other keys, category 本人), with path and confidence."""
+        staff = self.keyed["staff"]
+        officials = (
+            pd.DataFrame({"key": staff["person_key"], "sex": staff["sex"]})
+            .drop_duplicates("key")
+            .reset_index(drop=True)
+        )
+        officials["sex"] = officials["sex"].where(officials["sex"].isin(["男", "女"]), None)
+        links = pd.concat([self.kin_links, self.bridges], ignore_index=True)
+        return expand(
+            officials, links[["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]]
+        )
+
+    @cached_property
+    def holders(self) -> pd.DataFrame:
+        """Every (organisation, person, role) with the person's attributes and source row."""
+        t = self.keyed
+        parts: list[pd.DataFrame] = []
+        if "suppliers" in t:
+            su = t["suppliers"]
+            for role, key_col, name_col, id_col in (
+                ("法定代表人", "legal_rep_key", "legal_rep_name", "legal_rep_id_number"),
+                ("负责人", "responsible_key", "responsible_person", None),
+            ):
+                if key_col not in su:
+                    continue
+                # the 负责人 is the legal representative when the row names them alike
+                # (identity.py gives them one key): the row's ID number is theirs too
+                ids = su.get("legal_rep_id_number")
+                valid = su.get("legal_rep_id_number_valid", pd.Series(False, index=su.index))
+                if id_col is None:
+                    same = su[key_col] == su["legal_rep_key"]
+                    ids = ids.where(same) if ids is not None else None
+                    valid = valid.where(same, False)
+                part = pd.DataFrame(
+                    {
+                        "org_key": su["org_key"],
+                        "org_name": su["supplier_name"],
+                        "key": su[key_col],
+                        "name": su[name_col],
+                        "id_number": ids,
+                        "id_valid": valid,
+                        "phone": None,
+                        "role": role,
+                        "share": None,
+                        "file": su["_file"],
+                        "row": su["_row"],
+                        "table": "suppliers",
+                    }
+                )
+                parts.append(part)
+        if "supplier_people" in t:
+            sp = t["supplier_people"]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "org_key": sp["org_key"],
+                        "org_name": sp["supplier_name"] if "supplier_name" in sp else sp["org_key"],
+                        "key": sp["person_key"],
+                        "name": sp["name"],
+                        "id_number": sp.get("id_number", None),
+                        "id_valid": sp.get("id_number_valid", False),
+                        "phone": None,
+                        "role": sp["role"].astype(str),
+                        "share": sp.get("share_ratio", None),
+                        "file": sp["_file"],
+                        "row": sp["_row"],
+                        "table": "supplier_people",
+                    }
+                )
+            )
+        if not parts:
+            return pd.DataFrame(
+                columns=[
+                    "org_key",
+                    "org_name",
+                    "key",
+                    "name",
+                    "id_number",
+                    "id_valid",
+                    "phone",
+                    "role",
+                    "share",
+                    "file",
+                    "row",
+                    "table",
+                ]
+            )
+        parts = [p for p in parts if not p.empty]
+        h = pd.concat([p.astype(object) for p in parts], ignore_index=True)
+        h = h.dropna(subset=["org_key", "key", "name"])
+        h["id_valid"] = h["id_valid"].fillna(False).astype(bool)
+        # within one organisation, a name is one person: a row without an ID number takes the
+        # number another row of the same organisation gives that name (the supplier table
+        # names the legal representative bare, the people table with his number), where the
+        # rows give exactly one valid number for it
+        h["name_norm"] = h["name"].map(normalised)
+        known = (
+            h[h["id_valid"]]
+            .groupby(["org_key", "name_norm"])["id_number"]
+            .agg(lambda v: str(v.iloc[0]) if v.nunique() == 1 else "")
+        )
+        known = known[known != ""]
+        if len(known):
+            fill = pd.Series(
+                list(zip(h["org_key"], h["name_norm"], strict=True)), index=h.index
+            ).map(known)
+            take = ~h["id_valid"] & fill.notna()
+            h.loc[take, "id_number"] = fill[take]
+            h.loc[take, "id_valid"] = True
+            h.loc[take, "key"] = "id:" + fill[take].astype(str)
+        # one row per (organisation, person, role): the supplier table and the people table
+        # often both name the legal representative
+        h = h.sort_values(["id_valid"], ascending=False, kind="stable")
+        h = h.drop_duplicates(subset=["org_key", "key", "role"]).sort_index()
+        return h.reset_index(drop=True)
+
+    # ------------------------------------------------------------------ matching
+    def match_in_context(
+        self, left: pd.DataFrame, right: pd.DataFrame, on: list[str]
+    ) -> pd.DataFrame:
+        """Pairs of mentions that share the context columns ``on`` (e.g. the project) and a
+        blocking key (person key, normalised name, pinyin, one deletion), scored with the
+        context prior. ``left`` and ``right`` have ``key``, ``name`` and the resolver's
+        attribute columns. Returns the pairs (l, r index) with confidence and reasons; the
+        same valid ID number is 1.0, two different valid numbers 0.0.
+        """
+        lp = prepare(left.reset_index(drop=True))
+        rp = prepare(right.reset_index(drop=True))
+        blocks = []
+        for col in ("key", "name_norm", "pinyin", "deletion"):
+            if col == "deletion":
+                lk = lp["name_norm"].map(deletions).explode().dropna().rename("b")
+                rk = rp["name_norm"].map(deletions).explode().dropna().rename("b")
+            else:
+                lk, rk = lp[col].rename("b"), rp[col].rename("b")
+            lf = lp[on].join(lk, how="inner").reset_index(names="l")
+            rf = rp[on].join(rk, how="inner").reset_index(names="r")
+            blocks.append(lf.merge(rf, on=[*on, "b"])[["l", "r"]])
+        pairs = pd.concat(blocks, ignore_index=True).drop_duplicates().reset_index(drop=True)
+        if pairs.empty:
+            return pairs.assign(confidence=[], reasons=[])
+        freq = name_frequencies(prepare(self.mentions), lp, rp)
+        scored = score(lp, rp, pairs, prior=CONTEXT_PRIOR, frequencies=freq)
+        same_key = lp["key"].to_numpy()[scored["l"]] == rp["key"].to_numpy()[scored["r"]]
+        by_id = same_key & np.array(
+            [str(k).startswith("id:") for k in lp["key"].to_numpy()[scored["l"]]]
+        )
+        scored.loc[by_id, "confidence"] = 1.0
+        scored.loc[by_id, "reasons"] = pd.Series(
+            [[("身份证号相同", math.inf)]] * int(by_id.sum()),
+            dtype=object,
+            index=scored.index[by_id],
+        )
+        return scored
+
+    # ------------------------------------------------------------------ explaining
+    def name_of(self, key: str) -> str:
+        people = self.people
+        if key in people.index:
+            return str(people.at[key, "name"])
+        return key.split(":", 1)[-1]
+
+    def kin_steps(
+        self, official: str, nodes: tuple[str, ...], via: tuple[str, ...]
+    ) -> list[EvidenceStep]:
+        """The evidence rows of one expansion path: each hop with its term and source row."""
+        steps: list[EvidenceStep] = []
+        for a, b, link_id in zip(nodes[:-1], nodes[1:], via, strict=True):
+            link = self.link_index[link_id]
+            if link["code"] == SAME:
+                reasons = "；".join(f"{r}（{v:+.1f}）" for r, v in (link["reasons"] or []))
+                steps.append(
+                    EvidenceStep(
+                        kind="identity",
+                        text=(
+                            f"身份比对：{self.name_of(a)} 与 {self.name_of(b)} 疑似同一人，"
+                            f"置信度{float(link['conf']):.2f}（{reasons}）"
+                        ),
+                        source=None,
+                        data={"from": a, "to": b, "confidence": float(link["conf"])},
+                    )
+                )
+                continue
+            forward = link["src"] == a
+            label = str(link["term"]) if forward else _inverse(str(link["code"]), link["src_sex"])
+            table = "亲属申报" if link["table"] == "relatives" else "户籍/婚姻登记"
+            text = f"{table}：{self.name_of(a)} —{label}→ {self.name_of(b)}"
+            if not forward:
+                text += f"（登记为 {self.name_of(b)} 的{link['term']}是 {self.name_of(a)}）"
+            steps.append(
+                EvidenceStep(
+                    kind="kin",
+                    text=text,
+                    source=SourceRef(str(link["file"]), int(link["row"]), str(link["table"])),
+                    data={"from": a, "to": b, "term": label, "code": link["code"]},
+                )
+            )
+        return steps
+
+    def kin_sentence(self, nodes: tuple[str, ...], via: tuple[str, ...]) -> str:
+        parts = [self.name_of(nodes[0])]
+        for a, b, link_id in zip(nodes[:-1], nodes[1:], via, strict=True):
+            link = self.link_index[link_id]
+            if link["code"] == SAME:
+                parts.append(f" ≈ {self.name_of(b)}")
+                continue
+            label = (
+                str(link["term"])
+                if link["src"] == a
+                else _inverse(str(link["code"]), link["src_sex"])
+            )
+            parts.append(f" —{label}→ {self.name_of(b)}")
+        return "".join(parts)
+
+
+def _inverse(code: str, src_sex: Any) -> str:
+    sex = src_sex if src_sex in ("男", "女") else None
+    return describe(invert(parse_code(code), sex))
+
+
+def normalised(name: Any) -> str | None:
+    return None if name is None or pd.isna(name) else person_name(str(name))
+
+
+def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
+    """For each row of ``officials`` (with ``person_key`` and any context columns), the
+    official him- or herself (category 本人) and every relative within the legal categories,
+    with the person attributes the resolver compares and the path (``nodes``, ``via``,
+    ``conf``)."""
+    own = pd.DataFrame(
+        {
+            "official": officials["person_key"].drop_duplicates(),
+        }
+    )
+    own["relative"] = own["official"]
+    own["category"] = "本人"
+    own["detail"] = ""
+    own["code"] = ""
+    own["simple"] = ""
+    own["hops"] = 0
+    own["via"] = [() for _ in range(len(own))]
+    own["nodes"] = [(k,) for k in own["official"]]
+    own["conf"] = 1.0
+    kin = pd.concat([own, scr.kinship], ignore_index=True)
+    out = officials.merge(kin, left_on="person_key", right_on="official")
+    people = scr.people
+    attrs = people.reindex(out["relative"])[
+        ["name", "id_number", "id_valid", "birth_date", "gender", "phone"]
+    ].reset_index(drop=True)
+    out = pd.concat([out.reset_index(drop=True), attrs], axis=1)
+    out["key"] = out["relative"]
+    out["id_valid"] = out["id_valid"].fillna(False).astype(bool)
+    return out.dropna(subset=["name"])
