@@ -377,8 +377,45 @@ class Screening:
         return h.reset_index(drop=True)
 
     # ------------------------------------------------------------------ matching
+    def kin_in_roles(
+        self,
+        officials: pd.DataFrame,
+        orgs: pd.DataFrame,
+        *,
+        on: list[str],
+        roles: tuple[str, ...],
+        prior: float = CONTEXT_PRIOR,
+    ) -> pd.DataFrame:
+        """Each (official or relative, role holder) pair met in one context and believed to
+        be one person. ``officials``: rows with ``person_key`` and the context columns ``on``
+        (and anything else, kept); ``orgs``: rows with ``org_key`` and the context columns.
+        Returns the kin rows (kin_of) beside the holder's columns prefixed ``h_``, with
+        ``match_conf`` (the identity match), ``reasons`` and ``confidence`` (kin path times
+        identity match)."""
+        holders = self.holders[self.holders["role"].isin(roles)]
+        left = kin_of(self, officials)
+        right = orgs.drop_duplicates().merge(holders, on="org_key")
+        right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
+        if left.empty or right.empty:
+            return pd.DataFrame()
+        matched = self.match_in_context(left, right, on=on, prior=prior)
+        matched = matched[matched["confidence"] > 0]
+        lsel = left.reset_index(drop=True).loc[matched["l"]].reset_index(drop=True)
+        rsel = right.reset_index(drop=True).loc[matched["r"]].reset_index(drop=True)
+        out = pd.concat(
+            [
+                lsel,
+                rsel.drop(columns=on).add_prefix("h_"),
+                matched[["confidence", "reasons"]].reset_index(drop=True),
+            ],
+            axis=1,
+        )
+        out["match_conf"] = out["confidence"]
+        out["confidence"] = (out["conf"] * out["match_conf"]).round(4)
+        return out
+
     def match_in_context(
-        self, left: pd.DataFrame, right: pd.DataFrame, on: list[str]
+        self, left: pd.DataFrame, right: pd.DataFrame, on: list[str], prior: float = CONTEXT_PRIOR
     ) -> pd.DataFrame:
         """Pairs of mentions that share the context columns ``on`` (e.g. the project) and a
         blocking key (person key, normalised name, pinyin, one deletion), scored with the
@@ -402,7 +439,7 @@ class Screening:
         if pairs.empty:
             return pairs.assign(confidence=[], reasons=[])
         freq = name_frequencies(prepare(self.mentions), lp, rp)
-        scored = score(lp, rp, pairs, prior=CONTEXT_PRIOR, frequencies=freq)
+        scored = score(lp, rp, pairs, prior=prior, frequencies=freq)
         same_key = lp["key"].to_numpy()[scored["l"]] == rp["key"].to_numpy()[scored["r"]]
         by_id = same_key & np.array(
             [str(k).startswith("id:") for k in lp["key"].to_numpy()[scored["l"]]]

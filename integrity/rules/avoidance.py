@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pandas as pd
 
-from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
+from integrity.evidence import (
+    awarded_projects,
+    identity_step,
+    policy_steps,
+    project_step,
+    role_step,
+    text,
+)
+from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import Clause, RuleSettings, Severity
 from integrity.rules import ScanContext, rule
-from integrity.screen import Screening, kin_of, normalised
+from integrity.screen import Screening, normalised
 
 ROLE_ORDER = {"法定代表人": 0, "负责人": 1, "股东": 2, "董事": 3, "监事": 4, "经理": 5}
 
@@ -26,10 +33,6 @@ class AvoidanceSettings(RuleSettings):
     # links below this confidence are not reported at all; from it up to 0.5 a finding is a
     # lead to check (线索待核), from 0.5 an assertion
     min_confidence: float = 0.25
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or pd.isna(value) else str(value)
 
 
 def decisions(ctx: ScanContext, roles: tuple[str, ...]) -> pd.DataFrame:
@@ -50,92 +53,14 @@ def decisions(ctx: ScanContext, roles: tuple[str, ...]) -> pd.DataFrame:
         part = part.assign(staff_id=part["staff_id"].fillna(by_name))
     part = part.dropna(subset=["staff_id"]).assign(staff_id=lambda f: f["staff_id"].astype(str))
     part = part.merge(staff.assign(staff_id=staff["staff_id"].astype(str)), on="staff_id")
-    projects = t["projects"]
-    cols = [
-        c
-        for c in (
-            "project_id",
-            "name",
-            "category",
-            "amount",
-            "street",
-            "community",
-            "award_date",
-            "supplier_name",
-            "uscc",
-            "org_key",
-            "_file",
-            "_row",
-        )
-        if c in projects
-    ]
-    awarded = projects[cols].dropna(subset=["org_key"])
-    awarded = awarded.rename(
-        columns={
-            "name": "project_name",
-            "category": "project_category",
-            "_file": "project_file",
-            "_row": "project_row",
-        }
-    )
+    awarded = awarded_projects(t["projects"])
     return part.rename(columns={"_file": "part_file", "_row": "part_row", "role": "part_role"})[
         ["project_id", "staff_id", "staff_name", "person_key", "part_role", "part_file", "part_row"]
     ].merge(awarded, on="project_id")
 
 
-def conflicts(scr: Screening, dec: pd.DataFrame, roles: tuple[str, ...]) -> pd.DataFrame:
-    """Each (decision, relative or self, role holder of the awarded supplier) believed to be
-    one person: the kin path and the identity match, with their joint confidence."""
-    holders = scr.holders[scr.holders["role"].isin(roles)]
-    left = kin_of(scr, dec)
-    right = dec[["project_id", "org_key"]].drop_duplicates().merge(holders, on="org_key")
-    right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
-    if left.empty or right.empty:
-        return pd.DataFrame()
-    matched = scr.match_in_context(left, right, on=["project_id"])
-    matched = matched[matched["confidence"] > 0]
-    lsel = left.reset_index(drop=True).loc[matched["l"]].reset_index(drop=True)
-    rsel = right.reset_index(drop=True).loc[matched["r"]].reset_index(drop=True)
-    out = pd.concat(
-        [
-            lsel,
-            rsel.drop(columns=["project_id"]).add_prefix("h_"),
-            matched[["confidence", "reasons"]].reset_index(drop=True),
-        ],
-        axis=1,
-    )
-    out["match_conf"] = out["confidence"]
-    out["confidence"] = (out["conf"] * out["match_conf"]).round(4)
-    return out
-
-
 def _role_sort(role: str) -> int:
     return ROLE_ORDER.get(role, 9)
-
-
-def _identity_step(row: dict[str, Any], scr: Screening) -> EvidenceStep:
-    reasons = "；".join(
-        r if v in (float("inf"), float("-inf")) else f"{r}（{v:+.1f}）" for r, v in row["reasons"]
-    )
-    relative = scr.name_of(row["relative"])
-    holder = str(row["h_name"])
-    if float(row["match_conf"]) >= 1.0:
-        text = f"身份比对：{relative} 与 {holder} 身份证号相同，为同一人"
-    else:
-        text = (
-            f"身份比对：{relative} 与登记的 {holder} 疑似同一人，"
-            f"置信度{float(row['match_conf']):.2f}（{reasons}）"
-        )
-    return EvidenceStep(
-        kind="identity",
-        text=text,
-        data={
-            "from": row["relative"],
-            "to": row["h_key"],
-            "confidence": float(row["match_conf"]),
-            "reasons": [[r, v] for r, v in row["reasons"]],
-        },
-    )
 
 
 @rule(
@@ -160,7 +85,7 @@ def avoidance(ctx: ScanContext, settings: AvoidanceSettings) -> Iterator[Finding
     dec = decisions(ctx, settings.decision_roles)
     if dec.empty:
         return
-    hits = conflicts(scr, dec, roles)
+    hits = scr.kin_in_roles(dec, dec[["project_id", "org_key"]], on=["project_id"], roles=roles)
     if hits.empty:
         return
     hits = hits[hits["confidence"] >= settings.min_confidence]
@@ -191,7 +116,7 @@ def _findings(
         head = [r for r in roles if r in settings.head_roles]
         self_dealing = best["category"] == "本人"
         project = f"「{best['project_name']}」（{pid}）"
-        where = "".join(x for x in (_text(best.get("street")), _text(best.get("community"))) if x)
+        where = "".join(x for x in (text(best.get("street")), text(best.get("community"))) if x)
         role_text = "、".join(roles)
         org = str(best["h_org_name"])
         participant = f"{best['staff_name']}（{staff_id}）"
@@ -217,15 +142,7 @@ def _findings(
         if confidence < 0.5:
             explanation += f"（身份关联置信度{confidence:.2f}，为线索待核，须先核实身份。）"
         evidence = [
-            EvidenceStep(
-                kind="project",
-                text=(
-                    f"项目台账：{pid}「{best['project_name']}」，"
-                    f"{best.get('project_category', '')}，"
-                    f"金额{yuan_wan(float(best['amount']))}，承接单位 {best.get('supplier_name')}"
-                ),
-                source=SourceRef(str(best["project_file"]), int(best["project_row"]), "projects"),
-            ),
+            project_step(best),
             EvidenceStep(
                 kind="participation",
                 text=f"经办与评审记录：{participant} 参与{best['part_role']}，未记录回避",
@@ -233,28 +150,9 @@ def _findings(
                 data={"staff_id": staff_id, "role": best["part_role"]},
             ),
             *scr.kin_steps(best["official"], best["nodes"], best["via"]),
-            _identity_step(best, scr),
-            *(
-                EvidenceStep(
-                    kind="role",
-                    text=(
-                        f"企业登记：{r['h_name']} —{r['h_role']}"
-                        + (f"（持股{float(r['h_share']):g}%）" if pd.notna(r["h_share"]) else "")
-                        + f"→ {r['h_org_name']}"
-                    ),
-                    source=SourceRef(str(r["h_h_file"]), int(r["h_h_row"]), str(r["h_h_table"])),
-                    data={"role": r["h_role"], "organisation": r["h_org_key"]},
-                )
-                for r in same.drop_duplicates("h_role").to_dict("records")
-            ),
-            *(
-                EvidenceStep(
-                    kind="policy",
-                    text=f"{c.ref}：“{c.text}”",
-                    source=SourceRef(f"policy:{ctx.profile.name}"),
-                )
-                for c in dict.fromkeys(clauses)
-            ),
+            identity_step(scr, best),
+            *(role_step(r) for r in same.drop_duplicates("h_role").to_dict("records")),
+            *policy_steps(ctx.profile.name, clauses),
         ]
         supplier = str(best["h_org_key"]).split(":", 1)[1]
         yield Finding(
@@ -268,8 +166,8 @@ def _findings(
             citation=citation,
             explanation=explanation,
             evidence=evidence,
-            street=_text(best.get("street")),
-            community=_text(best.get("community")),
+            street=text(best.get("street")),
+            community=text(best.get("community")),
             policy=ctx.profile.name,
             details={
                 "relation": relation,

@@ -1,0 +1,126 @@
+"""Evidence steps the rules share: a project row, an identity match, a company role, a clause.
+
+Each step says in Chinese what the row shows and cites the row (file, row, table), so a
+referral can be checked line by line against the ledgers it came from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from integrity.findings import EvidenceStep, SourceRef, yuan_wan
+from integrity.policy import Clause
+from integrity.screen import Screening
+
+
+def text(value: Any) -> str | None:
+    """A cell as text, None where empty."""
+    return (
+        None
+        if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value))
+        else str(value)
+    )
+
+
+def _reason_text(reasons: Iterable[tuple[str, float]]) -> str:
+    return "；".join(r if math.isinf(v) else f"{r}（{v:+.1f}）" for r, v in reasons)
+
+
+def identity_step(scr: Screening, row: dict[str, Any]) -> EvidenceStep:
+    """The match between a kin-side person (``relative``) and a registered role holder
+    (``h_name``, ``h_key``), with its confidence and the resolver's reasons."""
+    relative = scr.name_of(row["relative"])
+    holder = str(row["h_name"])
+    confidence = float(row["match_conf"])
+    if confidence >= 1.0:
+        said = f"身份比对：{relative} 与 {holder} 身份证号相同，为同一人"
+    else:
+        said = (
+            f"身份比对：{relative} 与登记的 {holder} 疑似同一人，"
+            f"置信度{confidence:.2f}（{_reason_text(row['reasons'])}）"
+        )
+    return EvidenceStep(
+        kind="identity",
+        text=said,
+        data={
+            "from": row["relative"],
+            "to": row["h_key"],
+            "confidence": confidence,
+            "reasons": [[r, None if math.isinf(v) else v] for r, v in row["reasons"]],
+        },
+    )
+
+
+def role_step(row: dict[Any, Any]) -> EvidenceStep:
+    """A holder row (columns prefixed ``h_``): 李四 —法定代表人→ 某公司, with its source."""
+    share = row.get("h_share")
+    held = f"（持股{float(share):g}%）" if share is not None and pd.notna(share) else ""
+    return EvidenceStep(
+        kind="role",
+        text=f"企业登记：{row['h_name']} —{row['h_role']}{held}→ {row['h_org_name']}",
+        source=SourceRef(str(row["h_h_file"]), int(row["h_h_row"]), str(row["h_h_table"])),
+        data={"role": row["h_role"], "organisation": row["h_org_key"]},
+    )
+
+
+def project_step(row: dict[str, Any], pid_col: str = "project_id") -> EvidenceStep:
+    """A project row: id, name, category, amount and awarded supplier, with its source."""
+    parts = [f"项目台账：{row[pid_col]}「{row['project_name']}」"]
+    if text(row.get("project_category")):
+        parts.append(str(row["project_category"]))
+    if text(row.get("amount")):
+        parts.append(f"金额{yuan_wan(float(row['amount']))}")
+    if text(row.get("supplier_name")):
+        parts.append(f"承接单位 {row['supplier_name']}")
+    if text(row.get("award_date")):
+        parts.append(f"签约日期 {pd.Timestamp(row['award_date']).date()}")
+    return EvidenceStep(
+        kind="project",
+        text="，".join(parts),
+        source=SourceRef(str(row["project_file"]), int(row["project_row"]), "projects"),
+        data={"project_id": row[pid_col]},
+    )
+
+
+def policy_steps(profile: str, clauses: Iterable[Clause]) -> list[EvidenceStep]:
+    return [
+        EvidenceStep(
+            kind="policy", text=f"{c.ref}：“{c.text}”", source=SourceRef(f"policy:{profile}")
+        )
+        for c in dict.fromkeys(clauses)
+    ]
+
+
+PROJECT_COLUMNS = {
+    "name": "project_name",
+    "category": "project_category",
+    "_file": "project_file",
+    "_row": "project_row",
+}
+
+
+def awarded_projects(projects: pd.DataFrame) -> pd.DataFrame:
+    """Projects with an awarded supplier (``org_key``), columns renamed for evidence steps."""
+    cols = [
+        c
+        for c in (
+            "project_id",
+            "name",
+            "category",
+            "amount",
+            "street",
+            "community",
+            "award_date",
+            "supplier_name",
+            "uscc",
+            "org_key",
+            "_file",
+            "_row",
+        )
+        if c in projects
+    ]
+    return projects[cols].dropna(subset=["org_key"]).rename(columns=PROJECT_COLUMNS)
