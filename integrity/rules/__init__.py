@@ -70,4 +70,5 @@ def rule(
 from integrity.rules import (  # noqa: E402
     avoidance,  # noqa: F401
     over_cap,  # noqa: F401
+    undeclared_relation,  # noqa: F401
 )
