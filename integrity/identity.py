@@ -186,4 +186,28 @@ def with_identity_keys(ds: Dataset) -> dict[str, pd.DataFrame]:
         t["projects"]["org_key"] = org_keys(t["projects"])
     if "quotes" in t:
         t["quotes"]["org_key"] = org_keys(t["quotes"])
+    _name_to_uscc(t)
     return t
+
+
+def _name_to_uscc(t: dict[str, pd.DataFrame]) -> None:
+    """An organisation written without a valid USCC is the holder of the one valid USCC its
+    normalised name carries elsewhere in the dataset (two USCCs for one name: no guess)."""
+    framed = [f for f in t.values() if "org_key" in f]
+    keys = pd.concat([f["org_key"] for f in framed], ignore_index=True).dropna()
+    names = pd.concat(
+        [f["supplier_name"] if "supplier_name" in f else f["org_key"] * 0 for f in framed],
+        ignore_index=True,
+    )
+    pairs = pd.DataFrame({"key": keys, "name": names.reindex(keys.index)}).dropna()
+    pairs = pairs[pairs["key"].str.startswith("uscc:")]
+    pairs["core"] = "org:" + pairs["name"].map(lambda v: org_name(str(v)))
+    codes = pairs.drop_duplicates(["core", "key"]).groupby("core")["key"]
+    unique = codes.first()[codes.nunique() == 1]
+    if unique.empty:
+        return
+    for frame in framed:
+        bare = frame["org_key"].astype("string").str.startswith("org:").fillna(False).astype(bool)
+        frame.loc[bare, "org_key"] = (
+            frame.loc[bare, "org_key"].map(unique).fillna(frame.loc[bare, "org_key"])
+        )

@@ -23,6 +23,7 @@ of it (over_cap) costs nothing, and rules that need it share one computation:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graph.build import normalise_contact
 from graph.expand import SAME, expand, invert
 from graph.kinship import describe, parse_code
 from integrity.findings import EvidenceStep, SourceRef
@@ -550,3 +552,197 @@ def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
     out["key"] = out["relative"]
     out["id_valid"] = out["id_valid"].fillna(False).astype(bool)
     return out.dropna(subset=["name"])
+
+
+# --------------------------------------------------------------------------- organisations
+
+ROOM = re.compile(r"(\d+|[一二三四五六七八九十]+)(室|房|号房|单元\d+)$|\d{3,5}$")
+CONTACT_LABELS = {"phone": "联系电话", "email": "邮箱", "address": "注册地址"}
+
+
+def contact_key(what: str, value: Any) -> str | None:
+    """A comparable contact: phones as digits (7+), e-mail lower case, addresses without
+    spaces and only when they reach down to the room (a shared building is not enough)."""
+    if value is None or pd.isna(value) or not str(value).strip():
+        return None
+    norm = normalise_contact(what, str(value))
+    if what == "phone":
+        return norm if len(norm) >= 7 else None
+    if what == "address":
+        return norm if ROOM.search(norm) else None
+    return norm or None
+
+
+def org_relations(scr: Screening, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Why two organisations are related, for each pair (columns ``a``, ``b``: org keys).
+
+    One row per reason: ``kind`` (same_person, kin, contact), ``label`` (the Chinese sentence),
+    ``confidence`` and ``evidence`` (a list of EvidenceStep). Reasons: the same person in a
+    role at both (same ID number, or the same name scored by the resolver); role holders who
+    are kin (a registry or declaration link, within the legal categories); the same phone,
+    e-mail or address down to the room in the supplier table.
+    """
+    pairs = pairs[pairs["a"] != pairs["b"]].drop_duplicates()
+    out: list[dict[str, Any]] = []
+    if pairs.empty:
+        return pd.DataFrame(columns=["a", "b", "kind", "label", "confidence", "evidence"])
+    orgs = pd.Index(pd.concat([pairs["a"], pairs["b"]]).unique())
+    holders = scr.holders[scr.holders["org_key"].isin(orgs)].reset_index(drop=True)
+    wanted = set(zip(pairs["a"], pairs["b"], strict=True))
+    wanted |= {(b, a) for a, b in wanted}
+
+    out.extend(_same_person(scr, holders, wanted))
+    out.extend(_kin_linked(scr, holders, wanted))
+    out.extend(_shared_contacts(scr, orgs, wanted))
+    frame = pd.DataFrame(out, columns=["a", "b", "kind", "label", "confidence", "evidence"])
+    return frame.drop_duplicates(subset=["a", "b", "kind", "label"]).reset_index(drop=True)
+
+
+def _holder_step(h: dict[Any, Any]) -> EvidenceStep:
+    share = h.get("share")
+    held = f"（持股{float(share):g}%）" if share is not None and pd.notna(share) else ""
+    return EvidenceStep(
+        kind="role",
+        text=f"企业登记：{h['name']} —{h['role']}{held}→ {h['org_name']}",
+        source=SourceRef(str(h["file"]), int(h["row"]), str(h["table"])),
+    )
+
+
+def _same_person(
+    scr: Screening, holders: pd.DataFrame, wanted: set[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """The same person in a role at both organisations: one reason per person and pair,
+    every role named."""
+    if holders.empty:
+        return []
+    matched = scr.match_in_context(holders.assign(ctx=1), holders.assign(ctx=1), on=["ctx"])
+    matched = matched[matched["confidence"] >= 0.5]
+    grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for m in matched.to_dict("records"):
+        ha, hb = holders.loc[m["l"]].to_dict(), holders.loc[m["r"]].to_dict()
+        if (ha["org_key"], hb["org_key"]) not in wanted or ha["org_key"] >= hb["org_key"]:
+            continue
+        g = grouped.setdefault(
+            (str(ha["org_key"]), str(hb["org_key"]), str(ha["name_norm"])),
+            {"ha": ha, "hb": hb, "ra": {}, "rb": {}, "conf": 0.0},
+        )
+        g["ra"].setdefault(ha["role"], ha)
+        g["rb"].setdefault(hb["role"], hb)
+        g["conf"] = max(g["conf"], float(m["confidence"]))
+    out: list[dict[str, Any]] = []
+    for (a, b, _), g in grouped.items():
+        ha, hb, conf = g["ha"], g["hb"], g["conf"]
+        how = "身份证号相同" if conf >= 1.0 else f"同一人置信度{conf:.2f}"
+        out.append(
+            {
+                "a": a,
+                "b": b,
+                "kind": "same_person",
+                "label": (
+                    f"{ha['name']}同时是{ha['org_name']}的{'、'.join(g['ra'])}和"
+                    f"{hb['org_name']}的{'、'.join(g['rb'])}（{how}）"
+                ),
+                "confidence": conf,
+                "evidence": [
+                    *(_holder_step(h) for h in g["ra"].values()),
+                    *(_holder_step(h) for h in g["rb"].values()),
+                ],
+            }
+        )
+    return out
+
+
+def _kin_linked(
+    scr: Screening, holders: pd.DataFrame, wanted: set[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Role holders of the two organisations who are kin within the legal categories."""
+    out: list[dict[str, Any]] = []
+    role_step = _holder_step
+    if len(holders):
+        people = holders.drop_duplicates("key")
+        sexes = scr.people["sex"].reindex(people["key"]).to_numpy()
+        kin = expand(
+            pd.DataFrame({"key": people["key"].to_numpy(), "sex": sexes}),
+            pd.concat([scr.kin_links, scr.bridges], ignore_index=True)[
+                ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]
+            ],
+        )
+        kin = kin[kin["category"] != "本人"]
+        by_key = holders.groupby("key")
+        for k in kin.to_dict("records"):
+            if k["relative"] not in by_key.groups:
+                continue
+            for ha in by_key.get_group(k["official"]).to_dict("records"):
+                for hb in by_key.get_group(k["relative"]).to_dict("records"):
+                    if (ha["org_key"], hb["org_key"]) not in wanted or ha["org_key"] >= hb[
+                        "org_key"
+                    ]:
+                        continue
+                    sentence = scr.kin_sentence(k["nodes"], k["via"])
+                    out.append(
+                        {
+                            "a": ha["org_key"],
+                            "b": hb["org_key"],
+                            "kind": "kin",
+                            "label": (
+                                f"{ha['org_name']}的{ha['role']}{ha['name']}与"
+                                f"{hb['org_name']}的{hb['role']}{hb['name']}是{k['category']}"
+                                f"（{sentence}）"
+                            ),
+                            "confidence": float(k["conf"]),
+                            "evidence": [
+                                role_step(ha),
+                                *scr.kin_steps(k["official"], k["nodes"], k["via"]),
+                                role_step(hb),
+                            ],
+                        }
+                    )
+    return out
+
+
+def _shared_contacts(
+    scr: Screening, orgs: pd.Index, wanted: set[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """The same phone, e-mail or address down to the room in the supplier table."""
+    out: list[dict[str, Any]] = []
+    if "suppliers" in scr.keyed:
+        su = scr.keyed["suppliers"]
+        su = su[su["org_key"].isin(orgs)]
+        for what, col in (("phone", "phone"), ("email", "email"), ("address", "address")):
+            if col not in su:
+                continue
+            keyed = su.assign(_c=su[col].map(lambda v, w=what: contact_key(w, v))).dropna(
+                subset=["_c"]
+            )
+            joined = keyed.merge(keyed, on="_c", suffixes=("_a", "_b"))
+            joined = joined[joined["org_key_a"] < joined["org_key_b"]]
+            for j in joined.to_dict("records"):
+                if (j["org_key_a"], j["org_key_b"]) not in wanted:
+                    continue
+                label = CONTACT_LABELS[what]
+                out.append(
+                    {
+                        "a": j["org_key_a"],
+                        "b": j["org_key_b"],
+                        "kind": "contact",
+                        "label": (
+                            f"{j['supplier_name_a']}与{j['supplier_name_b']}的{label}相同"
+                            f"（{j[f'{col}_a']}）"
+                        ),
+                        "confidence": 1.0,
+                        "evidence": [
+                            EvidenceStep(
+                                kind="contact",
+                                text=(
+                                    f"供应商登记：{j[f'supplier_name_{s}']} {label} "
+                                    f"{j[f'{col}_{s}']}"
+                                ),
+                                source=SourceRef(
+                                    str(j[f"_file_{s}"]), int(j[f"_row_{s}"]), "suppliers"
+                                ),
+                            )
+                            for s in ("a", "b")
+                        ],
+                    }
+                )
+    return out

@@ -69,6 +69,7 @@ def rule(
 # one module per rule; importing registers it (after REGISTRY exists, hence at the end)
 from integrity.rules import (  # noqa: E402
     avoidance,  # noqa: F401
+    collusive_quotes,  # noqa: F401
     off_catalogue,  # noqa: F401
     over_cap,  # noqa: F401
     undeclared_relation,  # noqa: F401

@@ -1,0 +1,165 @@
+"""collusive_quotes: the quotes behind one award come from related suppliers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import combinations
+from typing import Any
+
+import pandas as pd
+
+from integrity.evidence import awarded_projects, policy_steps, project_step, text
+from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
+from integrity.policy import RuleSettings, Severity
+from integrity.rules import ScanContext, rule
+from integrity.screen import org_relations
+
+SEVERITY_OF = {"same_person": "high", "kin": "high", "contact": "medium"}
+
+
+class CollusiveSettings(RuleSettings):
+    # losing quotes each at an exact multiple of this step above the winner (1.05, 1.10...)
+    ratio_step: float = 0.05
+    # quotes are rounded (to the hundred yuan): a ratio within this of a step counts
+    ratio_tolerance: float = 0.0005
+    min_confidence: float = 0.5
+
+
+def _quotes(ctx: ScanContext) -> pd.DataFrame:
+    q = ctx.screening.keyed["quotes"].dropna(subset=["org_key"])
+    q = q.assign(selected=q.get("selected", pd.Series(None, index=q.index)))
+    return q
+
+
+def _price_pattern(group: pd.DataFrame, settings: CollusiveSettings) -> str | None:
+    """Identical quotes, or every losing quote at an exact step above the winner."""
+    amounts = group["amount"].dropna()
+    if len(amounts) < 2:
+        return None
+    if amounts.duplicated().any():
+        same = amounts[amounts.duplicated(keep=False)]
+        return f"{len(same)}家报价金额完全相同（{yuan_wan(float(same.iloc[0]))}）"
+    winners = group[group["selected"].fillna(False).astype(bool)]
+    losers = group[~group["selected"].fillna(False).astype(bool)]["amount"].dropna()
+    if len(winners) != 1 or len(losers) < 2 or pd.isna(winners["amount"].iloc[0]):
+        return None
+    base = float(winners["amount"].iloc[0])
+    if base <= 0:
+        return None
+    ratios = losers / base
+    nearest = (ratios / settings.ratio_step).round() * settings.ratio_step
+    exact = ((ratios - nearest).abs() <= settings.ratio_tolerance).all()
+    ratios = nearest
+    if exact and (ratios > 1).all() and ratios.nunique() == len(ratios):
+        said = "、".join(f"{r:.2f}倍" for r in sorted(ratios))
+        return f"落选报价分别恰为中选报价的{said}"
+    return None
+
+
+@rule(
+    "collusive_quotes",
+    title="关联供应商参与比价（陪标）",
+    settings=CollusiveSettings,
+    needs=("projects", "quotes"),
+)
+def collusive_quotes(ctx: ScanContext, settings: CollusiveSettings) -> Iterator[Finding]:
+    """同一项目“货比三家”的报价单位之间存在关联：同一人在两家单位任职（法定代表人、股东等，
+    按身份证号或姓名比对），两家单位的法定代表人等互为近亲属，或登记的联系电话、邮箱相同，
+    或注册地址相同且精确到房号（仅同一栋楼不足以认定）。
+
+    关联报价意味着比价可能是陪标，违反政府采购法实施条例第十八条和招标投标法实施条例第四十条
+    所列情形。报价金额完全相同、或落选报价恰为中选价的固定倍数（如1.05倍、1.10倍）另作为
+    低严重度的价格规律信号。
+    """
+    scr = ctx.screening
+    quotes = _quotes(ctx)
+    projects = awarded_projects(scr.keyed["projects"]).set_index("project_id", drop=False)
+    pairs = []
+    for pid, group in quotes.groupby("project_id"):
+        for a, b in combinations(sorted(set(group["org_key"])), 2):
+            pairs.append((pid, a, b))
+    pair_frame = pd.DataFrame(pairs, columns=["project_id", "a", "b"])
+    relations = org_relations(scr, pair_frame[["a", "b"]]) if len(pair_frame) else None
+    by_pair: dict[tuple[str, str], list[dict[Any, Any]]] = {}
+    if relations is not None:
+        relations = relations[relations["confidence"] >= settings.min_confidence]
+        for r in relations.to_dict("records"):
+            by_pair.setdefault((str(r["a"]), str(r["b"])), []).append(r)
+    for pid, group in quotes.groupby("project_id", sort=True):
+        links = [
+            r
+            for a, b in combinations(sorted(set(group["org_key"])), 2)
+            for r in by_pair.get((a, b), [])
+        ]
+        pattern = _price_pattern(group, settings)
+        if not links and pattern is None:
+            continue
+        yield _finding(ctx, settings, str(pid), group, links, pattern, projects)
+
+
+def _finding(
+    ctx: ScanContext,
+    settings: CollusiveSettings,
+    pid: str,
+    group: pd.DataFrame,
+    links: list[dict[Any, Any]],
+    pattern: str | None,
+    projects: pd.DataFrame,
+) -> Finding:
+    project: dict[Any, Any] = (
+        projects.loc[pid].to_dict() if pid in projects.index else {"project_id": pid}
+    )
+    severity: Severity = "low"
+    for r in links:
+        if SEVERITY_OF[r["kind"]] == "high":
+            severity = "high"
+        elif severity == "low":
+            severity = "medium"
+    confidence = max((float(r["confidence"]) for r in links), default=1.0)
+    said = "；".join(str(r["label"]) for r in links)
+    if pattern:
+        said = f"{said}；{pattern}" if said else pattern
+    name = project.get("project_name", "")
+    found = "之间存在关联" if links else "的报价呈规律性差异"
+    explanation = (
+        f"项目「{name}」（{pid}）的{len(group)}家报价单位{found}：{said}，"
+        f"比价可能为陪标，需核查“货比三家”是否真实。"
+    )
+    steps: list[EvidenceStep] = []
+    if "project_file" in project:
+        steps.append(project_step(project))
+    for q in group.sort_values("_row").to_dict("records"):
+        chosen = "中选" if q.get("selected") is True else ""
+        amount = f"，报价{yuan_wan(float(q['amount']))}" if text(q.get("amount")) else ""
+        steps.append(
+            EvidenceStep(
+                kind="quote",
+                text=f"询价比价记录：{q['supplier_name']}{amount}"
+                + (f"，{chosen}" if chosen else ""),
+                source=SourceRef(str(q["_file"]), int(q["_row"]), "quotes"),
+                data={"organisation": q["org_key"]},
+            )
+        )
+    for r in links:
+        steps.extend(r["evidence"])
+    steps += policy_steps(ctx.profile.name, settings.clauses)
+    suppliers = sorted({str(k).split(":", 1)[1] for k in group["org_key"]})
+    return Finding(
+        finding_id=finding_id("collusive_quotes", ctx.profile.name, pid),
+        rule="collusive_quotes",
+        severity=severity,
+        confidence=round(confidence, 4),
+        project_ids=[pid],
+        staff_ids=[],
+        suppliers=suppliers,
+        citation=settings.citation,
+        explanation=explanation,
+        evidence=steps,
+        street=text(project.get("street")),
+        community=text(project.get("community")),
+        policy=ctx.profile.name,
+        details={
+            "relations": [{"kind": r["kind"], "label": r["label"]} for r in links],
+            "price_pattern": pattern,
+        },
+    )
