@@ -655,48 +655,59 @@ def _same_person(
 def _kin_linked(
     scr: Screening, holders: pd.DataFrame, wanted: set[tuple[str, str]]
 ) -> list[dict[str, Any]]:
-    """Role holders of the two organisations who are kin within the legal categories."""
+    """Role holders of the two organisations who are kin within the legal categories: one
+    reason per pair of organisations and pair of people, every role named."""
+    if holders.empty:
+        return []
+    people = holders.drop_duplicates("key")
+    sexes = scr.people["sex"].reindex(people["key"]).to_numpy()
+    kin = expand(
+        pd.DataFrame({"key": people["key"].to_numpy(), "sex": sexes}),
+        pd.concat([scr.kin_links, scr.bridges], ignore_index=True)[
+            ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]
+        ],
+    )
+    kin = kin[kin["category"] != "本人"].sort_values(["hops"], kind="stable")
+    by_key = holders.groupby("key")
+    grouped: dict[tuple[str, str, frozenset[str]], dict[str, Any]] = {}
+    for k in kin.to_dict("records"):
+        if k["relative"] not in by_key.groups:
+            continue
+        for ha in by_key.get_group(k["official"]).to_dict("records"):
+            for hb in by_key.get_group(k["relative"]).to_dict("records"):
+                # only one reading of a link may classify (the other may contradict the sexes
+                # the ID numbers give): whichever came, the pair is kept in key order
+                if (ha["org_key"], hb["org_key"]) not in wanted or ha["org_key"] == hb["org_key"]:
+                    continue
+                pair = (min(ha["org_key"], hb["org_key"]), max(ha["org_key"], hb["org_key"]))
+                g = grouped.setdefault(
+                    (*pair, frozenset((k["official"], k["relative"]))),
+                    {"k": k, "ha": ha, "hb": hb, "ra": {}, "rb": {}},
+                )
+                if g["k"] is k:
+                    g["ra"].setdefault(ha["role"], ha)
+                    g["rb"].setdefault(hb["role"], hb)
     out: list[dict[str, Any]] = []
-    role_step = _holder_step
-    if len(holders):
-        people = holders.drop_duplicates("key")
-        sexes = scr.people["sex"].reindex(people["key"]).to_numpy()
-        kin = expand(
-            pd.DataFrame({"key": people["key"].to_numpy(), "sex": sexes}),
-            pd.concat([scr.kin_links, scr.bridges], ignore_index=True)[
-                ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]
-            ],
+    for (a, b, _), g in grouped.items():
+        k, ha, hb = g["k"], g["ha"], g["hb"]
+        out.append(
+            {
+                "a": a,
+                "b": b,
+                "kind": "kin",
+                "label": (
+                    f"{ha['org_name']}的{'、'.join(g['ra'])}{ha['name']}与"
+                    f"{hb['org_name']}的{'、'.join(g['rb'])}{hb['name']}是{k['category']}"
+                    f"（{scr.kin_sentence(k['nodes'], k['via'])}）"
+                ),
+                "confidence": float(k["conf"]),
+                "evidence": [
+                    *(_holder_step(h) for h in g["ra"].values()),
+                    *scr.kin_steps(k["official"], k["nodes"], k["via"]),
+                    *(_holder_step(h) for h in g["rb"].values()),
+                ],
+            }
         )
-        kin = kin[kin["category"] != "本人"]
-        by_key = holders.groupby("key")
-        for k in kin.to_dict("records"):
-            if k["relative"] not in by_key.groups:
-                continue
-            for ha in by_key.get_group(k["official"]).to_dict("records"):
-                for hb in by_key.get_group(k["relative"]).to_dict("records"):
-                    if (ha["org_key"], hb["org_key"]) not in wanted or ha["org_key"] >= hb[
-                        "org_key"
-                    ]:
-                        continue
-                    sentence = scr.kin_sentence(k["nodes"], k["via"])
-                    out.append(
-                        {
-                            "a": ha["org_key"],
-                            "b": hb["org_key"],
-                            "kind": "kin",
-                            "label": (
-                                f"{ha['org_name']}的{ha['role']}{ha['name']}与"
-                                f"{hb['org_name']}的{hb['role']}{hb['name']}是{k['category']}"
-                                f"（{sentence}）"
-                            ),
-                            "confidence": float(k["conf"]),
-                            "evidence": [
-                                role_step(ha),
-                                *scr.kin_steps(k["official"], k["nodes"], k["via"]),
-                                role_step(hb),
-                            ],
-                        }
-                    )
     return out
 
 

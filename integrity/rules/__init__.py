@@ -72,5 +72,6 @@ from integrity.rules import (  # noqa: E402
     collusive_quotes,  # noqa: F401
     off_catalogue,  # noqa: F401
     over_cap,  # noqa: F401
+    split_bid,  # noqa: F401
     undeclared_relation,  # noqa: F401
 )

@@ -1,0 +1,225 @@
+"""split_bid: one job split into several projects under the cap (化整为零)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import combinations
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+from rapidfuzz import fuzz
+
+from integrity.evidence import awarded_projects, policy_steps, project_step, text
+from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
+from integrity.policy import Category, RuleSettings, Severity
+from integrity.rules import ScanContext, rule
+from integrity.screen import org_relations
+
+# phase and batch markers that make one job look like several: 一期, 二期, 第一批, (二),
+# 一标段, 第3次, A区 ... removed before titles are compared
+PHASE = re.compile(
+    r"[（(【\[]?\s*(第?\s*[一二三四五六七八九十百\d]+\s*(期|批|标段|标|包|阶段|次|部分|号)"
+    r"|[A-Za-z一二三四五六七八九十\d]\s*(区|段|片))\s*[）)】\]]?"
+)
+
+
+def subject(title: Any) -> str:
+    """A title without phase markers, brackets and spaces: 路面修缮一期 -> 路面修缮."""
+    core = PHASE.sub("", str(title))
+    return re.sub(r"[\s（）()【】\[\]“”\"'、，,·\-—_]", "", core)
+
+
+class SplitBidSettings(RuleSettings):
+    # yuan per project; by default the caps of the profile's over_cap section
+    caps: dict[Category, float] | None = None
+    # projects are one job's pieces when their subjects are at least this similar (0-100)
+    title_similarity: float = 85.0
+    window: str = "fiscal_year"  # pieces awarded in the same fiscal (calendar) year
+    close_days: int = 90  # stronger when all pieces fall within this many days
+    near_cap_ratio: float = 0.9  # a piece at or above this share of the cap raises severity
+    # 罗湖: projects marked with one declared package (合并实施批次) were split openly under
+    # the programme's own 拆开申报、合并实施 route: reported as explained, not as a split
+    declared_packages_explained: bool = False
+    # where: the same community, else the same street
+    scope: tuple[str, ...] = ("community", "street")
+    min_confidence: float = 0.5
+
+
+def _caps(ctx: ScanContext, settings: SplitBidSettings) -> dict[str, float]:
+    if settings.caps is not None:
+        return {str(k): float(v) for k, v in settings.caps.items()}
+    over = ctx.profile.settings("over_cap")
+    return dict(getattr(over, "caps", {}) or {})
+
+
+def _pieces(
+    table: pd.DataFrame, caps: dict[str, float], settings: SplitBidSettings
+) -> pd.DataFrame | None:
+    """Awarded projects under their cap, with date, year, subject and place."""
+    projects = awarded_projects(table)
+    if "declared_package" in table:
+        projects = projects.join(table["declared_package"])
+    projects = projects[projects["project_category"].isin(list(caps))]
+    when = projects.get("award_date")
+    if when is None:
+        when = projects.get("approved_date")
+    if when is None:
+        return None
+    projects = projects.assign(
+        _when=pd.to_datetime(when), _subject=projects["project_name"].map(subject)
+    ).dropna(subset=["_when"])
+    projects = projects.assign(
+        _cap=projects["project_category"].map(caps), _year=projects["_when"].dt.year
+    )
+    projects = projects[projects["amount"] <= projects["_cap"]]
+    scope = [c for c in settings.scope if c in projects]
+    if not scope:
+        return None
+    place = projects[scope].bfill(axis=1).iloc[:, 0]
+    return projects.assign(_place=place).dropna(subset=["_place"])
+
+
+@rule(
+    "split_bid",
+    title="化整为零拆分项目",
+    settings=SplitBidSettings,
+    needs=("projects",),
+)
+def split_bid(ctx: ScanContext, settings: SplitBidSettings) -> Iterator[Finding]:
+    """同一社区（或街道）同一年度内，同一类别、内容相近的两个以上项目（去除“一期”“第二批”等
+    字样后标题相近），由同一单位或关联单位（法定代表人或股东为同一人、法定代表人互为近亲属、
+    联系电话相同等）承接，每个项目都在单项资金上限以内而合计超过上限，疑似化整为零规避限额。
+
+    全部项目在90天内签约、或有项目金额达到上限的90%以上的，严重程度提高。罗湖“拆开申报、
+    合并实施”的做法，如台账已标明同一合并实施批次，则作为已说明的情形列出，不作为拆分。
+    """
+    caps = _caps(ctx, settings)
+    if not caps:
+        return
+    scr = ctx.screening
+    projects = _pieces(scr.keyed["projects"], caps, settings)
+    if projects is None:
+        return
+    # candidate pairs: same place, category and year, similar subject
+    candidates: list[tuple[int, int]] = []
+    for _, bucket in projects.groupby(["_place", "project_category", "_year"]):
+        if len(bucket) < 2:
+            continue
+        rows = list(bucket[["_subject"]].itertuples())
+        for (i, si), (j, sj) in combinations(rows, 2):
+            if fuzz.ratio(si, sj) >= settings.title_similarity:
+                candidates.append((i, j))
+    if not candidates:
+        return
+    pairs = pd.DataFrame(candidates, columns=["i", "j"])
+    pairs["a"] = projects.loc[pairs["i"], "org_key"].to_numpy()
+    pairs["b"] = projects.loc[pairs["j"], "org_key"].to_numpy()
+    related = org_relations(scr, pairs[["a", "b"]])
+    related = related[related["confidence"] >= settings.min_confidence]
+    why: dict[frozenset[str], list[dict[Any, Any]]] = {}
+    for r in related.to_dict("records"):
+        why.setdefault(frozenset((r["a"], r["b"])), []).append(r)
+    g: nx.Graph = nx.Graph()
+    for p in pairs.to_dict("records"):
+        if p["a"] == p["b"] or frozenset((p["a"], p["b"])) in why:
+            g.add_edge(p["i"], p["j"])
+    for group in nx.connected_components(g):
+        members = projects.loc[sorted(group)].sort_values(["_when", "project_id"])
+        total = float(members["amount"].sum())
+        cap = float(members["_cap"].iloc[0])
+        if total <= cap:
+            continue
+        yield _finding(ctx, settings, members, total, cap, why)
+
+
+def _finding(
+    ctx: ScanContext,
+    settings: SplitBidSettings,
+    members: pd.DataFrame,
+    total: float,
+    cap: float,
+    why: dict[frozenset[str], list[dict[Any, Any]]],
+) -> Finding:
+    ids = [str(p) for p in members["project_id"]]
+    span = int((members["_when"].max() - members["_when"].min()).days)
+    close = span <= settings.close_days
+    near = members[members["amount"] >= settings.near_cap_ratio * cap]
+    orgs = list(dict.fromkeys(members["org_key"]))
+    links = [r for a, b in combinations(orgs, 2) for r in why.get(frozenset((a, b)), [])]
+    packages: list[str] = (
+        [str(p) for p in members["declared_package"].dropna().unique()]
+        if "declared_package" in members
+        else []
+    )
+    explained = (
+        settings.declared_packages_explained
+        and len(packages) == 1
+        and members["declared_package"].notna().all()
+    )
+    level = int(close) + int(len(near) > 0)
+    severity: Severity = "low" if explained else ("high", "medium", "low")[2 - level]
+    confidence = min((float(r["confidence"]) for r in links), default=1.0)
+    category = str(members["project_category"].iloc[0])
+    place = str(members["_place"].iloc[0])
+    suppliers = "、".join(dict.fromkeys(str(s) for s in members["supplier_name"]))
+    who = "同一单位" if len(orgs) == 1 else f"关联单位（{'；'.join(r['label'] for r in links)}）"
+    explanation = (
+        f"{place}{len(ids)}个内容相近的{category}项目（{'、'.join(ids)}）由{who}{suppliers}承接，"
+        f"每个都不超过单项上限{yuan_wan(cap)}，合计{yuan_wan(total)}，超过上限"
+        f"{yuan_wan(total - cap)}，签约相隔{span}天"
+    )
+    if len(near):
+        explanation += f"，其中{len(near)}个达到上限的{settings.near_cap_ratio:.0%}以上"
+    if explained:
+        explanation += (
+            f"。台账标明为同一合并实施批次（{packages[0]}），属“拆开申报、合并实施”的已说明情形，"
+            "请核对批次审批材料。"
+        )
+    else:
+        explanation += "，疑似化整为零规避单项资金限额。"
+    steps: list[EvidenceStep] = [
+        project_step({str(k): v for k, v in p.items()}) for p in members.to_dict("records")
+    ]
+    for r in links:
+        steps.extend(r["evidence"])
+    if explained:
+        steps.append(
+            EvidenceStep(
+                kind="declaration",
+                text=f"台账“合并实施批次”均为 {packages[0]}",
+                source=SourceRef(str(members["project_file"].iloc[0]), None, "projects"),
+            )
+        )
+    steps += policy_steps(ctx.profile.name, settings.clauses)
+    over = ctx.profile.settings("over_cap")
+    citation = settings.citation
+    if over is not None and over.clause.ref not in citation:
+        citation = f"{over.clause.ref}；{citation}"
+        steps += policy_steps(ctx.profile.name, [over.clause])
+    first = members.iloc[0]
+    return Finding(
+        finding_id=finding_id("split_bid", ctx.profile.name, *ids),
+        rule="split_bid",
+        severity=severity,
+        confidence=round(confidence, 4),
+        project_ids=ids,
+        staff_ids=[],
+        suppliers=[str(k).split(":", 1)[1] for k in orgs],
+        citation=citation,
+        explanation=explanation,
+        evidence=steps,
+        street=text(first.get("street")),
+        community=text(first.get("community")),
+        policy=ctx.profile.name,
+        details={
+            "total": total,
+            "cap": cap,
+            "span_days": span,
+            "near_cap": [str(p) for p in near["project_id"]],
+            "explained_declared_package": bool(explained),
+            "subject": str(first["_subject"]),
+            "relations": [r["label"] for r in links],
+        },
+    )
