@@ -604,6 +604,11 @@ class KinAnswer:
     def ambiguous(self) -> bool:
         return len(self.categories) > 1
 
+    @property
+    def impossible(self) -> bool:
+        """No person can be so related: the chain contradicts the sexes (a man's 老公)."""
+        return not self.alternatives
+
     def to_dict(self) -> dict[str, object]:
         def one(c: Classification) -> dict[str, object]:
             return {
@@ -627,7 +632,7 @@ class KinAnswer:
             "ambiguous": self.ambiguous,
             "fictive": any(a.fictive for a in best),
         }
-        if not self.alternatives:
+        if self.impossible:
             out["impossible"] = True
         if self.ambiguous:
             out["alternatives"] = [one(a) for a in self.alternatives]

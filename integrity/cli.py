@@ -52,8 +52,14 @@ def print_summary(result: ScanResult, out_dir: Path, console: Console) -> None:
     profile = result.profile
     console.print(f"\n[bold]筛查完成[/bold]　政策：{profile.label}（{profile.name}）")
     by_rule = Table(title="按规则与严重程度", show_lines=False)
-    for col in ("规则", "编码", "高", "中", "低", "合计", "其中线索待核"):
-        by_rule.add_column(col, justify="left" if col in ("规则", "编码") else "right")
+    for col in ("规则", "编码", "高", "中", "低", "合计", "线索"):
+        # names are never cut short: a commission reads them in an 80-column terminal
+        by_rule.add_column(
+            col,
+            justify="left" if col in ("规则", "编码") else "right",
+            no_wrap=col in ("规则", "编码"),
+            min_width={"规则": 16, "编码": 19, "线索": 4}.get(col),
+        )
     for run in result.rule_runs:
         if run.status != "run":
             continue
@@ -92,6 +98,12 @@ def print_summary(result: ScanResult, out_dir: Path, console: Console) -> None:
                 street, str(sev["high"]), str(sev["medium"]), str(sev["low"]), str(len(mine))
             )
         console.print(by_street)
+    noted = [r for r in result.rule_runs if r.notes]
+    if noted:
+        console.print("[bold]数据缺口（不作为违规）[/bold]")
+        for r in noted:
+            for message in r.notes:
+                console.print(f"  · {r.title}（{r.rule}）：{message}", markup=False)
     not_run = [r for r in result.rule_runs if r.status != "run"]
     if not_run:
         console.print("[bold]未运行的规则[/bold]")

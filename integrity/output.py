@@ -111,6 +111,7 @@ def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
                 "reason": r.reason,
                 "findings": r.findings,
                 "seconds": r.seconds,
+                "notes": r.notes,
             }
             for r in result.rule_runs
         ],

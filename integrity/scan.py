@@ -30,6 +30,7 @@ class RuleRun:
     reason: str = ""
     findings: int = 0
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -88,6 +89,7 @@ def run_rules(
                 "run",
                 findings=len(produced),
                 seconds=round(time.perf_counter() - began, 4),
+                notes=ctx.notes.get(code, []),
             )
         )
         findings.extend(produced)

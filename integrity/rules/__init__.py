@@ -9,7 +9,7 @@ model it declares. Adding a rule means adding its module and one import line bel
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
@@ -27,6 +27,12 @@ class ScanContext:
 
     dataset: Dataset
     profile: Profile
+    # what a rule wants the run record to say besides its findings (data gaps, e.g. projects
+    # without a nominator count), by rule code
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, rule: str, message: str) -> None:
+        self.notes.setdefault(rule, []).append(message)
 
     @cached_property
     def screening(self) -> Screening:
@@ -68,8 +74,10 @@ def rule(
 
 # one module per rule; importing registers it (after REGISTRY exists, hence at the end)
 from integrity.rules import (  # noqa: E402
+    acceptance,  # noqa: F401
     avoidance,  # noqa: F401
     collusive_quotes,  # noqa: F401
+    nomination,  # noqa: F401
     off_catalogue,  # noqa: F401
     over_cap,  # noqa: F401
     split_bid,  # noqa: F401

@@ -58,7 +58,7 @@ def _price_pattern(group: pd.DataFrame, settings: CollusiveSettings) -> str | No
 
 @rule(
     "collusive_quotes",
-    title="关联供应商参与比价（陪标）",
+    title="关联供应商陪标",
     settings=CollusiveSettings,
     needs=("projects", "quotes"),
 )

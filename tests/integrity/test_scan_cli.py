@@ -61,6 +61,7 @@ def test_run_json_records_inputs_rules_counts_and_time(tmp_path: Path) -> None:
         "reason": "",
         "findings": 2,
         "seconds": rules["over_cap"]["seconds"],
+        "notes": [],
     }
     assert rules["avoidance"]["status"] == "not_run"
     assert "participants" in rules["avoidance"]["reason"]
