@@ -52,9 +52,11 @@ class Weights:
     # 李倩颖, 李茜莹...): its u is the name's u times 2**this
     name_pinyin_density_bits: float = 3.0
     # one character typed wrong, not a homophone: typos are rare, and one-character
-    # neighbours (王帅强, 王强强, 王志强...) far more common than namesakes: u times 2**this
+    # neighbours (王帅强, 王强强, 王志强...) far more common than namesakes, above all inside a
+    # family, where siblings share the surname and often the generation character (上官霞雪,
+    # 上官霞瑶): u times 2**this
     name_edit_m: float = 0.03
-    name_edit_density_bits: float = 6.0
+    name_edit_density_bits: float = 9.0
     birth_same_m: float = 0.97
     birth_same_u: float = 1 / 20_000
     birth_diff_m: float = 0.01  # a typed-in birth date differs for about 1 in 100 true matches

@@ -47,7 +47,8 @@ from integrity.resolve import candidate_pairs, deletions, name_frequencies, prep
 # then decides only for a name rarer than about 1 in 5,000 people (张军海, not 张伟 or 王芳).
 # Across the city the prior comes from the data (population_prior).
 CONTEXT_PRIOR = 2e-4
-BRIDGE_FLOOR = 0.2  # identity links below this confidence are not followed at all
+BRIDGE_FLOOR = 0.5  # identity links below this confidence are not followed at all
+MAX_BRIDGES = 1  # identity links on one kin path: each is a guess, two in a row compound it
 PERSON_COLUMNS = ["key", "name", "id_number", "id_valid", "birth_date", "gender", "phone"]
 
 
@@ -271,7 +272,9 @@ class Screening:
         officials["sex"] = officials["sex"].where(officials["sex"].isin(["男", "女"]), None)
         links = pd.concat([self.kin_links, self.bridges], ignore_index=True)
         return expand(
-            officials, links[["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]]
+            officials,
+            links[["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]],
+            max_same=MAX_BRIDGES,
         )
 
     @cached_property
@@ -666,6 +669,7 @@ def _kin_linked(
         pd.concat([scr.kin_links, scr.bridges], ignore_index=True)[
             ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]
         ],
+        max_same=MAX_BRIDGES,
     )
     kin = kin[kin["category"] != "本人"].sort_values(["hops"], kind="stable")
     by_key = holders.groupby("key")

@@ -80,6 +80,7 @@ from integrity.rules import (  # noqa: E402
     nomination,  # noqa: F401
     off_catalogue,  # noqa: F401
     over_cap,  # noqa: F401
+    related_supplier,  # noqa: F401
     split_bid,  # noqa: F401
     undeclared_relation,  # noqa: F401
 )
