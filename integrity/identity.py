@@ -193,7 +193,9 @@ def with_identity_keys(ds: Dataset) -> dict[str, pd.DataFrame]:
 def _name_to_uscc(t: dict[str, pd.DataFrame]) -> None:
     """An organisation written without a valid USCC is the holder of the one valid USCC its
     normalised name carries elsewhere in the dataset (two USCCs for one name: no guess)."""
-    framed = [f for f in t.values() if "org_key" in f]
+    framed = [f for f in t.values() if "org_key" in f and len(f)]
+    if not framed:
+        return
     keys = pd.concat([f["org_key"] for f in framed], ignore_index=True).dropna()
     names = pd.concat(
         [f["supplier_name"] if "supplier_name" in f else f["org_key"] * 0 for f in framed],
