@@ -47,7 +47,9 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def print_summary(result: ScanResult, out_dir: Path, console: Console) -> None:
+def print_summary(
+    result: ScanResult, out_dir: Path, console: Console, reports: list[str] | None = None
+) -> None:
     findings = result.findings
     profile = result.profile
     console.print(f"\n[bold]筛查完成[/bold]　政策：{profile.label}（{profile.name}）")
@@ -118,7 +120,8 @@ def print_summary(result: ScanResult, out_dir: Path, console: Console) -> None:
         + (f"；跳过有错误的行 {skipped} 行" if skipped else "")
         + "（详见 run.json）"
     )
-    console.print(f"结果已写入 {out_dir}/：findings.json、findings.csv、findings.xlsx、run.json")
+    names = ["findings.json", "findings.csv", "findings.xlsx", "run.json", *(reports or [])]
+    console.print(f"结果已写入 {out_dir}/：{'、'.join(names)}")
 
 
 @app.command()
@@ -174,10 +177,10 @@ def scan(
         except PolicyError as exc:
             raise _fail(str(exc), EXIT_POLICY) from exc
         progress.update(task, description="写出结果", advance=1)
-        write_outputs(result, out, started)
+        record = write_outputs(result, out, started)
         progress.update(task, advance=1)
     if not quiet:
-        print_summary(result, out, out_console())
+        print_summary(result, out, out_console(), record.get("reports", []))
 
 
 @app.command()

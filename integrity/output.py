@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from integrity import __version__
 from integrity.findings import Finding
+from integrity.reports import REPORTS, write_reports
 from integrity.scan import ScanResult
 
 FIELDS = [
@@ -199,12 +200,20 @@ def write_outputs(result: ScanResult, out_dir: str | Path, started: float) -> di
         _write_json_lines(staging / "findings.json", [f.to_dict() for f in result.findings])
         _write_csv(staging / "findings.csv", rows)
         _write_xlsx(staging / "findings.xlsx", rows)
+        extra = write_reports(result.findings, staging)
         result.stages["write"] = round(time.perf_counter() - t0, 4)
         record = run_record(result, time.perf_counter() - started)
+        record["reports"] = extra
         _write_json(staging / "run.json", record)
         out.mkdir(parents=True, exist_ok=True)
-        for name in OUTPUT_FILES:
+        for name in (*OUTPUT_FILES, *extra):
             os.replace(staging / name, out / name)
+        # a list an earlier run wrote but this one has no rows for would mislead: remove it
+        for report in REPORTS:
+            for suffix in (".xlsx", ".csv"):
+                stale = out / f"{report.stem}{suffix}"
+                if stale.name not in extra and stale.exists():
+                    stale.unlink()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return record

@@ -198,6 +198,8 @@ def _finding(
         community=text(row.get("community")),
         policy=ctx.profile.name,
         details={
+            "project_name": str(row["project_name"]),
+            "supplier_name": supplier,
             "reason": kind,
             "award_date": str(when.date()) if when is not None else None,
             "near_catalogue_suppliers": sorted({str(n) for n in near["supplier_name"]})

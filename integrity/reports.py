@@ -1,0 +1,148 @@
+"""Lists a screening hands to the bodies that act on them, one sheet per street.
+
+- 第十六条报备清单 (off_catalogue): every service project outside the catalogue, one row per
+  project, grouped by street, for the 街道纪工委 and the 区专责领导小组办公室;
+- 回避提示表 (related_supplier): who must step aside from decisions about which supplier.
+
+Each is written as xlsx (a sheet per street, Chinese headers) and csv beside the findings.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from integrity.findings import Finding
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Report:
+    rule: str
+    stem: str  # file name without suffix
+    title: str
+    columns: dict[str, str]  # key -> Chinese header
+    row: Callable[[Finding], Row]
+
+
+def _off_catalogue(f: Finding) -> Row:
+    return {
+        "street": f.street or "（未注明街道）",
+        "community": f.community or "",
+        "project_id": f.project_ids[0],
+        "project": f.details.get("project_name", ""),
+        "supplier_name": f.details.get("supplier_name", ""),
+        "supplier": "; ".join(f.suppliers),
+        "award_date": f.details.get("award_date") or "",
+        "amount_wan": round(float(f.details["amount"]) / 10_000, 2)
+        if f.details.get("amount") is not None
+        else "",
+        "reason": f.explanation,
+        "citation": f.citation,
+        "finding_id": f.finding_id,
+    }
+
+
+def _related(f: Finding) -> Row:
+    return {
+        "street": f.street or "（未注明街道）",
+        "staff_id": "; ".join(f.staff_ids),
+        "relation": f.details.get("relation", ""),
+        "relative": f.details.get("relative", ""),
+        "organisation": f.details.get("organisation", ""),
+        "supplier": "; ".join(f.suppliers),
+        "roles": "、".join(f.details.get("roles", [])),
+        "path": f.details.get("path", ""),
+        "confidence": f.confidence,
+        "status": "线索待核" if f.is_lead else "回避提示",
+        "finding_id": f.finding_id,
+    }
+
+
+REPORTS = (
+    Report(
+        "off_catalogue",
+        "第十六条报备清单",
+        "项目库以外的服务类项目报备清单",
+        {
+            "street": "街道",
+            "community": "社区",
+            "project_id": "项目编号",
+            "project": "项目名称",
+            "supplier_name": "承接单位",
+            "supplier": "统一社会信用代码",
+            "award_date": "签约日期",
+            "amount_wan": "金额（万元）",
+            "reason": "情况说明",
+            "citation": "依据",
+            "finding_id": "发现编号",
+        },
+        _off_catalogue,
+    ),
+    Report(
+        "related_supplier",
+        "回避提示表",
+        "供应商关联回避提示表",
+        {
+            "street": "街道",
+            "staff_id": "人员编号",
+            "relation": "关系类别",
+            "relative": "亲属（或本人）",
+            "organisation": "单位",
+            "supplier": "统一社会信用代码或名称",
+            "roles": "任职",
+            "path": "关系路径",
+            "confidence": "身份关联置信度",
+            "status": "性质",
+            "finding_id": "发现编号",
+        },
+        _related,
+    ),
+)
+
+
+def write_reports(findings: list[Finding], folder: Path) -> list[str]:
+    """Write each report that has rows; returns the file names written."""
+    written: list[str] = []
+    for report in REPORTS:
+        rows = [report.row(f) for f in findings if f.rule == report.rule]
+        if not rows:
+            continue
+        rows.sort(key=lambda r: (r["street"], str(r.get("community", "")), r["finding_id"]))
+        csv_name, xlsx_name = f"{report.stem}.csv", f"{report.stem}.xlsx"
+        with (folder / csv_name).open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(report.columns.values())
+            writer.writerows([[r[k] for k in report.columns] for r in rows])
+        wb = Workbook()
+        wb.remove(wb.active)  # type: ignore[arg-type]
+        bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+        for street in dict.fromkeys(r["street"] for r in rows):
+            ws = wb.create_sheet(_sheet_name(street))
+            ws.append([report.title + f"（{street}）"])
+            ws["A1"].font = bold
+            ws.append(list(report.columns.values()))
+            for cell in ws[2]:
+                cell.font = bold
+            for r in rows:
+                if r["street"] == street:
+                    ws.append([r[k] for k in report.columns])
+            for col in ws.iter_cols(min_row=3):
+                for cell in col:
+                    cell.alignment = wrap
+            ws.freeze_panes = "A3"
+        wb.save(folder / xlsx_name)
+        written += [xlsx_name, csv_name]
+    return written
+
+
+def _sheet_name(street: str) -> str:
+    bad = set("[]:*?/\\")
+    return "".join(ch for ch in street if ch not in bad)[:31] or "未注明街道"
