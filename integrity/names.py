@@ -59,6 +59,23 @@ SURNAME_SHARE = {
 }  # fmt: skip
 RARE_SURNAME_SHARE = 0.0005
 
+# The commonest full names, each borne by about 200,000 to 300,000 people (national name
+# statistics, rounded): no dataset is large enough to show how common they are, so their
+# share is floored here.
+COMMON_FULL_NAMES = {
+    **dict.fromkeys(("张伟", "王伟", "王芳", "李伟", "李娜"), 2.0e-4),
+    **dict.fromkeys(
+        (
+            "张敏", "李静", "王静", "刘伟", "王秀英", "张丽", "李秀英", "王丽", "张静", "张秀英",
+            "李强", "王敏", "李敏", "王磊", "刘洋", "王艳", "王勇", "李军", "张勇", "李杰",
+            "张杰", "张磊", "王强", "李娟", "王军", "张艳", "张涛", "王涛", "李明", "李艳",
+            "王超", "李勇", "王娟", "刘杰", "王秀兰", "李霞", "刘敏", "张军", "李丽", "张强",
+            "王平", "王刚", "王杰", "李桂英", "刘芳", "陈静", "陈伟", "刘洋", "杨帆", "王鹏",
+        ),
+        1.5e-4,
+    ),
+}  # fmt: skip
+
 
 def surname_share(surname: str) -> float:
     return SURNAME_SHARE.get(surname, RARE_SURNAME_SHARE)

@@ -27,6 +27,7 @@ from rapidfuzz.distance import Levenshtein
 
 from integrity.ids import ric_gender
 from integrity.names import (
+    COMMON_FULL_NAMES,
     org_name,
     person_name,
     person_name_written,
@@ -51,6 +52,7 @@ class Weights:
     # a pinyin key is shared by several times more people than the name (li qian ying: 李倩英,
     # 李倩颖, 李茜莹...): its u is the name's u times 2**this
     name_pinyin_density_bits: float = 3.0
+    name_surname_homophone_bits: float = 6.0
     # one character typed wrong, not a homophone: typos are rare, and one-character
     # neighbours (王帅强, 王强强, 王志强...) far more common than namesakes, above all inside a
     # family, where siblings share the surname and often the generation character (上官霞雪,
@@ -148,7 +150,9 @@ def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Ser
     given_share = given.value_counts() / total
     g = split.map(lambda sg: float(given_share.get(sg[1], 1 / total)))
     s = split.map(lambda sg: surname_share(sg[0]))
-    return pd.Series((s * g).to_numpy(), index=distinct.to_numpy(), dtype=float)
+    floor = distinct.map(lambda n: COMMON_FULL_NAMES.get(n, 0.0))
+    u = np.maximum((s * g).to_numpy(dtype=float), floor.to_numpy(dtype=float))
+    return pd.Series(u, index=distinct.to_numpy(), dtype=float)
 
 
 Evidence = list[tuple[np.ndarray, str, np.ndarray]]  # (which pairs, reason, log-odds)
@@ -185,6 +189,15 @@ def _names(
     name_u = a["name_norm"].map(freq).fillna(floor).to_numpy(dtype=float)
     exact_bits = np.log2(w.name_exact_m / name_u)
     pinyin_bits = np.log2(w.name_pinyin_m / name_u) - w.name_pinyin_density_bits
+    # homophone surnames (王/汪, 韦/魏, 张/章) are mostly different families, not typos
+    other_surname = np.array(
+        [
+            split_surname(x)[0] != split_surname(y)[0]
+            for x, y in zip(a["name_norm"], b["name_norm"], strict=True)
+        ],
+        dtype=bool,
+    )
+    pinyin_bits = pinyin_bits - np.where(other_surname, w.name_surname_homophone_bits, 0.0)
     edit_bits = np.log2(w.name_edit_m / name_u) - w.name_edit_density_bits
     del pinyin_freq
     return [

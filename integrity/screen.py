@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -47,6 +48,10 @@ from integrity.resolve import candidate_pairs, deletions, name_frequencies, prep
 # then decides only for a name rarer than about 1 in 5,000 people (张军海, not 张伟 or 王芳).
 # Across the city the prior comes from the data (population_prior).
 CONTEXT_PRIOR = 2e-4
+# Across a whole roster (or a street's winners), each official's relatives meet thousands of
+# registered role holders drawn from the general population, and few of the pairs are one
+# person: ten times lower again. A name match alone then decides only for a rare name.
+ROSTER_PRIOR = CONTEXT_PRIOR / 10
 BRIDGE_FLOOR = 0.5  # identity links below this confidence are not followed at all
 MAX_BRIDGES = 1  # identity links on one kin path: each is a guess, two in a row compound it
 PERSON_COLUMNS = ["key", "name", "id_number", "id_valid", "birth_date", "gender", "phone"]
@@ -79,6 +84,20 @@ def _source(file: Any, row: Any, table: str) -> dict[str, Any]:
 @dataclass
 class Screening:
     dataset: Dataset
+
+    def prepare(self) -> dict[str, float]:
+        """Compute the shared stages now, timing each (seconds, for run.json)."""
+        stages: dict[str, float] = {}
+        for stage, attr in (
+            ("identity", "keyed"),
+            ("resolve", "bridges"),
+            ("kinship", "kinship"),
+            ("roles", "holders"),
+        ):
+            began = time.perf_counter()
+            getattr(self, attr)
+            stages[stage] = round(time.perf_counter() - began, 4)
+        return stages
 
     # ------------------------------------------------------------------ tables
     @cached_property
@@ -355,7 +374,7 @@ class Screening:
         parts = [p for p in parts if not p.empty]
         h = pd.concat([p.astype(object) for p in parts], ignore_index=True)
         h = h.dropna(subset=["org_key", "key", "name"])
-        h["id_valid"] = h["id_valid"].fillna(False).astype(bool)
+        h["id_valid"] = h["id_valid"].map(lambda v: bool(v) if pd.notna(v) else False).astype(bool)
         # within one organisation, a name is one person: a row without an ID number takes the
         # number another row of the same organisation gives that name (the supplier table
         # names the legal representative bare, the people table with his number), where the

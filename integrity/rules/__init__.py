@@ -47,6 +47,7 @@ class Rule(Generic[S]):
     settings_model: type[S]
     needs: tuple[str, ...]  # tables without which the rule cannot run
     run: Callable[[ScanContext, S], Iterable[Finding]]
+    screening: bool = True  # reads identities and kinship (ScanContext.screening)
 
     @property
     def doc(self) -> str:
@@ -57,7 +58,12 @@ REGISTRY: dict[str, Rule[Any]] = {}
 
 
 def rule(
-    code: str, *, title: str, settings: type[S], needs: tuple[str, ...]
+    code: str,
+    *,
+    title: str,
+    settings: type[S],
+    needs: tuple[str, ...],
+    screening: bool = True,
 ) -> Callable[
     [Callable[[ScanContext, S], Iterable[Finding]]], Callable[[ScanContext, S], Iterable[Finding]]
 ]:
@@ -66,7 +72,7 @@ def rule(
     ) -> Callable[[ScanContext, S], Iterable[Finding]]:
         if code in REGISTRY:
             raise ValueError(f"rule {code} registered twice")
-        REGISTRY[code] = Rule(code, title, settings, needs, fn)
+        REGISTRY[code] = Rule(code, title, settings, needs, fn, screening)
         return fn
 
     return register

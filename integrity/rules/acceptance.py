@@ -31,6 +31,7 @@ def _who(row: dict[object, object]) -> set[str]:
     title="点选人未参与验收",
     settings=AcceptanceSettings,
     needs=("projects", "participants"),
+    screening=False,
 )
 def acceptance(ctx: ScanContext, settings: AcceptanceSettings) -> Iterator[Finding]:
     """已验收的项目中，没有任何一名点选该项目的居民或组织代表参与验收（谁点选项目、谁参与验收）。

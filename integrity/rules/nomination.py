@@ -24,7 +24,13 @@ def nominators(ctx: ScanContext) -> pd.DataFrame:
     return part[part["role"] == "点选"]
 
 
-@rule("nomination", title="点选人数不足", settings=NominationSettings, needs=("projects",))
+@rule(
+    "nomination",
+    title="点选人数不足",
+    settings=NominationSettings,
+    needs=("projects",),
+    screening=False,
+)
 def nomination(ctx: ScanContext, settings: NominationSettings) -> Iterator[Finding]:
     """单个项目的点选居民或组织少于政策规定的人数（龙岗为5个），却进入了后续程序。
 

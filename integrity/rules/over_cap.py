@@ -24,7 +24,13 @@ def _text(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-@rule("over_cap", title="超过单项资金上限", settings=OverCapSettings, needs=("projects",))
+@rule(
+    "over_cap",
+    title="超过单项资金上限",
+    settings=OverCapSettings,
+    needs=("projects",),
+    screening=False,
+)
 def over_cap(ctx: ScanContext, settings: OverCapSettings) -> Iterator[Finding]:
     """单个项目金额超过本政策对该类别（工程类、服务类、货物类）规定的单项资金上限。
 

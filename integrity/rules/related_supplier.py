@@ -10,7 +10,7 @@ from integrity.evidence import identity_step, policy_steps, role_step, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
 from integrity.rules import ScanContext, rule
-from integrity.screen import normalised, population_prior
+from integrity.screen import ROSTER_PRIOR, normalised
 
 CLOSE = ("本人", "配偶", "直系血亲")
 
@@ -64,7 +64,7 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
         orgs.assign(_all=1),
         on=["_all"],
         roles=settings.roles,
-        prior=population_prior(scr.mentions),
+        prior=ROSTER_PRIOR,
     )
     if hits.empty:
         return

@@ -18,7 +18,7 @@ from integrity.evidence import (
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
 from integrity.rules import ScanContext, rule
-from integrity.screen import CONTEXT_PRIOR, normalised
+from integrity.screen import ROSTER_PRIOR, normalised
 
 
 class UndeclaredSettings(RuleSettings):
@@ -30,8 +30,8 @@ class UndeclaredSettings(RuleSettings):
 
 
 # a street holds far more (relative, role holder) pairs than one project's panel: the prior
-# that any one of them is a single person is correspondingly lower
-STREET_PRIOR = CONTEXT_PRIOR / 10
+# that any one of them is a single person is correspondingly lower (that of a roster)
+STREET_PRIOR = ROSTER_PRIOR
 
 
 def declared(ctx: ScanContext) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:

@@ -66,7 +66,29 @@ def test_run_json_records_inputs_rules_counts_and_time(tmp_path: Path) -> None:
     assert rules["avoidance"]["status"] == "not_run"
     assert "participants" in rules["avoidance"]["reason"]
     assert run["counts"]["by_rule_severity"]["over_cap"] == {"high": 2, "medium": 0, "low": 0}
-    assert set(run["stages_seconds"]) == {"load", "rules", "write"}
+    assert set(run["stages_seconds"]) == {
+        "load",
+        "identity",
+        "resolve",
+        "kinship",
+        "roles",
+        "rules",
+        "write",
+    }
+    alone = tmp_path / "alone"
+    assert (
+        scan(
+            str(FIXTURES / "cases" / "over_cap"),
+            "--out",
+            str(alone),
+            "--rules",
+            "over_cap",
+            "--quiet",
+        )[0]
+        == 0
+    )
+    run = json.loads((alone / "run.json").read_text(encoding="utf-8"))
+    assert set(run["stages_seconds"]) == {"load", "rules", "write"}  # no identities needed
     assert run["duration_seconds"] > 0
 
 
