@@ -94,9 +94,10 @@ _ID_COLUMNS = {
 }
 
 
-def _name_birth_index(ds: Dataset) -> dict[tuple[str, object], str]:
-    """(normalised name, birth date) -> ``id:`` key, over every valid ID number in the data,
-    kept only where the pair names one number (two holders: no guess)."""
+def _name_birth_index(ds: Dataset, wanted: set[str]) -> dict[tuple[str, object], str]:
+    """(normalised name, birth date) -> ``id:`` key, over every valid ID number in the data
+    carried by one of the ``wanted`` names, kept only where the pair names one number (two
+    holders: no guess)."""
     seen: dict[tuple[str, object], set[str]] = {}
     for table, pairs in _ID_COLUMNS.items():
         frame = ds.tables.get(table)
@@ -106,10 +107,12 @@ def _name_birth_index(ds: Dataset) -> dict[tuple[str, object], str]:
             if name_col not in frame or f"{id_col}_valid" not in frame:
                 continue
             valid = frame[frame[f"{id_col}_valid"].fillna(False).astype(bool)]
-            for name, number in zip(valid[name_col], valid[id_col], strict=True):
+            names = valid[name_col].map(lambda v: person_name(str(v)) if pd.notna(v) else None)
+            take = names.isin(wanted)
+            for name, number in zip(names[take], valid.loc[take, id_col], strict=True):
                 born = ric_birth_date(str(number))
-                if born is not None and pd.notna(name):
-                    seen.setdefault((person_name(str(name)), born), set()).add(f"id:{number}")
+                if born is not None:
+                    seen.setdefault((name, born), set()).add(f"id:{number}")
     return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
 
 
@@ -126,7 +129,15 @@ def with_identity_keys(ds: Dataset) -> dict[str, pd.DataFrame]:
     )
     # an official without a usable ID number but with a birth date is the holder of the one
     # valid ID number elsewhere in the dataset with the same name and birth date
-    by_birth = _name_birth_index(ds)
+    bare = staff["person_key"].astype(str).str.startswith("staff:")
+    wanted = (
+        set(
+            staff.loc[bare & staff["birth_date"].notna(), "name"].map(lambda v: person_name(str(v)))
+        )
+        if "birth_date" in staff
+        else set()
+    )
+    by_birth = _name_birth_index(ds, wanted) if wanted else {}
     if "birth_date" in staff and by_birth:
         keys = [
             by_birth.get((person_name(str(n)), b.date()), k)

@@ -19,7 +19,9 @@ make it up, so a finding can say why it believes a link.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,20 +71,29 @@ class Weights:
     phone_diff_m: float = 0.4
 
 
+def _by_value(series: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
+    """``fn`` applied once per distinct value (names repeat: 张伟 is computed once)."""
+    values = series.dropna().unique()
+    return series.map({v: fn(str(v)) for v in values})
+
+
 def prepare(mentions: pd.DataFrame) -> pd.DataFrame:
-    """Normalised name, pinyin, birth date and sex (from a valid ID number where given)."""
+    """Normalised name, pinyin, birth date and sex (from a valid ID number where given).
+    Columns already prepared (a frame that went through here) are kept as they are."""
     m = mentions.copy()
     for col in MENTION_COLUMNS:
         if col not in m:
             m[col] = False if col == "id_valid" else None
-    m["name_nfkc"] = m["name"].map(lambda v: person_name_written(str(v)))
-    m["name_norm"] = m["name"].map(lambda v: person_name(str(v)))
-    m["pinyin"] = m["name_norm"].map(pinyin_key)
-    valid = m["id_valid"].fillna(False).astype(bool)
-    ids = m["id_number"].where(valid)
-    born = pd.to_datetime(ids.str.slice(6, 14), format="%Y%m%d", errors="coerce")
-    m["birth"] = pd.to_datetime(m["birth_date"], errors="coerce").fillna(born)
-    m["sex"] = m["gender"].fillna(ids.map(lambda v: None if pd.isna(v) else ric_gender(str(v))))
+    if not {"name_nfkc", "name_norm", "pinyin"} <= set(m.columns):
+        m["name_nfkc"] = _by_value(m["name"], person_name_written)
+        m["name_norm"] = _by_value(m["name"], person_name)
+        m["pinyin"] = _by_value(m["name_norm"], pinyin_key)
+    if not {"birth", "sex"} <= set(m.columns):
+        valid = m["id_valid"].fillna(False).astype(bool)
+        ids = m["id_number"].where(valid)
+        born = pd.to_datetime(ids.str.slice(6, 14), format="%Y%m%d", errors="coerce")
+        m["birth"] = pd.to_datetime(m["birth_date"], errors="coerce").fillna(born)
+        m["sex"] = m["gender"].fillna(_by_value(ids, ric_gender))
     return m
 
 

@@ -39,7 +39,13 @@ from integrity.findings import EvidenceStep, SourceRef
 from integrity.identity import with_identity_keys
 from integrity.load import Dataset
 from integrity.names import person_name
-from integrity.resolve import candidate_pairs, deletions, name_frequencies, prepare, score
+from integrity.resolve import (
+    Weights,
+    deletions,
+    name_frequencies,
+    prepare,
+    score,
+)
 
 # The prior that a relative of someone who decided on an award and a role holder of the
 # awarded supplier are one person, before any feature is compared: if about 2% of awards
@@ -90,9 +96,9 @@ class Screening:
         stages: dict[str, float] = {}
         for stage, attr in (
             ("identity", "keyed"),
+            ("roles", "holders"),
             ("resolve", "bridges"),
             ("kinship", "kinship"),
-            ("roles", "holders"),
         ):
             began = time.perf_counter()
             getattr(self, attr)
@@ -241,14 +247,22 @@ class Screening:
         p = self.people.reset_index()
         if len(p) < 2:
             return self.kin_links.iloc[0:0]
-        pairs = candidate_pairs(p, p)
+        prior = population_prior(self.mentions)
+        freq = self.name_commonness
+        need = math.log2(BRIDGE_FLOOR / (1 - BRIDGE_FLOOR)) - math.log2(prior / (1 - prior))
+        # a key with a valid ID number meets only keys without one: two numbers decide
+        one = p.assign(_all=1)
+        blocks = [_join(one, one, ["_all"], p["phone"], p["phone"])]
+        for level in ("name_norm", "pinyin"):
+            viable = _viable(p, freq, level, need)
+            blocks.append(_join(one, one, ["_all"], p.loc[viable, level], p.loc[viable, level]))
+        pairs = pd.concat(blocks, ignore_index=True).drop_duplicates()
         pairs = pairs[pairs["l"] < pairs["r"]]
         both_ids = p["id_valid"].to_numpy()
         pairs = pairs[~(both_ids[pairs["l"].to_numpy()] & both_ids[pairs["r"].to_numpy()])]
         if pairs.empty:
             return self.kin_links.iloc[0:0]
-        freq = name_frequencies(prepare(self.mentions))
-        scored = score(p, p, pairs, prior=population_prior(self.mentions), frequencies=freq)
+        scored = score(p, p, pairs.reset_index(drop=True), prior=prior, frequencies=freq)
         scored = scored[scored["confidence"] >= BRIDGE_FLOOR]
         keys = p["key"].to_numpy()
         return pd.DataFrame(
@@ -398,7 +412,7 @@ class Screening:
         # often both name the legal representative
         h = h.sort_values(["id_valid"], ascending=False, kind="stable")
         h = h.drop_duplicates(subset=["org_key", "key", "role"]).sort_index()
-        return h.reset_index(drop=True)
+        return prepare(h.reset_index(drop=True).drop(columns=["name_norm"]))
 
     # ------------------------------------------------------------------ matching
     def kin_in_roles(
@@ -409,6 +423,7 @@ class Screening:
         on: list[str],
         roles: tuple[str, ...],
         prior: float = CONTEXT_PRIOR,
+        floor: float = 0.05,
     ) -> pd.DataFrame:
         """Each (official or relative, role holder) pair met in one context and believed to
         be one person. ``officials``: rows with ``person_key`` and the context columns ``on``
@@ -422,7 +437,8 @@ class Screening:
         right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
         if left.empty or right.empty:
             return pd.DataFrame()
-        matched = self.match_in_context(left, right, on=on, prior=prior)
+        prior = estimated_prior(left, right, on, prior)
+        matched = self.match_in_context(left, right, on=on, prior=prior, floor=floor)
         matched = matched[matched["confidence"] > 0]
         lsel = left.reset_index(drop=True).loc[matched["l"]].reset_index(drop=True)
         rsel = right.reset_index(drop=True).loc[matched["r"]].reset_index(drop=True)
@@ -439,30 +455,39 @@ class Screening:
         return out
 
     def match_in_context(
-        self, left: pd.DataFrame, right: pd.DataFrame, on: list[str], prior: float = CONTEXT_PRIOR
+        self,
+        left: pd.DataFrame,
+        right: pd.DataFrame,
+        on: list[str],
+        prior: float = CONTEXT_PRIOR,
+        floor: float = 0.05,
     ) -> pd.DataFrame:
         """Pairs of mentions that share the context columns ``on`` (e.g. the project) and a
         blocking key (person key, normalised name, pinyin, one deletion), scored with the
         context prior. ``left`` and ``right`` have ``key``, ``name`` and the resolver's
         attribute columns. Returns the pairs (l, r index) with confidence and reasons; the
         same valid ID number is 1.0, two different valid numbers 0.0.
+
+        A mention enters a name block only if a match there could reach ``floor`` at all
+        (given how common the name is, the prior, and the most the other features could
+        add): a 王芳 across a whole roster never can, so it costs nothing.
         """
         lp = prepare(left.reset_index(drop=True))
         rp = prepare(right.reset_index(drop=True))
-        blocks = []
-        for col in ("key", "name_norm", "pinyin", "deletion"):
-            if col == "deletion":
-                lk = lp["name_norm"].map(deletions).explode().dropna().rename("b")
-                rk = rp["name_norm"].map(deletions).explode().dropna().rename("b")
+        freq = self.name_commonness
+        need = math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
+        blocks = [_join(lp, rp, on, lp["key"], rp["key"])]
+        for level in ("name_norm", "pinyin", "deletion"):
+            lv, rv = _viable(lp, freq, level, need), _viable(rp, freq, level, need)
+            if level == "deletion":
+                lk = lp.loc[lv, "name_norm"].map(deletions).explode().dropna()
+                rk = rp.loc[rv, "name_norm"].map(deletions).explode().dropna()
             else:
-                lk, rk = lp[col].rename("b"), rp[col].rename("b")
-            lf = lp[on].join(lk, how="inner").reset_index(names="l")
-            rf = rp[on].join(rk, how="inner").reset_index(names="r")
-            blocks.append(lf.merge(rf, on=[*on, "b"])[["l", "r"]])
+                lk, rk = lp.loc[lv, level], rp.loc[rv, level]
+            blocks.append(_join(lp, rp, on, lk, rk))
         pairs = pd.concat(blocks, ignore_index=True).drop_duplicates().reset_index(drop=True)
         if pairs.empty:
             return pairs.assign(confidence=[], reasons=[])
-        freq = name_frequencies(prepare(self.mentions), lp, rp)
         scored = score(lp, rp, pairs, prior=prior, frequencies=freq)
         same_key = lp["key"].to_numpy()[scored["l"]] == rp["key"].to_numpy()[scored["r"]]
         by_id = same_key & np.array(
@@ -475,6 +500,11 @@ class Screening:
             index=scored.index[by_id],
         )
         return scored
+
+    @cached_property
+    def name_commonness(self) -> pd.Series:
+        """How common each normalised name is, over the kin side and the role holders."""
+        return name_frequencies(self.people, self.holders)
 
     # ------------------------------------------------------------------ explaining
     def name_of(self, key: str) -> str:
@@ -545,6 +575,51 @@ def normalised(name: Any) -> str | None:
     return None if name is None or pd.isna(name) else person_name(str(name))
 
 
+def estimated_prior(
+    left: pd.DataFrame, right: pd.DataFrame, on: list[str], guess: float, weight: float = 3.0
+) -> float:
+    """The share of (left, right) pairs in one context that are one person, measured where
+    it can be: on the pairs whose both sides carry a valid ID number (as Splink estimates
+    the match probability from deterministic rules), smoothed towards ``guess`` with the
+    weight of ``weight`` matches. Ten thousand candidate pairs per true one in a city-wide
+    roster, a few hundred in one project's panel: the data says which."""
+    lid = left.loc[left["id_valid"].astype(bool), [*on, "id_number"]]
+    rid = right.loc[right["id_valid"].astype(bool), [*on, "id_number"]]
+    if lid.empty or rid.empty:
+        return guess
+    ln = lid.groupby(on).size().rename("n_l")
+    rn = rid.groupby(on).size().rename("n_r")
+    both = pd.concat([ln, rn], axis=1, join="inner")
+    pairs = float((both["n_l"] * both["n_r"]).sum())
+    matches = len(lid.drop_duplicates().merge(rid.drop_duplicates(), on=[*on, "id_number"]))
+    return float((matches + weight) / (pairs + weight / guess))
+
+
+def _join(
+    lp: pd.DataFrame, rp: pd.DataFrame, on: list[str], lk: pd.Series, rk: pd.Series
+) -> pd.DataFrame:
+    """(l, r) pairs sharing the context and the blocking value."""
+    lf = lp[on].join(lk.rename("b").dropna(), how="inner").reset_index(names="l")
+    rf = rp[on].join(rk.rename("b").dropna(), how="inner").reset_index(names="r")
+    return lf.merge(rf, on=[*on, "b"])[["l", "r"]]
+
+
+def _viable(m: pd.DataFrame, freq: pd.Series, level: str, need: float) -> pd.Series:
+    """Rows whose best possible score at a name ``level`` reaches ``need`` bits: the name's
+    weight at that level plus everything the row's other attributes could add."""
+    w = Weights()
+    u = m["name_norm"].map(freq).fillna(1e-9).to_numpy(dtype=float)
+    bits = np.log2(w.name_exact_m / u)
+    if level == "pinyin":
+        bits = np.log2(w.name_pinyin_m / u) - w.name_pinyin_density_bits
+    elif level == "deletion":
+        bits = np.log2(w.name_edit_m / u) - w.name_edit_density_bits
+    bonus = np.full(len(m), math.log2(w.gender_same_m / 0.5))
+    bonus += np.where(m["birth"].notna(), math.log2(w.birth_same_m / w.birth_same_u), 0.0)
+    bonus += np.where(m["phone"].notna(), math.log2(w.phone_same_m / w.phone_same_u), 0.0)
+    return pd.Series(bits + bonus >= need, index=m.index)
+
+
 def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
     """For each row of ``officials`` (with ``person_key`` and any context columns), the
     official him- or herself (category 本人) and every relative within the legal categories,
@@ -568,7 +643,19 @@ def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
     out = officials.merge(kin, left_on="person_key", right_on="official")
     people = scr.people
     attrs = people.reindex(out["relative"])[
-        ["name", "id_number", "id_valid", "birth_date", "gender", "phone"]
+        [
+            "name",
+            "id_number",
+            "id_valid",
+            "birth_date",
+            "gender",
+            "phone",
+            "name_nfkc",
+            "name_norm",
+            "pinyin",
+            "birth",
+            "sex",
+        ]
     ].reset_index(drop=True)
     out = pd.concat([out.reset_index(drop=True), attrs], axis=1)
     out["key"] = out["relative"]
@@ -635,13 +722,28 @@ def _same_person(
 ) -> list[dict[str, Any]]:
     """The same person in a role at both organisations: one reason per person and pair,
     every role named."""
-    if holders.empty:
+    if holders.empty or not wanted:
         return []
-    matched = scr.match_in_context(holders.assign(ctx=1), holders.assign(ctx=1), on=["ctx"])
+    # only holders of organisations that are asked about together meet (a pair number as
+    # the context): never every holder against every other
+    pairs = pd.DataFrame(sorted(wanted), columns=["a", "b"])
+    pairs = pairs[pairs["a"] < pairs["b"]].reset_index(drop=True).rename_axis("pair").reset_index()
+    left = pairs[["pair", "a"]].merge(
+        holders.reset_index(names="h"), left_on="a", right_on="org_key"
+    )
+    right = pairs[["pair", "b"]].merge(
+        holders.reset_index(names="h"), left_on="b", right_on="org_key"
+    )
+    matched = scr.match_in_context(left, right, on=["pair"], floor=0.5)
     matched = matched[matched["confidence"] >= 0.5]
+    matched = matched.assign(
+        l=left["h"].to_numpy()[matched["l"].to_numpy()],
+        r=right["h"].to_numpy()[matched["r"].to_numpy()],
+    )
     grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
+    records = dict(zip(holders.index, holders.to_dict("records"), strict=True))
     for m in matched.to_dict("records"):
-        ha, hb = holders.loc[m["l"]].to_dict(), holders.loc[m["r"]].to_dict()
+        ha, hb = records[m["l"]], records[m["r"]]
         if (ha["org_key"], hb["org_key"]) not in wanted or ha["org_key"] >= hb["org_key"]:
             continue
         g = grouped.setdefault(
@@ -691,13 +793,15 @@ def _kin_linked(
         max_same=MAX_BRIDGES,
     )
     kin = kin[kin["category"] != "本人"].sort_values(["hops"], kind="stable")
-    by_key = holders.groupby("key")
+    by_key: dict[str, list[dict[Any, Any]]] = {}
+    for h in holders.to_dict("records"):
+        by_key.setdefault(str(h["key"]), []).append(h)
     grouped: dict[tuple[str, str, frozenset[str]], dict[str, Any]] = {}
     for k in kin.to_dict("records"):
-        if k["relative"] not in by_key.groups:
+        if k["relative"] not in by_key:
             continue
-        for ha in by_key.get_group(k["official"]).to_dict("records"):
-            for hb in by_key.get_group(k["relative"]).to_dict("records"):
+        for ha in by_key.get(k["official"], []):
+            for hb in by_key[k["relative"]]:
                 # only one reading of a link may classify (the other may contradict the sexes
                 # the ID numbers give): whichever came, the pair is kept in key order
                 if (ha["org_key"], hb["org_key"]) not in wanted or ha["org_key"] == hb["org_key"]:

@@ -85,7 +85,13 @@ def avoidance(ctx: ScanContext, settings: AvoidanceSettings) -> Iterator[Finding
     dec = decisions(ctx, settings.decision_roles)
     if dec.empty:
         return
-    hits = scr.kin_in_roles(dec, dec[["project_id", "org_key"]], on=["project_id"], roles=roles)
+    hits = scr.kin_in_roles(
+        dec,
+        dec[["project_id", "org_key"]],
+        on=["project_id"],
+        roles=roles,
+        floor=settings.min_confidence,
+    )
     if hits.empty:
         return
     hits = hits[hits["confidence"] >= settings.min_confidence]

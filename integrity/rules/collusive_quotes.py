@@ -31,27 +31,31 @@ def _quotes(ctx: ScanContext) -> pd.DataFrame:
     return q
 
 
-def _price_pattern(group: pd.DataFrame, settings: CollusiveSettings) -> str | None:
+def _price_pattern(rows: list[dict[Any, Any]], settings: CollusiveSettings) -> str | None:
     """Identical quotes, or every losing quote at an exact step above the winner."""
-    amounts = group["amount"].dropna()
+    amounts = [float(r["amount"]) for r in rows if text(r.get("amount"))]
     if len(amounts) < 2:
         return None
-    if amounts.duplicated().any():
-        same = amounts[amounts.duplicated(keep=False)]
-        return f"{len(same)}家报价金额完全相同（{yuan_wan(float(same.iloc[0]))}）"
-    winners = group[group["selected"].fillna(False).astype(bool)]
-    losers = group[~group["selected"].fillna(False).astype(bool)]["amount"].dropna()
-    if len(winners) != 1 or len(losers) < 2 or pd.isna(winners["amount"].iloc[0]):
+    seen = [a for a in amounts if amounts.count(a) > 1]
+    if seen:
+        return f"{len(seen)}家报价金额完全相同（{yuan_wan(seen[0])}）"
+    winners = [r for r in rows if r.get("selected") is True and text(r.get("amount"))]
+    losers = [
+        float(r["amount"]) for r in rows if r.get("selected") is not True and text(r.get("amount"))
+    ]
+    if len(winners) != 1 or len(losers) < 2:
         return None
-    base = float(winners["amount"].iloc[0])
+    base = float(winners[0]["amount"])
     if base <= 0:
         return None
-    ratios = losers / base
-    nearest = (ratios / settings.ratio_step).round() * settings.ratio_step
-    exact = ((ratios - nearest).abs() <= settings.ratio_tolerance).all()
-    ratios = nearest
-    if exact and (ratios > 1).all() and ratios.nunique() == len(ratios):
-        said = "、".join(f"{r:.2f}倍" for r in sorted(ratios))
+    ratios = [a / base for a in losers]
+    step = settings.ratio_step
+    nearest = [round(r / step) * step for r in ratios]
+    exact = all(
+        abs(r - n) <= settings.ratio_tolerance for r, n in zip(ratios, nearest, strict=True)
+    )
+    if exact and all(r > 1 for r in ratios) and len(set(nearest)) == len(nearest):
+        said = "、".join(f"{r:.2f}倍" for r in sorted(nearest))
         return f"落选报价分别恰为中选报价的{said}"
     return None
 
@@ -74,26 +78,28 @@ def collusive_quotes(ctx: ScanContext, settings: CollusiveSettings) -> Iterator[
     scr = ctx.screening
     quotes = _quotes(ctx)
     projects = awarded_projects(scr.keyed["projects"]).set_index("project_id", drop=False)
-    pairs = []
-    for pid, group in quotes.groupby("project_id"):
-        for a, b in combinations(sorted(set(group["org_key"])), 2):
-            pairs.append((pid, a, b))
-    pair_frame = pd.DataFrame(pairs, columns=["project_id", "a", "b"])
+    co = quotes[["project_id", "org_key"]].drop_duplicates()
+    pair_frame = co.merge(co, on="project_id", suffixes=("_a", "_b"))
+    pair_frame = pair_frame[pair_frame["org_key_a"] < pair_frame["org_key_b"]].rename(
+        columns={"org_key_a": "a", "org_key_b": "b"}
+    )
     relations = org_relations(scr, pair_frame[["a", "b"]]) if len(pair_frame) else None
     by_pair: dict[tuple[str, str], list[dict[Any, Any]]] = {}
     if relations is not None:
         relations = relations[relations["confidence"] >= settings.min_confidence]
         for r in relations.to_dict("records"):
             by_pair.setdefault((str(r["a"]), str(r["b"])), []).append(r)
-    for pid, group in quotes.groupby("project_id", sort=True):
-        links = [
-            r
-            for a, b in combinations(sorted(set(group["org_key"])), 2)
-            for r in by_pair.get((a, b), [])
-        ]
-        pattern = _price_pattern(group, settings)
+    rows_of: dict[object, list[dict[Any, Any]]] = {}
+    for q in quotes.to_dict("records"):
+        rows_of.setdefault(q["project_id"], []).append(q)
+    for pid in sorted(rows_of, key=str):
+        rows = rows_of[pid]
+        keys = sorted({str(r["org_key"]) for r in rows})
+        links = [r for a, b in combinations(keys, 2) for r in by_pair.get((a, b), [])]
+        pattern = _price_pattern(rows, settings)
         if not links and pattern is None:
             continue
+        group = quotes[quotes["project_id"] == pid]
         yield _finding(ctx, settings, str(pid), group, links, pattern, projects)
 
 

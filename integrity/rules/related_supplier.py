@@ -18,7 +18,7 @@ CLOSE = ("本人", "配偶", "直系血亲")
 class RelatedSupplierSettings(RuleSettings):
     roles: tuple[str, ...] = ("法定代表人", "负责人", "股东", "董事", "监事", "经理")
     # identity links below this are not listed; up to 0.5 they are leads to check
-    min_confidence: float = 0.25
+    min_confidence: float = 0.05
 
 
 def roster(ctx: ScanContext) -> pd.DataFrame:
@@ -65,6 +65,7 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
         on=["_all"],
         roles=settings.roles,
         prior=ROSTER_PRIOR,
+        floor=settings.min_confidence,
     )
     if hits.empty:
         return

@@ -26,7 +26,7 @@ class UndeclaredSettings(RuleSettings):
     # whose projects an official answers for: his street, or only his community where the
     # staff table gives one
     jurisdiction: Literal["street", "community"] = "street"
-    min_confidence: float = 0.25
+    min_confidence: float = 0.05
 
 
 # a street holds far more (relative, role holder) pairs than one project's panel: the prior
@@ -79,6 +79,7 @@ def undeclared_relation(ctx: ScanContext, settings: UndeclaredSettings) -> Itera
         on=[where],
         roles=settings.roles,
         prior=STREET_PRIOR,
+        floor=settings.min_confidence,
     )
     if hits.empty:
         return
