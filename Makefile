@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck fixtures fixtures-check bench-load bench-kin oracle clean
+.PHONY: demo test lint typecheck fixtures fixtures-check bench-load bench-kin bench-scan quality oracle clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ fixtures-check: $(STAMP)
 
 bench-kin: $(STAMP)
 	$(BIN)/python bench/bench_kin.py
+
+bench-scan: $(STAMP)
+	$(BIN)/python bench/bench_scan.py
+
+quality: $(STAMP)
+	$(BIN)/python bench/quality.py
 
 bench-load: $(STAMP)
 	$(BIN)/python bench/bench_load.py
