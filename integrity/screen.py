@@ -478,7 +478,8 @@ class Screening:
         need = math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
         blocks = [_join(lp, rp, on, lp["key"], rp["key"])]
         for level in ("name_norm", "pinyin", "deletion"):
-            lv, rv = _viable(lp, freq, level, need), _viable(rp, freq, level, need)
+            lv = _viable(lp, freq, level, need, rp)
+            rv = _viable(rp, freq, level, need, lp)
             if level == "deletion":
                 lk = lp.loc[lv, "name_norm"].map(deletions).explode().dropna()
                 rk = rp.loc[rv, "name_norm"].map(deletions).explode().dropna()
@@ -604,19 +605,30 @@ def _join(
     return lf.merge(rf, on=[*on, "b"])[["l", "r"]]
 
 
-def _viable(m: pd.DataFrame, freq: pd.Series, level: str, need: float) -> pd.Series:
+def _viable(
+    m: pd.DataFrame, freq: pd.Series, level: str, need: float, other: pd.DataFrame | None = None
+) -> pd.Series:
     """Rows whose best possible score at a name ``level`` reaches ``need`` bits: the name's
-    weight at that level plus everything the row's other attributes could add."""
+    weight at that level plus everything the row's other attributes could add against some
+    row of ``other`` (a birth date counts only where the ID numbers cannot decide, a phone
+    only where the other side has phones)."""
     w = Weights()
+    other = m if other is None else other
     u = m["name_norm"].map(freq).fillna(1e-9).to_numpy(dtype=float)
     bits = np.log2(w.name_exact_m / u)
     if level == "pinyin":
         bits = np.log2(w.name_pinyin_m / u) - w.name_pinyin_density_bits
     elif level == "deletion":
         bits = np.log2(w.name_edit_m / u) - w.name_edit_density_bits
+    has_birth = m["birth"].notna().to_numpy()
+    no_id = ~m["id_valid"].fillna(False).astype(bool).to_numpy()
+    other_birth = other["birth"].notna()
+    other_birth_no_id = bool((other_birth & ~other["id_valid"].fillna(False).astype(bool)).any())
+    birth_can = has_birth & ((no_id & bool(other_birth.any())) | other_birth_no_id)
+    phone_can = m["phone"].notna().to_numpy() & bool(other["phone"].notna().any())
     bonus = np.full(len(m), math.log2(w.gender_same_m / 0.5))
-    bonus += np.where(m["birth"].notna(), math.log2(w.birth_same_m / w.birth_same_u), 0.0)
-    bonus += np.where(m["phone"].notna(), math.log2(w.phone_same_m / w.phone_same_u), 0.0)
+    bonus += np.where(birth_can, math.log2(w.birth_same_m / w.birth_same_u), 0.0)
+    bonus += np.where(phone_can, math.log2(w.phone_same_m / w.phone_same_u), 0.0)
     return pd.Series(bits + bonus >= need, index=m.index)
 
 
