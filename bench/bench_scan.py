@@ -40,6 +40,17 @@ GIVEN = (
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 DECISION = ["筛选", "评议", "审核", "评审", "审定", "采购经办", "验收"]
 CATEGORIES = [("工程类", 1_000_000), ("服务类", 500_000), ("货物类", 500_000)]
+PLACES = ["", "A区", "北片区", "花园小区", "老村", "工业区", "新村", "中心公园", "学校周边", "东门"]
+SUBJECTS = {
+    "工程类": ["路面修缮", "排水管网改造", "外墙安全隐患整治", "消防通道整治", "路灯照明改造",
+              "健身广场翻新", "雨污分流改造", "楼道扶手加装", "防水补漏工程", "绿化景观提升",
+              "休闲步道建设", "停车场划线", "无障碍坡道建设", "垃圾分类亭建设", "围墙修缮"],
+    "服务类": ["长者助餐服务", "四点半课堂", "家庭教育讲座", "反诈宣传活动", "心理健康关爱服务",
+              "舞蹈队培训", "亲子阅读推广", "法律咨询进社区", "志愿者培训", "独居长者关爱服务",
+              "暑期儿童托管", "社区电影放映", "婚姻家庭辅导", "长者智能手机课堂", "邻里节活动"],
+    "货物类": ["文体器材采购", "消防器材更新采购", "应急物资采购", "长者活动室设备采购",
+              "党群服务中心桌椅采购", "便民工具箱采购", "图书室图书采购", "健身器材采购"],
+}  # fmt: skip
 
 
 class Gen:
@@ -84,7 +95,8 @@ def make_district(root: Path, scale: float, seed: int = 7) -> int:  # noqa: PLR0
     g = Gen(seed)
     r = g.rng
     n_staff, n_sup, n_proj = int(30_000 * scale), int(100_000 * scale), int(20_000 * scale)
-    streets = [f"第{i}街道" for i in range(1, 11)]
+    # a city: 60 streets of 10 communities, each community with about 33 projects a year
+    streets = [f"第{i}街道" for i in range(1, 61)]
     staff, rel, links = [], [], []
     kin_of: dict[str, list[tuple[str, str]]] = {}
     for i in range(n_staff):
@@ -160,12 +172,13 @@ def make_district(root: Path, scale: float, seed: int = 7) -> int:  # noqa: PLR0
     for k in range(n_proj):
         cat, cap = r.choice(CATEGORIES)
         street = r.choice(streets)
+        community = f"{street}{r.randint(1, 10)}社区"
         j = planted[k][1] if k in planted else r.randrange(n_sup)
         amount = round(r.uniform(0.05, 0.98) * cap, -2)
         pid = f"P{k:06d}"
         date = f"2024-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
         projects.append(
-            [pid, f"{street}第{k}号{cat[:2]}项目", cat, amount, street, f"{street}{r.randint(1, 10)}社区",
+            [pid, f"{community}{r.choice(PLACES)}{r.choice(SUBJECTS[cat])}", cat, amount, street, community,
              r.randint(3, 30), date, suppliers[j][0], codes[j]]
         )  # fmt: skip
         quotes.append([pid, suppliers[j][0], codes[j], amount, "是"])

@@ -77,17 +77,25 @@ def _by_value(series: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
     return series.map({v: fn(str(v)) for v in values})
 
 
-def prepare(mentions: pd.DataFrame) -> pd.DataFrame:
+def pinyin_of(names: pd.Series) -> pd.Series:
+    """Pinyin keys of normalised names (pypinyin costs about 0.1 ms a name: computed only
+    where a homophone could matter, once per distinct name)."""
+    return _by_value(names, pinyin_key)
+
+
+def prepare(mentions: pd.DataFrame, *, with_pinyin: bool = True) -> pd.DataFrame:
     """Normalised name, pinyin, birth date and sex (from a valid ID number where given).
-    Columns already prepared (a frame that went through here) are kept as they are."""
+    Columns already prepared (a frame that went through here) are kept as they are; without
+    ``with_pinyin`` the pinyin is left for :func:`score` to compute on the pairs it sees."""
     m = mentions.copy()
     for col in MENTION_COLUMNS:
         if col not in m:
             m[col] = False if col == "id_valid" else None
-    if not {"name_nfkc", "name_norm", "pinyin"} <= set(m.columns):
+    if not {"name_nfkc", "name_norm"} <= set(m.columns):
         m["name_nfkc"] = _by_value(m["name"], person_name_written)
         m["name_norm"] = _by_value(m["name"], person_name)
-        m["pinyin"] = _by_value(m["name_norm"], pinyin_key)
+    if with_pinyin and "pinyin" not in m:
+        m["pinyin"] = pinyin_of(m["name_norm"])
     if not {"birth", "sex"} <= set(m.columns):
         valid = m["id_valid"].fillna(False).astype(bool)
         ids = m["id_number"].where(valid)
@@ -264,10 +272,13 @@ def score(
     """
     w = weights or Weights()
     freq = frequencies if frequencies is not None else name_frequencies(left, right)
-    pinyin_freq = name_frequencies(left, right, column="pinyin")
+    pinyin_freq = pd.Series(dtype=float)
     floor = 1 / max(len(left) + len(right), 1)
     a = left.loc[pairs["l"]].reset_index(drop=True)
     b = right.loc[pairs["r"]].reset_index(drop=True)
+    for side in (a, b):
+        if "pinyin" not in side:
+            side["pinyin"] = pinyin_of(side["name_norm"])
     n = len(pairs)
     evidence = _names(a, b, w, freq, pinyin_freq, floor) + _others(a, b, w)
     total = np.full(n, math.log2(prior / (1 - prior)))

@@ -43,6 +43,7 @@ from integrity.resolve import (
     Weights,
     deletions,
     name_frequencies,
+    pinyin_of,
     prepare,
     score,
 )
@@ -173,7 +174,7 @@ class Screening:
             {c: "first" for c in PERSON_COLUMNS if c != "key"} | {"table": "first"}
         )
         agg["id_valid"] = agg["id_valid"].fillna(False).astype(bool)
-        return prepare(agg)
+        return prepare(agg, with_pinyin=False)
 
     @cached_property
     def kin_links(self) -> pd.DataFrame:
@@ -255,7 +256,9 @@ class Screening:
         blocks = [_join(one, one, ["_all"], p["phone"], p["phone"])]
         for level in ("name_norm", "pinyin"):
             viable = _viable(p, freq, level, need)
-            blocks.append(_join(one, one, ["_all"], p.loc[viable, level], p.loc[viable, level]))
+            keys = p.loc[viable, "name_norm"]
+            keys = pinyin_of(keys) if level == "pinyin" else keys
+            blocks.append(_join(one, one, ["_all"], keys, keys))
         pairs = pd.concat(blocks, ignore_index=True).drop_duplicates()
         pairs = pairs[pairs["l"] < pairs["r"]]
         both_ids = p["id_valid"].to_numpy()
@@ -412,7 +415,7 @@ class Screening:
         # often both name the legal representative
         h = h.sort_values(["id_valid"], ascending=False, kind="stable")
         h = h.drop_duplicates(subset=["org_key", "key", "role"]).sort_index()
-        return prepare(h.reset_index(drop=True).drop(columns=["name_norm"]))
+        return prepare(h.reset_index(drop=True).drop(columns=["name_norm"]), with_pinyin=False)
 
     # ------------------------------------------------------------------ matching
     def kin_in_roles(
@@ -472,8 +475,8 @@ class Screening:
         (given how common the name is, the prior, and the most the other features could
         add): a 王芳 across a whole roster never can, so it costs nothing.
         """
-        lp = prepare(left.reset_index(drop=True))
-        rp = prepare(right.reset_index(drop=True))
+        lp = prepare(left.reset_index(drop=True), with_pinyin=False)
+        rp = prepare(right.reset_index(drop=True), with_pinyin=False)
         freq = self.name_commonness
         need = math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
         blocks = [_join(lp, rp, on, lp["key"], rp["key"])]
@@ -483,6 +486,8 @@ class Screening:
             if level == "deletion":
                 lk = lp.loc[lv, "name_norm"].map(deletions).explode().dropna()
                 rk = rp.loc[rv, "name_norm"].map(deletions).explode().dropna()
+            elif level == "pinyin":
+                lk, rk = pinyin_of(lp.loc[lv, "name_norm"]), pinyin_of(rp.loc[rv, "name_norm"])
             else:
                 lk, rk = lp.loc[lv, level], rp.loc[rv, level]
             blocks.append(_join(lp, rp, on, lk, rk))
@@ -664,7 +669,6 @@ def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
             "phone",
             "name_nfkc",
             "name_norm",
-            "pinyin",
             "birth",
             "sex",
         ]
@@ -793,6 +797,11 @@ def _kin_linked(
 ) -> list[dict[str, Any]]:
     """Role holders of the two organisations who are kin within the legal categories: one
     reason per pair of organisations and pair of people, every role named."""
+    # only holders who appear in some kin link can have kin: the rest cost nothing
+    linked = pd.Index(pd.concat([scr.kin_links["src"], scr.kin_links["dst"]]).unique())
+    if len(scr.bridges):
+        linked = linked.union(pd.Index(pd.concat([scr.bridges["src"], scr.bridges["dst"]])))
+    holders = holders[holders["key"].isin(linked)]
     if holders.empty:
         return []
     people = holders.drop_duplicates("key")

@@ -84,6 +84,7 @@ def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[
         core=projects["supplier_name"].map(_core) if "supplier_name" in projects else None,
         code=projects["org_key"].where(projects["org_key"].str.startswith("uscc:")).str[5:],
     )
+    near_of = _near_names(projects["core"], cores, settings.near_name_ratio)
     for row in projects.sort_values("project_id").to_dict("records"):
         code = text(row.get("code"))
         core = text(row.get("core"))
@@ -104,25 +105,32 @@ def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[
             valid = (starts.isna() | (starts <= when)) & (ends.isna() | (ends >= when))
             if bool(valid.any()):
                 continue
-        yield _finding(ctx, settings, row, mine, when, by_core, cores, code, core)
+        close = near_of.get(core, []) if core else []
+        yield _finding(ctx, settings, row, mine, when, by_core, close, code, core)
+
+
+def _near_names(cores: pd.Series, catalogue: list[str], ratio: float) -> dict[str, list[str]]:
+    """For each supplier name core, the catalogue cores at least ``ratio`` similar: one
+    vectorised similarity matrix over the distinct names (rapidfuzz cdist)."""
+    queries = sorted({str(c) for c in cores.dropna()})
+    if not queries or not catalogue:
+        return {}
+    scores = process.cdist(queries, catalogue, scorer=fuzz.ratio, score_cutoff=ratio, workers=-1)
+    return {
+        q: [catalogue[j] for j in scores[i].nonzero()[0]]
+        for i, q in enumerate(queries)
+        if scores[i].any()
+    }
 
 
 def _near(
-    core: str | None,
-    code: str | None,
-    by_core: dict[str, pd.DataFrame],
-    cores: list[str],
-    ratio: float,
+    close: list[str], code: str | None, by_core: dict[str, pd.DataFrame]
 ) -> pd.DataFrame | None:
     """Catalogue entries whose name is the same or close but whose USCC differs."""
-    if core is None or not cores:
+    if not close or not code:
         return None
-    scores = process.extract(core, cores, scorer=fuzz.ratio, score_cutoff=ratio, limit=5)
-    rows = [by_core[c] for c, _, _ in scores]
-    if not rows:
-        return None
-    near = pd.concat(rows)
-    near = near[near["code"].notna() & (near["code"] != code)] if code else near.iloc[0:0]
+    near = pd.concat([by_core[c] for c in close])
+    near = near[near["code"].notna() & (near["code"] != code)]
     return near if len(near) else None
 
 
@@ -133,7 +141,7 @@ def _finding(
     mine: pd.DataFrame | None,
     when: pd.Timestamp | None,
     by_core: dict[str, pd.DataFrame],
-    cores: list[str],
+    close: list[str],
     code: str | None,
     core: str | None,
 ) -> Finding:
@@ -161,7 +169,7 @@ def _finding(
         ]
         near = None
     else:
-        near = _near(core, code, by_core, cores, settings.near_name_ratio)
+        near = _near(close, code, by_core)
         if near is not None:
             kind = "near_name_other_uscc"
             names = "、".join(dict.fromkeys(str(n) for n in near["supplier_name"]))
