@@ -85,6 +85,11 @@ def _codes(term: Any) -> list[str]:
     return [code_of(p) for p in chain_paths(str(term))]
 
 
+def _codes_of(terms: pd.Series) -> pd.Series:
+    """_codes once per distinct term (a registry of 300,000 rows uses a few dozen terms)."""
+    return terms.map({t: _codes(t) for t in terms.dropna().unique()})
+
+
 _ID_COLUMNS = {
     "staff": [("name", "id_number")],
     "relatives": [("relative_name", "relative_id_number")],
@@ -164,7 +169,7 @@ def with_identity_keys(ds: Dataset) -> dict[str, pd.DataFrame]:
             else decl
         )
         rel["sex"] = sex_of(rel, "relative_id_number") if "relative_id_number" in rel else None
-        rel["codes"] = rel["relation"].map(_codes)
+        rel["codes"] = _codes_of(rel["relation"])
     if "family_links" in t:
         fl = t["family_links"]
         fl["person_key"] = person_keys(fl, "person_id_number", "person_name")
@@ -173,7 +178,7 @@ def with_identity_keys(ds: Dataset) -> dict[str, pd.DataFrame]:
         fl["relative_sex"] = (
             sex_of(fl, "relative_id_number") if "relative_id_number" in fl else None
         )
-        fl["codes"] = fl["relation"].map(_codes)
+        fl["codes"] = _codes_of(fl["relation"])
     if "supplier_people" in t:
         sp = t["supplier_people"]
         sp["person_key"] = person_keys(sp, "id_number", "name")

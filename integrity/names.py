@@ -107,9 +107,14 @@ def split_surname(name: str) -> tuple[str, str]:
 def pinyin_key(name: str) -> str:
     """Tone-less pinyin of a normalised name, with surname readings: 单伟 -> 'shan wei'."""
     surname, given = split_surname(name)
-    head = SURNAME_READINGS.get(surname) or " ".join(lazy_pinyin(surname, style=Style.NORMAL))
-    tail = lazy_pinyin(given, style=Style.NORMAL) if given else []
-    return " ".join([head, *tail])
+    head = SURNAME_READINGS.get(surname) or " ".join(_char_pinyin(c) for c in surname)
+    # character by character (a given name is not a phrase), each character computed once
+    return " ".join([head, *(_char_pinyin(c) for c in given)])
+
+
+@lru_cache(maxsize=50_000)
+def _char_pinyin(char: str) -> str:
+    return "".join(lazy_pinyin(char, style=Style.NORMAL))
 
 
 # --------------------------------------------------------------------------- organisations

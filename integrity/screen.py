@@ -89,6 +89,24 @@ def _source(file: Any, row: Any, table: str) -> dict[str, Any]:
 
 
 @dataclass
+class _LinkLookup:
+    frame: pd.DataFrame
+    cache: dict[str, dict[str, Any]] | None = None
+
+    def __getitem__(self, link_id: str) -> dict[str, Any]:
+        if self.cache is None:
+            self.cache = {}
+        hit = self.cache.get(link_id)
+        if hit is None:
+            row = self.frame.loc[link_id]
+            if isinstance(row, pd.DataFrame):
+                row = row.iloc[0]
+            hit = {str(k): v for k, v in row.to_dict().items()}
+            self.cache[link_id] = hit
+        return hit
+
+
+@dataclass
 class Screening:
     dataset: Dataset
 
@@ -254,11 +272,11 @@ class Screening:
         # a key with a valid ID number meets only keys without one: two numbers decide
         one = p.assign(_all=1)
         blocks = [_join(one, one, ["_all"], p["phone"], p["phone"])]
-        for level in ("name_norm", "pinyin"):
-            viable = _viable(p, freq, level, need)
-            keys = p.loc[viable, "name_norm"]
-            keys = pinyin_of(keys) if level == "pinyin" else keys
-            blocks.append(_join(one, one, ["_all"], keys, keys))
+        # the same name (in either script) or the same phone; homophones and slips are left to
+        # the contexts where they can weigh something (one project's panel)
+        viable = _viable(p, freq, "name_norm", need)
+        keys = p.loc[viable, "name_norm"]
+        blocks.append(_join(one, one, ["_all"], keys, keys))
         pairs = pd.concat(blocks, ignore_index=True).drop_duplicates()
         pairs = pairs[pairs["l"] < pairs["r"]]
         both_ids = p["id_valid"].to_numpy()
@@ -289,11 +307,18 @@ class Screening:
         )
 
     @cached_property
-    def link_index(self) -> dict[str, dict[str, Any]]:
+    def _links_by_id(self) -> pd.DataFrame:
         both = pd.concat([self.kin_links, self.bridges], ignore_index=True)
-        return {
-            str(r["link_id"]): {str(k): v for k, v in r.items()} for r in both.to_dict("records")
-        }
+        return both.set_index("link_id", drop=False)
+
+    @cached_property
+    def link_index(self) -> _LinkLookup:
+        """link id -> the link's row (as a dict), looked up when a finding explains a path."""
+        return _LinkLookup(self._links_by_id)
+
+    @cached_property
+    def _name_by_key(self) -> dict[Any, Any]:
+        return dict(zip(self.people.index, self.people["name"], strict=True))
 
     @cached_property
     def kinship(self) -> pd.DataFrame:
@@ -397,12 +422,8 @@ class Screening:
         # names the legal representative bare, the people table with his number), where the
         # rows give exactly one valid number for it
         h["name_norm"] = h["name"].map(normalised)
-        known = (
-            h[h["id_valid"]]
-            .groupby(["org_key", "name_norm"])["id_number"]
-            .agg(lambda v: str(v.iloc[0]) if v.nunique() == 1 else "")
-        )
-        known = known[known != ""]
+        with_id = h[h["id_valid"]].groupby(["org_key", "name_norm"])["id_number"]
+        known = with_id.first().astype(str)[with_id.nunique() == 1]
         if len(known):
             fill = pd.Series(
                 list(zip(h["org_key"], h["name_norm"], strict=True)), index=h.index
@@ -514,10 +535,8 @@ class Screening:
 
     # ------------------------------------------------------------------ explaining
     def name_of(self, key: str) -> str:
-        people = self.people
-        if key in people.index:
-            return str(people.at[key, "name"])
-        return key.split(":", 1)[-1]
+        name = self._name_by_key.get(key)
+        return str(name) if name is not None else key.split(":", 1)[-1]
 
     def kin_steps(
         self, official: str, nodes: tuple[str, ...], via: tuple[str, ...]
