@@ -40,6 +40,12 @@ GIVEN = (
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 DECISION = ["筛选", "评议", "审核", "评审", "审定", "采购经办", "验收"]
 CATEGORIES = [("工程类", 1_000_000), ("服务类", 500_000), ("货物类", 500_000)]
+TRADE = list(
+    "阳光众诚鼎盛福缘汇邻启航金桥睿智春晖新锐同心和美乐活暖心长青博雅嘉禾安泰百川立信宏达华泰康宁"
+    "润泽永安聚力明德筑梦悦享深港南粤大鹏龙腾鹏程瑞丰恒信凯达合众天成惠民卓越"
+)
+INDUSTRY = ["市政工程", "装饰工程", "园林绿化", "水电安装工程", "文化传播", "家政服务",
+            "养老服务", "教育咨询", "体育发展", "物业管理", "应急物资", "办公设备"]  # fmt: skip
 PLACES = ["", "A区", "北片区", "花园小区", "老村", "工业区", "新村", "中心公园", "学校周边", "东门"]
 SUBJECTS = {
     "工程类": ["路面修缮", "排水管网改造", "外墙安全隐患整治", "消防通道整治", "路灯照明改造",
@@ -138,13 +144,13 @@ def make_district(root: Path, scale: float, seed: int = 7) -> int:  # noqa: PLR0
         links.append([a[0], a[1], b[0], b[1], "女儿", "户籍"])
     suppliers, people = [], []
     codes = []
-    for j in range(n_sup):
+    for _ in range(n_sup):
         code = g.uscc()
         codes.append(code)
         rep = g.person(r.randint(1960, 1995), r.random() < 0.6, 0.7)
         suppliers.append(
             [
-                f"深圳市{j:06d}号{r.choice(['市政工程', '文化传播', '家政服务', '物业管理'])}有限公司",
+                f"深圳市{''.join(r.sample(TRADE, 3))}{r.choice(INDUSTRY)}有限公司",
                 code,
                 rep[0],
                 rep[1],

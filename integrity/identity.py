@@ -28,6 +28,12 @@ from integrity.load import Dataset
 from integrity.names import org_name, person_name
 
 
+def _each(values: pd.Series, fn: Any) -> pd.Series:
+    """``fn`` once per distinct non-missing value (names and numbers repeat across rows)."""
+    distinct = values.dropna().unique()
+    return values.map({v: fn(v) for v in distinct}).astype(object)
+
+
 def _name_key(name: Any) -> str | None:
     if name is None or pd.isna(name) or not str(name).strip():
         return None
@@ -39,7 +45,9 @@ def person_keys(frame: pd.DataFrame, id_col: str, name_col: str) -> pd.Series:
     valid = frame.get(f"{id_col}_valid", pd.Series(False, index=frame.index)).fillna(False)
     by_id = "id:" + frame[id_col].astype("string") if id_col in frame else None
     by_name = (
-        frame[name_col].map(_name_key) if name_col in frame else pd.Series(None, index=frame.index)
+        _each(frame[name_col], _name_key)
+        if name_col in frame
+        else pd.Series(None, index=frame.index)
     )
     if by_id is None:
         return by_name.astype(object)
@@ -51,9 +59,7 @@ def org_keys(
 ) -> pd.Series:
     valid = frame.get(f"{uscc_col}_valid", pd.Series(False, index=frame.index)).fillna(False)
     by_name = (
-        frame[name_col].map(
-            lambda v: None if v is None or pd.isna(v) else "org:" + org_name(str(v))
-        )
+        _each(frame[name_col], lambda v: "org:" + org_name(str(v)))
         if name_col in frame
         else pd.Series(None, index=frame.index)
     )
@@ -71,7 +77,7 @@ def sex_of(frame: pd.DataFrame, id_col: str, gender_col: str | None = None) -> p
     from_id = (
         frame[id_col]
         .where(frame[f"{id_col}_valid"].fillna(False).astype(bool))
-        .map(lambda v: None if v is None or pd.isna(v) else ric_gender(str(v)))
+        .pipe(lambda ids: _each(ids, lambda v: ric_gender(str(v))))
         if id_col in frame
         else pd.Series(None, index=frame.index)
     )

@@ -199,60 +199,64 @@ class Screening:
         """One row per (source row, path code): link_id, src, dst, code, src_sex, dst_sex,
         conf, term, file, row, table."""
         t = self.keyed
-        rows: list[dict[str, Any]] = []
-        staff_key = dict(
-            zip(t["staff"]["staff_id"].astype(str), t["staff"]["person_key"], strict=True)
-        )
-        staff_sex = dict(zip(t["staff"]["person_key"], t["staff"]["sex"], strict=True))
+        columns = ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "term", "file", "row"]
+        parts: list[pd.DataFrame] = []
+        staff = t["staff"]
+        staff_key = pd.Series(staff["person_key"].to_numpy(), index=staff["staff_id"].astype(str))
+        staff_key = staff_key[~staff_key.index.duplicated()]
+        staff_sex = pd.Series(staff["sex"].to_numpy(), index=staff["person_key"])
+        staff_sex = staff_sex[~staff_sex.index.duplicated()]
+
+        def explode(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+            # one row per path code: a term such as 表哥 stands for several paths
+            out = frame.explode("codes").dropna(subset=["codes", "src", "dst"])
+            i = out.groupby(level=0).cumcount().astype(str)
+            return pd.DataFrame(
+                {
+                    "link_id": table + ":" + out["_row"].astype(str) + ":" + i,
+                    "src": out["src"],
+                    "dst": out["dst"],
+                    "code": out["codes"],
+                    "src_sex": out["src_sex"],
+                    "dst_sex": out["dst_sex"],
+                    "term": out["relation"].astype(str),
+                    "file": out["_file"].astype(str),
+                    "row": out["_row"].astype(int),
+                    "table": table,
+                }
+            )
+
         if "relatives" in t:
-            for r in t["relatives"].to_dict("records"):
-                src = staff_key.get(str(r["staff_id"]))
-                if src is None:
-                    continue
-                for i, code in enumerate(r["codes"]):
-                    rows.append(
-                        {
-                            "link_id": f"relatives:{r['_row']}:{i}",
-                            "src": src,
-                            "dst": r["person_key"],
-                            "code": code,
-                            "src_sex": staff_sex.get(src),
-                            "dst_sex": r.get("sex"),
-                            "term": str(r["relation"]),
-                            **_source(r["_file"], r["_row"], "relatives"),
-                        }
-                    )
+            rel = t["relatives"]
+            src = rel["staff_id"].astype(str).map(staff_key)
+            parts.append(
+                explode(
+                    rel.assign(
+                        src=src,
+                        dst=rel["person_key"],
+                        src_sex=src.map(staff_sex),
+                        dst_sex=rel.get("sex"),
+                    ),
+                    "relatives",
+                )
+            )
         if "family_links" in t:
-            for r in t["family_links"].to_dict("records"):
-                if pd.isna(r["person_key"]) or pd.isna(r["relative_key"]):
-                    continue
-                for i, code in enumerate(r["codes"]):
-                    rows.append(
-                        {
-                            "link_id": f"family_links:{r['_row']}:{i}",
-                            "src": r["person_key"],
-                            "dst": r["relative_key"],
-                            "code": code,
-                            "src_sex": r.get("person_sex"),
-                            "dst_sex": r.get("relative_sex"),
-                            "term": str(r["relation"]),
-                            **_source(r["_file"], r["_row"], "family_links"),
-                        }
-                    )
-        frame = pd.DataFrame(
-            rows,
-            columns=[
-                "link_id",
-                "src",
-                "dst",
-                "code",
-                "src_sex",
-                "dst_sex",
-                "term",
-                "file",
-                "row",
-                "table",
-            ],
+            fl = t["family_links"]
+            parts.append(
+                explode(
+                    fl.assign(
+                        src=fl["person_key"],
+                        dst=fl["relative_key"],
+                        src_sex=fl.get("person_sex"),
+                        dst_sex=fl.get("relative_sex"),
+                    ),
+                    "family_links",
+                )
+            )
+        frame = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else pd.DataFrame(columns=[*columns, "table"])
         )
         for col in ("src_sex", "dst_sex"):
             frame[col] = frame[col].where(frame[col].isin(["男", "女"]), None)
