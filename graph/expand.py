@@ -10,6 +10,7 @@ explanations of single paths; this module serves the screening.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,74 +134,102 @@ def expand(
     if "conf" not in links:
         links = links.assign(conf=1.0)
     edges = with_inverses(links)[["src", "dst", "code", "link_id", "conf"]]
+    steps = max_hops + max_same
+    # the path is kept as columns n0..nk (keys passed through) and v1..vk (link ids): a
+    # revisit is a vectorised comparison, never a per-row tuple
     frontier = pd.DataFrame(
         {
             "official": officials["key"].to_numpy(),
             "person": officials["key"].to_numpy(),
             "sex": officials["sex"].to_numpy(),
             "code": "",
-            "via": [()] * len(officials),
-            "nodes": [(k,) for k in officials["key"]],
             "conf": 1.0,
             "same": 0,
             "hops": 0,
+            "n0": officials["key"].to_numpy(),
         }
     )
     found: list[pd.DataFrame] = []
-    for _ in range(max_hops + max_same):
-        step = frontier.merge(edges, left_on="person", right_on="src", suffixes=("", "_link"))
-        # a path never returns to someone already on it (the link read backwards included)
-        fresh = [d not in nodes for d, nodes in zip(step["dst"], step["nodes"], strict=True)]
-        identity = (step["code_link"] == SAME).to_numpy()
-        same = step["same"].to_numpy() + identity
-        kin_hops = step["hops"].to_numpy() + ~identity
-        step = step[np.array(fresh, dtype=bool) & (same <= max_same) & (kin_hops <= max_hops)]
-        identity = (step["code_link"] == SAME).to_numpy()
-        if step.empty:
+    for step in range(1, steps + 1):
+        joined = frontier.merge(edges, left_on="person", right_on="src", suffixes=("", "_link"))
+        if joined.empty:
             break
+        dst = joined["dst"].to_numpy()
+        fresh = np.ones(len(joined), dtype=bool)
+        for i in range(step):  # a path never returns to someone already on it
+            fresh &= joined[f"n{i}"].to_numpy() != dst
+        identity = (joined["code_link"] == SAME).to_numpy()
+        same = joined["same"].to_numpy() + identity
+        kin_hops = joined["hops"].to_numpy() + ~identity
+        joined = joined[fresh & (same <= max_same) & (kin_hops <= max_hops)]
+        if joined.empty:
+            break
+        identity = (joined["code_link"] == SAME).to_numpy()
         code = np.where(
             identity,
-            step["code"],
-            np.where(step["code"] == "", step["code_link"], step["code"] + "," + step["code_link"]),
+            joined["code"],
+            np.where(
+                joined["code"] == "",
+                joined["code_link"],
+                joined["code"] + "," + joined["code_link"],
+            ),
         )
-        pairs = pd.DataFrame({"code": code, "sex": step["sex"].to_numpy()})
-        distinct = pairs.drop_duplicates()
-        labels = {
-            (c, s): classify(c, None if pd.isna(s) else s)
-            for c, s in distinct.itertuples(index=False)
-        }
-        summary = [labels[(c, s)] for c, s in zip(pairs["code"], pairs["sex"], strict=True)]
+        sexes = joined["sex"].to_numpy()
+        keys = pd.DataFrame({"code": code, "sex": sexes})
+        distinct = keys.drop_duplicates()
+        labels = pd.DataFrame(
+            [
+                (
+                    c,
+                    s,
+                    *classify(c, None if s is None or (isinstance(s, float) and pd.isna(s)) else s),
+                )
+                for c, s in distinct.itertuples(index=False)
+            ],
+            columns=["code", "sex", "category", "detail", "simple"],
+        )
+        summary = keys.merge(labels, on=["code", "sex"], how="left")
         result = pd.DataFrame(
             {
-                "official": step["official"].to_numpy(),
-                "relative": step["dst"].to_numpy(),
-                "sex": step["sex"].to_numpy(),
+                "official": joined["official"].to_numpy(),
+                "person": joined["dst"].to_numpy(),
+                "sex": sexes,
                 "code": code,
-                "category": [x[0] for x in summary],
-                "detail": [x[1] for x in summary],
-                "simple": [x[2] for x in summary],
-                "hops": step["hops"].to_numpy() + ~identity,
-                "via": [(*v, lid) for v, lid in zip(step["via"], step["link_id"], strict=True)],
-                "nodes": [(*n, d) for n, d in zip(step["nodes"], step["dst"], strict=True)],
-                "conf": step["conf"].to_numpy() * step["conf_link"].to_numpy(),
-                "same": step["same"].to_numpy() + identity,
+                "category": summary["category"].to_numpy(),
+                "detail": summary["detail"].to_numpy(),
+                "simple": summary["simple"].to_numpy(),
+                "hops": joined["hops"].to_numpy() + ~identity,
+                "conf": joined["conf"].to_numpy() * joined["conf_link"].to_numpy(),
+                "same": joined["same"].to_numpy() + identity,
+                **{f"n{i}": joined[f"n{i}"].to_numpy() for i in range(step)},
+                f"n{step}": joined["dst"].to_numpy(),
+                **{f"v{i}": joined[f"v{i}"].to_numpy() for i in range(1, step)},
+                f"v{step}": joined["link_id"].to_numpy(),
             }
         )
         near = result[result["category"].isin(NEAR)]
         found.append(near)
         # only near relatives are expanded further: the legal categories never pass through
         # someone outside them (a cousin's child's parent is the cousin, reached directly)
-        frontier = near.rename(columns={"relative": "person"})[
-            ["official", "person", "sex", "code", "via", "nodes", "conf", "same", "hops"]
-        ].drop_duplicates(subset=["official", "person", "code"])
+        frontier = near.drop(columns=["category", "detail", "simple"]).drop_duplicates(
+            subset=["official", "person", "code"]
+        )
     if not found:
         return pd.DataFrame(columns=EXPANSION_COLUMNS)
     out = pd.concat(found, ignore_index=True)
-    out = out[out["relative"] != out["official"]]
+    out = out[out["person"] != out["official"]].rename(columns={"person": "relative"})
     out["rank"] = out["category"].map(CLOSENESS)
     out["neg_conf"] = -out["conf"]
     out = out.sort_values(
         ["official", "relative", "rank", "neg_conf", "hops", "code"], kind="stable"
     )
     out = out.drop_duplicates(subset=["official", "relative"], keep="first")
+    # the path as tuples, built once for the rows kept
+    names = [str(c) for c in out.columns]
+    n_cols = sorted((c for c in names if re.fullmatch(r"n\d+", c)), key=lambda c: int(c[1:]))
+    v_cols = sorted((c for c in names if re.fullmatch(r"v\d+", c)), key=lambda c: int(c[1:]))
+    nodes = out[n_cols].to_numpy(dtype=object)
+    via = out[v_cols].to_numpy(dtype=object)
+    out["nodes"] = [tuple(x for x in row if isinstance(x, str)) for row in nodes]
+    out["via"] = [tuple(x for x in row if isinstance(x, str)) for row in via]
     return out[EXPANSION_COLUMNS].reset_index(drop=True)
