@@ -282,7 +282,11 @@ def score(
     n = len(pairs)
     evidence = _names(a, b, w, freq, pinyin_freq, floor) + _others(a, b, w)
     total = np.full(n, math.log2(prior / (1 - prior)))
-    reasons: list[list[tuple[str, float]]] = [[] for _ in range(n)]
+    prior_bits = round(math.log2(prior / (1 - prior)), 2)
+    # the base rate comes first: a reader sees what the name had to overcome
+    reasons: list[list[tuple[str, float]]] = [
+        [(f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", prior_bits)] for _ in range(n)
+    ]
     for mask, label, bits in evidence:
         total += np.where(mask, bits, 0.0)
         for i in np.flatnonzero(mask):
