@@ -14,7 +14,7 @@ import pandas as pd
 
 from integrity.findings import EvidenceStep, SourceRef, yuan_wan
 from integrity.policy import Clause
-from integrity.screen import Screening
+from integrity.screen import Screening, holder_step
 
 
 def text(value: Any) -> str | None:
@@ -56,15 +56,10 @@ def identity_step(scr: Screening, row: dict[str, Any]) -> EvidenceStep:
 
 
 def role_step(row: dict[Any, Any]) -> EvidenceStep:
-    """A holder row (columns prefixed ``h_``): 李四 —法定代表人→ 某公司, with its source."""
-    share = row.get("h_share")
-    held = f"（持股{float(share):g}%）" if share is not None and pd.notna(share) else ""
-    return EvidenceStep(
-        kind="role",
-        text=f"企业登记：{row['h_name']} —{row['h_role']}{held}→ {row['h_org_name']}",
-        source=SourceRef(str(row["h_h_file"]), int(row["h_h_row"]), str(row["h_h_table"])),
-        data={"role": row["h_role"], "organisation": row["h_org_key"]},
-    )
+    """A holder row with columns prefixed ``h_`` (kin_in_roles): 李四 —法定代表人→ 某公司."""
+    holder = {k[2:]: v for k, v in row.items() if isinstance(k, str) and k.startswith("h_")}
+    holder |= {"file": row["h_h_file"], "row": row["h_h_row"], "table": row["h_h_table"]}
+    return holder_step(holder)
 
 
 def project_step(row: dict[str, Any], pid_col: str = "project_id") -> EvidenceStep:

@@ -746,13 +746,15 @@ def org_relations(scr: Screening, pairs: pd.DataFrame) -> pd.DataFrame:
     return frame.drop_duplicates(subset=["a", "b", "kind", "label"]).reset_index(drop=True)
 
 
-def _holder_step(h: dict[Any, Any]) -> EvidenceStep:
+def holder_step(h: dict[Any, Any]) -> EvidenceStep:
+    """A role holder row: 李四 —法定代表人（持股30%）→ 某公司, with its source row."""
     share = h.get("share")
     held = f"（持股{float(share):g}%）" if share is not None and pd.notna(share) else ""
     return EvidenceStep(
         kind="role",
         text=f"企业登记：{h['name']} —{h['role']}{held}→ {h['org_name']}",
         source=SourceRef(str(h["file"]), int(h["row"]), str(h["table"])),
+        data={"role": h["role"], "organisation": h["org_key"]},
     )
 
 
@@ -807,8 +809,8 @@ def _same_person(
                 ),
                 "confidence": conf,
                 "evidence": [
-                    *(_holder_step(h) for h in g["ra"].values()),
-                    *(_holder_step(h) for h in g["rb"].values()),
+                    *(holder_step(h) for h in g["ra"].values()),
+                    *(holder_step(h) for h in g["rb"].values()),
                 ],
             }
         )
@@ -873,9 +875,9 @@ def _kin_linked(
                 ),
                 "confidence": float(k["conf"]),
                 "evidence": [
-                    *(_holder_step(h) for h in g["ra"].values()),
+                    *(holder_step(h) for h in g["ra"].values()),
                     *scr.kin_steps(k["official"], k["nodes"], k["via"]),
-                    *(_holder_step(h) for h in g["rb"].values()),
+                    *(holder_step(h) for h in g["rb"].values()),
                 ],
             }
         )
