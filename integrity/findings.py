@@ -81,6 +81,37 @@ class Finding:
         }
 
 
+def finding_from_dict(d: dict[str, Any]) -> Finding:
+    """A finding read back from its ``to_dict`` form (the service stores findings as JSON)."""
+    steps = []
+    for e in d.get("evidence") or []:
+        src = e.get("source")
+        steps.append(
+            EvidenceStep(
+                kind=e["kind"],
+                text=e["text"],
+                source=SourceRef(src["file"], src.get("row"), src.get("table")) if src else None,
+                data=dict(e.get("data") or {}),
+            )
+        )
+    return Finding(
+        finding_id=d["finding_id"],
+        rule=d["rule"],
+        severity=d["severity"],
+        confidence=float(d["confidence"]),
+        project_ids=list(d.get("project_ids") or []),
+        staff_ids=list(d.get("staff_ids") or []),
+        suppliers=list(d.get("suppliers") or []),
+        citation=d.get("citation", ""),
+        explanation=d.get("explanation", ""),
+        evidence=steps,
+        street=d.get("street"),
+        community=d.get("community"),
+        policy=d.get("policy", ""),
+        details=dict(d.get("details") or {}),
+    )
+
+
 def finding_id(rule: str, policy: str, *key: object) -> str:
     """Stable id: the same rule, policy and key facts give the same id in every run."""
     payload = json.dumps([rule, policy, *key], ensure_ascii=False, sort_keys=True, default=str)

@@ -108,37 +108,48 @@ REPORTS = (
 )
 
 
+def report_rows(report: Report, findings: list[Finding]) -> list[Row]:
+    rows = [report.row(f) for f in findings if f.rule == report.rule]
+    rows.sort(key=lambda r: (r["street"], str(r.get("community", "")), r["finding_id"]))
+    return rows
+
+
+def street_workbook(title: str, columns: dict[str, str], rows: list[Row]) -> Workbook:
+    """One sheet per street (rows carry ``street``), a title line, Chinese headers."""
+    wb = Workbook()
+    wb.remove(wb.active)  # type: ignore[arg-type]
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    streets = list(dict.fromkeys(r["street"] for r in rows)) or ["（无）"]
+    for street in streets:
+        ws = wb.create_sheet(_sheet_name(street))
+        ws.append([title + f"（{street}）"])
+        ws["A1"].font = bold
+        ws.append(list(columns.values()))
+        for cell in ws[2]:
+            cell.font = bold
+        for r in rows:
+            if r["street"] == street:
+                ws.append([r[k] for k in columns])
+        for col in ws.iter_cols(min_row=3):
+            for cell in col:
+                cell.alignment = wrap
+        ws.freeze_panes = "A3"
+    return wb
+
+
 def write_reports(findings: list[Finding], folder: Path) -> list[str]:
     """Write each report that has rows; returns the file names written."""
     written: list[str] = []
     for report in REPORTS:
-        rows = [report.row(f) for f in findings if f.rule == report.rule]
+        rows = report_rows(report, findings)
         if not rows:
             continue
-        rows.sort(key=lambda r: (r["street"], str(r.get("community", "")), r["finding_id"]))
         csv_name, xlsx_name = f"{report.stem}.csv", f"{report.stem}.xlsx"
         with (folder / csv_name).open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(report.columns.values())
             writer.writerows([[r[k] for k in report.columns] for r in rows])
-        wb = Workbook()
-        wb.remove(wb.active)  # type: ignore[arg-type]
-        bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-        for street in dict.fromkeys(r["street"] for r in rows):
-            ws = wb.create_sheet(_sheet_name(street))
-            ws.append([report.title + f"（{street}）"])
-            ws["A1"].font = bold
-            ws.append(list(report.columns.values()))
-            for cell in ws[2]:
-                cell.font = bold
-            for r in rows:
-                if r["street"] == street:
-                    ws.append([r[k] for k in report.columns])
-            for col in ws.iter_cols(min_row=3):
-                for cell in col:
-                    cell.alignment = wrap
-            ws.freeze_panes = "A3"
-        wb.save(folder / xlsx_name)
+        street_workbook(report.title, report.columns, rows).save(folder / xlsx_name)
         written += [xlsx_name, csv_name]
     return written
 

@@ -162,16 +162,35 @@ def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Ser
     if column != "name_norm":
         counts = names.value_counts()
         return counts / counts.sum()
-    total = max(len(names), 1)
+    shares = NameShares.of(names)
     distinct = pd.Series(names.unique())
     split = distinct.map(split_surname)
-    given = names.map(lambda n: split_surname(n)[1])
-    given_share = given.value_counts() / total
-    g = split.map(lambda sg: float(given_share.get(sg[1], 1 / total)))
+    g = split.map(lambda sg: float(shares.given.get(sg[1], 1 / shares.total)))
     s = split.map(lambda sg: surname_share(sg[0]))
     floor = distinct.map(lambda n: COMMON_FULL_NAMES.get(n, 0.0))
     u = np.maximum((s * g).to_numpy(dtype=float), floor.to_numpy(dtype=float))
     return pd.Series(u, index=distinct.to_numpy(), dtype=float)
+
+
+@dataclass(frozen=True)
+class NameShares:
+    """The given-name shares behind :func:`name_frequencies`, kept to estimate how common a
+    name the data has never seen is (a name a reviewer types into the pre-award check)."""
+
+    given: pd.Series
+    total: int
+
+    @classmethod
+    def of(cls, names: pd.Series) -> NameShares:
+        names = names.dropna()
+        total = max(len(names), 1)
+        given = names.map(lambda n: split_surname(n)[1])
+        return cls(given.value_counts() / total, total)
+
+    def u(self, name: str) -> float:
+        surname, given = split_surname(name)
+        share = surname_share(surname) * float(self.given.get(given, 1 / self.total))
+        return max(share, COMMON_FULL_NAMES.get(name, 0.0))
 
 
 Evidence = list[tuple[np.ndarray, str, np.ndarray]]  # (which pairs, reason, log-odds)

@@ -42,6 +42,9 @@ class ScanResult:
     stages: dict[str, float] = field(default_factory=dict)
     started_at: str = ""
     lenient: bool = False
+    # the rules' shared context (identities, kinship, holders): the service keeps it as the
+    # index the pre-award check answers from
+    context: ScanContext | None = None
 
 
 def select_rules(names: Sequence[str] | None) -> list[str]:
@@ -62,10 +65,11 @@ def run_rules(
     rules: Sequence[str],
     progress: Progress | None = None,
     stages: dict[str, float] | None = None,
+    ctx: ScanContext | None = None,
 ) -> tuple[list[Finding], list[RuleRun]]:
     """Every selected rule, run or not run with the reason. ``stages`` receives the time of
     the shared stages (identity, resolve, kinship, roles) when a selected rule needs them."""
-    ctx = ScanContext(dataset=dataset, profile=profile)
+    ctx = ctx or ScanContext(dataset=dataset, profile=profile)
     if any(REGISTRY[c].screening and profile.settings(c) is not None for c in rules):
         if progress:
             progress("身份比对与亲属关系")
@@ -125,8 +129,9 @@ def run_scan(
     dataset = load_dataset(dataset_path, lenient=lenient)
     stages["load"] = round(time.perf_counter() - t0, 4)
     t1 = time.perf_counter()
-    findings, runs = run_rules(dataset, profile, selected, progress, stages)
+    ctx = ScanContext(dataset=dataset, profile=profile)
+    findings, runs = run_rules(dataset, profile, selected, progress, stages, ctx)
     stages["rules"] = round(
         time.perf_counter() - t1 - sum(v for k, v in stages.items() if k != "load"), 4
     )
-    return ScanResult(dataset, profile, findings, runs, stages, started, lenient)
+    return ScanResult(dataset, profile, findings, runs, stages, started, lenient, ctx)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -109,6 +109,9 @@ class _LinkLookup:
 @dataclass
 class Screening:
     dataset: Dataset
+    # the prior each rule's matching used (estimated_prior), by rule: the pre-award check
+    # scores its pairs with the same one
+    priors: dict[str, float] = field(default_factory=dict)
 
     def prepare(self) -> dict[str, float]:
         """Compute the shared stages now, timing each (seconds, for run.json)."""
@@ -452,6 +455,7 @@ class Screening:
         roles: tuple[str, ...],
         prior: float = CONTEXT_PRIOR,
         floor: float = 0.05,
+        label: str | None = None,
     ) -> pd.DataFrame:
         """Each (official or relative, role holder) pair met in one context and believed to
         be one person. ``officials``: rows with ``person_key`` and the context columns ``on``
@@ -466,6 +470,8 @@ class Screening:
         if left.empty or right.empty:
             return pd.DataFrame()
         prior = estimated_prior(left, right, on, prior)
+        if label is not None:
+            self.priors[label] = prior
         matched = self.match_in_context(left, right, on=on, prior=prior, floor=floor)
         matched = matched[matched["confidence"] > 0]
         lsel = left.reset_index(drop=True).loc[matched["l"]].reset_index(drop=True)
@@ -489,6 +495,7 @@ class Screening:
         on: list[str],
         prior: float = CONTEXT_PRIOR,
         floor: float = 0.05,
+        frequencies: pd.Series | None = None,
     ) -> pd.DataFrame:
         """Pairs of mentions that share the context columns ``on`` (e.g. the project) and a
         blocking key (person key, normalised name, pinyin, one deletion), scored with the
@@ -499,10 +506,13 @@ class Screening:
         A mention enters a name block only if a match there could reach ``floor`` at all
         (given how common the name is, the prior, and the most the other features could
         add): a 王芳 across a whole roster never can, so it costs nothing.
+
+        ``frequencies``: name commonness to use instead of the screening's (the pre-award
+        check passes the few names it compares, including names the data has never seen).
         """
         lp = prepare(left.reset_index(drop=True), with_pinyin=False)
         rp = prepare(right.reset_index(drop=True), with_pinyin=False)
-        freq = self.name_commonness
+        freq = self.name_commonness if frequencies is None else frequencies
         need = math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
         blocks = [_join(lp, rp, on, lp["key"], rp["key"])]
         for level in ("name_norm", "pinyin", "deletion"):
@@ -519,18 +529,7 @@ class Screening:
         pairs = pd.concat(blocks, ignore_index=True).drop_duplicates().reset_index(drop=True)
         if pairs.empty:
             return pairs.assign(confidence=[], reasons=[])
-        scored = score(lp, rp, pairs, prior=prior, frequencies=freq)
-        same_key = lp["key"].to_numpy()[scored["l"]] == rp["key"].to_numpy()[scored["r"]]
-        by_id = same_key & np.array(
-            [str(k).startswith("id:") for k in lp["key"].to_numpy()[scored["l"]]]
-        )
-        scored.loc[by_id, "confidence"] = 1.0
-        scored.loc[by_id, "reasons"] = pd.Series(
-            [[("身份证号相同", math.inf)]] * int(by_id.sum()),
-            dtype=object,
-            index=scored.index[by_id],
-        )
-        return scored
+        return score_in_context(lp, rp, pairs, prior=prior, frequencies=freq)
 
     @cached_property
     def name_commonness(self) -> pd.Series:
@@ -593,6 +592,30 @@ class Screening:
             )
             parts.append(f" —{label}→ {self.name_of(b)}")
         return "".join(parts)
+
+
+def score_in_context(
+    lp: pd.DataFrame,
+    rp: pd.DataFrame,
+    pairs: pd.DataFrame,
+    *,
+    prior: float,
+    frequencies: pd.Series,
+) -> pd.DataFrame:
+    """The resolver's score of candidate pairs (l, r) of prepared mentions, where the same
+    ``id:`` key on both sides is the same valid ID number: 1.0, whatever the names."""
+    scored = score(lp, rp, pairs, prior=prior, frequencies=frequencies)
+    same_key = lp["key"].to_numpy()[scored["l"]] == rp["key"].to_numpy()[scored["r"]]
+    by_id = same_key & np.array(
+        [str(k).startswith("id:") for k in lp["key"].to_numpy()[scored["l"]]], dtype=bool
+    )
+    scored.loc[by_id, "confidence"] = 1.0
+    scored.loc[by_id, "reasons"] = pd.Series(
+        [[("身份证号相同", math.inf)]] * int(by_id.sum()),
+        dtype=object,
+        index=scored.index[by_id],
+    )
+    return scored
 
 
 def _inverse(code: str, src_sex: Any) -> str:

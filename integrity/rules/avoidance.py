@@ -91,6 +91,7 @@ def avoidance(ctx: ScanContext, settings: AvoidanceSettings) -> Iterator[Finding
         on=["project_id"],
         roles=roles,
         floor=settings.min_confidence,
+        label="avoidance",
     )
     if hits.empty:
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -76,37 +77,70 @@ def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[
     projects = projects[projects["project_category"].isin(settings.categories)]
     if projects.empty:
         return
-    entries = _entries(ctx.dataset.table("catalogue"))
-    by_code = {str(k): g for k, g in entries.dropna(subset=["code"]).groupby("code")}
-    by_core = {str(k): g for k, g in entries.dropna(subset=["core"]).groupby("core")}
-    cores = list(by_core)
+    cat = Catalogue.of(ctx.dataset.table("catalogue"))
     projects = projects.assign(
         core=projects["supplier_name"].map(_core) if "supplier_name" in projects else None,
         code=projects["org_key"].where(projects["org_key"].str.startswith("uscc:")).str[5:],
     )
-    near_of = _near_names(projects["core"], cores, settings.near_name_ratio)
+    near_of = _near_names(projects["core"], cat.cores, settings.near_name_ratio)
     for row in projects.sort_values("project_id").to_dict("records"):
         code = text(row.get("code"))
         core = text(row.get("core"))
-        # the supplier's own entries: same USCC; without one on either side, same name core
-        mine = by_code.get(code) if code else None
-        if mine is None and core in by_core:
-            named = by_core[core]
-            mine = named[named["code"].isna() | (code is None)]
-            if code is None and named["code"].nunique() > 1:
-                mine = None  # a bare name carried by two catalogue suppliers: no guess
-            mine = mine if mine is not None and len(mine) else None
+        mine = cat.entries_of(code, core)
         when = _date(row.get("award_date")) or _date(row.get("approved_date"))
         if mine is not None:
             if when is None:
                 continue  # in the catalogue; without a date its validity cannot be checked
-            starts = pd.to_datetime(mine["valid_from"])
-            ends = pd.to_datetime(mine["valid_to"])
-            valid = (starts.isna() | (starts <= when)) & (ends.isna() | (ends >= when))
-            if bool(valid.any()):
+            if Catalogue.valid_on(mine, when):
                 continue
         close = near_of.get(core, []) if core else []
-        yield _finding(ctx, settings, row, mine, when, by_core, close, code, core)
+        yield _finding(ctx, settings, row, mine, when, cat.by_core, close, code, core)
+
+
+@dataclass
+class Catalogue:
+    """The catalogue's entries by USCC and by name core, as the rule and the pre-award check
+    look a supplier up."""
+
+    by_code: dict[str, pd.DataFrame]
+    by_core: dict[str, pd.DataFrame]
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> Catalogue:
+        entries = _entries(table)
+        return cls(
+            {str(k): g for k, g in entries.dropna(subset=["code"]).groupby("code")},
+            {str(k): g for k, g in entries.dropna(subset=["core"]).groupby("core")},
+        )
+
+    @property
+    def cores(self) -> list[str]:
+        return list(self.by_core)
+
+    def entries_of(self, code: str | None, core: str | None) -> pd.DataFrame | None:
+        """The supplier's own entries: same USCC; without one on either side, same name core
+        (a bare name carried by two catalogue suppliers: no guess)."""
+        mine = self.by_code.get(code) if code else None
+        if mine is None and core in self.by_core:
+            named = self.by_core[core]
+            mine = named[named["code"].isna() | (code is None)]
+            if code is None and named["code"].nunique() > 1:
+                mine = None
+            mine = mine if mine is not None and len(mine) else None
+        return mine
+
+    @staticmethod
+    def valid_on(mine: pd.DataFrame, when: pd.Timestamp) -> bool:
+        starts = pd.to_datetime(mine["valid_from"])
+        ends = pd.to_datetime(mine["valid_to"])
+        return bool(((starts.isna() | (starts <= when)) & (ends.isna() | (ends >= when))).any())
+
+    def near(self, code: str | None, core: str | None, ratio: float) -> pd.DataFrame | None:
+        """Entries whose name core is the same or close but whose USCC differs."""
+        if not core:
+            return None
+        close = _near_names(pd.Series([core]), self.cores, ratio).get(core, [])
+        return _near(close, code, self.by_core)
 
 
 def _near_names(cores: pd.Series, catalogue: list[str], ratio: float) -> dict[str, list[str]]:

@@ -1,0 +1,86 @@
+"""The ``integrity`` command: integrity's own commands plus the service's ``serve`` and
+``token``. (The service builds on integrity, never the other way round, so its commands are
+added here rather than in integrity.cli.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from integrity.cli import app, err_console, out_console
+
+__all__ = ["app"]
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址 / bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="数据目录（默认 ./var）/ data directory")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="数据库 URL（默认 SQLite）/ SQLAlchemy URL")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="HTTP 工作进程数 / uvicorn workers")] = 1,
+) -> None:
+    """启动服务（SQLite，无需配置）；首次启动生成管理员令牌，保存在 var/admin-token。"""
+    import os  # noqa: PLC0415
+
+    import uvicorn  # noqa: PLC0415
+
+    from api.service import Service  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
+    if data_dir is not None:
+        os.environ["INTEGRITY_DATA_DIR"] = str(data_dir)
+    if database_url is not None:
+        os.environ["INTEGRITY_DATABASE_URL"] = database_url
+    settings = Settings()
+    service = Service(settings)
+    token_file = service.bootstrap_admin()
+    service.close()
+    console = err_console()
+    if token_file is not None:
+        console.print(
+            f"首次启动：管理员令牌已写入 {token_file}（仅本机可读）/ first start: admin token "
+            f"written to {token_file}",
+            highlight=False,
+        )
+    console.print(f"数据库 / database: {settings.url}", highlight=False, markup=False)
+    console.print(f"http://{host}:{port}/docs", highlight=False)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command("token")
+def token(
+    name: Annotated[str, typer.Argument(help="持有人，如 龙城街道纪工委 / holder")],
+    role: Annotated[str, typer.Option(help="admin | commission | reviewer | auditor")] = "reviewer",
+    street: Annotated[
+        list[str] | None, typer.Option(help="纪工委所辖街道（可重复）/ a commission's street")
+    ] = None,
+) -> None:
+    """签发 API 令牌（只显示一次，数据库中只保存其散列）。"""
+    from api.service import Service  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
+    service = Service(Settings())
+    try:
+        value, record = service.tokens.issue(name, role, street or [])
+    except ValueError as exc:
+        err_console().print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    finally:
+        service.close()
+    scope = "：" + "、".join(record.streets) if record.streets else ""
+    err_console().print(f"令牌 #{record.id}（{record.role}{scope}）", highlight=False)
+    out_console().print(value, highlight=False, markup=False)

@@ -1,0 +1,79 @@
+"""Request dependencies: the service, the caller, and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from sqlmodel import Session
+
+from api.problems import Problem
+from api.security import Principal, authenticate, require_role
+from api.service import Service
+
+
+def get_service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def get_session(service: ServiceDep) -> Iterator[Session]:
+    with Session(service.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    service: ServiceDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    return authenticate(service.tokens, authorization)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def roles(*allowed: str) -> Any:
+    """A dependency admitting only ``allowed`` roles (403 problem otherwise)."""
+
+    def check(principal: PrincipalDep, request: Request, service: ServiceDep) -> Principal:
+        try:
+            require_role(principal, *allowed)
+        except Problem:
+            service.audit(principal, request.method, request.url.path, {"denied": "role"}, 403)
+            raise
+        return principal
+
+    return Depends(check)
+
+
+class Audit:
+    """Write one audit entry for a request naming people or suppliers, with its outcome,
+    also when the request is refused."""
+
+    def __init__(self, service: Service, principal: Principal, request: Request) -> None:
+        self.service = service
+        self.principal = principal
+        self.request = request
+
+    def __call__(self, subject: dict[str, Any], outcome: int = 200) -> None:
+        self.service.audit(
+            self.principal, self.request.method, self.request.url.path, subject, outcome
+        )
+
+    def deny(self, subject: dict[str, Any], detail: str) -> Problem:
+        self(subject | {"denied": detail}, 403)
+        return Problem(403, detail)
+
+
+def get_audit(service: ServiceDep, principal: PrincipalDep, request: Request) -> Audit:
+    return Audit(service, principal, request)
+
+
+AuditDep = Annotated[Audit, Depends(get_audit)]

@@ -1,0 +1,714 @@
+"""The pre-award check, answered from an in-memory index of the latest screening.
+
+When a screening finishes, :class:`CheckIndex` keeps what the batch path computed — the
+identity keys, every official's relatives within the legal categories (with paths and
+confidences), every role holder of every organisation, the catalogue, the awarded projects
+— sorted and positioned so that one check reads only the rows of its own panel and supplier.
+Nothing is rebuilt per request; the identity matching is the batch resolver's
+(Screening.match_in_context) run on those few rows, so a check and the next screening agree.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from integrity.evidence import identity_step, policy_steps, role_step, text
+from integrity.findings import yuan_wan
+from integrity.ids import ric_normalise, uscc_normalise
+from integrity.names import org_name, person_name, pinyin_key, split_surname
+from integrity.policy import Profile
+from integrity.resolve import NameShares, Weights, pinyin_of, prepare
+from integrity.rules.avoidance import ROLE_ORDER, AvoidanceSettings
+from integrity.rules.off_catalogue import Catalogue, OffCatalogueSettings
+from integrity.rules.split_bid import SplitBidSettings, _caps, _pieces, subject
+from integrity.scan import ScanResult
+from integrity.screen import (
+    CONTEXT_PRIOR,
+    Screening,
+    holder_step,
+    kin_of,
+    org_relations,
+    score_in_context,
+)
+
+
+def _positions(keys: pd.Series) -> dict[Any, tuple[int, int]]:
+    """For a sorted column, each value's (start, stop) row positions."""
+    values = keys.to_numpy()
+    if len(values) == 0:
+        return {}
+    change = np.flatnonzero(values[1:] != values[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    stops = np.concatenate([change, [len(values)]])
+    return {values[s]: (int(s), int(e)) for s, e in zip(starts, stops, strict=True)}
+
+
+def _steps(steps: list[Any]) -> list[dict[str, Any]]:
+    return [s.to_dict() for s in steps]
+
+
+@dataclass
+class Resolved:
+    """How the request's supplier was found in the screened data."""
+
+    org_key: str | None
+    name: str | None
+    basis: str  # 统一社会信用代码, 规范化名称, 未找到
+    notes: list[str] = field(default_factory=list)
+
+
+class CheckIndex:
+    """Everything a pre-award check reads, from one finished screening."""
+
+    def __init__(self, result: ScanResult, *, screening_id: str, dataset_id: str) -> None:
+        began = time.perf_counter()
+        if result.context is None:
+            raise ValueError("the scan result carries no screening context")
+        self.screening_id = screening_id
+        self.dataset_id = dataset_id
+        self.profile: Profile = result.profile
+        scr: Screening = result.context.screening
+        self.scr = scr
+        self._index_staff(scr.keyed["staff"])
+        self._index_kin(scr)
+        holders = scr.holders.sort_values("org_key", kind="stable").reset_index(drop=True)
+        self.holders = holders
+        self.holder_pos = _positions(holders["org_key"])
+        self.commonness = scr.name_commonness
+        self.shares = NameShares.of(
+            pd.concat([scr.people["name_norm"], holders["name_norm"]], ignore_index=True)
+        )
+        self._index_orgs(scr.keyed, holders)
+        self._index_projects(result)
+        # warm what the first check would otherwise pay for
+        _ = scr.link_index
+        self.build_seconds = round(time.perf_counter() - began, 3)
+
+    def _index_staff(self, staff: pd.DataFrame) -> None:
+        cols = ("staff_id", "name", "person_key", "street", "community", "position")
+        self.staff = {
+            str(r["staff_id"]): r for r in staff[[c for c in cols if c in staff]].to_dict("records")
+        }
+        self.staff_by_name: dict[str, list[str]] = {}
+        for sid, r in self.staff.items():
+            self.staff_by_name.setdefault(person_name(str(r["name"])), []).append(sid)
+
+    def _index_kin(self, scr: Screening) -> None:
+        officials = scr.keyed["staff"][["person_key"]].drop_duplicates()
+        kin = kin_of(scr, officials).sort_values("official", kind="stable")
+        kin = kin.reset_index(drop=True)
+        kin["pinyin"] = pinyin_of(kin["name_norm"])
+        self.kin = kin
+        self.kin_pos = _positions(kin["official"])
+        # the blocking columns as arrays: a check finds its candidate pairs with a few
+        # vectorised comparisons on its panel's rows, no joins
+        self._kin_key = kin["key"].astype(str).to_numpy()
+        self._kin_name = kin["name_norm"].fillna("").astype(str).to_numpy()
+        self._kin_pinyin = kin["pinyin"].fillna("").astype(str).to_numpy()
+        self._kin_len = np.fromiter((len(n) for n in self._kin_name), dtype=np.int16)
+        self._kin_u = kin["name_norm"].map(scr.name_commonness).fillna(1e-9).to_numpy(dtype=float)
+        self._kin_birth = kin["birth"].notna().to_numpy()
+        self._kin_phone = kin["phone"].notna().to_numpy()
+        self.avoidance_prior = scr.priors.get("avoidance", CONTEXT_PRIOR)
+
+    def _index_orgs(self, t: dict[str, pd.DataFrame], holders: pd.DataFrame) -> None:
+        """Organisations by USCC and by name core; the catalogue."""
+        self.org_names: dict[str, str] = {}
+        self.orgs_by_core: dict[str, set[str]] = {}
+        if "suppliers" in t:
+            su = t["suppliers"]
+            for key, name in zip(su["org_key"], su["supplier_name"], strict=True):
+                if pd.isna(key) or pd.isna(name):
+                    continue
+                self.org_names.setdefault(str(key), str(name))
+                self.orgs_by_core.setdefault(org_name(str(name)), set()).add(str(key))
+        for key, name in zip(holders["org_key"], holders["org_name"], strict=True):
+            self.org_names.setdefault(str(key), str(name))
+        self.catalogue = Catalogue.of(t["catalogue"]) if "catalogue" in t else None
+
+    def _index_projects(self, result: ScanResult) -> None:
+        """Awarded projects under their cap (split_bid's pieces), grouped by place,
+        category and year."""
+        t = self.scr.keyed
+        self.caps: dict[str, float] = {}
+        self.pieces: dict[tuple[str, str, str, int], pd.DataFrame] | None = None
+        self.split_settings = self._settings("split_bid", SplitBidSettings)
+        if "projects" in t and self.split_settings is not None:
+            from integrity.rules import ScanContext  # noqa: PLC0415
+
+            ctx = ScanContext(dataset=result.dataset, profile=self.profile)
+            self.caps = _caps(ctx, self.split_settings)
+            pieces = _pieces(t["projects"], self.caps, self.split_settings) if self.caps else None
+            if pieces is not None:
+                self.pieces = {}
+                for place_col in self.split_settings.scope:
+                    if place_col not in pieces:
+                        continue
+                    groups = pieces.dropna(subset=[place_col]).groupby(
+                        [place_col, "project_category", "_year"]
+                    )
+                    for (place, category, year), g in groups:
+                        key = (place_col, str(place), str(category), int(str(year)))
+                        self.pieces[key] = g
+        if not self.caps:
+            over = self.profile.settings("over_cap")
+            self.caps = {str(k): float(v) for k, v in (getattr(over, "caps", {}) or {}).items()}
+
+    def _settings(self, code: str, model: type[Any]) -> Any:
+        settings = self.profile.settings(code)
+        return settings if isinstance(settings, model) else None
+
+    # ------------------------------------------------------------------ lookups
+    def resolve_supplier(self, name: str | None, uscc: str | None) -> Resolved:
+        notes: list[str] = []
+        if uscc:
+            code, problem = uscc_normalise(uscc)
+            if problem is None:
+                key = f"uscc:{code}"
+                known = key in self.holder_pos or key in self.org_names
+                if name:
+                    others = self.orgs_by_core.get(org_name(name), set()) - {key}
+                    coded = sorted(o for o in others if o.startswith("uscc:"))
+                    if coded:
+                        notes.append(
+                            f"名称「{name}」在数据中属于统一社会信用代码不同的单位"
+                            f"（{'、'.join(c[5:] for c in coded)}），请核实是否冒用 / the name "
+                            "belongs to a company with another USCC in the data"
+                        )
+                if known:
+                    return Resolved(key, self.org_names.get(key, name), "统一社会信用代码", notes)
+                notes.append("该统一社会信用代码不在本次筛查数据中 / USCC not in the screened data")
+                return Resolved(key, name, "未找到", notes)
+            notes.append(
+                f"统一社会信用代码「{uscc}」校验不通过（{problem}），按名称查找 / "
+                f"the USCC fails its check ({problem}); looked up by name"
+            )
+        if name:
+            keys = sorted(self.orgs_by_core.get(org_name(name), set()))
+            if len(keys) == 1:
+                return Resolved(keys[0], self.org_names.get(keys[0], name), "规范化名称", notes)
+            if len(keys) > 1:
+                notes.append(
+                    f"名称「{name}」对应多个单位（{len(keys)}个，统一社会信用代码不同），"
+                    "请提供统一社会信用代码 / the name matches several companies; give the USCC"
+                )
+                return Resolved(None, name, "名称不唯一", notes)
+        notes.append("该单位不在本次筛查数据中 / supplier not in the screened data")
+        return Resolved(None, name, "未找到", notes)
+
+    def panel_member(self, given: dict[str, Any]) -> dict[str, Any]:
+        sid = text(given.get("staff_id"))
+        name = text(given.get("name"))
+        if sid is not None:
+            r = self.staff.get(sid)
+            if r is None:
+                return {"given": sid, "staff_id": sid, "found": False, "note": "工号不在人员表中"}
+            return {"given": sid, "found": True, **self._staff_view(sid)}
+        if name is not None:
+            ids = self.staff_by_name.get(person_name(name), [])
+            if len(ids) == 1:
+                return {"given": name, "found": True, **self._staff_view(ids[0])}
+            note = "人员表中无此姓名" if not ids else f"人员表中同名{len(ids)}人，请给出工号"
+            return {"given": name, "found": False, "note": note, "candidates": ids[:10]}
+        return {"given": "", "found": False, "note": "未给出工号或姓名"}
+
+    def _staff_view(self, sid: str) -> dict[str, Any]:
+        r = self.staff[sid]
+        return {
+            "staff_id": sid,
+            "name": str(r["name"]),
+            "street": text(r.get("street")),
+            "community": text(r.get("community")),
+            "person_key": str(r["person_key"]),
+        }
+
+    def holders_of(self, org_key: str | None) -> pd.DataFrame:
+        pos = self.holder_pos.get(org_key) if org_key else None
+        if pos is None:
+            return self.holders.iloc[0:0]
+        return self.holders.iloc[pos[0] : pos[1]]
+
+    def kin_positions(self, person_keys: list[str]) -> np.ndarray:
+        spans = [self.kin_pos[k] for k in dict.fromkeys(person_keys) if k in self.kin_pos]
+        if not spans:
+            return np.empty(0, dtype=np.int64)
+        return np.concatenate([np.arange(a, b) for a, b in spans])
+
+    def candidates(
+        self, rows: np.ndarray, right: pd.DataFrame, *, prior: float, floor: float
+    ) -> pd.DataFrame:
+        """(l, r) pairs of kin rows (positions ``rows``) and holders that share a blocking
+        key as the batch blocks them — the person key, the normalised name, its pinyin, or
+        the name with one character substituted (names of three characters or more) — and
+        whose best possible score at that key could reach ``floor`` (as the batch's
+        viability pruning: a shared 王芳 with nothing else to compare never can)."""
+        w = Weights()
+        need = math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
+        keys, names = self._kin_key[rows], self._kin_name[rows]
+        pinyins, lengths = self._kin_pinyin[rows], self._kin_len[rows]
+        u = self._kin_u[rows]
+        rnames = [str(n) if isinstance(n, str) else "" for n in right["name_norm"]]
+        rbirth = (
+            right["birth"].notna().to_numpy() if "birth" in right else np.zeros(len(right), bool)
+        )
+        rphone = (
+            right["phone"].notna().to_numpy() if "phone" in right else np.zeros(len(right), bool)
+        )
+        edits = process.cdist(
+            list(names), rnames, scorer=Levenshtein.distance, score_cutoff=1, dtype=np.int32
+        )
+        gender = math.log2(w.gender_same_m / 0.5)
+        birth = math.log2(w.birth_same_m / w.birth_same_u)
+        phone = math.log2(w.phone_same_m / w.phone_same_u)
+        found: list[tuple[np.ndarray, int]] = []
+        for j, (key, name) in enumerate(zip(right["key"].astype(str), rnames, strict=True)):
+            hit = keys == key
+            if name:
+                bonus = gender + np.where(self._kin_birth[rows] & rbirth[j], birth, 0.0)
+                bonus = bonus + np.where(self._kin_phone[rows] & rphone[j], phone, 0.0)
+                surname = split_surname(name)[0]
+                exact = (names == name) & (np.log2(w.name_exact_m / u) + bonus >= need)
+                py_bits = np.log2(w.name_pinyin_m / u) - w.name_pinyin_density_bits + bonus
+                same_py = (pinyins == pinyin_key(name)) & ~(names == name)
+                if same_py.any():
+                    other = np.array([split_surname(n)[0] != surname for n in names], dtype=bool)
+                    py_bits = py_bits - np.where(other, w.name_surname_homophone_bits, 0.0)
+                hit |= exact | (same_py & (py_bits >= need))
+                if len(name) >= 3:
+                    edit_bits = np.log2(w.name_edit_m / u) - w.name_edit_density_bits + bonus
+                    hit |= (edits[:, j] == 1) & (lengths == len(name)) & (edit_bits >= need)
+            nz = np.flatnonzero(hit)
+            if len(nz):
+                found.append((nz, j))
+        if not found:
+            return pd.DataFrame({"l": [], "r": []}, dtype=np.int64)
+        return pd.DataFrame(
+            {
+                "l": np.concatenate([nz for nz, _ in found]),
+                "r": np.concatenate([np.full(len(nz), j) for nz, j in found]),
+            }
+        )
+
+    # ------------------------------------------------------------------ the check
+    def check(self, request: dict[str, Any]) -> dict[str, Any]:
+        began = time.perf_counter()
+        supplier = request.get("supplier") or {}
+        project = request.get("project") or {}
+        resolved = self.resolve_supplier(text(supplier.get("name")), text(supplier.get("uscc")))
+        panel = [self.panel_member(p) for p in request.get("panel") or []]
+        holders = self._request_holders(resolved, supplier)
+        answer: dict[str, Any] = {
+            "screening_id": self.screening_id,
+            "dataset_id": self.dataset_id,
+            "policy": self.profile.name,
+            "supplier": {
+                "given": {k: supplier.get(k) for k in ("name", "uscc") if supplier.get(k)},
+                "org_key": resolved.org_key,
+                "name": resolved.name,
+                "found_by": resolved.basis,
+                "notes": resolved.notes,
+                "holders": [
+                    {
+                        "name": str(h["name"]),
+                        "role": str(h["role"]),
+                        "source": {"file": h["file"], "row": h["row"], "table": h["table"]}
+                        if text(h.get("file"))
+                        else {"file": "request", "row": None, "table": None},
+                    }
+                    for h in holders.to_dict("records")
+                ],
+            },
+            "panel": panel,
+            "avoidance": self._avoidance(panel, holders, resolved),
+            "catalogue": self._catalogue(resolved, supplier, project),
+            "over_cap": self._over_cap(project),
+            "split_bid": self._split(resolved, project),
+            "quotes": self._quotes(resolved, request.get("quoting_suppliers") or []),
+        }
+        answer["verdict"] = _verdict(answer)
+        answer["elapsed_ms"] = round((time.perf_counter() - began) * 1000, 2)
+        return answer
+
+    def _request_holders(self, resolved: Resolved, supplier: dict[str, Any]) -> pd.DataFrame:
+        """The supplier's registered role holders, plus the people the request names (the
+        legal representative written on the bid, with an ID number where known)."""
+        rows = self.holders_of(resolved.org_key)
+        given: list[dict[str, Any]] = []
+        for person in supplier.get("people") or []:
+            name = text(person.get("name"))
+            if not name:
+                continue
+            number, problem = ric_normalise(text(person.get("id_number")) or "")
+            valid = bool(text(person.get("id_number"))) and problem is None
+            given.append(
+                {
+                    "org_key": resolved.org_key or "request:supplier",
+                    "org_name": resolved.name or text(supplier.get("name")) or "（申报单位）",
+                    "key": f"id:{number}" if valid else f"request:{person_name(name)}",
+                    "name": name,
+                    "id_number": number if valid else None,
+                    "id_valid": valid,
+                    "phone": None,
+                    "role": text(person.get("role")) or "法定代表人",
+                    "share": None,
+                    "file": None,
+                    "row": None,
+                    "table": None,
+                }
+            )
+        if not given:
+            return rows
+        extra = prepare(pd.DataFrame(given), with_pinyin=False)
+        known = set(zip(rows["key"], rows["role"], strict=True))
+        extra = extra[
+            [(k, r) not in known for k, r in zip(extra["key"], extra["role"], strict=True)]
+        ]
+        return pd.concat([rows, extra], ignore_index=True) if len(extra) else rows
+
+    def _avoidance(
+        self, panel: list[dict[str, Any]], holders: pd.DataFrame, resolved: Resolved
+    ) -> list[dict[str, Any]]:
+        settings = self._settings("avoidance", AvoidanceSettings)
+        if settings is None:
+            return []
+        roles = (*settings.head_roles, *settings.other_roles)
+        right = holders[holders["role"].isin(roles)]
+        members = [p for p in panel if p.get("found")]
+        if right.empty or not members:
+            return []
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        for p in members:
+            by_key.setdefault(p["person_key"], []).append(p)
+        rows = self.kin_positions(list(by_key))
+        if len(rows) == 0:
+            return []
+        right = right.reset_index(drop=True)
+        pairs = self.candidates(
+            rows, right, prior=self.avoidance_prior, floor=settings.min_confidence
+        )
+        if pairs.empty:
+            return []  # the usual answer, in well under a millisecond
+        # only the rows met by some candidate go on to the resolver's scoring
+        lrows = np.unique(pairs["l"].to_numpy())
+        rrows = np.unique(pairs["r"].to_numpy())
+        left = self.kin.iloc[rows[lrows]].reset_index(drop=True)
+        right = right.iloc[rrows].reset_index(drop=True)
+        pairs = pd.DataFrame(
+            {
+                "l": np.searchsorted(lrows, pairs["l"].to_numpy()),
+                "r": np.searchsorted(rrows, pairs["r"].to_numpy()),
+            }
+        )
+        right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
+        lp = prepare(left, with_pinyin=False)
+        rp = prepare(right, with_pinyin=False)
+        names = pd.concat([lp["name_norm"], rp["name_norm"]]).dropna().unique()
+        freq = self.commonness.reindex(names)
+        unseen = freq.isna()
+        if unseen.any():
+            freq[unseen] = [self.shares.u(str(n)) for n in freq.index[unseen]]
+        scored = score_in_context(lp, rp, pairs, prior=self.avoidance_prior, frequencies=freq)
+        lsel = left.loc[scored["l"]].reset_index(drop=True)
+        rsel = right.loc[scored["r"]].reset_index(drop=True)
+        hits = pd.concat(
+            [
+                lsel,
+                rsel.add_prefix("h_"),
+                scored[["confidence", "reasons"]].reset_index(drop=True),
+            ],
+            axis=1,
+        )
+        hits["match_conf"] = hits["confidence"]
+        hits["confidence"] = (hits["conf"] * hits["match_conf"]).round(4)
+        hits = hits[hits["confidence"] >= settings.min_confidence]
+        out: list[dict[str, Any]] = []
+        hits = hits.assign(
+            _self=hits["category"] != "本人",
+            _neg=-hits["confidence"],
+            _role=hits["h_role"].map(lambda r: ROLE_ORDER.get(str(r), 9)),
+        ).sort_values(["_self", "_neg", "_role"], kind="stable")
+        for (official, _hkey), group in hits.groupby(["official", "h_key"], sort=False):
+            best = {str(k): v for k, v in group.iloc[0].to_dict().items()}
+            hroles = sorted(set(group["h_role"]), key=lambda r: ROLE_ORDER.get(str(r), 9))
+            head = any(r in settings.head_roles for r in hroles)
+            self_dealing = best["category"] == "本人"
+            clauses = settings.clauses if head else []
+            if not head or self_dealing:
+                clauses = [*clauses, settings.roles_clause]
+            path = (
+                self.scr.kin_sentence(best["nodes"], best["via"])
+                + f" —{hroles[0]}→ {best['h_org_name']}"
+            )
+            steps = [
+                *self.scr.kin_steps(best["official"], best["nodes"], best["via"]),
+                identity_step(self.scr, best),
+                *(
+                    role_step(r) if text(r.get("h_h_file")) else _request_role(r)
+                    for r in group.drop_duplicates("h_role").to_dict("records")
+                ),
+                *policy_steps(self.profile.name, clauses),
+            ]
+            confidence = float(best["confidence"])
+            for member in by_key[str(official)]:
+                out.append(
+                    {
+                        "staff_id": member["staff_id"],
+                        "staff_name": member["name"],
+                        "relation": "本人" if self_dealing else str(best["category"]),
+                        "relative": self.scr.name_of(str(best["relative"])),
+                        "holder": str(best["h_name"]),
+                        "roles": hroles,
+                        "organisation": str(best["h_org_name"]),
+                        "self_dealing": self_dealing,
+                        "severity": "high" if self_dealing or head else "medium",
+                        "confidence": round(confidence, 4),
+                        "status": "线索待核" if confidence < 0.5 else "应当回避",
+                        "kin_confidence": round(float(best["conf"]), 4),
+                        "identity_confidence": round(float(best["match_conf"]), 4),
+                        "path": path,
+                        "citation": "；".join(dict.fromkeys(c.ref for c in clauses)),
+                        "evidence": _steps(steps),
+                    }
+                )
+        return out
+
+    def _catalogue(
+        self, resolved: Resolved, supplier: dict[str, Any], project: dict[str, Any]
+    ) -> dict[str, Any]:
+        settings = self._settings("off_catalogue", OffCatalogueSettings)
+        category = text(project.get("category"))
+        if settings is None or self.catalogue is None:
+            why = "政策配置不适用" if settings is None else "数据中没有项目库表"
+            return {"applies": False, "note": why}
+        if category not in settings.categories:
+            return {"applies": False, "note": f"{category or '未注明类别'}项目不要求入库"}
+        code = (
+            resolved.org_key[5:]
+            if resolved.org_key and resolved.org_key.startswith("uscc:")
+            else None
+        )
+        core = org_name(resolved.name or text(supplier.get("name")) or "") or None
+        when = _when(project)
+        mine = self.catalogue.entries_of(code, core)
+        entries = [] if mine is None else _entry_rows(mine)
+        listed = mine is not None and (when is None or Catalogue.valid_on(mine, when))
+        near = (
+            None if mine is not None else self.catalogue.near(code, core, settings.near_name_ratio)
+        )
+        answer: dict[str, Any] = {
+            "applies": True,
+            "listed": bool(listed),
+            "on": str(when.date()) if when is not None else None,
+            "entries": entries,
+            "near_names_other_uscc": [] if near is None else _entry_rows(near),
+            "citation": settings.citation,
+        }
+        if not listed:
+            answer["note"] = (
+                "不在项目库（或签约日不在有效期内），须逐一列表报街道纪工委和区专责领导小组办公室备案"
+            )
+        return answer
+
+    def _over_cap(self, project: dict[str, Any]) -> dict[str, Any]:
+        amount = _amount(project)
+        category = text(project.get("category"))
+        cap = self.caps.get(category or "")
+        over = self.profile.settings("over_cap")
+        if amount is None or cap is None or over is None:
+            return {"applies": False}
+        return {
+            "applies": True,
+            "amount": amount,
+            "cap": cap,
+            "over": amount > cap,
+            "text": f"金额{yuan_wan(amount)}，{category}上限{yuan_wan(cap)}",
+            "citation": over.citation,
+        }
+
+    def _split(self, resolved: Resolved, project: dict[str, Any]) -> dict[str, Any]:
+        settings = self.split_settings
+        pieces = self.pieces
+        category = text(project.get("category"))
+        amount = _amount(project)
+        when = _when(project)
+        cap = self.caps.get(category or "")
+        if settings is None or pieces is None or cap is None or amount is None:
+            return {"applies": False}
+        place_col = next((c for c in settings.scope if text(project.get(c))), None)
+        if place_col is None or resolved.org_key is None or when is None:
+            return {"applies": False, "note": "需要承接单位、社区（或街道）和签约日期"}
+        place = text(project.get(place_col))
+        same = pieces.get((place_col, str(place), str(category), int(when.year)))
+        if same is None:
+            return {"applies": True, "risk": "none", "awards": [], "cap": cap}
+        title = subject(project.get("title")) if text(project.get("title")) else None
+        if title is not None and len(same):
+            sims = same["_subject"].map(lambda s: fuzz.ratio(title, s))
+            same = same[sims >= settings.title_similarity]
+        if same.empty:
+            return {"applies": True, "risk": "none", "awards": [], "cap": cap}
+        others = sorted(set(same["org_key"]) - {resolved.org_key})
+        related: dict[str, list[str]] = {}
+        if others:
+            rel = org_relations(
+                self.scr, pd.DataFrame({"a": [resolved.org_key] * len(others), "b": others})
+            )
+            rel = rel[rel["confidence"] >= settings.min_confidence]
+            for a, b, label in zip(rel["a"], rel["b"], rel["label"], strict=True):
+                other = b if a == resolved.org_key else a
+                related.setdefault(str(other), []).append(str(label))
+        mine = same[(same["org_key"] == resolved.org_key) | same["org_key"].isin(list(related))]
+        if mine.empty:
+            return {"applies": True, "risk": "none", "awards": [], "cap": cap}
+        total = float(mine["amount"].sum()) + amount
+        days = [abs((when - d).days) for d in mine["_when"]]
+        close = max(days) <= settings.close_days
+        near = amount >= settings.near_cap_ratio * cap or bool(
+            (mine["amount"] >= settings.near_cap_ratio * cap).any()
+        )
+        risk = "none"
+        if total > cap:
+            risk = "high" if close or near else "medium"
+        awards = [
+            {
+                "project_id": str(r["project_id"]),
+                "name": str(r["project_name"]),
+                "amount": float(r["amount"]),
+                "award_date": str(pd.Timestamp(r["_when"]).date()),
+                "supplier": str(r.get("supplier_name") or r["org_key"]),
+                "relation": "同一单位"
+                if r["org_key"] == resolved.org_key
+                else "关联单位：" + "；".join(related.get(str(r["org_key"]), [])),
+                "source": {"file": r["project_file"], "row": int(r["project_row"])},
+            }
+            for r in mine.sort_values("_when").to_dict("records")
+        ]
+        return {
+            "applies": True,
+            "risk": risk,
+            "cap": cap,
+            "total_with_this": total,
+            "within_days": int(max(days)),
+            "text": (
+                f"本单位（含关联单位）本年度在{place}已承接同类相近项目{len(awards)}个，"
+                f"连同本项目合计{yuan_wan(total)}，上限{yuan_wan(cap)}"
+            ),
+            "awards": awards,
+            "citation": settings.citation,
+        }
+
+    def _quotes(self, resolved: Resolved, quoting: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        keys: list[tuple[str, str]] = []
+        unresolved: list[dict[str, Any]] = []
+        for q in quoting:
+            r = self.resolve_supplier(text(q.get("name")), text(q.get("uscc")))
+            if r.org_key is None:
+                unresolved.append({"given": q, "found_by": r.basis, "notes": r.notes})
+            else:
+                keys.append((r.org_key, r.name or r.org_key))
+        orgs = list(
+            dict.fromkeys(
+                [*([resolved.org_key] if resolved.org_key else []), *(k for k, _ in keys)]
+            )
+        )
+        out: list[dict[str, Any]] = []
+        if len(orgs) >= 2:
+            pairs = pd.DataFrame(
+                [(a, b) for i, a in enumerate(orgs) for b in orgs[i + 1 :]], columns=["a", "b"]
+            )
+            rel = org_relations(self.scr, pairs)
+            for rec in rel.to_dict("records"):
+                out.append(
+                    {
+                        "a": self.org_names.get(str(rec["a"]), str(rec["a"])),
+                        "b": self.org_names.get(str(rec["b"]), str(rec["b"])),
+                        "kind": rec["kind"],
+                        "label": rec["label"],
+                        "confidence": round(float(rec["confidence"]), 4),
+                        "evidence": _steps(rec["evidence"]),
+                    }
+                )
+        out.extend({"unresolved": u} for u in unresolved)
+        return out
+
+
+def _request_role(row: dict[str, Any]) -> Any:
+    from integrity.findings import EvidenceStep  # noqa: PLC0415
+
+    return EvidenceStep(
+        kind="role",
+        text=f"本次申报材料：{row['h_name']} —{row['h_role']}→ {row['h_org_name']}",
+        data={"role": row["h_role"], "organisation": row["h_org_key"]},
+    )
+
+
+def _entry_rows(entries: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "item": text(e.get("item_name")),
+            "supplier": text(e.get("supplier_name")),
+            "uscc": text(e.get("uscc")),
+            "level": text(e.get("level")),
+            "valid_from": str(pd.Timestamp(e["valid_from"]).date())
+            if text(e.get("valid_from"))
+            else None,
+            "valid_to": str(pd.Timestamp(e["valid_to"]).date())
+            if text(e.get("valid_to"))
+            else None,
+            "source": {"file": str(e["_file"]), "row": int(e["_row"])},
+        }
+        for e in entries.to_dict("records")
+    ]
+
+
+def _amount(project: dict[str, Any]) -> float | None:
+    if project.get("amount") is not None:
+        return float(project["amount"])
+    if project.get("amount_wan") is not None:
+        return float(project["amount_wan"]) * 10_000
+    return None
+
+
+def _when(project: dict[str, Any]) -> pd.Timestamp | None:
+    value = project.get("date")
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return pd.Timestamp(value)
+    try:
+        return pd.Timestamp(date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        pass
+    stamp = pd.to_datetime(str(value), errors="coerce")
+    return None if pd.isna(stamp) else pd.Timestamp(stamp)
+
+
+def _verdict(answer: dict[str, Any]) -> str:
+    """conflict: a panel member must step aside (an assertion); caution: anything else to
+    check first (a lead, off-catalogue, over the cap, split risk, related quotes); clear."""
+    avoid = answer["avoidance"]
+    if any(a["confidence"] >= 0.5 for a in avoid):
+        return "conflict"
+    cat = answer["catalogue"]
+    if (
+        avoid
+        or (cat.get("applies") and not cat.get("listed"))
+        or answer["over_cap"].get("over")
+        or answer["split_bid"].get("risk") in ("high", "medium")
+        or any("kind" in q for q in answer["quotes"])
+    ):
+        return "caution"
+    return "clear"
+
+
+# re-exported for the role-step helper above (evidence rows of registered holders)
+__all__ = ["CheckIndex", "holder_step"]

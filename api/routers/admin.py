@@ -1,0 +1,74 @@
+"""Tokens (admin) and the audit log (admin, auditor)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlmodel import col, select
+
+from api.deps import PrincipalDep, ServiceDep, SessionDep, roles
+from api.models import ApiToken, AuditEntry
+from api.problems import Problem
+from api.schemas import AuditOut, TokenIn, TokenOut
+
+router = APIRouter(tags=["access and audit"])
+
+
+def _token_out(record: ApiToken, token: str | None = None) -> TokenOut:
+    return TokenOut.model_validate(record.model_dump() | {"token": token})
+
+
+@router.post(
+    "/tokens",
+    response_model=TokenOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[roles("admin")],
+)
+def issue_token(body: TokenIn, service: ServiceDep) -> TokenOut:
+    """Issue a token; it is shown once here and stored only as a keyed hash."""
+    try:
+        token, record = service.tokens.issue(body.name, body.role, body.streets)
+    except ValueError as exc:
+        raise Problem(422, str(exc)) from exc
+    return _token_out(record, token)
+
+
+@router.get("/tokens", response_model=list[TokenOut], dependencies=[roles("admin")])
+def list_tokens(session: SessionDep) -> list[TokenOut]:
+    return [_token_out(r) for r in session.exec(select(ApiToken).order_by(col(ApiToken.id)))]
+
+
+@router.delete(
+    "/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[roles("admin")]
+)
+def revoke_token(token_id: int, service: ServiceDep) -> None:
+    if not service.tokens.revoke(token_id):
+        raise Problem(404, f"令牌不存在 / no token {token_id}")
+
+
+@router.get("/audit", response_model=list[AuditOut], dependencies=[roles("admin", "auditor")])
+def audit_log(
+    session: SessionDep,
+    actor: str | None = None,
+    path: str | None = None,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AuditOut]:
+    """The audit log, oldest first from ``after_id``: who asked what, when, and the answer."""
+    stmt = select(AuditEntry).where(col(AuditEntry.id) > after_id)
+    if actor is not None:
+        stmt = stmt.where(AuditEntry.actor == actor)
+    if path is not None:
+        stmt = stmt.where(col(AuditEntry.path).startswith(path))
+    rows = session.exec(stmt.order_by(col(AuditEntry.id)).limit(limit)).all()
+    return [AuditOut.model_validate(r.model_dump()) for r in rows]
+
+
+@router.get("/me", response_model=TokenOut | None)
+def whoami(principal: PrincipalDep, session: SessionDep) -> TokenOut | None:
+    """The caller's own token record (role and streets)."""
+    if principal.token_id is None:
+        return None
+    record = session.get(ApiToken, principal.token_id)
+    return _token_out(record) if record else None

@@ -1,0 +1,190 @@
+"""Who may ask what: API tokens (stored as keyed hashes), roles, street scope, ID masking.
+
+Roles:
+- ``admin``: everything, and sees resident ID numbers unmasked;
+- ``commission``: a street discipline commission, scoped to its streets: it sees and triages
+  only those streets' findings and people, never another street's (not even in counts);
+- ``reviewer``: the pre-award check only;
+- ``auditor``: the audit bureau: reads everything, uploads datasets and starts screenings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from api.models import ROLES, ApiToken, now
+from api.problems import Problem
+
+TOKEN_PREFIX = "itg_"
+CACHE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Principal:
+    token_id: int | None
+    name: str
+    role: str
+    streets: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def scoped(self) -> bool:
+        """True when only some streets may be seen (a commission)."""
+        return self.role == "commission"
+
+    def sees_street(self, street: str | None) -> bool:
+        return not self.scoped or (street is not None and street in self.streets)
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(secret: str, token: str) -> str:
+    return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+class TokenStore:
+    """Issues and checks tokens; a checked token is remembered for a few seconds so that the
+    pre-award check does not pay a database round trip per request."""
+
+    def __init__(self, engine: Engine, secret: str) -> None:
+        self.engine = engine
+        self.secret = secret
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, name: str, role: str, streets: list[str] | None = None) -> tuple[str, ApiToken]:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+        streets = [s.strip() for s in (streets or []) if s.strip()]
+        if role == "commission" and not streets:
+            raise ValueError("a commission token needs at least one street")
+        token = new_token()
+        record = ApiToken(
+            name=name,
+            role=role,
+            streets=streets if role == "commission" else [],
+            token_hash=token_hash(self.secret, token),
+            prefix=token[: len(TOKEN_PREFIX) + 4],
+            created_at=now(),
+        )
+        with Session(self.engine) as session:
+            session.add(record)
+            session.commit()
+            session.refresh(record)
+        return token, record
+
+    def revoke(self, token_id: int) -> bool:
+        with Session(self.engine) as session:
+            record = session.get(ApiToken, token_id)
+            if record is None:
+                return False
+            record.revoked_at = now()
+            session.add(record)
+            session.commit()
+        with self._lock:
+            self._cache.clear()
+        return True
+
+    def any_admin(self) -> bool:
+        with Session(self.engine) as session:
+            stmt = select(ApiToken).where(ApiToken.role == "admin", ApiToken.revoked_at == None)  # noqa: E711
+            return session.exec(stmt).first() is not None
+
+    def principal(self, token: str) -> Principal | None:
+        digest = token_hash(self.secret, token)
+        at = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(digest)
+        if hit is not None and at - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        with Session(self.engine) as session:
+            record = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
+        found = None
+        if record is not None and record.revoked_at is None:
+            found = Principal(record.id, record.name, record.role, tuple(record.streets))
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (at, found)
+        return found
+
+
+def authenticate(store: TokenStore, authorization: str | None) -> Principal:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Problem(
+            401,
+            "需要 API 令牌：请求头 Authorization: Bearer <令牌> / "
+            "an API token is required: Authorization: Bearer <token>",
+        )
+    principal = store.principal(authorization.split(" ", 1)[1].strip())
+    if principal is None:
+        raise Problem(401, "令牌无效或已吊销 / the token is invalid or revoked")
+    return principal
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles:
+        raise Problem(
+            403,
+            f"角色「{principal.role}」无权使用此功能 / role {principal.role!r} may not do this "
+            f"(allowed: {', '.join(roles)})",
+        )
+
+
+# --------------------------------------------------------------------------- masking
+
+# an 18-digit resident ID (birth date in the middle) or a 15-digit old one
+_RIC = re.compile(
+    r"(?<![0-9A-Za-z])(\d{4})(\d{2}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01])\d{3})"
+    r"([\dXx])(?![0-9A-Za-z])"
+)
+_RIC15 = re.compile(
+    r"(?<![0-9A-Za-z])(\d{4})(\d{4}\d{2}(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]))(\d{3})(?![0-9A-Za-z])"
+)
+
+
+def _mask18(m: re.Match[str]) -> str:
+    middle = m.group(2)  # 13 characters: keep the last 3 beside the check character
+    return m.group(1) + "*" * (len(middle) - 3) + middle[-3:] + m.group(3)
+
+
+def _mask15(m: re.Match[str]) -> str:
+    return m.group(1) + "*" * len(m.group(2)) + m.group(3)
+
+
+def mask_text(text: str) -> str:
+    """4403xxxxxxxxxx123X -> 4403**********123X, wherever a resident ID number appears."""
+    if len(text) < 15:
+        return text
+    return _RIC15.sub(_mask15, _RIC.sub(_mask18, text))
+
+
+def mask(value: Any) -> Any:
+    """Every resident ID number inside a JSON-like value masked (keys and values)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {mask(k): mask(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask(v) for v in value]
+    return value
+
+
+def present(value: Any, principal: Principal) -> Any:
+    """What a principal may see of a value: ID numbers masked except for admin."""
+    return value if principal.is_admin else mask(value)

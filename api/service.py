@@ -1,0 +1,227 @@
+"""The running service: database, tokens, the screening jobs and the check index.
+
+One :class:`Service` lives in ``app.state.service``. Screenings run in a small thread pool
+(each is CPU-bound pandas work); when one finishes, its findings are stored and its
+:class:`~api.index.CheckIndex` replaces the previous one, so the pre-award check always
+answers from the latest finished screening.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+import time
+import traceback
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from api.db import make_engine, migrate
+from api.index import CheckIndex
+from api.jsonable import plain
+from api.models import AuditEntry, DatasetRecord, ScreeningRecord, now
+from api.problems import issue_entry
+from api.security import Principal, TokenStore
+from api.settings import Settings
+from api.store import store_findings
+from integrity.errors import DatasetError, PolicyError
+from integrity.output import run_record
+from integrity.scan import ScanResult, run_scan
+
+log = logging.getLogger("integrity.api")
+
+
+def _secret_file(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(settings.url)
+        migrate(self.engine)
+        secret = settings.token_secret or _secret_file(settings.data_dir / "token-secret")
+        self.tokens = TokenStore(self.engine, secret)
+        self.pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="screen")
+        self.index: CheckIndex | None = None
+        self.index_error: str | None = None
+        self._lock = threading.Lock()
+        self.futures: dict[str, Future[None]] = {}
+        self._recover()
+
+    # ------------------------------------------------------------------ start-up
+    def _recover(self) -> None:
+        """Screenings cut off by a restart are marked failed (their findings were never
+        half-written: they are stored in one transaction at the end)."""
+        with Session(self.engine) as session:
+            stale = session.exec(
+                select(ScreeningRecord).where(
+                    col(ScreeningRecord.status).in_(["queued", "running"])
+                )
+            ).all()
+            for record in stale:
+                record.status = "failed"
+                record.error = {"detail": "服务重启，筛查中断 / interrupted by a restart"}
+                record.finished_at = now()
+                session.add(record)
+            session.commit()
+
+    def bootstrap_admin(self) -> Path | None:
+        """On first start (no admin token at all), issue one and keep it in
+        ``<data_dir>/admin-token`` (mode 0600) for the operator to read."""
+        if self.tokens.any_admin():
+            return None
+        token, _ = self.tokens.issue("初始管理员 / first admin", "admin")
+        path = self.settings.data_dir / "admin-token"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(token + "\n")
+        return path
+
+    def load_latest_index(self) -> None:
+        """Rebuild the check index from the latest finished screening (after a restart)."""
+        with Session(self.engine) as session:
+            latest = session.exec(
+                select(ScreeningRecord)
+                .where(ScreeningRecord.status == "done")
+                .order_by(col(ScreeningRecord.finished_at).desc())
+            ).first()
+            if latest is None:
+                return
+            dataset = session.get(DatasetRecord, latest.dataset_id)
+        if dataset is None:
+            return
+        try:
+            result = run_scan(
+                self.settings.datasets_dir / dataset.path, policy=latest.policy, rules=latest.rules
+            )
+            self._swap_index(CheckIndex(result, screening_id=latest.id, dataset_id=dataset.id))
+        except Exception as exc:  # reported on /check, the service still serves the rest
+            self.index_error = repr(exc)
+            log.exception("check index could not be rebuilt")
+
+    def _swap_index(self, index: CheckIndex) -> None:
+        with self._lock:
+            self.index = index
+            self.index_error = None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ screenings
+    def start_screening(
+        self, dataset: DatasetRecord, policy: str, rules: list[str] | None, actor: str
+    ) -> ScreeningRecord:
+        record = ScreeningRecord(
+            id=f"sc-{uuid.uuid4().hex[:12]}",
+            dataset_id=dataset.id,
+            policy=policy,
+            rules=rules,
+            status="queued",
+            progress="排队中 / queued",
+            created_by=actor,
+            created_at=now(),
+        )
+        with Session(self.engine) as session:
+            session.add(record)
+            session.commit()
+            session.refresh(record)
+        self.futures[record.id] = self.pool.submit(self._run, record.id)
+        return record
+
+    def _update(self, screening_id: str, **values: Any) -> None:
+        with Session(self.engine) as session:
+            record = session.get(ScreeningRecord, screening_id)
+            if record is None:
+                return
+            for k, v in values.items():
+                setattr(record, k, v)
+            session.add(record)
+            session.commit()
+
+    def _run(self, screening_id: str) -> None:
+        with Session(self.engine) as session:
+            record = session.get(ScreeningRecord, screening_id)
+            dataset = session.get(DatasetRecord, record.dataset_id) if record else None
+        if record is None or dataset is None:
+            return
+        self._update(screening_id, status="running", started_at=now(), progress="开始 / started")
+        began = time.perf_counter()
+        try:
+            result: ScanResult = run_scan(
+                self.settings.datasets_dir / dataset.path,
+                policy=record.policy,
+                rules=record.rules,
+                progress=lambda step: self._update(screening_id, progress=step[:200]),
+            )
+            self._update(screening_id, progress="建立核查索引 / building the check index")
+            index = CheckIndex(result, screening_id=screening_id, dataset_id=dataset.id)
+            run = run_record(result, time.perf_counter() - began)
+            run["check_index_seconds"] = index.build_seconds
+            self._update(screening_id, progress="保存发现 / storing findings")
+            store_findings(self.engine, screening_id, result.findings, run)
+            self._swap_index(index)
+        except DatasetError as exc:
+            errors = [issue_entry(i) for i in exc.issues if i.level == "error"]
+            self._fail(
+                screening_id,
+                {
+                    "detail": "数据集无法筛查 / dataset cannot be screened",
+                    "errors": plain(errors[:200]),
+                },
+            )
+        except PolicyError as exc:
+            self._fail(screening_id, {"detail": str(exc)})
+        except Exception as exc:
+            log.exception("screening %s failed", screening_id)
+            self._fail(
+                screening_id,
+                {"detail": repr(exc)[:500], "trace": traceback.format_exc()[-2000:]},
+            )
+
+    def _fail(self, screening_id: str, error: dict[str, Any]) -> None:
+        self._update(
+            screening_id,
+            status="failed",
+            error=error,
+            finished_at=now(),
+            progress="失败 / failed",
+        )
+
+    # ------------------------------------------------------------------ audit
+    def audit(
+        self,
+        principal: Principal | None,
+        method: str,
+        path: str,
+        subject: dict[str, Any],
+        outcome: int,
+    ) -> None:
+        """Append who asked what: a query about a contractor can itself tip off a suspect."""
+        entry = AuditEntry(
+            at=now(),
+            token_id=principal.token_id if principal else None,
+            actor=principal.name if principal else "（未认证）",
+            role=principal.role if principal else "",
+            method=method,
+            path=path[:500],
+            subject=plain({k: v for k, v in subject.items() if v not in (None, "", [], {})}),
+            outcome=outcome,
+        )
+        with Session(self.engine) as session:
+            session.add(entry)
+            session.commit()

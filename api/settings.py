@@ -1,0 +1,45 @@
+"""The service's settings, from the environment (``INTEGRITY_*``) or a ``.env`` file.
+
+With nothing set, the service keeps everything under ``./var``: an SQLite database, the
+uploaded datasets, and on first start a generated admin token in ``var/admin-token`` (mode
+0600) so that a fresh clone can make its first call with no configuration.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INTEGRITY_", env_file=".env", extra="ignore")
+
+    # where datasets, the SQLite file and the first admin token live
+    data_dir: Path = Path("var")
+    # SQLAlchemy URL; empty: sqlite:///<data_dir>/integrity.db.
+    # PostgreSQL: postgresql+psycopg://postgres@127.0.0.1:5432/test
+    database_url: str = ""
+    # keyed hash of API tokens (HMAC-SHA256): a stolen database does not give usable tokens;
+    # empty: a random secret generated once and kept in <data_dir>/token-secret
+    token_secret: str = ""
+    # the bundled demo district (POST /demo loads it)
+    demo_dir: Path = ROOT / "fixtures" / "demo" / "longgang"
+    demo_policy: str = "longgang-2023"
+    # screenings run in this many background threads (each is CPU-bound pandas work)
+    workers: int = 1
+    # largest upload accepted, in bytes
+    max_upload_bytes: int = 512 * 1024 * 1024
+
+    @cached_property
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'integrity.db').as_posix()}"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.data_dir / "datasets"
