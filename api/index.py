@@ -89,6 +89,8 @@ class CheckIndex:
         )
         self._index_orgs(scr.keyed, holders)
         self._index_projects(result)
+        # the relationship graph for the graph endpoints, built on their first call
+        self._graph_view: Any = None
         # warm what the first check would otherwise pay for
         _ = scr.link_index
         self.build_seconds = round(time.perf_counter() - began, 3)

@@ -55,7 +55,7 @@ class Service:
         migrate(self.engine)
         secret = settings.token_secret or _secret_file(settings.data_dir / "token-secret")
         self.tokens = TokenStore(self.engine, secret)
-        self.pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="screen")
+        self._pool: ThreadPoolExecutor | None = None
         self.index: CheckIndex | None = None
         self.index_error: str | None = None
         self._lock = threading.Lock()
@@ -118,8 +118,21 @@ class Service:
             self.index = index
             self.index_error = None
 
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.settings.workers, thread_name_prefix="screen"
+                )
+            return self._pool
+
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Stop taking screenings (the app's shutdown); a later one starts a new pool."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 
     # ------------------------------------------------------------------ screenings

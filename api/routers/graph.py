@@ -126,10 +126,11 @@ def _view(service: Any) -> GraphView:
     if index is None:
         raise Problem(503, "尚无已完成的筛查 / no finished screening yet")
     with _lock:
-        view = getattr(index, "_graph_view", None)
+        view = index._graph_view
         if view is None:
             view = GraphView(index)
-            index._graph_view = view  # type: ignore[attr-defined]
+            index._graph_view = view
+    assert isinstance(view, GraphView)
     return view
 
 

@@ -1,0 +1,151 @@
+"""Who may see what: roles, a commission's streets, masking, and the audit log."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.security import mask_text
+from tests.api.conftest import COMMISSION_STREET, OTHER_STREET, Api
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("440303198001011234", "4403**********1234"),
+        ("id:43052419900205671X", "id:4305**********671X"),
+        ("身份证号 44030319800101123x。", "身份证号 4403**********123x。"),
+        ("440303800101123", "4403********123"),  # 15 digits, the old format
+        ("91440307R6Q1ACJNPB", "91440307R6Q1ACJNPB"),  # a USCC is not a person's number
+        ("电话 13812345678", "电话 13812345678"),
+        ("4403031980010112345", "4403031980010112345"),  # 19 digits: not an ID number
+    ],
+)
+def test_mask_text(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+def test_no_token_bad_token_and_health(screened: Api) -> None:
+    c = screened.client
+    assert c.get("/health").status_code == 200
+    r = c.get("/findings")
+    assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert c.get("/findings", headers={"Authorization": "Bearer itg_nope"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "allowed"),
+    [
+        ("reviewer", "GET", "/findings", False),
+        ("reviewer", "GET", "/datasets", False),
+        ("reviewer", "GET", "/graph/neighbourhood?entity=staff:BT0234", False),
+        ("reviewer", "GET", "/audit", False),
+        ("commission", "GET", "/datasets", False),
+        ("commission", "GET", "/audit", False),
+        ("commission", "GET", "/tokens", False),
+        ("auditor", "GET", "/tokens", False),
+        ("auditor", "GET", "/findings", True),
+        ("auditor", "GET", "/audit", True),
+        ("auditor", "GET", "/datasets", True),
+        ("commission", "GET", "/findings", True),
+        ("admin", "GET", "/tokens", True),
+    ],
+)
+def test_roles(screened: Api, role: str, method: str, path: str, allowed: bool) -> None:
+    r = screened.client.request(method, path, headers=screened.headers(role))
+    assert (r.status_code != 403) is allowed, r.text
+    if not allowed:
+        assert r.json()["status"] == 403
+
+
+def test_commission_sees_only_its_street(screened: Api) -> None:
+    every = screened.get("/findings", params={"limit": 500}).json()
+    own = [i for i in every["items"] if i["street"] == COMMISSION_STREET]
+    theirs = [i for i in every["items"] if i["street"] == OTHER_STREET]
+    assert own and theirs
+    page = screened.get("/findings", role="commission", params={"limit": 500}).json()
+    assert page["total"] == len(own)  # the count leaks nothing about other streets
+    assert {i["street"] for i in page["items"]} == {COMMISSION_STREET}
+    assert (
+        screened.get("/findings", role="commission", params={"street": OTHER_STREET}).status_code
+        == 403
+    )
+    one = screened.get(f"/findings/{theirs[0]['finding_id']}", role="commission")
+    assert one.status_code == 403 and theirs[0]["street"] not in one.text
+    move = screened.post(
+        f"/findings/{theirs[0]['finding_id']}/status",
+        role="commission",
+        json={"status": "dismissed", "reason": "试图越权"},
+    )
+    assert move.status_code == 403
+    # searching by text stays within the street too
+    name = theirs[0]["finding"]["explanation"][:2]
+    found = screened.get("/findings", role="commission", params={"q": name, "limit": 500}).json()
+    assert all(i["street"] == COMMISSION_STREET for i in found["items"])
+    # a screening's record tells a commission its own count only, not the run's counts
+    sid = page["items"][0]["last_screening_id"]
+    seen = screened.get(f"/screenings/{sid}", role="commission").json()
+    assert seen["findings"] == len(own) and seen["run"] is None
+    export = screened.get("/exports/off-catalogue.xlsx", role="commission")
+    assert export.status_code == 200 and OTHER_STREET.encode() not in export.content
+    denied = screened.get("/audit", params={"path": "/findings/"}).json()
+    assert any(e["outcome"] == 403 and e["actor"] == "坂田街道纪工委" for e in denied)
+
+
+def test_id_numbers_masked_except_for_admin(screened: Api) -> None:
+    item = screened.get("/findings", params={"rule": "avoidance", "limit": 1}).json()["items"][0]
+    fid = item["finding_id"]
+    as_admin = screened.get(f"/findings/{fid}").text
+    as_auditor = screened.get(f"/findings/{fid}", role="auditor").text
+    numbers = [
+        step["data"]["from"][3:]
+        for step in item["finding"]["evidence"]
+        if str(step.get("data", {}).get("from", "")).startswith("id:")
+    ]
+    assert numbers, "the demo's avoidance findings carry ID-number keys"
+    assert numbers[0] in as_admin
+    assert numbers[0] not in as_auditor
+    assert f"{numbers[0][:4]}**********{numbers[0][-4:]}" in as_auditor
+
+
+def test_every_named_query_is_audited(screened: Api) -> None:
+    before = screened.get("/audit", params={"limit": 1000}).json()
+    last = before[-1]["id"] if before else 0
+    screened.post(
+        "/check", role="reviewer", json={"supplier": {"name": "深圳市某某物业管理有限公司"}}
+    )
+    fid = screened.get("/findings", role="auditor", params={"limit": 1}).json()["items"][0][
+        "finding_id"
+    ]
+    screened.get(f"/findings/{fid}", role="auditor")
+    screened.get("/graph/neighbourhood", role="auditor", params={"entity": "staff:BT0234"})
+    entries = screened.get("/audit", role="auditor", params={"after_id": last}).json()
+    by_path = {e["path"]: e for e in entries}
+    check = by_path["/check"]
+    assert check["actor"] == "评审专家" and check["role"] == "reviewer"
+    assert check["subject"]["supplier"] == {"name": "深圳市某某物业管理有限公司"}
+    assert by_path[f"/findings/{fid}"]["subject"]["finding_id"] == fid
+    assert by_path["/graph/neighbourhood"]["subject"]["entity"] == "staff:BT0234"
+
+
+def test_tokens_issue_list_revoke(screened: Api) -> None:
+    made = screened.post("/tokens", json={"name": "南湾街道纪工委", "role": "commission"})
+    assert made.status_code == 422  # a commission needs its streets
+    made = screened.post(
+        "/tokens", json={"name": "南湾街道纪工委", "role": "commission", "streets": ["南湾街道"]}
+    )
+    assert made.status_code == 201
+    token = made.json()["token"]
+    listed = screened.get("/tokens").json()
+    assert all(t["token"] is None for t in listed)  # shown once, stored hashed
+    assert token not in screened.get("/tokens").text
+    headers = {"Authorization": f"Bearer {token}"}
+    assert screened.client.get("/findings", headers=headers).json()["total"] == 0
+    screened.service.tokens._cache.clear()
+    assert (
+        screened.client.delete(
+            f"/tokens/{made.json()['id']}", headers=screened.headers("admin")
+        ).status_code
+        == 204
+    )
+    assert screened.client.get("/findings", headers=headers).status_code == 401
