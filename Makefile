@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck fixtures fixtures-check bench-load bench-kin bench-scan quality oracle clean
+.PHONY: demo test lint typecheck fixtures fixtures-check bench-load bench-kin bench-scan bench-check quality oracle clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ bench-kin: $(STAMP)
 
 bench-scan: $(STAMP)
 	$(BIN)/python bench/bench_scan.py
+
+bench-check: $(STAMP)
+	$(BIN)/python bench/bench_check.py
 
 quality: $(STAMP)
 	$(BIN)/python bench/quality.py

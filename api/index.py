@@ -26,7 +26,7 @@ from integrity.findings import yuan_wan
 from integrity.ids import ric_normalise, uscc_normalise
 from integrity.names import org_name, person_name, pinyin_key, split_surname
 from integrity.policy import Profile
-from integrity.resolve import NameShares, Weights, pinyin_of, prepare
+from integrity.resolve import NameShares, Weights, deletions, pinyin_of, prepare
 from integrity.rules.avoidance import ROLE_ORDER, AvoidanceSettings
 from integrity.rules.off_catalogue import Catalogue, OffCatalogueSettings
 from integrity.rules.split_bid import SplitBidSettings, _caps, _pieces, subject
@@ -34,6 +34,7 @@ from integrity.scan import ScanResult
 from integrity.screen import (
     CONTEXT_PRIOR,
     Screening,
+    contact_key,
     holder_step,
     kin_of,
     org_relations,
@@ -91,8 +92,18 @@ class CheckIndex:
         self._index_projects(result)
         # the relationship graph for the graph endpoints, built on their first call
         self._graph_view: Any = None
-        # warm what the first check would otherwise pay for
+        # warm what the first check would otherwise pay for (the link lookup, pinyin, the
+        # resolver's scoring on a pair)
         _ = scr.link_index
+        if self.staff and len(self.holders):
+            first = next(iter(self.staff.values()))
+            self.check(
+                {
+                    "supplier": {"name": str(self.holders["org_name"].iloc[0])},
+                    "panel": [{"staff_id": str(first["staff_id"])}],
+                    "project": {"category": "服务类", "amount": 1.0, "date": "2024-01-01"},
+                }
+            )
         self.build_seconds = round(time.perf_counter() - began, 3)
 
     def _index_staff(self, staff: pd.DataFrame) -> None:
@@ -136,6 +147,54 @@ class CheckIndex:
         for key, name in zip(holders["org_key"], holders["org_name"], strict=True):
             self.org_names.setdefault(str(key), str(name))
         self.catalogue = Catalogue.of(t["catalogue"]) if "catalogue" in t else None
+        self._index_relations(t, holders)
+
+    def _index_relations(self, t: dict[str, pd.DataFrame], holders: pd.DataFrame) -> None:
+        """What could relate two organisations (org_relations' three reasons), as sets, so
+        that a check runs the full comparison only on pairs that could be related: each
+        holder's person key, the name keys the resolver blocks on (normalised name, pinyin,
+        one-character substitutions) of holders without a valid ID number whose name could
+        decide on its own, the holders met in kin links, the contacts."""
+        linked = set(self.scr.linked_keys)
+        w = Weights()
+        need = -math.log2(CONTEXT_PRIOR / (1 - CONTEXT_PRIOR))  # to reach 0.5
+        u = holders["name_norm"].map(self.commonness).fillna(1e-9).to_numpy(dtype=float)
+        birth = holders["birth"].notna().to_numpy()
+        bits = np.log2(w.name_exact_m / u) + math.log2(w.gender_same_m / 0.5)
+        can = bits + np.where(birth, math.log2(w.birth_same_m / w.birth_same_u), 0.0) >= need
+        pinyin = pinyin_of(holders["name_norm"])
+        self.org_keys: dict[str, set[str]] = {}
+        self.org_linked: dict[str, set[str]] = {}
+        self.org_loose_names: dict[str, set[str]] = {}
+        self.org_names_all: dict[str, set[str]] = {}
+        for org, key, name, py, valid, ok in zip(
+            holders["org_key"].astype(str),
+            holders["key"].astype(str),
+            holders["name_norm"],
+            pinyin,
+            holders["id_valid"].astype(bool),
+            can,
+            strict=True,
+        ):
+            self.org_keys.setdefault(org, set()).add(key)
+            if key in linked:
+                self.org_linked.setdefault(org, set()).add(key)
+            if not isinstance(name, str):
+                continue
+            names = {name, f"py:{py}", *deletions(name)}
+            self.org_names_all.setdefault(org, set()).update(names)
+            if ok and not valid:
+                self.org_loose_names.setdefault(org, set()).update(names)
+        self.org_contacts: dict[str, set[str]] = {}
+        if "suppliers" in t:
+            su = t["suppliers"]
+            for what in ("phone", "email", "address"):
+                if what not in su:
+                    continue
+                for org, value in zip(su["org_key"], su[what], strict=True):
+                    found = contact_key(what, value)
+                    if found is not None and isinstance(org, str):
+                        self.org_contacts.setdefault(org, set()).add(f"{what}:{found}")
 
     def _index_projects(self, result: ScanResult) -> None:
         """Awarded projects under their cap (split_bid's pieces), grouped by place,
@@ -299,6 +358,30 @@ class CheckIndex:
                 "r": np.concatenate([np.full(len(nz), j) for nz, j in found]),
             }
         )
+
+    def maybe_related(self, a: str, b: str) -> bool:
+        """Could org_relations find a reason for this pair? A shared person key, a shared
+        name that could decide on its own (someone without a valid ID number on one side),
+        a kin-linked holder on both sides, or a shared contact."""
+        ka, kb = self.org_keys.get(a, set()), self.org_keys.get(b, set())
+        if ka & kb:
+            return True
+        if self.org_loose_names.get(a, set()) & self.org_names_all.get(b, set()):
+            return True
+        if self.org_loose_names.get(b, set()) & self.org_names_all.get(a, set()):
+            return True
+        if self.org_linked.get(a) and self.org_linked.get(b):
+            return True
+        return bool(self.org_contacts.get(a, set()) & self.org_contacts.get(b, set()))
+
+    def relations(self, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+        """org_relations on the pairs that could be related, with their holders only."""
+        pairs = [(a, b) for a, b in pairs if a != b and self.maybe_related(a, b)]
+        if not pairs:
+            return pd.DataFrame(columns=["a", "b", "kind", "label", "confidence", "evidence"])
+        orgs = list(dict.fromkeys(o for pair in pairs for o in pair))
+        holders = pd.concat([self.holders_of(o) for o in orgs], ignore_index=True)
+        return org_relations(self.scr, pd.DataFrame(pairs, columns=["a", "b"]), holders)
 
     # ------------------------------------------------------------------ the check
     def check(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -561,9 +644,7 @@ class CheckIndex:
         others = sorted(set(same["org_key"]) - {resolved.org_key})
         related: dict[str, list[str]] = {}
         if others:
-            rel = org_relations(
-                self.scr, pd.DataFrame({"a": [resolved.org_key] * len(others), "b": others})
-            )
+            rel = self.relations([(resolved.org_key, o) for o in others])
             rel = rel[rel["confidence"] >= settings.min_confidence]
             for a, b, label in zip(rel["a"], rel["b"], rel["label"], strict=True):
                 other = b if a == resolved.org_key else a
@@ -601,10 +682,12 @@ class CheckIndex:
             "total_with_this": total,
             "within_days": int(max(days)),
             "text": (
-                f"本单位（含关联单位）本年度在{place}已承接同类相近项目{len(awards)}个，"
+                f"本单位（含关联单位）本年度在{place}已承接同类"
+                f"{'相近' if title is not None else ''}项目{len(awards)}个，"
                 f"连同本项目合计{yuan_wan(total)}，上限{yuan_wan(cap)}"
             ),
             "awards": awards,
+            "titles_compared": title is not None,
             "citation": settings.citation,
         }
 
@@ -624,10 +707,7 @@ class CheckIndex:
         )
         out: list[dict[str, Any]] = []
         if len(orgs) >= 2:
-            pairs = pd.DataFrame(
-                [(a, b) for i, a in enumerate(orgs) for b in orgs[i + 1 :]], columns=["a", "b"]
-            )
-            rel = org_relations(self.scr, pairs)
+            rel = self.relations([(a, b) for i, a in enumerate(orgs) for b in orgs[i + 1 :]])
             for rec in rel.to_dict("records"):
                 out.append(
                     {

@@ -532,6 +532,48 @@ class Screening:
         return score_in_context(lp, rp, pairs, prior=prior, frequencies=freq)
 
     @cached_property
+    def holder_kinship(self) -> tuple[pd.DataFrame, dict[Any, tuple[int, int]]]:
+        """The relatives within the legal categories of every role holder who appears in a
+        kin link, expanded once (org_relations looks them up), with each holder's rows'
+        positions."""
+        h = self.holders[self.holders["key"].isin(self.linked_keys)].drop_duplicates("key")
+        sexes = self.people["sex"].reindex(h["key"]).to_numpy()
+        kin = expand(
+            pd.DataFrame({"key": h["key"].to_numpy(), "sex": sexes}),
+            pd.concat([self.kin_links, self.bridges], ignore_index=True)[
+                ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]
+            ],
+            max_same=MAX_BRIDGES,
+        )
+        kin = kin[kin["category"] != "本人"]
+        kin = kin.sort_values("official", kind="stable").reset_index(drop=True)
+        values = kin["official"].to_numpy()
+        spans: dict[Any, tuple[int, int]] = {}
+        if len(values):
+            change = np.flatnonzero(values[1:] != values[:-1]) + 1
+            starts = np.concatenate([[0], change])
+            stops = np.concatenate([change, [len(values)]])
+            spans = {values[a]: (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
+        return kin, spans
+
+    def holder_kin_of(self, keys: Any) -> pd.DataFrame:
+        kin, spans = self.holder_kinship
+        found = [spans[k] for k in keys if k in spans]
+        if not found:
+            return kin.iloc[0:0]
+        return kin.iloc[np.concatenate([np.arange(a, b) for a, b in found])]
+
+    @cached_property
+    def linked_keys(self) -> pd.Index:
+        """Every person key at either end of a kin link or an identity bridge."""
+        linked: pd.Index = pd.Index(
+            pd.concat([self.kin_links["src"], self.kin_links["dst"]]).unique()
+        )
+        if len(self.bridges):
+            linked = linked.union(pd.Index(pd.concat([self.bridges["src"], self.bridges["dst"]])))
+        return linked
+
+    @cached_property
     def name_commonness(self) -> pd.Series:
         """How common each normalised name is, over the kin side and the role holders."""
         return name_frequencies(self.people, self.holders)
@@ -744,21 +786,25 @@ def contact_key(what: str, value: Any) -> str | None:
     return norm or None
 
 
-def org_relations(scr: Screening, pairs: pd.DataFrame) -> pd.DataFrame:
+def org_relations(
+    scr: Screening, pairs: pd.DataFrame, holders: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Why two organisations are related, for each pair (columns ``a``, ``b``: org keys).
 
     One row per reason: ``kind`` (same_person, kin, contact), ``label`` (the Chinese sentence),
     ``confidence`` and ``evidence`` (a list of EvidenceStep). Reasons: the same person in a
     role at both (same ID number, or the same name scored by the resolver); role holders who
     are kin (a registry or declaration link, within the legal categories); the same phone,
-    e-mail or address down to the room in the supplier table.
+    e-mail or address down to the room in the supplier table. ``holders``: the role holders
+    of (at least) the organisations in ``pairs``, when the caller has them at hand.
     """
     pairs = pairs[pairs["a"] != pairs["b"]].drop_duplicates()
     out: list[dict[str, Any]] = []
     if pairs.empty:
         return pd.DataFrame(columns=["a", "b", "kind", "label", "confidence", "evidence"])
     orgs = pd.Index(pd.concat([pairs["a"], pairs["b"]]).unique())
-    holders = scr.holders[scr.holders["org_key"].isin(orgs)].reset_index(drop=True)
+    pool = scr.holders if holders is None else holders
+    holders = pool[pool["org_key"].isin(orgs)].reset_index(drop=True)
     wanted = set(zip(pairs["a"], pairs["b"], strict=True))
     wanted |= {(b, a) for a, b in wanted}
 
@@ -846,22 +892,11 @@ def _kin_linked(
     """Role holders of the two organisations who are kin within the legal categories: one
     reason per pair of organisations and pair of people, every role named."""
     # only holders who appear in some kin link can have kin: the rest cost nothing
-    linked = pd.Index(pd.concat([scr.kin_links["src"], scr.kin_links["dst"]]).unique())
-    if len(scr.bridges):
-        linked = linked.union(pd.Index(pd.concat([scr.bridges["src"], scr.bridges["dst"]])))
-    holders = holders[holders["key"].isin(linked)]
+    holders = holders[holders["key"].isin(scr.linked_keys)]
     if holders.empty:
         return []
-    people = holders.drop_duplicates("key")
-    sexes = scr.people["sex"].reindex(people["key"]).to_numpy()
-    kin = expand(
-        pd.DataFrame({"key": people["key"].to_numpy(), "sex": sexes}),
-        pd.concat([scr.kin_links, scr.bridges], ignore_index=True)[
-            ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]
-        ],
-        max_same=MAX_BRIDGES,
-    )
-    kin = kin[kin["category"] != "本人"].sort_values(["hops"], kind="stable")
+    kin = scr.holder_kin_of(holders["key"].unique())
+    kin = kin.sort_values(["hops"], kind="stable")
     by_key: dict[str, list[dict[Any, Any]]] = {}
     for h in holders.to_dict("records"):
         by_key.setdefault(str(h["key"]), []).append(h)

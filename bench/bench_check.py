@@ -1,0 +1,278 @@
+"""The pre-award check at city scale, over HTTP, against re-running the batch path.
+
+    make bench-check        # or: .venv/bin/python bench/bench_check.py [--scale 1.0]
+
+1. Generates the city-scale district of bench_scan.py (30,000 staff, 300,000 registry kin
+   links, 100,000 suppliers with 400,000 supplier_people rows, 20,000 projects).
+2. Uploads it to a fresh service (SQLite, in this process) and runs its screening: the batch
+   path, timed; the check index is built at its end (run.json: check_index_seconds).
+3. Serves the app with uvicorn (one process, as `integrity serve`) and drives it from a
+   separate client process (httpx, asyncio) with 2,000 checks: a supplier from the registry,
+   a panel of five officials of the project's street, a project (category, amount,
+   community, date, title); 5% are the planted conflicts (the screening's avoidance
+   findings), 20% name two other quoting suppliers.
+   - open loop: 50 clients, each sending one check a second on average (Poisson arrivals,
+     50 checks/s in all): the latency a reviewer sees, p50 and p99;
+   - closed loop: 50 clients sending back to back: the most the service answers per second
+     and the latency at that saturation.
+4. Prints the ratio: the batch path's seconds over the check's p50, and the memory the loaded
+   index holds (RSS after the screening minus RSS before it; the index's frames).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --------------------------------------------------------------------------- the client
+
+
+async def _drive(url: str, token: str, bodies: list[dict[str, Any]], mode: str) -> dict[str, Any]:
+    import httpx  # noqa: PLC0415
+
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=60, max_keepalive_connections=60)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as c:
+        for body in bodies[:20]:  # warm the connections and the server
+            await c.post("/check", json=body)
+        queue = list(enumerate(bodies))
+        rng = random.Random(3)
+
+        async def one(body: dict[str, Any]) -> None:
+            t0 = time.perf_counter()
+            r = await c.post("/check", json=body)
+            latencies.append(time.perf_counter() - t0)
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+        async def client(k: int) -> None:
+            while queue:
+                _, body = queue.pop()
+                if mode == "open":  # each client: one check a second on average
+                    await asyncio.sleep(rng.expovariate(1.0))
+                await one(body)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(client(k) for k in range(50)))
+        wall = time.perf_counter() - began
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "mode": mode,
+        "requests": n,
+        "statuses": statuses,
+        "wall_s": round(wall, 2),
+        "per_s": round(n / wall, 1),
+        "p50_ms": round(latencies[n // 2] * 1000, 2),
+        "p90_ms": round(latencies[int(n * 0.9)] * 1000, 2),
+        "p99_ms": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 2),
+        "max_ms": round(latencies[-1] * 1000, 2),
+    }
+
+
+def client_main(args: argparse.Namespace) -> int:
+    bodies = json.loads(Path(args.bodies).read_text(encoding="utf-8"))
+    result = asyncio.run(_drive(args.url, args.token, bodies, args.mode))
+    print(json.dumps(result))
+    return 0
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def _requests(service: Any, n: int, seed: int = 11) -> list[dict[str, Any]]:
+    from sqlmodel import Session, select  # noqa: PLC0415
+
+    from api.models import FindingRecord  # noqa: PLC0415
+
+    index = service.index
+    rng = random.Random(seed)
+    t = index.scr.keyed
+    projects = t["projects"].dropna(subset=["org_key"]).reset_index(drop=True)
+    staff_by_street: dict[str, list[str]] = {}
+    for sid, r in index.staff.items():
+        staff_by_street.setdefault(str(r.get("street")), []).append(sid)
+    usccs = [k[5:] for k in index.holder_pos if str(k).startswith("uscc:")]
+    with Session(service.engine) as session:
+        planted = [
+            r.data
+            for r in session.exec(
+                select(FindingRecord).where(
+                    FindingRecord.rule == "avoidance", FindingRecord.confidence >= 0.5
+                )
+            ).all()
+        ]
+    bodies = []
+    for i in range(n):
+        p = projects.iloc[rng.randrange(len(projects))]
+        street = str(p["street"])
+        panel = rng.sample(staff_by_street[street], min(5, len(staff_by_street[street])))
+        supplier = rng.choice(usccs)
+        if planted and i % 20 == 0:  # 5%: a planted conflict
+            f = planted[rng.randrange(len(planted))]
+            supplier, panel = f["suppliers"][0], [*f["staff_ids"], *panel[:4]]
+        body: dict[str, Any] = {
+            "supplier": {"uscc": supplier},
+            "project": {
+                "category": str(p["category"]),
+                "amount": float(p["amount"]),
+                "community": str(p["community"]),
+                "street": street,
+                "date": str(p["award_date"].date()),
+                "title": str(p["name"]),
+            },
+            "panel": [{"staff_id": s} for s in panel],
+        }
+        if i % 5 == 1:  # 20%: two other suppliers quoted
+            body["quoting_suppliers"] = [{"uscc": rng.choice(usccs)} for _ in range(2)]
+        bodies.append(body)
+    return bodies
+
+
+def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--bodies", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        return client_main(args)
+
+    import uvicorn  # noqa: PLC0415
+    from bench_scan import make_district  # noqa: PLC0415
+
+    from api.app import create_app  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+    from api.store import Upload, ingest  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as tmp:
+        city = Path(tmp) / "city"
+        city.mkdir()
+        t0 = time.perf_counter()
+        planted = make_district(city, args.scale)
+        print(f"generated in {time.perf_counter() - t0:.1f} s ({planted} planted conflicts)")
+        settings = Settings(data_dir=Path(tmp) / "var", token_secret="bench", workers=1)
+        app = create_app(settings, load_index=False)
+        service = app.state.service
+        token, _ = service.tokens.issue("bench reviewer", "reviewer")
+        uploads = [Upload(p.name, p.read_bytes()) for p in sorted(city.glob("*.csv"))]
+        t1 = time.perf_counter()
+        record, _ = ingest(
+            service.engine, settings.datasets_dir, uploads, name="city", actor="bench", limit=2**34
+        )
+        del uploads
+        print(f"upload (validate and store): {time.perf_counter() - t1:.1f} s")
+        gc.collect()
+        before = rss_mib()
+        t2 = time.perf_counter()
+        screening = service.start_screening(record, "longgang-2023", None, "bench")
+        service.futures[screening.id].result()
+        batch = time.perf_counter() - t2
+        from sqlmodel import Session  # noqa: PLC0415
+
+        from api.models import ScreeningRecord  # noqa: PLC0415
+
+        with Session(service.engine) as session:
+            done = session.get(ScreeningRecord, screening.id)
+            assert done is not None and done.status == "done", done and done.error
+            run = done.run or {}
+        gc.collect()
+        after = rss_mib()
+        index = service.index
+        frames = (
+            sum(int(f.memory_usage(deep=True).sum()) for f in (index.kin, index.holders)) / 2**20
+        )
+        print(
+            f"batch path (screening: load, resolve, kinship, every rule, store, index): "
+            f"{batch:.1f} s; stages {json.dumps(run.get('stages_seconds'))}; "
+            f"check index built in {run.get('check_index_seconds')} s"
+        )
+        print(
+            f"memory: RSS {before:,.0f} MiB before the screening, {after:,.0f} MiB after "
+            f"(+{after - before:,.0f} MiB held: the index and the screening it keeps); "
+            f"the index's kin and holder frames {frames:,.0f} MiB ({len(index.kin):,} kin rows, "
+            f"{len(index.holders):,} holders)"
+        )
+        bodies = _requests(service, args.requests)
+        # in-process, no HTTP: the check itself
+        inproc = []
+        for body in bodies[:500]:
+            c0 = time.perf_counter()
+            index.check(json.loads(json.dumps(body)))
+            inproc.append(time.perf_counter() - c0)
+        inproc.sort()
+        print(
+            f"check in-process (500, no HTTP): p50 {inproc[250] * 1000:.2f} ms, "
+            f"p99 {inproc[495] * 1000:.2f} ms, max {inproc[-1] * 1000:.2f} ms"
+        )
+        bodies_file = Path(tmp) / "bodies.json"
+        bodies_file.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        results = []
+        for mode in ("open", "closed"):
+            command = [sys.executable, __file__, "--client", "--url", f"http://127.0.0.1:{args.port}",
+                       "--token", token, "--bodies", str(bodies_file), "--mode", mode]  # fmt: skip
+            env = os.environ | {"PYTHONPATH": str(ROOT)}
+            proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+            if proc.returncode != 0:
+                print(proc.stderr[-3000:])
+                return 1
+            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        server.should_exit = True
+        thread.join(timeout=10)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    for r in results:
+        print(
+            f"HTTP {r['mode']:<6} loop, 50 clients: {r['requests']} checks in {r['wall_s']} s "
+            f"({r['per_s']}/s), p50 {r['p50_ms']} ms, p90 {r['p90_ms']} ms, "
+            f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms, statuses {r['statuses']}"
+        )
+    p50 = results[0]["p50_ms"] / 1000
+    print(f"batch path / check p50 (open loop): {batch / p50:,.0f}x")
+    print(f"peak RSS of the server process: {peak:,.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
