@@ -185,6 +185,19 @@ class CheckIndex:
             self.org_names_all.setdefault(org, set()).update(names)
             if ok and not valid:
                 self.org_loose_names.setdefault(org, set()).update(names)
+        # kin between holders of two organisations: the relatives of each holder who is in a
+        # kin link (the screening's holder kinship, expanded once)
+        kin, _ = self.scr.holder_kinship
+        rel_of: dict[str, set[str]] = {}
+        for official, relative in zip(
+            kin["official"].astype(str), kin["relative"].astype(str), strict=True
+        ):
+            rel_of.setdefault(official, set()).add(relative)
+        self.org_kin: dict[str, set[str]] = {}
+        for org, keys in self.org_linked.items():
+            found = set().union(*(rel_of.get(k, set()) for k in keys))
+            if found:
+                self.org_kin[org] = found
         self.org_contacts: dict[str, set[str]] = {}
         if "suppliers" in t:
             su = t["suppliers"]
@@ -192,9 +205,9 @@ class CheckIndex:
                 if what not in su:
                     continue
                 for org, value in zip(su["org_key"], su[what], strict=True):
-                    found = contact_key(what, value)
-                    if found is not None and isinstance(org, str):
-                        self.org_contacts.setdefault(org, set()).add(f"{what}:{found}")
+                    contact = contact_key(what, value)
+                    if contact is not None and isinstance(org, str):
+                        self.org_contacts.setdefault(org, set()).add(f"{what}:{contact}")
 
     def _index_projects(self, result: ScanResult) -> None:
         """Awarded projects under their cap (split_bid's pieces), grouped by place,
@@ -362,7 +375,7 @@ class CheckIndex:
     def maybe_related(self, a: str, b: str) -> bool:
         """Could org_relations find a reason for this pair? A shared person key, a shared
         name that could decide on its own (someone without a valid ID number on one side),
-        a kin-linked holder on both sides, or a shared contact."""
+        holders who are kin (within the legal categories), or a shared contact."""
         ka, kb = self.org_keys.get(a, set()), self.org_keys.get(b, set())
         if ka & kb:
             return True
@@ -370,7 +383,7 @@ class CheckIndex:
             return True
         if self.org_loose_names.get(b, set()) & self.org_names_all.get(a, set()):
             return True
-        if self.org_linked.get(a) and self.org_linked.get(b):
+        if self.org_kin.get(a, set()) & kb or self.org_kin.get(b, set()) & ka:
             return True
         return bool(self.org_contacts.get(a, set()) & self.org_contacts.get(b, set()))
 
