@@ -168,8 +168,11 @@ def run_resolver(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> set
 
     lf, rf = prepare(_frame(left)), prepare(_frame(right))
     prior = estimated_prior(lf.assign(_c=1), rf.assign(_c=1), ["_c"], guess=1e-6)
-    pairs = candidate_pairs(lf, rf)
-    scored = score(lf, rf, pairs, prior=prior, frequencies=name_frequencies(lf, rf))
+    freq = name_frequencies(lf, rf)
+    # blocking that skips what cannot reach 0.5 (a shared 张伟 without a birth date), reasons
+    # only for the links kept
+    pairs = candidate_pairs(lf, rf, prior=prior, floor=0.5, frequencies=freq)
+    scored = score(lf, rf, pairs, prior=prior, frequencies=freq, reasons_from=0.5)
     hit = scored[scored["confidence"] >= 0.5]
     return set(zip(hit["l"].astype(int), hit["r"].astype(int), strict=True))
 

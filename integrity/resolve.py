@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from integrity.ids import ric_gender
@@ -117,10 +118,24 @@ BLOCK_BITS = {"edit": 1, "id": 2, "name": 4, "phone": 8, "pinyin": 16}
 
 
 def candidate_pairs(
-    left: pd.DataFrame, right: pd.DataFrame, *, max_block: int = 2000
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    *,
+    max_block: int = 2000,
+    prior: float | None = None,
+    floor: float = 0.5,
+    frequencies: pd.Series | None = None,
+    weights: Weights | None = None,
 ) -> pd.DataFrame:
     """Pairs (left index, right index) sharing a blocking key: ID number, normalised name,
-    pinyin, a one-deletion form of the name, or a phone. A join per key, no all-pairs loop."""
+    pinyin, a one-deletion form of the name, or a phone. A join per key, no all-pairs loop.
+
+    With ``prior`` (and ``frequencies``), only pairs that could reach ``floor`` are made, as
+    Splink's blocking rules would have it but derived from the weights: at each name level, a
+    left row whose name alone (with agreeing sex) could reach it is joined on the key; one
+    that would also need the same birth date is joined on (key, birth date); one that could
+    not reach it even so is not joined at that level (a pair it would need a phone for is
+    joined by the phone block). 张伟 across a city then costs nothing; 欧阳子萱 is joined."""
     blocks: list[pd.DataFrame] = []
 
     def join(lkey: pd.Series, rkey: pd.Series, why: str, cap: int | None = None) -> None:
@@ -132,14 +147,28 @@ def candidate_pairs(
         pairs = lk.merge(rk, on="key")[["l", "r"]]
         blocks.append(pairs.assign(bit=np.int8(BLOCK_BITS[why])))
 
+    def by_level(lkey: pd.Series, rkey: pd.Series, why: str, cap: int | None = None) -> None:
+        if prior is None:
+            join(lkey, rkey, why, cap)
+            return
+        alone, with_birth = _name_viability(
+            left, lkey.index, why, prior, floor, frequencies, weights
+        )
+        join(lkey[alone], rkey, why, cap)
+        lb = left["birth"].reindex(lkey.index)[with_birth]
+        rb = right["birth"].reindex(rkey.index)
+        lkb = (lkey[with_birth].astype(str) + "|" + lb.dt.strftime("%Y%m%d")).dropna()
+        rkb = (rkey.astype(str) + "|" + rb.dt.strftime("%Y%m%d")).dropna()
+        join(lkb, rkb, why, cap)
+
     lvalid = left["id_valid"].fillna(False).astype(bool)
     rvalid = right["id_valid"].fillna(False).astype(bool)
     join(left["id_number"].where(lvalid), right["id_number"].where(rvalid), "id")
-    join(left["name_norm"], right["name_norm"], "name")
-    join(left["pinyin"], right["pinyin"], "pinyin", cap=max_block)
+    by_level(left["name_norm"], right["name_norm"], "name")
+    by_level(left["pinyin"], right["pinyin"], "pinyin", cap=max_block)
     ldel = left["name_norm"].map(deletions).explode().dropna()
     rdel = right["name_norm"].map(deletions).explode().dropna()
-    join(ldel, rdel, "edit", cap=max_block)
+    by_level(ldel, rdel, "edit", cap=max_block)
     if "phone" in left and "phone" in right:
         join(left["phone"], right["phone"], "phone")
     pairs = pd.concat(blocks, ignore_index=True).drop_duplicates()
@@ -148,6 +177,33 @@ def candidate_pairs(
     names = {bits: ",".join(k for k, b in BLOCK_BITS.items() if bits & b) for bits in range(32)}
     flags["block"] = flags["bit"].map(names)
     return flags.drop(columns="bit")
+
+
+def _name_viability(
+    left: pd.DataFrame,
+    index: pd.Index,
+    level: str,
+    prior: float,
+    floor: float,
+    frequencies: pd.Series | None,
+    weights: Weights | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For left rows (``index``, repeated for deletion keys): can the name at ``level`` reach
+    ``floor`` alone (with agreeing sex), or only with the same birth date too?"""
+    w = weights or Weights()
+    need = math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
+    names = left["name_norm"].reindex(index)
+    freq = frequencies if frequencies is not None else name_frequencies(left)
+    u = names.map(freq).fillna(1 / max(len(left), 1)).to_numpy(dtype=float)
+    bits = {
+        "name": np.log2(w.name_exact_m / u),
+        "pinyin": np.log2(w.name_pinyin_m / u) - w.name_pinyin_density_bits,
+        "edit": np.log2(w.name_edit_m / u) - w.name_edit_density_bits,
+    }[level] + math.log2(w.gender_same_m / 0.5)
+    alone = bits >= need
+    birth = left["birth"].reindex(index).notna().to_numpy()
+    with_birth = ~alone & birth & (bits + math.log2(w.birth_same_m / w.birth_same_u) >= need)
+    return alone, with_birth
 
 
 def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Series:
@@ -205,36 +261,26 @@ def _names(
     floor: float,
 ) -> Evidence:
     exact = a["name_nfkc"].to_numpy() == b["name_nfkc"].to_numpy()
-    trad = ~exact & (a["name_norm"].to_numpy() == b["name_norm"].to_numpy())
+    an = a["name_norm"].fillna("").astype(str).to_numpy()
+    bn = b["name_norm"].fillna("").astype(str).to_numpy()
+    trad = ~exact & (an == bn) & (an != "")
     pinyin = ~exact & ~trad & (a["pinyin"].to_numpy() == b["pinyin"].to_numpy())
-    pairs = zip(a["name_norm"], b["name_norm"], strict=True)
+    # surnames once per distinct name
+    sa, sb = _surnames(an), _surnames(bn)
+    other_surname = sa != sb
     # a different surname is a different family name, not a typo (homophones and the other
-    # script are caught above)
-    edit = (
-        ~exact
-        & ~trad
-        & ~pinyin
-        & np.array(
-            [
-                Levenshtein.distance(x, y) == 1 and split_surname(x)[0] == split_surname(y)[0]
-                for x, y in pairs
-            ],
-            dtype=bool,
-        )
-    )
+    # script are caught above); one edit, computed in C on the pairs left
+    edit = np.zeros(len(a), dtype=bool)
+    rest = np.flatnonzero(~exact & ~trad & ~pinyin & ~other_surname)
+    if len(rest):
+        dist = process.cpdist(list(an[rest]), list(bn[rest]), scorer=Levenshtein.distance)
+        edit[rest] = np.asarray(dist) == 1
     other = ~(exact | trad | pinyin | edit)
     # term-frequency adjustment (as Splink): u of a name is how common it is (name_frequencies)
     name_u = a["name_norm"].map(freq).fillna(floor).to_numpy(dtype=float)
     exact_bits = np.log2(w.name_exact_m / name_u)
     pinyin_bits = np.log2(w.name_pinyin_m / name_u) - w.name_pinyin_density_bits
     # homophone surnames (王/汪, 韦/魏, 张/章) are mostly different families, not typos
-    other_surname = np.array(
-        [
-            split_surname(x)[0] != split_surname(y)[0]
-            for x, y in zip(a["name_norm"], b["name_norm"], strict=True)
-        ],
-        dtype=bool,
-    )
     pinyin_bits = pinyin_bits - np.where(other_surname, w.name_surname_homophone_bits, 0.0)
     edit_bits = np.log2(w.name_edit_m / name_u) - w.name_edit_density_bits
     del pinyin_freq
@@ -247,13 +293,20 @@ def _names(
     ]
 
 
+def _surnames(names: np.ndarray) -> np.ndarray:
+    distinct = {n: split_surname(n)[0] if n else "" for n in set(names.tolist())}
+    return np.array([distinct[n] for n in names.tolist()], dtype=object)
+
+
 def _agreement(a: pd.DataFrame, b: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
     """(both given and equal, both given and different) for one column."""
-    x, y = a[column].to_numpy(dtype=object), b[column].to_numpy(dtype=object)
-    both = pd.notna(x) & pd.notna(y)
-    same = both & np.array(
-        [bool(p == q) if ok else False for p, q, ok in zip(x, y, both, strict=True)], dtype=bool
-    )
+    x, y = a[column].reset_index(drop=True), b[column].reset_index(drop=True)
+    both = (x.notna() & y.notna()).to_numpy(dtype=bool)
+    try:
+        equal = (x == y).to_numpy(dtype=bool, na_value=False)
+    except (TypeError, ValueError):  # mixed kinds the frames could not compare at once
+        equal = np.fromiter((bool(p == q) for p, q in zip(x, y, strict=True)), bool, len(x))
+    same = both & equal
     return same, both & ~same
 
 
@@ -283,8 +336,12 @@ def score(
     prior: float,
     weights: Weights | None = None,
     frequencies: pd.Series | None = None,
+    reasons_from: float = 0.0,
 ) -> pd.DataFrame:
     """Confidence and reasons for each candidate pair, vectorised over the pairs.
+
+    ``reasons_from``: the reasons (a Python list per pair) are written only for pairs at or
+    above this confidence (a batch of millions of pairs keeps only those it reports).
 
     ``prior``: the probability that a candidate pair is the same person before any feature
     is compared, which the caller sets from context (population-wide or within a project).
@@ -302,14 +359,17 @@ def score(
     evidence = _names(a, b, w, freq, pinyin_freq, floor) + _others(a, b, w)
     total = np.full(n, math.log2(prior / (1 - prior)))
     prior_bits = round(math.log2(prior / (1 - prior)), 2)
-    # the base rate comes first: a reader sees what the name had to overcome
-    reasons: list[list[tuple[str, float]]] = [
-        [(f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", prior_bits)] for _ in range(n)
-    ]
-    for mask, label, bits in evidence:
+    for mask, _label, bits in evidence:
         total += np.where(mask, bits, 0.0)
-        for i in np.flatnonzero(mask):
-            reasons[i].append((label, round(float(bits[i]), 2)))
+    # the base rate comes first: a reader sees what the name had to overcome
+    head = (f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", prior_bits)
+    reasons: list[list[tuple[str, float]] | None] = [None] * n
+    wanted = 1 / (1 + np.exp2(-total)) >= reasons_from
+    for i in np.flatnonzero(wanted):
+        reasons[i] = [head]
+    for mask, label, bits in evidence:
+        for i in np.flatnonzero(mask & wanted):
+            reasons[i].append((label, round(float(bits[i]), 2)))  # type: ignore[union-attr]
     # resident ID numbers decide when both are valid
     both_ids = (
         a["id_valid"].fillna(False).astype(bool) & b["id_valid"].fillna(False).astype(bool)

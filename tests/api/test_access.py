@@ -149,3 +149,28 @@ def test_tokens_issue_list_revoke(screened: Api) -> None:
         == 204
     )
     assert screened.client.get("/findings", headers=headers).status_code == 401
+
+
+def test_the_remaining_endpoints(screened: Api) -> None:
+    datasets = screened.get("/datasets", role="auditor").json()
+    assert len(datasets) == 1
+    one = screened.get(f"/datasets/{datasets[0]['id']}", role="auditor").json()
+    assert one["sha256"] == datasets[0]["sha256"] and one["files"]
+    assert screened.get("/datasets/ds-nope").status_code == 404
+    runs = screened.get("/screenings", role="auditor").json()
+    assert runs and runs[0]["status"] == "done" and runs[0]["run"] is None  # the list is light
+    assert screened.get("/screenings/sc-nope").status_code == 404
+    me = screened.get("/me", role="commission").json()
+    assert (
+        me["role"] == "commission" and me["streets"] == [COMMISSION_STREET] and me["token"] is None
+    )
+    names = {p["name"] for p in screened.get("/policies", role="reviewer").json()}
+    assert {"longgang-2023", "haicang-2018", "nanshan-2020", "luohu-2017", "shenyang-2023"} <= names
+    bad = screened.post(
+        "/screenings",
+        role="auditor",
+        json={"dataset_id": datasets[0]["id"], "policy": "nowhere-2020"},
+    )
+    assert bad.status_code == 422 and "nowhere-2020" in bad.json()["detail"]
+    assert screened.get("/findings/avoidance-000000000000").status_code == 404
+    assert screened.get("/health").json()["check_index"]["policy"] == "longgang-2023"
