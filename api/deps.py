@@ -12,8 +12,11 @@ from api.problems import Problem
 from api.security import Principal, authenticate, require_role
 from api.service import Service
 
+# the dependencies below are cheap (a cached token, an attribute): declared async they run on
+# the event loop, where a sync dependency would cost a thread hop each
 
-def get_service(request: Request) -> Service:
+
+async def get_service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 
@@ -29,7 +32,7 @@ def get_session(service: ServiceDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(
+async def get_principal(
     service: ServiceDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
@@ -42,7 +45,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def roles(*allowed: str) -> Any:
     """A dependency admitting only ``allowed`` roles (403 problem otherwise)."""
 
-    def check(principal: PrincipalDep, request: Request, service: ServiceDep) -> Principal:
+    async def check(principal: PrincipalDep, request: Request, service: ServiceDep) -> Principal:
         try:
             require_role(principal, *allowed)
         except Problem:
@@ -72,7 +75,7 @@ class Audit:
         return Problem(403, detail)
 
 
-def get_audit(service: ServiceDep, principal: PrincipalDep, request: Request) -> Audit:
+async def get_audit(service: ServiceDep, principal: PrincipalDep, request: Request) -> Audit:
     return Audit(service, principal, request)
 
 

@@ -564,6 +564,19 @@ class Screening:
         return kin.iloc[np.concatenate([np.arange(a, b) for a, b in found])]
 
     @cached_property
+    def linked_set(self) -> frozenset[Any]:
+        return frozenset(self.linked_keys)
+
+    @cached_property
+    def supplier_rows(self) -> dict[Any, list[int]]:
+        """Row positions of each organisation in the supplier table."""
+        rows: dict[Any, list[int]] = {}
+        if "suppliers" in self.keyed:
+            for i, org in enumerate(self.keyed["suppliers"]["org_key"]):
+                rows.setdefault(org, []).append(i)
+        return rows
+
+    @cached_property
     def linked_keys(self) -> pd.Index:
         """Every person key at either end of a kin link or an identity bridge."""
         linked: pd.Index = pd.Index(
@@ -892,7 +905,8 @@ def _kin_linked(
     """Role holders of the two organisations who are kin within the legal categories: one
     reason per pair of organisations and pair of people, every role named."""
     # only holders who appear in some kin link can have kin: the rest cost nothing
-    holders = holders[holders["key"].isin(scr.linked_keys)]
+    linked = scr.linked_set
+    holders = holders[[k in linked for k in holders["key"]]]
     if holders.empty:
         return []
     kin = scr.holder_kin_of(holders["key"].unique())
@@ -949,7 +963,8 @@ def _shared_contacts(
     out: list[dict[str, Any]] = []
     if "suppliers" in scr.keyed:
         su = scr.keyed["suppliers"]
-        su = su[su["org_key"].isin(orgs)]
+        rows = [i for org in orgs for i in scr.supplier_rows.get(org, [])]
+        su = su.iloc[sorted(rows)]
         for what, col in (("phone", "phone"), ("email", "email"), ("address", "address")):
             if col not in su:
                 continue
