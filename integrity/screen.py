@@ -664,12 +664,13 @@ def score_in_context(
     by_id = same_key & np.array(
         [str(k).startswith("id:") for k in lp["key"].to_numpy()[scored["l"]]], dtype=bool
     )
-    scored.loc[by_id, "confidence"] = 1.0
-    scored.loc[by_id, "reasons"] = pd.Series(
-        [[("身份证号相同", math.inf)]] * int(by_id.sum()),
-        dtype=object,
-        index=scored.index[by_id],
-    )
+    if by_id.any():
+        scored.loc[by_id, "confidence"] = 1.0
+        scored.loc[by_id, "reasons"] = pd.Series(
+            [[("身份证号相同", math.inf)]] * int(by_id.sum()),
+            dtype=object,
+            index=scored.index[by_id],
+        )
     return scored
 
 
