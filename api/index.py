@@ -379,13 +379,40 @@ class CheckIndex:
         ka, kb = self.org_keys.get(a, set()), self.org_keys.get(b, set())
         if ka & kb:
             return True
-        if self.org_loose_names.get(a, set()) & self.org_names_all.get(b, set()):
-            return True
-        if self.org_loose_names.get(b, set()) & self.org_names_all.get(a, set()):
-            return True
         if self.org_kin.get(a, set()) & kb or self.org_kin.get(b, set()) & ka:
             return True
-        return bool(self.org_contacts.get(a, set()) & self.org_contacts.get(b, set()))
+        if self.org_contacts.get(a, set()) & self.org_contacts.get(b, set()):
+            return True
+        shared = self.org_loose_names.get(a, set()) & self.org_names_all.get(b, set())
+        shared |= self.org_loose_names.get(b, set()) & self.org_names_all.get(a, set())
+        return bool(shared) and self._same_name_decides(a, b)
+
+    def _same_name_decides(self, a: str, b: str) -> bool:
+        """Would the resolver call some holder of ``a`` and some holder of ``b`` one person
+        (confidence 0.5 in the context of two organisations, as org_relations asks)? Scored
+        on the few pairs that share a name key, not through org_relations' joins."""
+        ha, hb = (
+            self.holders_of(a).reset_index(drop=True),
+            self.holders_of(b).reset_index(drop=True),
+        )
+
+        def keys(name: Any) -> set[str]:
+            if not isinstance(name, str):
+                return set()
+            return {name, f"py:{pinyin_key(name)}", *deletions(name)}
+
+        kb = [keys(n) for n in hb["name_norm"]]
+        pairs = [
+            (i, j)
+            for i, ki in enumerate(keys(n) for n in ha["name_norm"])
+            for j, kj in enumerate(kb)
+            if ki & kj
+        ]
+        if not pairs:
+            return False
+        frame = pd.DataFrame(pairs, columns=["l", "r"])
+        scored = score_in_context(ha, hb, frame, prior=CONTEXT_PRIOR, frequencies=self.commonness)
+        return bool((scored["confidence"] >= 0.5).any())
 
     def relations(self, pairs: list[tuple[str, str]]) -> pd.DataFrame:
         """org_relations on the pairs that could be related, with their holders only."""
@@ -515,28 +542,15 @@ class CheckIndex:
         if unseen.any():
             freq[unseen] = [self.shares.u(str(n)) for n in freq.index[unseen]]
         scored = score_in_context(lp, rp, pairs, prior=self.avoidance_prior, frequencies=freq)
-        lsel = left.loc[scored["l"]].reset_index(drop=True)
-        rsel = right.loc[scored["r"]].reset_index(drop=True)
-        hits = pd.concat(
-            [
-                lsel,
-                rsel.add_prefix("h_"),
-                scored[["confidence", "reasons"]].reset_index(drop=True),
-            ],
-            axis=1,
-        )
-        hits["match_conf"] = hits["confidence"]
-        hits["confidence"] = (hits["conf"] * hits["match_conf"]).round(4)
-        hits = hits[hits["confidence"] >= settings.min_confidence]
+        hits = _hits(left, right, scored, settings.min_confidence)
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for h in hits:
+            groups.setdefault((str(h["official"]), str(h["h_key"])), []).append(h)
         out: list[dict[str, Any]] = []
-        hits = hits.assign(
-            _self=hits["category"] != "本人",
-            _neg=-hits["confidence"],
-            _role=hits["h_role"].map(lambda r: ROLE_ORDER.get(str(r), 9)),
-        ).sort_values(["_self", "_neg", "_role"], kind="stable")
-        for (official, _hkey), group in hits.groupby(["official", "h_key"], sort=False):
-            best = {str(k): v for k, v in group.iloc[0].to_dict().items()}
-            hroles = sorted(set(group["h_role"]), key=lambda r: ROLE_ORDER.get(str(r), 9))
+        for (official, _hkey), group in groups.items():
+            best = group[0]
+            hroles = sorted({str(h["h_role"]) for h in group}, key=lambda r: ROLE_ORDER.get(r, 9))
+            by_role = {str(h["h_role"]): h for h in reversed(group)}
             head = any(r in settings.head_roles for r in hroles)
             self_dealing = best["category"] == "本人"
             clauses = settings.clauses if head else []
@@ -551,7 +565,9 @@ class CheckIndex:
                 identity_step(self.scr, best),
                 *(
                     role_step(r) if text(r.get("h_h_file")) else _request_role(r)
-                    for r in group.drop_duplicates("h_role").to_dict("records")
+                    for r in (
+                        by_role[role] for role in dict.fromkeys(str(h["h_role"]) for h in group)
+                    )
                 ),
                 *policy_steps(self.profile.name, clauses),
             ]
@@ -734,6 +750,33 @@ class CheckIndex:
                 )
         out.extend({"unresolved": u} for u in unresolved)
         return out
+
+
+def _hits(
+    left: pd.DataFrame, right: pd.DataFrame, scored: pd.DataFrame, floor: float
+) -> list[dict[str, Any]]:
+    """The scored pairs as plain records, kin row beside holder row (``h_`` columns), the
+    closest and surest first (a DataFrame per answer costs more than the answer)."""
+    lcols = {str(c): left[c].to_numpy() for c in left.columns}
+    rcols = {f"h_{c}": right[c].to_numpy() for c in right.columns}
+    hits: list[dict[str, Any]] = []
+    for li, ri, match, why in zip(
+        scored["l"], scored["r"], scored["confidence"], scored["reasons"], strict=True
+    ):
+        row = {c: v[li] for c, v in lcols.items()} | {c: v[ri] for c, v in rcols.items()}
+        row["match_conf"] = float(match)
+        row["reasons"] = why
+        row["confidence"] = round(float(row["conf"]) * float(match), 4)
+        if row["confidence"] >= floor:
+            hits.append(row)
+    hits.sort(
+        key=lambda h: (
+            h["category"] != "本人",
+            -h["confidence"],
+            ROLE_ORDER.get(str(h["h_role"]), 9),
+        )
+    )
+    return hits
 
 
 def _request_role(row: dict[str, Any]) -> Any:
