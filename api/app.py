@@ -7,10 +7,12 @@ INTEGRITY_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test integri
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.routers import admin, check, datasets, findings, graph
@@ -18,6 +20,31 @@ from api.service import Service
 from api.settings import Settings
 from integrity import __version__
 from integrity.policy import available_profiles, load_profile
+
+
+class ServerTiming:
+    """Pure ASGI middleware: each response says how long the service spent on it
+    (``Server-Timing: app;dur=<ms>``), so a client can tell the service's time from the
+    network's and its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+
+        async def timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                spent = (time.perf_counter() - began) * 1000
+                headers = list(message.get("headers", []))
+                headers.append((b"server-timing", f"app;dur={spent:.2f}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, timed)
 
 
 def create_app(settings: Settings | None = None, *, load_index: bool = True) -> FastAPI:
@@ -44,6 +71,7 @@ def create_app(settings: Settings | None = None, *, load_index: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.service = service
+    app.add_middleware(ServerTiming)
     problems.install(app)
     for module in (datasets, findings, check, graph, admin):
         app.include_router(module.router)

@@ -8,6 +8,7 @@ answers from the latest finished screening.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -117,6 +118,12 @@ class Service:
         with self._lock:
             self.index = index
             self.index_error = None
+            # the index is millions of long-lived objects (path tuples among them): out of the
+            # collector's way, or a full collection now and then stalls a check for a second.
+            # Unfreezing first lets the previous index be collected.
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
 
     @property
     def pool(self) -> ThreadPoolExecutor:
