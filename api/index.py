@@ -41,6 +41,18 @@ from integrity.screen import (
     score_in_context,
 )
 
+PIECE_COLUMNS = (
+    "project_id",
+    "project_name",
+    "amount",
+    "_when",
+    "_subject",
+    "org_key",
+    "supplier_name",
+    "project_file",
+    "project_row",
+)
+
 
 def _positions(keys: pd.Series) -> dict[Any, tuple[int, int]]:
     """For a sorted column, each value's (start, stop) row positions."""
@@ -214,7 +226,8 @@ class CheckIndex:
         category and year."""
         t = self.scr.keyed
         self.caps: dict[str, float] = {}
-        self.pieces: dict[tuple[str, str, str, int], pd.DataFrame] | None = None
+        # each group's pieces as plain records, by date
+        self.pieces: dict[tuple[str, str, str, int], list[dict[str, Any]]] | None = None
         self.split_settings = self._settings("split_bid", SplitBidSettings)
         if "projects" in t and self.split_settings is not None:
             from integrity.rules import ScanContext  # noqa: PLC0415
@@ -232,7 +245,9 @@ class CheckIndex:
                     )
                     for (place, category, year), g in groups:
                         key = (place_col, str(place), str(category), int(str(year)))
-                        self.pieces[key] = g
+                        cols = [c for c in PIECE_COLUMNS if c in g]
+                        records = g.sort_values("_when")[cols].to_dict("records")
+                        self.pieces[key] = [{str(k): v for k, v in r.items()} for r in records]
         if not self.caps:
             over = self.profile.settings("over_cap")
             self.caps = {str(k): float(v) for k, v in (getattr(over, "caps", {}) or {}).items()}
@@ -443,13 +458,20 @@ class CheckIndex:
                 "notes": resolved.notes,
                 "holders": [
                     {
-                        "name": str(h["name"]),
-                        "role": str(h["role"]),
-                        "source": {"file": h["file"], "row": h["row"], "table": h["table"]}
-                        if text(h.get("file"))
+                        "name": str(name),
+                        "role": str(role),
+                        "source": {"file": file, "row": row, "table": table}
+                        if text(file)
                         else {"file": "request", "row": None, "table": None},
                     }
-                    for h in holders.to_dict("records")
+                    for name, role, file, row, table in zip(
+                        holders["name"].to_numpy(),
+                        holders["role"].to_numpy(),
+                        holders["file"].to_numpy(),
+                        holders["row"].to_numpy(),
+                        holders["table"].to_numpy(),
+                        strict=True,
+                    )
                 ],
             },
             "panel": panel,
@@ -665,12 +687,13 @@ class CheckIndex:
         if same is None:
             return {"applies": True, "risk": "none", "awards": [], "cap": cap}
         title = subject(project.get("title")) if text(project.get("title")) else None
-        if title is not None and len(same):
-            sims = same["_subject"].map(lambda s: fuzz.ratio(title, s))
-            same = same[sims >= settings.title_similarity]
-        if same.empty:
+        if title is not None:
+            same = [
+                r for r in same if fuzz.ratio(title, r["_subject"]) >= settings.title_similarity
+            ]
+        if not same:
             return {"applies": True, "risk": "none", "awards": [], "cap": cap}
-        others = sorted(set(same["org_key"]) - {resolved.org_key})
+        others = sorted({str(r["org_key"]) for r in same} - {resolved.org_key})
         related: dict[str, list[str]] = {}
         if others:
             rel = self.relations([(resolved.org_key, o) for o in others])
@@ -678,14 +701,14 @@ class CheckIndex:
             for a, b, label in zip(rel["a"], rel["b"], rel["label"], strict=True):
                 other = b if a == resolved.org_key else a
                 related.setdefault(str(other), []).append(str(label))
-        mine = same[(same["org_key"] == resolved.org_key) | same["org_key"].isin(list(related))]
-        if mine.empty:
+        mine = [r for r in same if r["org_key"] == resolved.org_key or r["org_key"] in related]
+        if not mine:
             return {"applies": True, "risk": "none", "awards": [], "cap": cap}
-        total = float(mine["amount"].sum()) + amount
-        days = [abs((when - d).days) for d in mine["_when"]]
+        total = sum(float(r["amount"]) for r in mine) + amount
+        days = [abs((when - r["_when"]).days) for r in mine]
         close = max(days) <= settings.close_days
-        near = amount >= settings.near_cap_ratio * cap or bool(
-            (mine["amount"] >= settings.near_cap_ratio * cap).any()
+        near = amount >= settings.near_cap_ratio * cap or any(
+            float(r["amount"]) >= settings.near_cap_ratio * cap for r in mine
         )
         risk = "none"
         if total > cap:
@@ -702,7 +725,7 @@ class CheckIndex:
                 else "关联单位：" + "；".join(related.get(str(r["org_key"]), [])),
                 "source": {"file": r["project_file"], "row": int(r["project_row"])},
             }
-            for r in mine.sort_values("_when").to_dict("records")
+            for r in mine
         ]
         return {
             "applies": True,
