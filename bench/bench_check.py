@@ -119,6 +119,20 @@ def client_main(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- the server
 
 
+def _wait_ready(url: str, workers: int) -> None:
+    """Until /health shows a check index on many calls in a row (every worker ready)."""
+    import httpx  # noqa: PLC0415
+
+    ready = 0
+    while ready < 20 * workers:
+        try:
+            body = httpx.get(f"{url}/health", timeout=5).json()
+            ready = ready + 1 if body.get("check_index") else 0
+        except httpx.HTTPError:
+            ready = 0
+        time.sleep(0.05 if ready else 2)
+
+
 def _requests(service: Any, n: int, seed: int = 11) -> list[dict[str, Any]]:
     from sqlmodel import Session, select  # noqa: PLC0415
 
@@ -173,6 +187,13 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="serve with `integrity serve --workers N` (each worker rebuilds the index) "
+        "instead of uvicorn in this process",
+    )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
@@ -255,9 +276,25 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
             uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning")
         )
         thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
+        workers = None
+        if args.workers > 1:
+            service.index = None  # the workers build their own
+            gc.unfreeze()
+            gc.collect()
+            service.close()
+            env = os.environ | {"INTEGRITY_TOKEN_SECRET": "bench"}
+            command = [str(Path(sys.executable).parent / "integrity"), "serve", "--data-dir",
+                       str(settings.data_dir), "--port", str(args.port), "--workers",
+                       str(args.workers)]  # fmt: skip
+            workers = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+            began = time.perf_counter()
+            _wait_ready(f"http://127.0.0.1:{args.port}", args.workers)
+            print(f"{args.workers} workers ready (each rebuilt the index) in "
+                  f"{time.perf_counter() - began:.0f} s")  # fmt: skip
+        else:
+            thread.start()
+            while not server.started:
+                time.sleep(0.05)
         results = []
         for mode in ("floor", "open", "closed"):
             command = [sys.executable, __file__, "--client", "--url", f"http://127.0.0.1:{args.port}",
@@ -269,7 +306,11 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
                 return 1
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         server.should_exit = True
-        thread.join(timeout=10)
+        if workers is not None:
+            workers.terminate()
+            workers.wait(timeout=30)
+        else:
+            thread.join(timeout=10)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -283,7 +324,11 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
         )
     p50 = results[1]["p50_ms"] / 1000
     print(f"batch path / check p50 (open loop): {batch / p50:,.0f}x")
-    print(f"peak RSS of the server process: {peak:,.0f} MiB")
+    if args.workers > 1:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"peak RSS of a worker process: {children:,.0f} MiB (this process: {peak:,.0f})")
+    else:
+        print(f"peak RSS of the server process: {peak:,.0f} MiB")
     return 0
 
 
