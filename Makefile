@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck fixtures fixtures-check bench-load bench-kin bench-scan bench-check quality oracle clean
+.PHONY: demo test lint typecheck fixtures fixtures-check bench-load bench-kin bench-scan bench-check bench-resolve quality oracle clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ bench-scan: $(STAMP)
 
 bench-check: $(STAMP)
 	$(BIN)/python bench/bench_check.py
+
+# the resolver against exact match, naive rapidfuzz and Splink 5 (the optional bench extra)
+bench-resolve: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(BIN)/python bench/bench_resolve.py --left 30000 --right 100000
+	$(BIN)/python bench/bench_resolve.py --left 300000 --right 1000000 --no-naive
 
 quality: $(STAMP)
 	$(BIN)/python bench/quality.py

@@ -24,7 +24,13 @@ def serve(
     database_url: Annotated[
         str | None, typer.Option(help="数据库 URL（默认 SQLite）/ SQLAlchemy URL")
     ] = None,
-    workers: Annotated[int, typer.Option(help="HTTP 工作进程数 / uvicorn workers")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="HTTP 工作进程数，每个进程各建核查索引 / uvicorn workers, each with its index"
+        ),
+    ] = 1,
+    log_level: Annotated[str, typer.Option(help="日志级别 / uvicorn log level")] = "info",
 ) -> None:
     """启动服务（SQLite，无需配置）；首次启动生成管理员令牌，保存在 var/admin-token。"""
     import os  # noqa: PLC0415
@@ -57,7 +63,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_level=log_level,
     )
 
 

@@ -285,8 +285,10 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
             env = os.environ | {"INTEGRITY_TOKEN_SECRET": "bench"}
             command = [str(Path(sys.executable).parent / "integrity"), "serve", "--data-dir",
                        str(settings.data_dir), "--port", str(args.port), "--workers",
-                       str(args.workers)]  # fmt: skip
-            workers = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+                       str(args.workers), "--log-level", "warning"]  # fmt: skip
+            workers = subprocess.Popen(
+                command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             began = time.perf_counter()
             _wait_ready(f"http://127.0.0.1:{args.port}", args.workers)
             print(f"{args.workers} workers ready (each rebuilt the index) in "
