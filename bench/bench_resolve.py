@@ -54,6 +54,11 @@ HOMOPHONE = {
 }
 
 
+# Shenzhen's district codes: the region part of the generated ID numbers
+REGIONS = ("440303", "440304", "440305", "440306", "440307", "440308", "440309", "440310")
+_USED: set[str] = set()  # ID numbers already given: a resident ID number is one person's
+
+
 def person(rng: random.Random, pid: int) -> dict[str, Any]:
     from stdnum.cn import ric  # noqa: PLC0415
 
@@ -61,8 +66,13 @@ def person(rng: random.Random, pid: int) -> dict[str, Any]:
     given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.75 else "")
     male = rng.random() < 0.5
     y, m, d = rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(1, 28)
-    seq = rng.randint(0, 99) * 10 + rng.choice([1, 3, 5, 7, 9] if male else [0, 2, 4, 6, 8])
-    body = f"440307{y}{m:02d}{d:02d}{seq:03d}"
+    while True:  # random numbers collide (a birthday paradox): draw again, as no two people
+        # share a number
+        seq = rng.randint(0, 99) * 10 + rng.choice([1, 3, 5, 7, 9] if male else [0, 2, 4, 6, 8])
+        body = f"{rng.choice(REGIONS)}{y}{m:02d}{d:02d}{seq:03d}"
+        if body not in _USED:
+            _USED.add(body)
+            break
     phone = f"13{rng.randint(0, 999_999_999):09d}" if rng.random() < 0.3 else None
     return {
         "pid": pid,
