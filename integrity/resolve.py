@@ -138,14 +138,33 @@ def candidate_pairs(
     joined by the phone block). 张伟 across a city then costs nothing; 欧阳子萱 is joined."""
     blocks: list[pd.DataFrame] = []
 
-    def join(lkey: pd.Series, rkey: pd.Series, why: str, cap: int | None = None) -> None:
-        lk = pd.DataFrame({"key": lkey, "l": lkey.index}).dropna()
-        rk = pd.DataFrame({"key": rkey, "r": rkey.index}).dropna()
+    def join(
+        lkey: pd.Series,
+        rkey: pd.Series,
+        why: str,
+        cap: int | None = None,
+        lday: pd.Series | None = None,
+        rday: pd.Series | None = None,
+    ) -> None:
+        """Pairs sharing the key (and the birth day, when ``lday``/``rday`` are given: an
+        integer day number beside the key, not a formatted date)."""
+        lk = pd.DataFrame({"key": lkey, "l": lkey.index})
+        rk = pd.DataFrame({"key": rkey, "r": rkey.index})
+        on = ["key"]
+        if lday is not None and rday is not None:
+            lk["day"], rk["day"] = lday.to_numpy(), rday.to_numpy()
+            on.append("day")
+        lk, rk = lk.dropna(), rk.dropna()
         if cap is not None:  # a fuzzy key shared by thousands says nothing: skip it
-            lk = lk[lk.groupby("key")["l"].transform("size") <= cap]
-            rk = rk[rk.groupby("key")["r"].transform("size") <= cap]
-        pairs = lk.merge(rk, on="key")[["l", "r"]]
+            lk = lk[lk.groupby(on)["l"].transform("size") <= cap]
+            rk = rk[rk.groupby(on)["r"].transform("size") <= cap]
+        pairs = lk.merge(rk, on=on)[["l", "r"]]
         blocks.append(pairs.assign(bit=np.int8(BLOCK_BITS[why])))
+
+    def days(frame: pd.DataFrame, index: pd.Index) -> pd.Series:
+        born = pd.to_datetime(frame["birth"].reindex(index))
+        as_days = born.to_numpy(dtype="datetime64[D]").astype("int64").astype(float)
+        return pd.Series(np.where(born.notna(), as_days, np.nan), index=index)
 
     def by_level(lkey: pd.Series, rkey: pd.Series, why: str, cap: int | None = None) -> None:
         if prior is None:
@@ -155,19 +174,16 @@ def candidate_pairs(
             left, lkey.index, why, prior, floor, frequencies, weights
         )
         join(lkey[alone], rkey, why, cap)
-        lb = left["birth"].reindex(lkey.index)[with_birth]
-        rb = right["birth"].reindex(rkey.index)
-        lkb = (lkey[with_birth].astype(str) + "|" + lb.dt.strftime("%Y%m%d")).dropna()
-        rkb = (rkey.astype(str) + "|" + rb.dt.strftime("%Y%m%d")).dropna()
-        join(lkb, rkb, why, cap)
+        lk = lkey[with_birth]
+        join(lk, rkey, why, cap, days(left, lk.index), days(right, rkey.index))
 
     lvalid = left["id_valid"].fillna(False).astype(bool)
     rvalid = right["id_valid"].fillna(False).astype(bool)
     join(left["id_number"].where(lvalid), right["id_number"].where(rvalid), "id")
     by_level(left["name_norm"], right["name_norm"], "name")
     by_level(left["pinyin"], right["pinyin"], "pinyin", cap=max_block)
-    ldel = left["name_norm"].map(deletions).explode().dropna()
-    rdel = right["name_norm"].map(deletions).explode().dropna()
+    ldel = _by_value(left["name_norm"], deletions).explode().dropna()
+    rdel = _by_value(right["name_norm"], deletions).explode().dropna()
     by_level(ldel, rdel, "edit", cap=max_block)
     if "phone" in left and "phone" in right:
         join(left["phone"], right["phone"], "phone")
@@ -240,7 +256,7 @@ class NameShares:
     def of(cls, names: pd.Series) -> NameShares:
         names = names.dropna()
         total = max(len(names), 1)
-        given = names.map(lambda n: split_surname(n)[1])
+        given = _by_value(names, lambda n: split_surname(n)[1])
         return cls(given.value_counts() / total, total)
 
     def u(self, name: str) -> float:
