@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.masking import mask
 from integrity.errors import InputIssue
 
 PROBLEM = "application/problem+json"
@@ -67,6 +68,9 @@ def problem_response(
         "instance": instance,
         **extra,
     }
+    # an error names what was asked (an entity, a cell's value): ID numbers masked for every
+    # caller, as problems are answered before the caller's role is known
+    body = mask(body)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 

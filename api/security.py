@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 import threading
 import time
@@ -22,8 +21,11 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from api.masking import mask, mask_text
 from api.models import ROLES, ApiToken, now
 from api.problems import Problem
+
+__all__ = ["Principal", "TokenStore", "mask", "mask_text", "present"]
 
 TOKEN_PREFIX = "itg_"
 CACHE_SECONDS = 30.0
@@ -144,45 +146,6 @@ def require_role(principal: Principal, *roles: str) -> None:
             f"角色「{principal.role}」无权使用此功能 / role {principal.role!r} may not do this "
             f"(allowed: {', '.join(roles)})",
         )
-
-
-# --------------------------------------------------------------------------- masking
-
-# an 18-digit resident ID (birth date in the middle) or a 15-digit old one
-_RIC = re.compile(
-    r"(?<![0-9A-Za-z])(\d{4})(\d{2}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01])\d{3})"
-    r"([\dXx])(?![0-9A-Za-z])"
-)
-_RIC15 = re.compile(
-    r"(?<![0-9A-Za-z])(\d{4})(\d{4}(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]))(\d{3})(?![0-9A-Za-z])"
-)
-
-
-def _mask18(m: re.Match[str]) -> str:
-    middle = m.group(2)  # 13 characters: keep the last 3 beside the check character
-    return m.group(1) + "*" * (len(middle) - 3) + middle[-3:] + m.group(3)
-
-
-def _mask15(m: re.Match[str]) -> str:
-    return m.group(1) + "*" * len(m.group(2)) + m.group(3)
-
-
-def mask_text(text: str) -> str:
-    """4403xxxxxxxxxx123X -> 4403**********123X, wherever a resident ID number appears."""
-    if len(text) < 15:
-        return text
-    return _RIC15.sub(_mask15, _RIC.sub(_mask18, text))
-
-
-def mask(value: Any) -> Any:
-    """Every resident ID number inside a JSON-like value masked (keys and values)."""
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, dict):
-        return {mask(k): mask(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask(v) for v in value]
-    return value
 
 
 def present(value: Any, principal: Principal) -> Any:

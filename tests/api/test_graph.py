@@ -67,3 +67,13 @@ def test_commission_cannot_walk_into_another_street(screened: Api) -> None:
         "/graph/path", role="commission", params={"from": "staff:BT0234", "to": "staff:LC0004"}
     )
     assert path.status_code == 403
+
+
+def test_problem_details_mask_id_numbers(screened: Api) -> None:
+    """An error echoes what was asked; an ID number in it is masked (the caller typed it,
+    but a shared screen or a log should not show it whole)."""
+    r = screened.get(
+        "/graph/neighbourhood", role="auditor", params={"entity": "440303198001011234"}
+    )
+    assert r.status_code == 404
+    assert "440303198001011234" not in r.text and "4403**********1234" in r.text
