@@ -33,6 +33,7 @@ import multiprocessing as mp
 import random
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,7 @@ def run_resolver(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> set
 def run_splink(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> set[tuple[int, int]]:
     import logging  # noqa: PLC0415
 
+    import duckdb  # noqa: PLC0415
     import splink.comparison_library as cl  # noqa: PLC0415
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on  # noqa: PLC0415
 
@@ -228,7 +230,10 @@ def run_splink(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> set[t
             block_on("phone"),
         ],
     )
-    db = DuckDBAPI()
+    # DuckDB spills to disk when memory runs short: into a scratch folder, not the checkout
+    con = duckdb.connect()
+    con.execute(f"SET temp_directory = '{tempfile.mkdtemp(prefix='splink-')}'")
+    db = DuckDBAPI(con)
     linker = Linker([db.register(lf), db.register(rf)], settings, log_level=40)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("id_number")], recall=0.6
