@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from integrity.evidence import identity_step, policy_steps, role_step, text
-from integrity.findings import yuan_wan
+from integrity.findings import EvidenceStep, yuan_wan
 from integrity.ids import ric_normalise, uscc_normalise
 from integrity.names import org_name, person_name, pinyin_key, split_surname
 from integrity.policy import Profile
@@ -35,9 +35,9 @@ from integrity.screen import (
     CONTEXT_PRIOR,
     Screening,
     contact_key,
-    holder_step,
     kin_of,
     org_relations,
+    positions,
     score_in_context,
 )
 
@@ -54,15 +54,12 @@ PIECE_COLUMNS = (
 )
 
 
-def _positions(keys: pd.Series) -> dict[Any, tuple[int, int]]:
-    """For a sorted column, each value's (start, stop) row positions."""
-    values = keys.to_numpy()
-    if len(values) == 0:
-        return {}
-    change = np.flatnonzero(values[1:] != values[:-1]) + 1
-    starts = np.concatenate([[0], change])
-    stops = np.concatenate([change, [len(values)]])
-    return {values[s]: (int(s), int(e)) for s, e in zip(starts, stops, strict=True)}
+def name_keys(name: Any) -> frozenset[str]:
+    """The keys the resolver blocks a normalised name on: the name, its pinyin (pypinyin,
+    cached per name) and its one-character substitutions."""
+    if not isinstance(name, str):
+        return frozenset()
+    return frozenset({name, f"py:{pinyin_key(name)}", *deletions(name)})
 
 
 def _steps(steps: list[Any]) -> list[dict[str, Any]]:
@@ -95,7 +92,7 @@ class CheckIndex:
         self._index_kin(scr)
         holders = scr.holders.sort_values("org_key", kind="stable").reset_index(drop=True)
         self.holders = holders
-        self.holder_pos = _positions(holders["org_key"])
+        self.holder_pos = positions(holders["org_key"])
         self.commonness = scr.name_commonness
         self.shares = NameShares.of(
             pd.concat([scr.people["name_norm"], holders["name_norm"]], ignore_index=True)
@@ -133,7 +130,7 @@ class CheckIndex:
         kin = kin.reset_index(drop=True)
         kin["pinyin"] = pinyin_of(kin["name_norm"])
         self.kin = kin
-        self.kin_pos = _positions(kin["official"])
+        self.kin_pos = positions(kin["official"])
         # the blocking columns as arrays: a check finds its candidate pairs with a few
         # vectorised comparisons on its panel's rows, no joins
         self._kin_key = kin["key"].astype(str).to_numpy()
@@ -174,16 +171,14 @@ class CheckIndex:
         birth = holders["birth"].notna().to_numpy()
         bits = np.log2(w.name_exact_m / u) + math.log2(w.gender_same_m / 0.5)
         can = bits + np.where(birth, math.log2(w.birth_same_m / w.birth_same_u), 0.0) >= need
-        pinyin = pinyin_of(holders["name_norm"])
         self.org_keys: dict[str, set[str]] = {}
         self.org_linked: dict[str, set[str]] = {}
         self.org_loose_names: dict[str, set[str]] = {}
         self.org_names_all: dict[str, set[str]] = {}
-        for org, key, name, py, valid, ok in zip(
+        for org, key, name, valid, ok in zip(
             holders["org_key"].astype(str),
             holders["key"].astype(str),
             holders["name_norm"],
-            pinyin,
             holders["id_valid"].astype(bool),
             can,
             strict=True,
@@ -191,9 +186,9 @@ class CheckIndex:
             self.org_keys.setdefault(org, set()).add(key)
             if key in linked:
                 self.org_linked.setdefault(org, set()).add(key)
-            if not isinstance(name, str):
+            names = name_keys(name)
+            if not names:
                 continue
-            names = {name, f"py:{py}", *deletions(name)}
             self.org_names_all.setdefault(org, set()).update(names)
             if ok and not valid:
                 self.org_loose_names.setdefault(org, set()).update(names)
@@ -326,7 +321,7 @@ class CheckIndex:
             return self.holders.iloc[0:0]
         return self.holders.iloc[pos[0] : pos[1]]
 
-    def kin_positions(self, person_keys: list[str]) -> np.ndarray:
+    def kinpositions(self, person_keys: list[str]) -> np.ndarray:
         spans = [self.kin_pos[k] for k in dict.fromkeys(person_keys) if k in self.kin_pos]
         if not spans:
             return np.empty(0, dtype=np.int64)
@@ -411,15 +406,10 @@ class CheckIndex:
             self.holders_of(b).reset_index(drop=True),
         )
 
-        def keys(name: Any) -> set[str]:
-            if not isinstance(name, str):
-                return set()
-            return {name, f"py:{pinyin_key(name)}", *deletions(name)}
-
-        kb = [keys(n) for n in hb["name_norm"]]
+        kb = [name_keys(n) for n in hb["name_norm"]]
         pairs = [
             (i, j)
-            for i, ki in enumerate(keys(n) for n in ha["name_norm"])
+            for i, ki in enumerate(name_keys(n) for n in ha["name_norm"])
             for j, kj in enumerate(kb)
             if ki & kj
         ]
@@ -535,7 +525,7 @@ class CheckIndex:
         by_key: dict[str, list[dict[str, Any]]] = {}
         for p in members:
             by_key.setdefault(p["person_key"], []).append(p)
-        rows = self.kin_positions(list(by_key))
+        rows = self.kinpositions(list(by_key))
         if len(rows) == 0:
             return []
         right = right.reset_index(drop=True)
@@ -802,9 +792,7 @@ def _hits(
     return hits
 
 
-def _request_role(row: dict[str, Any]) -> Any:
-    from integrity.findings import EvidenceStep  # noqa: PLC0415
-
+def _request_role(row: dict[str, Any]) -> EvidenceStep:
     return EvidenceStep(
         kind="role",
         text=f"本次申报材料：{row['h_name']} —{row['h_role']}→ {row['h_org_name']}",
@@ -869,7 +857,3 @@ def _verdict(answer: dict[str, Any]) -> str:
     ):
         return "caution"
     return "clear"
-
-
-# re-exported for the role-step helper above (evidence rows of registered holders)
-__all__ = ["CheckIndex", "holder_step"]

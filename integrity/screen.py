@@ -547,14 +547,7 @@ class Screening:
         )
         kin = kin[kin["category"] != "本人"]
         kin = kin.sort_values("official", kind="stable").reset_index(drop=True)
-        values = kin["official"].to_numpy()
-        spans: dict[Any, tuple[int, int]] = {}
-        if len(values):
-            change = np.flatnonzero(values[1:] != values[:-1]) + 1
-            starts = np.concatenate([[0], change])
-            stops = np.concatenate([change, [len(values)]])
-            spans = {values[a]: (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
-        return kin, spans
+        return kin, positions(kin["official"])
 
     def holder_kin_of(self, keys: Any) -> pd.DataFrame:
         kin, spans = self.holder_kinship
@@ -647,6 +640,18 @@ class Screening:
             )
             parts.append(f" —{label}→ {self.name_of(b)}")
         return "".join(parts)
+
+
+def positions(keys: pd.Series) -> dict[Any, tuple[int, int]]:
+    """For a sorted column, each value's (start, stop) row positions: a group's rows by
+    slicing, without a groupby or a boolean mask over the whole frame."""
+    values = keys.to_numpy()
+    if len(values) == 0:
+        return {}
+    change = np.flatnonzero(values[1:] != values[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    stops = np.concatenate([change, [len(values)]])
+    return {values[a]: (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
 
 
 def score_in_context(
