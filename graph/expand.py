@@ -10,7 +10,6 @@ explanations of single paths; this module serves the screening.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +98,72 @@ def _summarise(alternatives: tuple[Classification, ...]) -> tuple[str, str, str]
     return best.category, best.detail, best.code
 
 
+def _tuples(matrix: np.ndarray) -> np.ndarray:
+    """Each row of a 2-D object array as a tuple, in a 1-D object array."""
+    return np.fromiter(zip(*matrix.T, strict=True), dtype=object, count=len(matrix))
+
+
+_SEXES = {"男": 1, "女": 2}
+_SEX_OF: tuple[Sex, ...] = (None, "男", "女")
+
+
+class _Codes:
+    """The distinct path codes met, by number: composing and classifying a code is done
+    once per distinct (code, link code) or (code, speaker sex), never per path."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._strings: list[str] = []
+        self._composed: dict[tuple[int, int], int] = {}
+        self._classes: dict[tuple[int, int], tuple[str, str, str]] = {}
+
+    def intern(self, code: str) -> int:
+        i = self._ids.get(code)
+        if i is None:
+            i = self._ids[code] = len(self._strings)
+            self._strings.append(code)
+        return i
+
+    def strings(self) -> np.ndarray:
+        return np.array(self._strings, dtype=object)
+
+    def rank(self) -> np.ndarray:
+        """Each code's position in the codes' sorted order."""
+        out = np.empty(len(self._strings), dtype=np.int64)
+        out[np.argsort(np.array(self._strings, dtype=str), kind="stable")] = np.arange(
+            len(self._strings)
+        )
+        return out
+
+    def compose(self, code: np.ndarray, link: np.ndarray, identity: np.ndarray) -> np.ndarray:
+        """The code of a path followed by one link (an identity link adds no step)."""
+        width = np.int64(1 << 32)
+        pairs, back = np.unique(code * width + link, return_inverse=True)
+        table = np.empty(len(pairs), dtype=np.int64)
+        for j, pair in enumerate(pairs.tolist()):
+            a, b = divmod(pair, int(width))
+            hit = self._composed.get((a, b))
+            if hit is None:
+                left, right = self._strings[a], self._strings[b]
+                hit = self._composed[(a, b)] = self.intern(
+                    right if left == SAME else f"{left},{right}"
+                )
+            table[j] = hit
+        return np.where(identity, code, table[back.reshape(-1)])
+
+    def classify(
+        self, code: np.ndarray, sex: np.ndarray, classifier: _Classifier
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(category, detail, simplified code) of each path, as object arrays."""
+        pairs, back = np.unique(code * 4 + sex, return_inverse=True)
+        labels = np.empty((len(pairs), 3), dtype=object)
+        for j, pair in enumerate(pairs.tolist()):
+            c, s = divmod(pair, 4)
+            labels[j] = classifier(self._strings[c], _SEX_OF[s])
+        back = back.reshape(-1)
+        return labels[back, 0], labels[back, 1], labels[back, 2]
+
+
 EXPANSION_COLUMNS = [
     "official",
     "relative",
@@ -127,109 +192,157 @@ def expand(
     ``relative``, ``code`` (composed), ``simple`` (simplified), ``category``, ``detail``,
     ``hops``, ``via`` (the link ids, in order), ``nodes`` (the keys passed through, from the
     official) and ``conf`` (the product of the links' confidences). Among paths of the same
-    category the most certain, then the shortest, is kept. The official's own other keys
-    (reached by identity links only) come back with category 本人.
+    category the most certain, then the shortest, then the one whose code sorts first is
+    kept (then the one met first). The official's own other keys (reached by identity links
+    only) come back with category 本人.
     """
-    classify = _Classifier({})
     if "conf" not in links:
         links = links.assign(conf=1.0)
-    edges = with_inverses(links)[["src", "dst", "code", "link_id", "conf"]]
-    steps = max_hops + max_same
-    # the path is kept as columns n0..nk (keys passed through) and v1..vk (link ids): a
-    # revisit is a vectorised comparison, never a per-row tuple
-    frontier = pd.DataFrame(
-        {
-            "official": officials["key"].to_numpy(),
-            "person": officials["key"].to_numpy(),
-            "sex": officials["sex"].to_numpy(),
-            "code": "",
-            "conf": 1.0,
-            "same": 0,
-            "hops": 0,
-            "n0": officials["key"].to_numpy(),
-        }
-    )
-    found: list[pd.DataFrame] = []
-    for step in range(1, steps + 1):
-        joined = frontier.merge(edges, left_on="person", right_on="src", suffixes=("", "_link"))
-        if joined.empty:
-            break
-        dst = joined["dst"].to_numpy()
-        fresh = np.ones(len(joined), dtype=bool)
-        for i in range(step):  # a path never returns to someone already on it
-            fresh &= joined[f"n{i}"].to_numpy() != dst
-        identity = (joined["code_link"] == SAME).to_numpy()
-        same = joined["same"].to_numpy() + identity
-        kin_hops = joined["hops"].to_numpy() + ~identity
-        joined = joined[fresh & (same <= max_same) & (kin_hops <= max_hops)]
-        if joined.empty:
-            break
-        identity = (joined["code_link"] == SAME).to_numpy()
-        code = np.where(
-            identity,
-            joined["code"],
-            np.where(
-                joined["code"] == "",
-                joined["code_link"],
-                joined["code"] + "," + joined["code_link"],
-            ),
-        )
-        sexes = joined["sex"].to_numpy()
-        keys = pd.DataFrame({"code": code, "sex": sexes})
-        distinct = keys.drop_duplicates()
-        labels = pd.DataFrame(
-            [
-                (
-                    c,
-                    s,
-                    *classify(c, None if s is None or (isinstance(s, float) and pd.isna(s)) else s),
-                )
-                for c, s in distinct.itertuples(index=False)
-            ],
-            columns=["code", "sex", "category", "detail", "simple"],
-        )
-        summary = keys.merge(labels, on=["code", "sex"], how="left")
-        result = pd.DataFrame(
-            {
-                "official": joined["official"].to_numpy(),
-                "person": joined["dst"].to_numpy(),
-                "sex": sexes,
-                "code": code,
-                "category": summary["category"].to_numpy(),
-                "detail": summary["detail"].to_numpy(),
-                "simple": summary["simple"].to_numpy(),
-                "hops": joined["hops"].to_numpy() + ~identity,
-                "conf": joined["conf"].to_numpy() * joined["conf_link"].to_numpy(),
-                "same": joined["same"].to_numpy() + identity,
-                **{f"n{i}": joined[f"n{i}"].to_numpy() for i in range(step)},
-                f"n{step}": joined["dst"].to_numpy(),
-                **{f"v{i}": joined[f"v{i}"].to_numpy() for i in range(1, step)},
-                f"v{step}": joined["link_id"].to_numpy(),
-            }
-        )
-        near = result[result["category"].isin(NEAR)]
-        found.append(near)
-        # only near relatives are expanded further: the legal categories never pass through
-        # someone outside them (a cousin's child's parent is the cousin, reached directly)
-        frontier = near.drop(columns=["category", "detail", "simple"]).drop_duplicates(
-            subset=["official", "person", "code"]
-        )
+    walk = _Walk(officials, with_inverses(links))
+    found = walk.paths(max_hops=max_hops, max_same=max_same)
     if not found:
         return pd.DataFrame(columns=EXPANSION_COLUMNS)
-    out = pd.concat(found, ignore_index=True)
-    out = out[out["person"] != out["official"]].rename(columns={"person": "relative"})
-    out["rank"] = out["category"].map(CLOSENESS)
-    out["neg_conf"] = -out["conf"]
-    out = out.sort_values(
-        ["official", "relative", "rank", "neg_conf", "hops", "code"], kind="stable"
-    )
-    out = out.drop_duplicates(subset=["official", "relative"], keep="first")
-    # the path as tuples, built once for the rows kept
-    names = [str(c) for c in out.columns]
-    n_cols = sorted((c for c in names if re.fullmatch(r"n\d+", c)), key=lambda c: int(c[1:]))
-    v_cols = sorted((c for c in names if re.fullmatch(r"v\d+", c)), key=lambda c: int(c[1:]))
-    nodes = out[n_cols].to_numpy(dtype=object)
-    via = out[v_cols].to_numpy(dtype=object)
-    out["nodes"] = [tuple(x for x in row if isinstance(x, str)) for row in nodes]
-    out["via"] = [tuple(x for x in row if isinstance(x, str)) for row in via]
-    return out[EXPANSION_COLUMNS].reset_index(drop=True)
+    return walk.closest(found)
+
+
+class _Walk:
+    """The relational walk from the officials along the links, in integers: person keys
+    and link ids by their position in sorted tables, codes by their position in a table
+    of the distinct codes met; a hop is a lookup in the edges sorted by source, a path a
+    matrix of positions (``n``: the people passed through, ``v``: the links)."""
+
+    def __init__(self, officials: pd.DataFrame, edges: pd.DataFrame) -> None:
+        key_of, self.people = pd.factorize(
+            np.concatenate(
+                [
+                    officials["key"].to_numpy(dtype=object),
+                    edges["src"].to_numpy(dtype=object),
+                    edges["dst"].to_numpy(dtype=object),
+                ]
+            ),
+            sort=True,
+        )
+        n_off, n_edge = len(officials), len(edges)
+        self.officials = key_of[:n_off]
+        src = key_of[n_off : n_off + n_edge]
+        link, self.link_ids = pd.factorize(edges["link_id"].to_numpy(dtype=object))
+        self.codes = _Codes()
+        code = np.array([self.codes.intern(c) for c in edges["code"]], dtype=np.int64)
+        order = np.argsort(src, kind="stable")  # each person's links in their given order
+        self.dst = key_of[n_off + n_edge :][order]
+        self.link = link[order]
+        self.code = code[order]
+        self.conf = edges["conf"].to_numpy(dtype=float)[order]
+        self.start = np.searchsorted(src[order], np.arange(len(self.people) + 1))
+        self.sexes = np.array([_SEXES.get(s, 0) for s in officials["sex"]], dtype=np.int8)
+
+    def paths(self, *, max_hops: int, max_same: int) -> list[dict[str, np.ndarray]]:
+        """Every path to a near relative, step by step (one dict of arrays per step)."""
+        same_code = self.codes.intern(SAME)
+        classify = _Classifier({})
+        n = len(self.officials)
+        f: dict[str, np.ndarray] = {
+            "official": self.officials,
+            "sex": self.sexes,
+            "code": np.full(n, same_code, dtype=np.int64),
+            "conf": np.ones(n),
+            "same": np.zeros(n, dtype=np.int64),
+            "hops": np.zeros(n, dtype=np.int64),
+            "n": self.officials.reshape(-1, 1),
+            "v": np.zeros((n, 0), dtype=np.int64),
+        }
+        found: list[dict[str, np.ndarray]] = []
+        for _ in range(max_hops + max_same):
+            person = f["n"][:, -1]
+            counts = self.start[person + 1] - self.start[person]
+            row = np.repeat(np.arange(len(person)), counts)
+            if len(row) == 0:
+                break
+            e = np.repeat(self.start[person] - np.cumsum(counts) + counts, counts) + np.arange(
+                len(row)
+            )
+            dst = self.dst[e]
+            identity = self.code[e] == same_code
+            same = f["same"][row] + identity
+            hops = f["hops"][row] + ~identity
+            # a path never returns to someone already on it
+            keep = (f["n"][row] != dst[:, None]).all(axis=1) & (same <= max_same)
+            keep &= hops <= max_hops
+            if not keep.any():
+                break
+            row, e, identity = row[keep], e[keep], identity[keep]
+            code = self.codes.compose(f["code"][row], self.code[e], identity)
+            category, detail, simple = self.codes.classify(code, f["sex"][row], classify)
+            # only near relatives are kept and expanded further: the legal categories never
+            # pass through someone outside them (a cousin's child's parent is the cousin,
+            # reached directly)
+            near = np.isin(category, NEAR)
+            row, e = row[near], e[near]
+            step = {
+                "official": f["official"][row],
+                "sex": f["sex"][row],
+                "code": code[near],
+                "category": category[near],
+                "detail": detail[near],
+                "simple": simple[near],
+                "hops": hops[keep][near],
+                "conf": f["conf"][row] * self.conf[e],
+                "same": same[keep][near],
+                "n": np.column_stack([f["n"][row], self.dst[e]]),
+                "v": np.column_stack([f["v"][row], self.link[e]]),
+            }
+            found.append(step)
+            unique = (
+                ~pd.DataFrame({"o": step["official"], "p": step["n"][:, -1], "c": step["code"]})
+                .duplicated()
+                .to_numpy()
+            )
+            f = {k: v[unique] for k, v in step.items()}
+        return found
+
+    def closest(self, found: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+        """One row per (official, relative): the closest category, then the most certain,
+        the shortest, the code that sorts first, the path met first."""
+
+        def column(name: str) -> np.ndarray:
+            return np.concatenate([s[name] for s in found])
+
+        off, code, category = column("official"), column("code"), column("category")
+        rel = np.concatenate([s["n"][:, -1] for s in found])
+        conf, hops = column("conf"), column("hops")
+        rank = pd.Series(category).map(CLOSENESS).to_numpy()
+        order = np.lexsort((self.codes.rank()[code], hops, -conf, rank, rel, off))
+        order = order[(rel != off)[order]]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = (off[order][1:] != off[order][:-1]) | (rel[order][1:] != rel[order][:-1])
+        order = order[first]
+        names = np.asarray(self.people, dtype=object)
+        ids = np.asarray(self.link_ids, dtype=object)
+        nodes = np.empty(len(order), dtype=object)
+        via = np.empty(len(order), dtype=object)
+        step_of = np.concatenate([np.full(len(s["code"]), i) for i, s in enumerate(found)])
+        row_in = np.concatenate([np.arange(len(s["code"])) for s in found])
+        kept_step, kept_row = step_of[order], row_in[order]
+        for i, s in enumerate(found):
+            at = np.flatnonzero(kept_step == i)
+            nodes[at] = _tuples(names[s["n"][kept_row[at]]])
+            via[at] = _tuples(ids[s["v"][kept_row[at]]])
+        columns = {
+            "official": names[off[order]],
+            "relative": names[rel[order]],
+            "code": self.codes.strings()[code[order]],
+            "simple": column("simple")[order],
+            "category": category[order],
+            "detail": column("detail")[order],
+            "hops": hops[order],
+            "via": via,
+            "nodes": nodes,
+            "conf": conf[order],
+        }
+        # object columns as they are: no type inference over a million rows
+        return pd.DataFrame(
+            {
+                k: pd.Series(v, dtype=object if v.dtype == object else None, copy=False)
+                for k, v in columns.items()
+            }
+        )
