@@ -464,16 +464,32 @@ class Screening:
         ``match_conf`` (the identity match), ``reasons`` and ``confidence`` (kin path times
         identity match)."""
         holders = self.holders[self.holders["role"].isin(roles)]
-        left = kin_of(self, officials)
         right = orgs.drop_duplicates().merge(holders, on="org_key")
         right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
-        if left.empty or right.empty:
+        if right.empty or not officials["person_key"].isin(self.kin_ids.index).any():
             return pd.DataFrame()
-        prior = estimated_prior(left, right, on, prior)
+        prior = self._kin_prior(officials, right, on, prior)
         if label is not None:
             self.priors[label] = prior
+        # only the relatives who could meet a holder in some block are materialised (a
+        # screening's officials have a million relatives; a few thousand share a name key
+        # with a holder)
+        meeting = self._meeting(officials, right, on, prior, floor)
+        left = _with_attributes(
+            self,
+            pd.concat(
+                [
+                    officials.iloc[meeting["o"].to_numpy()].reset_index(drop=True),
+                    self.kin_all.iloc[meeting["k"].to_numpy()].reset_index(drop=True),
+                ],
+                axis=1,
+            ),
+        )
+        if left.empty:
+            return pd.DataFrame()
         matched = self.match_in_context(left, right, on=on, prior=prior, floor=floor)
-        matched = matched[matched["confidence"] > 0]
+        # a pair below the floor cannot make a finding (the kin path only lowers it)
+        matched = matched[matched["confidence"] >= floor]
         lsel = left.reset_index(drop=True).loc[matched["l"]].reset_index(drop=True)
         rsel = right.reset_index(drop=True).loc[matched["r"]].reset_index(drop=True)
         out = pd.concat(
@@ -488,6 +504,122 @@ class Screening:
         out["confidence"] = (out["conf"] * out["match_conf"]).round(4)
         return out
 
+    @cached_property
+    def kin_all(self) -> pd.DataFrame:
+        """Every staff member (本人) and his or her relatives within the legal categories:
+        the kinship rows with a row of the official him- or herself first."""
+        staff = self.keyed["staff"]
+        own = pd.DataFrame({"official": staff["person_key"].drop_duplicates()})
+        own["relative"] = own["official"]
+        own["category"] = "本人"
+        own["detail"] = ""
+        own["code"] = ""
+        own["simple"] = ""
+        own["hops"] = 0
+        own["via"] = [() for _ in range(len(own))]
+        own["nodes"] = [(k,) for k in own["official"]]
+        own["conf"] = 1.0
+        return pd.concat([own, self.kinship], ignore_index=True)
+
+    @cached_property
+    def kin_ids(self) -> pd.DataFrame:
+        """(official → relative's valid ID number) for the named relatives in kin_all, indexed
+        by official: what the estimated prior counts."""
+        people = self.people
+        rel = self.kin_all["relative"]
+        named = people["name"].reindex(rel).notna().to_numpy()
+        valid = people["id_valid"].reindex(rel).fillna(False).astype(bool).to_numpy()
+        pick = named & valid
+        return pd.DataFrame(
+            {
+                "official": self.kin_all["official"].to_numpy()[pick],
+                "relative": rel.to_numpy()[pick],
+                "id_number": people["id_number"].reindex(rel).to_numpy()[pick],
+            }
+        ).set_index("official", drop=False)
+
+    def _kin_prior(
+        self, officials: pd.DataFrame, right: pd.DataFrame, on: list[str], guess: float
+    ) -> float:
+        """:func:`estimated_prior` of the officials' kin rows against ``right``, counted
+        without materialising the kin rows: per context, the number of kin rows with a
+        valid ID number, and the (context, number) pairs the two sides share."""
+        weight = 3.0
+        rid = right.loc[right["id_valid"].astype(bool), [*on, "id_number"]]
+        ids = self.kin_ids
+        per_official = ids.groupby(level=0).size()
+        counts = officials[on].assign(
+            _n=officials["person_key"].map(per_official).fillna(0).astype(np.int64)
+        )
+        counts = counts[counts["_n"] > 0]
+        if counts.empty or rid.empty:
+            return guess
+        ln = counts.groupby(on)["_n"].sum().rename("n_l")
+        rn = rid.groupby(on).size().rename("n_r")
+        both = pd.concat([ln, rn], axis=1, join="inner")
+        pairs = float((both["n_l"] * both["n_r"]).sum())
+        rid = rid.drop_duplicates()
+        near = ids[ids["id_number"].isin(rid["id_number"])]
+        lid = officials[[*on, "person_key"]].merge(
+            near.reset_index(drop=True), left_on="person_key", right_on="official"
+        )
+        matches = len(lid[[*on, "id_number"]].drop_duplicates().merge(rid, on=[*on, "id_number"]))
+        return float((matches + weight) / (pairs + weight / guess))
+
+    def _meeting(
+        self,
+        officials: pd.DataFrame,
+        right: pd.DataFrame,
+        on: list[str],
+        prior: float,
+        floor: float,
+    ) -> pd.DataFrame:
+        """The (official row, kin row) pairs — positions in ``officials`` and in kin_all —
+        whose relative meets some row of ``right`` in one of match_in_context's blocks: the
+        same context and the same person key or, where a match at that level could reach
+        ``floor`` at all, the same normalised name, pinyin or one-deletion form. Asked of
+        each relative's blocking keys once, as joins; the kin rows themselves (a million for
+        a city's officials) are never materialised."""
+        kin = self.kin_all
+        both = pd.concat([officials[on], right[on]], ignore_index=True)
+        context = both.groupby(on, sort=False, dropna=False).ngroup().to_numpy()
+        off = pd.DataFrame({"o": np.arange(len(officials)), "c": context[: len(officials)]}).assign(
+            official=officials["person_key"].to_numpy()
+        )
+        sub = kin.loc[kin["official"].isin(off["official"]), ["official", "relative"]]
+        sub = sub.rename_axis("k").reset_index()
+        people = self.people.reindex(pd.Index(sub["relative"].unique()))
+        people = people[people["name"].notna()]
+        rp = prepare(right.reset_index(drop=True), with_pinyin=False)
+        rp["c"] = context[len(officials) :]
+        need = math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
+        meets = [
+            pd.DataFrame({"relative": people.index, "b": people.index}).merge(
+                pd.DataFrame({"c": rp["c"], "b": rp["key"]}), on="b"
+            )
+        ]
+        for level in ("name_norm", "pinyin", "deletion"):
+            viable = _viable(people, self.name_commonness, level, need, rp).to_numpy()
+            names = people.loc[viable, "name_norm"]
+            theirs = rp[["c", "name_norm"]].dropna()
+            if level == "deletion":
+                ours = names.map(deletions).explode().dropna()
+                theirs = theirs.assign(b=theirs["name_norm"].map(deletions)).explode("b")
+            elif level == "pinyin":
+                ours = pinyin_of(names)
+                theirs = theirs.assign(b=pinyin_of(theirs["name_norm"]))
+            else:
+                ours = names
+                theirs = theirs.assign(b=theirs["name_norm"])
+            if ours.empty:
+                continue
+            theirs = theirs[["c", "b"]].dropna().drop_duplicates().astype({"b": object})
+            ours = pd.DataFrame({"relative": ours.index, "b": ours.to_numpy(dtype=object)})
+            meets.append(ours.merge(theirs[theirs["b"].isin(ours["b"])], on="b"))
+        met = pd.concat(meets, ignore_index=True)[["c", "relative"]].drop_duplicates()
+        rows = met.merge(sub, on="relative").merge(off, on=["c", "official"])
+        return rows[["o", "k"]].drop_duplicates().sort_values(["o", "k"]).reset_index(drop=True)
+
     def match_in_context(
         self,
         left: pd.DataFrame,
@@ -500,8 +632,9 @@ class Screening:
         """Pairs of mentions that share the context columns ``on`` (e.g. the project) and a
         blocking key (person key, normalised name, pinyin, one deletion), scored with the
         context prior. ``left`` and ``right`` have ``key``, ``name`` and the resolver's
-        attribute columns. Returns the pairs (l, r index) with confidence and reasons; the
-        same valid ID number is 1.0, two different valid numbers 0.0.
+        attribute columns. Returns the pairs (l, r index) with confidence and reasons (written
+        only for pairs that reach ``floor``); the same valid ID number is 1.0, two different
+        valid numbers 0.0.
 
         A mention enters a name block only if a match there could reach ``floor`` at all
         (given how common the name is, the prior, and the most the other features could
@@ -529,7 +662,9 @@ class Screening:
         pairs = pd.concat(blocks, ignore_index=True).drop_duplicates().reset_index(drop=True)
         if pairs.empty:
             return pairs.assign(confidence=[], reasons=[])
-        return score_in_context(lp, rp, pairs, prior=prior, frequencies=freq)
+        # the reasons are written for the pairs that reach the floor: the callers keep no
+        # pair below it
+        return score_in_context(lp, rp, pairs, prior=prior, frequencies=freq, reasons_from=floor)
 
     @cached_property
     def holder_kinship(self) -> tuple[pd.DataFrame, dict[Any, tuple[int, int]]]:
@@ -661,10 +796,12 @@ def score_in_context(
     *,
     prior: float,
     frequencies: pd.Series,
+    reasons_from: float = 0.0,
 ) -> pd.DataFrame:
     """The resolver's score of candidate pairs (l, r) of prepared mentions, where the same
-    ``id:`` key on both sides is the same valid ID number: 1.0, whatever the names."""
-    scored = score(lp, rp, pairs, prior=prior, frequencies=frequencies)
+    ``id:`` key on both sides is the same valid ID number: 1.0, whatever the names.
+    ``reasons_from``: as in :func:`score` (pairs below it keep no list of reasons)."""
+    scored = score(lp, rp, pairs, prior=prior, frequencies=frequencies, reasons_from=reasons_from)
     same_key = lp["key"].to_numpy()[scored["l"]] == rp["key"].to_numpy()[scored["r"]]
     by_id = same_key & np.array(
         [str(k).startswith("id:") for k in lp["key"].to_numpy()[scored["l"]]], dtype=bool
@@ -749,24 +886,15 @@ def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
     official him- or herself (category 本人) and every relative within the legal categories,
     with the person attributes the resolver compares and the path (``nodes``, ``via``,
     ``conf``)."""
-    own = pd.DataFrame(
-        {
-            "official": officials["person_key"].drop_duplicates(),
-        }
+    return _with_attributes(
+        scr, officials.merge(scr.kin_all, left_on="person_key", right_on="official")
     )
-    own["relative"] = own["official"]
-    own["category"] = "本人"
-    own["detail"] = ""
-    own["code"] = ""
-    own["simple"] = ""
-    own["hops"] = 0
-    own["via"] = [() for _ in range(len(own))]
-    own["nodes"] = [(k,) for k in own["official"]]
-    own["conf"] = 1.0
-    kin = pd.concat([own, scr.kinship], ignore_index=True)
-    out = officials.merge(kin, left_on="person_key", right_on="official")
-    people = scr.people
-    attrs = people.reindex(out["relative"])[
+
+
+def _with_attributes(scr: Screening, rows: pd.DataFrame) -> pd.DataFrame:
+    """Kin rows (a ``relative`` column) with the relative's attributes, as ``key``; rows of
+    relatives without a name dropped."""
+    attrs = scr.people.reindex(rows["relative"])[
         [
             "name",
             "id_number",
@@ -780,7 +908,7 @@ def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
             "sex",
         ]
     ].reset_index(drop=True)
-    out = pd.concat([out.reset_index(drop=True), attrs], axis=1)
+    out = pd.concat([rows.reset_index(drop=True), attrs], axis=1)
     out["key"] = out["relative"]
     out["id_valid"] = out["id_valid"].fillna(False).astype(bool)
     return out.dropna(subset=["name"])
