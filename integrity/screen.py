@@ -998,7 +998,9 @@ def _same_person(
         r=right["h"].to_numpy()[matched["r"].to_numpy()],
     )
     grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
-    records = dict(zip(holders.index, holders.to_dict("records"), strict=True))
+    # records of the matched holders only: the organisations' holders are many
+    met = pd.Index(pd.concat([matched["l"], matched["r"]]).unique())
+    records = dict(zip(met, holders.loc[met].to_dict("records"), strict=True))
     for m in matched.to_dict("records"):
         ha, hb = records[m["l"]], records[m["r"]]
         if (ha["org_key"], hb["org_key"]) not in wanted or ha["org_key"] >= hb["org_key"]:
@@ -1044,7 +1046,8 @@ def _kin_linked(
     if holders.empty:
         return []
     kin = scr.holder_kin_of(holders["key"].unique())
-    kin = kin.sort_values(["hops"], kind="stable")
+    # a relative who holds no role in the organisations asked about is no reason
+    kin = kin[kin["relative"].isin(holders["key"])].sort_values(["hops"], kind="stable")
     by_key: dict[str, list[dict[Any, Any]]] = {}
     for h in holders.to_dict("records"):
         by_key.setdefault(str(h["key"]), []).append(h)
