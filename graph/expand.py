@@ -179,7 +179,12 @@ EXPANSION_COLUMNS = [
 
 
 def expand(
-    officials: pd.DataFrame, links: pd.DataFrame, *, max_hops: int = 3, max_same: int = 2
+    officials: pd.DataFrame,
+    links: pd.DataFrame,
+    *,
+    max_hops: int = 3,
+    max_same: int = 2,
+    targets: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Every person within the legal categories of each official.
 
@@ -194,12 +199,18 @@ def expand(
     official) and ``conf`` (the product of the links' confidences). Among paths of the same
     category the most certain, then the shortest, then the one whose code sorts first is
     kept (then the one met first). The official's own other keys (reached by identity links
-    only) come back with category 本人.
+    only) come back with category 本人. ``targets``: only relatives among these keys are
+    returned (paths still pass through anyone).
     """
     if "conf" not in links:
         links = links.assign(conf=1.0)
     walk = _Walk(officials, with_inverses(links))
     found = walk.paths(max_hops=max_hops, max_same=max_same)
+    if targets is not None:
+        wanted = pd.Index(walk.people).get_indexer(targets)
+        wanted = wanted[wanted >= 0]
+        found = [{k: v[np.isin(s["n"][:, -1], wanted)] for k, v in s.items()} for s in found]
+        found = [s for s in found if len(s["code"])]
     if not found:
         return pd.DataFrame(columns=EXPANSION_COLUMNS)
     return walk.closest(found)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -598,25 +599,28 @@ class Screening:
                 pd.DataFrame({"c": rp["c"], "b": rp["key"]}), on="b"
             )
         ]
+        # the other side's names once each, and their keys only where ours has the key
+        theirs = rp[["c", "name_norm"]].dropna().drop_duplicates()
+        distinct = pd.Series(theirs["name_norm"].unique())
         for level in ("name_norm", "pinyin", "deletion"):
             viable = _viable(people, self.name_commonness, level, need, rp).to_numpy()
             names = people.loc[viable, "name_norm"]
-            theirs = rp[["c", "name_norm"]].dropna()
-            if level == "deletion":
-                ours = names.map(deletions).explode().dropna()
-                theirs = theirs.assign(b=theirs["name_norm"].map(deletions)).explode("b")
-            elif level == "pinyin":
-                ours = pinyin_of(names)
-                theirs = theirs.assign(b=pinyin_of(theirs["name_norm"]))
-            else:
-                ours = names
-                theirs = theirs.assign(b=theirs["name_norm"])
-            if ours.empty:
+            if names.empty:
                 continue
-            theirs = theirs[["c", "b"]].dropna().drop_duplicates().astype({"b": object})
-            ours = pd.DataFrame({"relative": ours.index, "b": ours.to_numpy(dtype=object)})
-            meets.append(ours.merge(theirs[theirs["b"].isin(ours["b"])], on="b"))
+            if level == "deletion":
+                ours, keys = _keyed(names, deletions), _keyed(distinct, deletions)
+                keys["name_norm"] = distinct.to_numpy()[keys.pop("at").to_numpy(dtype=np.int64)]
+            elif level == "pinyin":
+                ours = pd.DataFrame({"at": names.index, "b": pinyin_of(names).to_numpy()})
+                keys = pd.DataFrame({"name_norm": distinct, "b": pinyin_of(distinct)})
+            else:
+                ours = pd.DataFrame({"at": names.index, "b": names.to_numpy()})
+                keys = pd.DataFrame({"name_norm": distinct, "b": distinct})
+            keys = keys[keys["b"].isin(ours["b"])]
+            met_keys = theirs.merge(keys, on="name_norm")[["c", "b"]].drop_duplicates()
+            meets.append(ours.rename(columns={"at": "relative"}).merge(met_keys, on="b"))
         met = pd.concat(meets, ignore_index=True)[["c", "relative"]].drop_duplicates()
+        sub = sub[sub["relative"].isin(met["relative"])]
         rows = met.merge(sub, on="relative").merge(off, on=["c", "official"])
         return rows[["o", "k"]].drop_duplicates().sort_values(["o", "k"]).reset_index(drop=True)
 
@@ -669,8 +673,8 @@ class Screening:
     @cached_property
     def holder_kinship(self) -> tuple[pd.DataFrame, dict[Any, tuple[int, int]]]:
         """The relatives within the legal categories of every role holder who appears in a
-        kin link, expanded once (org_relations looks them up), with each holder's rows'
-        positions."""
+        kin link, among the role holders (org_relations and the pre-award check ask which
+        holders are kin of which), expanded once, with each holder's rows' positions."""
         h = self.holders[self.holders["key"].isin(self.linked_keys)].drop_duplicates("key")
         sexes = self.people["sex"].reindex(h["key"]).to_numpy()
         kin = expand(
@@ -679,6 +683,8 @@ class Screening:
                 ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]
             ],
             max_same=MAX_BRIDGES,
+            # org_relations asks only which holders are kin of which holders
+            targets=pd.Index(h["key"]),
         )
         kin = kin[kin["category"] != "本人"]
         kin = kin.sort_values("official", kind="stable").reset_index(drop=True)
@@ -775,6 +781,18 @@ class Screening:
             )
             parts.append(f" —{label}→ {self.name_of(b)}")
         return "".join(parts)
+
+
+def _keyed(names: pd.Series, keys: Callable[[str], list[str]]) -> pd.DataFrame:
+    """One row per (name's index label ``at``, key ``b``) for a function giving each name
+    several keys (the one-deletion forms)."""
+    at: list[Any] = []
+    out: list[str] = []
+    for label, name in zip(names.index, names.to_numpy(), strict=True):
+        for key in keys(name):
+            at.append(label)
+            out.append(key)
+    return pd.DataFrame({"at": pd.Series(at, dtype=object), "b": pd.Series(out, dtype=object)})
 
 
 def positions(keys: pd.Series) -> dict[Any, tuple[int, int]]:
