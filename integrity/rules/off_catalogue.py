@@ -83,6 +83,8 @@ def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[
         code=projects["org_key"].where(projects["org_key"].str.startswith("uscc:")).str[5:],
     )
     near_of = _near_names(projects["core"], cat.cores, settings.near_name_ratio)
+    # a supplier wins many projects: its near names are looked up once
+    near_rows: dict[tuple[str | None, str | None], list[dict[Any, Any]]] = {}
     for row in projects.sort_values("project_id").to_dict("records"):
         code = text(row.get("code"))
         core = text(row.get("core"))
@@ -93,8 +95,10 @@ def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[
                 continue  # in the catalogue; without a date its validity cannot be checked
             if Catalogue.valid_on(mine, when):
                 continue
-        close = near_of.get(core, []) if core else []
-        yield _finding(ctx, settings, row, mine, when, cat.by_core, close, code, core)
+        if (core, code) not in near_rows:
+            near = _near(near_of.get(core, []) if core else [], code, cat.by_core)
+            near_rows[(core, code)] = [] if near is None else near.to_dict("records")
+        yield _finding(ctx, settings, row, mine, when, near_rows[(core, code)], code)
 
 
 @dataclass
@@ -174,10 +178,8 @@ def _finding(
     row: dict[Any, Any],
     mine: pd.DataFrame | None,
     when: pd.Timestamp | None,
-    by_core: dict[str, pd.DataFrame],
-    close: list[str],
+    near: list[dict[Any, Any]],
     code: str | None,
-    core: str | None,
 ) -> Finding:
     pid = str(row["project_id"])
     supplier = str(row.get("supplier_name"))
@@ -201,24 +203,22 @@ def _finding(
             )
             for e in mine.to_dict("records")
         ]
-        near = None
+        near = []
+    elif near:
+        kind = "near_name_other_uscc"
+        names = "、".join(dict.fromkeys(str(e["supplier_name"]) for e in near))
+        why = f"不在项目库；名称与项目库单位{names}相同或相近，但统一社会信用代码不同"
+        severity = "medium"
+        steps += [
+            EvidenceStep(
+                kind="catalogue",
+                text=_entry_text(e) + "（名称相近、代码不同）",
+                source=SourceRef(str(e["_file"]), int(e["_row"]), "catalogue"),
+            )
+            for e in near
+        ]
     else:
-        near = _near(close, code, by_core)
-        if near is not None:
-            kind = "near_name_other_uscc"
-            names = "、".join(dict.fromkeys(str(n) for n in near["supplier_name"]))
-            why = f"不在项目库；名称与项目库单位{names}相同或相近，但统一社会信用代码不同"
-            severity = "medium"
-            steps += [
-                EvidenceStep(
-                    kind="catalogue",
-                    text=_entry_text(e) + "（名称相近、代码不同）",
-                    source=SourceRef(str(e["_file"]), int(e["_row"]), "catalogue"),
-                )
-                for e in near.to_dict("records")
-            ]
-        else:
-            kind, why = "absent", "不在市级或区级服务类项目库中"
+        kind, why = "absent", "不在市级或区级服务类项目库中"
     steps += policy_steps(ctx.profile.name, settings.clauses)
     where = "".join(x for x in (text(row.get("street")), text(row.get("community"))) if x)
     explanation = (
@@ -244,9 +244,7 @@ def _finding(
             "supplier_name": supplier,
             "reason": kind,
             "award_date": str(when.date()) if when is not None else None,
-            "near_catalogue_suppliers": sorted({str(n) for n in near["supplier_name"]})
-            if near is not None
-            else [],
+            "near_catalogue_suppliers": sorted({str(e["supplier_name"]) for e in near}),
             "amount": float(row["amount"]) if text(row.get("amount")) else None,
         },
     )
