@@ -180,8 +180,9 @@ def run_resolver(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> set
     from integrity.resolve import candidate_pairs, name_frequencies, prepare, score  # noqa: PLC0415
     from integrity.screen import estimated_prior  # noqa: PLC0415
 
-    lf, rf = prepare(_frame(left)), prepare(_frame(right))
-    prior = estimated_prior(lf.assign(_c=1), rf.assign(_c=1), ["_c"], guess=1e-6)
+    # one context for the whole roster (the prior's grouping column), set before prepare copies
+    lf, rf = prepare(_frame(left).assign(_c=1)), prepare(_frame(right).assign(_c=1))
+    prior = estimated_prior(lf, rf, ["_c"], guess=1e-6)
     freq = name_frequencies(lf, rf)
     # blocking that skips what cannot reach 0.5 (a shared 张伟 without a birth date), reasons
     # only for the links kept

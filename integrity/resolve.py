@@ -28,7 +28,6 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from integrity.ids import ric_gender
 from integrity.names import (
     COMMON_FULL_NAMES,
     org_name,
@@ -102,8 +101,20 @@ def prepare(mentions: pd.DataFrame, *, with_pinyin: bool = True) -> pd.DataFrame
         ids = m["id_number"].where(valid)
         born = pd.to_datetime(ids.str.slice(6, 14), format="%Y%m%d", errors="coerce")
         m["birth"] = pd.to_datetime(m["birth_date"], errors="coerce").fillna(born)
-        m["sex"] = m["gender"].fillna(_by_value(ids, ric_gender))
+        m["sex"] = m["gender"].fillna(_sex_from_ids(ids))
     return m
+
+
+def _sex_from_ids(ids: pd.Series) -> pd.Series:
+    """男 or 女 from the 17th digit of 18-character ID numbers (ids.ric_gender, vectorised:
+    every number here is a distinct value)."""
+    text = ids.astype("string")
+    digit = text.str.slice(16, 17).where(text.str.len() == 18)
+    odd = (pd.to_numeric(digit, errors="coerce").astype(float) % 2).to_numpy(dtype=float)
+    sex = np.full(len(ids), None, dtype=object)
+    sex[odd == 1] = "男"
+    sex[odd == 0] = "女"
+    return pd.Series(sex, index=ids.index)
 
 
 def deletions(name: str) -> list[str]:
@@ -112,6 +123,19 @@ def deletions(name: str) -> list[str]:
     if len(name) < 3:
         return []
     return [name[:i] + "\u2063" + name[i + 1 :] for i in range(len(name))]
+
+
+def _deletion_keys(names: pd.Series) -> pd.Series:
+    """Every one-deletion form of each name, indexed by the name's row (a row per form)."""
+    forms = {v: deletions(str(v)) for v in names.dropna().unique()}
+    at: list[Any] = []
+    out: list[str] = []
+    for label, name in zip(names.index, names.to_numpy(), strict=True):
+        keys = forms.get(name)
+        if keys:
+            at.extend([label] * len(keys))
+            out.extend(keys)
+    return pd.Series(out, index=pd.Index(at, dtype=names.index.dtype), dtype=object)
 
 
 BLOCK_BITS = {"edit": 1, "id": 2, "name": 4, "phone": 8, "pinyin": 16}
@@ -147,24 +171,35 @@ def candidate_pairs(
         rday: pd.Series | None = None,
     ) -> None:
         """Pairs sharing the key (and the birth day, when ``lday``/``rday`` are given: an
-        integer day number beside the key, not a formatted date)."""
-        lk = pd.DataFrame({"key": lkey, "l": lkey.index})
-        rk = pd.DataFrame({"key": rkey, "r": rkey.index})
-        on = ["key"]
+        integer day number folded into the key's integer code, not a formatted date)."""
+        # the two sides' keys as integer codes of one factorisation: the joins are on int64
+        codes, _ = pd.factorize(
+            np.concatenate([lkey.to_numpy(dtype=object), rkey.to_numpy(dtype=object)])
+        )
+        lc, rc = codes[: len(lkey)].astype(np.int64), codes[len(lkey) :].astype(np.int64)
+        lok, rok = lc >= 0, rc >= 0
         if lday is not None and rday is not None:
-            lk["day"], rk["day"] = lday.to_numpy(), rday.to_numpy()
-            on.append("day")
-        lk, rk = lk.dropna(), rk.dropna()
+            ld, rd = lday.to_numpy(dtype=float), rday.to_numpy(dtype=float)
+            lok &= ~np.isnan(ld)
+            rok &= ~np.isnan(rd)
+            # days since 1970, offset to stay positive (years 1860 to 2840), fit in 20 bits
+            lc = (lc << 20) + np.where(lok, ld, 0).astype(np.int64) + 40_000
+            rc = (rc << 20) + np.where(rok, rd, 0).astype(np.int64) + 40_000
+        lk = pd.DataFrame({"key": lc[lok], "l": lkey.index[lok]})
+        rk = pd.DataFrame({"key": rc[rok], "r": rkey.index[rok]})
+        rk = rk[rk["key"].isin(lk["key"])]
         if cap is not None:  # a fuzzy key shared by thousands says nothing: skip it
-            lk = lk[lk.groupby(on)["l"].transform("size") <= cap]
-            rk = rk[rk.groupby(on)["r"].transform("size") <= cap]
-        pairs = lk.merge(rk, on=on)[["l", "r"]]
+            lk = lk[lk.groupby("key")["l"].transform("size") <= cap]
+            rk = rk[rk.groupby("key")["r"].transform("size") <= cap]
+        pairs = lk.merge(rk, on="key")[["l", "r"]]
         blocks.append(pairs.assign(bit=np.int8(BLOCK_BITS[why])))
 
-    def days(frame: pd.DataFrame, index: pd.Index) -> pd.Series:
-        born = pd.to_datetime(frame["birth"].reindex(index))
+    def days(frame: pd.DataFrame) -> pd.Series:
+        born = pd.to_datetime(frame["birth"])
         as_days = born.to_numpy(dtype="datetime64[D]").astype("int64").astype(float)
-        return pd.Series(np.where(born.notna(), as_days, np.nan), index=index)
+        return pd.Series(np.where(born.notna(), as_days, np.nan), index=frame.index)
+
+    lbirth, rbirth = days(left), days(right)
 
     def by_level(lkey: pd.Series, rkey: pd.Series, why: str, cap: int | None = None) -> None:
         if prior is None:
@@ -175,15 +210,14 @@ def candidate_pairs(
         )
         join(lkey[alone], rkey, why, cap)
         lk = lkey[with_birth]
-        join(lk, rkey, why, cap, days(left, lk.index), days(right, rkey.index))
+        join(lk, rkey, why, cap, lbirth.reindex(lk.index), rbirth.reindex(rkey.index))
 
     lvalid = left["id_valid"].fillna(False).astype(bool)
     rvalid = right["id_valid"].fillna(False).astype(bool)
     join(left["id_number"].where(lvalid), right["id_number"].where(rvalid), "id")
     by_level(left["name_norm"], right["name_norm"], "name")
     by_level(left["pinyin"], right["pinyin"], "pinyin", cap=max_block)
-    ldel = _by_value(left["name_norm"], deletions).explode().dropna()
-    rdel = _by_value(right["name_norm"], deletions).explode().dropna()
+    ldel, rdel = _deletion_keys(left["name_norm"]), _deletion_keys(right["name_norm"])
     by_level(ldel, rdel, "edit", cap=max_block)
     if "phone" in left and "phone" in right:
         join(left["phone"], right["phone"], "phone")
@@ -235,13 +269,19 @@ def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Ser
         counts = names.value_counts()
         return counts / counts.sum()
     shares = NameShares.of(names)
-    distinct = pd.Series(names.unique())
-    split = distinct.map(split_surname)
-    g = split.map(lambda sg: float(shares.given.get(sg[1], 1 / shares.total)))
-    s = split.map(lambda sg: surname_share(sg[0]))
-    floor = distinct.map(lambda n: COMMON_FULL_NAMES.get(n, 0.0))
-    u = np.maximum((s * g).to_numpy(dtype=float), floor.to_numpy(dtype=float))
-    return pd.Series(u, index=distinct.to_numpy(), dtype=float)
+    distinct = names.unique()
+    # one pass over the distinct names: the surname's national share times the given name's
+    # share here, floored for the commonest full names
+    u = np.empty(len(distinct), dtype=float)
+    unseen = 1 / shares.total
+    given_share = shares.given.to_dict()
+    for i, name in enumerate(distinct):
+        surname, given = split_surname(name)
+        u[i] = max(
+            surname_share(surname) * float(given_share.get(given, unseen)),
+            COMMON_FULL_NAMES.get(name, 0.0),
+        )
+    return pd.Series(u, index=distinct, dtype=float)
 
 
 @dataclass(frozen=True)
