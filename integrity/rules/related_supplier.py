@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -76,9 +77,16 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
         _rank=hits["category"].map({c: i for i, c in enumerate(CLOSE)}).fillna(9),
     ).sort_values(["_rank", "_neg", "hops"], kind="stable")
     staff_rows = staff.set_index(staff["staff_id"].astype(str))
-    for (staff_id, _), group in hits.groupby(["staff_id", "_holder"], sort=True):
-        best = {str(k): v for k, v in group.iloc[0].to_dict().items()}
-        roles = list(dict.fromkeys(group["h_role"]))
+    # grouped as plain records: a pandas group per notice costs more than the notice
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in hits.to_dict("records"):
+        groups.setdefault((str(r["staff_id"]), str(r["_holder"])), []).append(
+            {str(k): v for k, v in r.items()}
+        )
+    for staff_id, holder in sorted(groups):
+        group = groups[(staff_id, holder)]
+        best = group[0]
+        roles = list(dict.fromkeys(r["h_role"] for r in group))
         org = str(best["h_org_name"])
         category = str(best["category"])
         who = f"{best['staff_name']}（{staff_id}）"
@@ -115,7 +123,7 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
         steps += [
             *scr.kin_steps(best["official"], best["nodes"], best["via"]),
             identity_step(scr, best),
-            *(role_step(r) for r in group.drop_duplicates("h_role").to_dict("records")),
+            *(role_step(r) for r in _first_per_role(group)),
             *policy_steps(ctx.profile.name, settings.clauses),
         ]
         severity: Severity = "medium" if category in CLOSE else "low"
@@ -143,3 +151,11 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
                 "identity_confidence": round(float(best["match_conf"]), 4),
             },
         )
+
+
+def _first_per_role(group: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first row of each role holder's role, in the order the roles first appear."""
+    first: dict[str, dict[str, Any]] = {}
+    for r in group:
+        first.setdefault(str(r["h_role"]), r)
+    return list(first.values())
