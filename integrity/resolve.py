@@ -125,17 +125,48 @@ def deletions(name: str) -> list[str]:
     return [name[:i] + "\u2063" + name[i + 1 :] for i in range(len(name))]
 
 
-def _deletion_keys(names: pd.Series) -> pd.Series:
-    """Every one-deletion form of each name, indexed by the name's row (a row per form)."""
-    forms = {v: deletions(str(v)) for v in names.dropna().unique()}
-    at: list[Any] = []
-    out: list[str] = []
-    for label, name in zip(names.index, names.to_numpy(), strict=True):
-        keys = forms.get(name)
-        if keys:
-            at.extend([label] * len(keys))
-            out.extend(keys)
-    return pd.Series(out, index=pd.Index(at, dtype=names.index.dtype), dtype=object)
+def _deletion_keys(*sides: pd.Series) -> list[pd.Series]:
+    """The one-deletion forms of :func:`deletions` for each side's names, as integer codes
+    shared by the sides (equal codes, equal forms), indexed by the name's row (a row per
+    form). Computed on the names' code points as a matrix: no string per form."""
+    values = [side.to_numpy(dtype=object) for side in sides]
+    present = [np.array([isinstance(v, str) for v in vals], dtype=bool) for vals in values]
+    codes, distinct = pd.factorize(
+        np.concatenate([vals[ok] for vals, ok in zip(values, present, strict=True)])
+    )
+    names = np.asarray(distinct, dtype=str)
+    width = max(names.dtype.itemsize // 4, 1)
+    points = names.view(np.uint32).reshape(len(names), width) if len(names) else None
+    length = np.char.str_len(names) if len(names) else np.zeros(0, dtype=int)
+    owners: list[np.ndarray] = []
+    forms: list[np.ndarray] = []
+    for i in range(width if points is not None else 0):
+        who = np.flatnonzero((length >= 3) & (length > i))
+        form = points[who].copy()  # type: ignore[index]
+        form[:, i] = 0x2063  # the character left out, as in deletions()
+        owners.append(who)
+        forms.append(form)
+    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    matrix = np.concatenate(forms) if forms else np.zeros((0, width), dtype=np.uint32)
+    rows = np.ascontiguousarray(matrix).view(np.dtype((np.void, 4 * width))).ravel()
+    _, form_code = np.unique(rows, return_inverse=True)
+    # each distinct name's forms, contiguous
+    order = np.argsort(owner, kind="stable")
+    owner, form_code = owner[order], form_code.reshape(-1)[order]
+    start = np.searchsorted(owner, np.arange(len(names) + 1))
+    out: list[pd.Series] = []
+    offset = 0
+    for side, ok in zip(sides, present, strict=True):
+        name_of_row = codes[offset : offset + int(ok.sum())]
+        offset += int(ok.sum())
+        labels = side.index[ok]
+        counts = start[name_of_row + 1] - start[name_of_row]
+        first = np.repeat(start[name_of_row], counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        out.append(
+            pd.Series(form_code[first + within], index=labels.repeat(counts), dtype=np.int64)
+        )
+    return out
 
 
 BLOCK_BITS = {"edit": 1, "id": 2, "name": 4, "phone": 8, "pinyin": 16}
@@ -217,7 +248,7 @@ def candidate_pairs(
     join(left["id_number"].where(lvalid), right["id_number"].where(rvalid), "id")
     by_level(left["name_norm"], right["name_norm"], "name")
     by_level(left["pinyin"], right["pinyin"], "pinyin", cap=max_block)
-    ldel, rdel = _deletion_keys(left["name_norm"]), _deletion_keys(right["name_norm"])
+    ldel, rdel = _deletion_keys(left["name_norm"], right["name_norm"])
     by_level(ldel, rdel, "edit", cap=max_block)
     if "phone" in left and "phone" in right:
         join(left["phone"], right["phone"], "phone")

@@ -10,7 +10,14 @@ import pytest
 from stdnum.cn import ric
 
 from integrity.load import load_dataset
-from integrity.resolve import candidate_pairs, organisation_links, prepare, score
+from integrity.resolve import (
+    _deletion_keys,
+    candidate_pairs,
+    deletions,
+    organisation_links,
+    prepare,
+    score,
+)
 from integrity.screen import CONTEXT_PRIOR, Screening
 from tests.conftest import DEMO
 
@@ -212,3 +219,26 @@ def test_few_pairs_score_alike_one_by_one_and_vectorised() -> None:
         (c == 1.0).sum() >= 2 and (c == 0.0).sum() >= 50 and ((c > 0.01) & (c < 0.999)).sum() >= 2
     )
     assert many["reasons"].map(len).max() >= 4  # names, birth, sex ... all in the comparison
+
+
+def test_deletion_codes_group_exactly_as_the_deletion_strings() -> None:
+    # the batch blocking codes one-deletion forms on code points; two rows share a code if and
+    # only if they share a deletions() string, across both sides
+    rng = random.Random(5)
+    pool = [*"张王李欧阳子萱伟玮芳·买提阿依古丽", "𠀋"]
+    names = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 8))) for _ in range(400)]
+    names += ["阿依古丽·买买提", "阿依古丽·买卖提", "张伟", "张玮", "欧阳子萱", "欧阳紫萱"]
+    left = pd.Series([*names[:200], None], index=[f"l{i}" for i in range(201)])
+    right = pd.Series([*names[200:], None], index=range(1000, 1000 + len(names) - 199))
+    lcode, rcode = _deletion_keys(left, right)
+    by_code = {(a, b) for a, x in lcode.items() for b, y in rcode.items() if x == y}
+    by_string = {
+        (a, b)
+        for a, x in left.dropna().items()
+        for b, y in right.dropna().items()
+        if set(deletions(x)) & set(deletions(y))
+    }
+    assert by_code == by_string and by_code
+    assert lcode.groupby(level=0).size().to_dict() == {
+        a: len(deletions(x)) for a, x in left.dropna().items() if deletions(x)
+    }
