@@ -28,6 +28,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from integrity.ids import ric_gender
 from integrity.names import (
     COMMON_FULL_NAMES,
     org_name,
@@ -108,12 +109,18 @@ def prepare(mentions: pd.DataFrame, *, with_pinyin: bool = True) -> pd.DataFrame
 def _sex_from_ids(ids: pd.Series) -> pd.Series:
     """男 or 女 from the 17th digit of 18-character ID numbers (ids.ric_gender, vectorised:
     every number here is a distinct value)."""
-    text = ids.astype("string")
-    digit = text.str.slice(16, 17).where(text.str.len() == 18)
-    odd = (pd.to_numeric(digit, errors="coerce").astype(float) % 2).to_numpy(dtype=float)
+    values = ids.to_numpy(dtype=object)
+    full = np.array([isinstance(v, str) and len(v) == 18 for v in values], dtype=bool)
     sex = np.full(len(ids), None, dtype=object)
-    sex[odd == 1] = "男"
-    sex[odd == 0] = "女"
+    if full.any():
+        points = np.array(values[full].tolist(), dtype="<U18").view(np.uint32).reshape(-1, 18)
+        digit = points[:, 16].astype(np.int64) - ord("0")
+        ok = (digit >= 0) & (digit <= 9)
+        at = np.flatnonzero(full)
+        sex[at[ok & (digit % 2 == 1)]] = "男"
+        sex[at[ok & (digit % 2 == 0)]] = "女"
+        for i in at[~ok]:  # another digit than 0-9 (a full-width one): as ric_gender says
+            sex[i] = ric_gender(values[i])
     return pd.Series(sex, index=ids.index)
 
 
@@ -299,20 +306,24 @@ def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Ser
     if column != "name_norm":
         counts = names.value_counts()
         return counts / counts.sum()
-    shares = NameShares.of(names)
-    distinct = names.unique()
-    # one pass over the distinct names: the surname's national share times the given name's
-    # share here, floored for the commonest full names
+    # one pass over the distinct names (in order of appearance): the surname's national share
+    # times the given name's share among the mentions (as NameShares counts it), floored for
+    # the commonest full names
+    codes, distinct = pd.factorize(names)
+    parts = [split_surname(name) for name in distinct]
+    total = max(len(names), 1)
+    per_name = np.bincount(codes, minlength=len(distinct))
+    given_share = (
+        pd.Series(per_name, index=[given for _, given in parts]).groupby(level=0).sum() / total
+    ).to_dict()
+    unseen = 1 / total
     u = np.empty(len(distinct), dtype=float)
-    unseen = 1 / shares.total
-    given_share = shares.given.to_dict()
-    for i, name in enumerate(distinct):
-        surname, given = split_surname(name)
+    for i, ((surname, given), name) in enumerate(zip(parts, distinct, strict=True)):
         u[i] = max(
             surname_share(surname) * float(given_share.get(given, unseen)),
             COMMON_FULL_NAMES.get(name, 0.0),
         )
-    return pd.Series(u, index=distinct, dtype=float)
+    return pd.Series(u, index=np.asarray(distinct, dtype=object), dtype=float)
 
 
 @dataclass(frozen=True)

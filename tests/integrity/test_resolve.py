@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric
 
+from integrity.ids import ric_gender
 from integrity.load import load_dataset
 from integrity.resolve import (
     _deletion_keys,
+    _sex_from_ids,
     candidate_pairs,
     deletions,
     organisation_links,
@@ -242,3 +244,14 @@ def test_deletion_codes_group_exactly_as_the_deletion_strings() -> None:
     assert lcode.groupby(level=0).size().to_dict() == {
         a: len(deletions(x)) for a, x in left.dropna().items() if deletions(x)
     }
+
+
+def test_sex_from_id_numbers_vectorised_as_one_by_one() -> None:
+    ids = pd.Series(
+        ["440307199001011234", "44030719900101123X", "440307199001011245", "4403071990010112",
+         "4403071990010112X4", None, "", "44030719900101１２３４"],
+        index=range(10, 18),
+    )  # fmt: skip
+    expected = [ric_gender(v) if isinstance(v, str) else None for v in ids]
+    assert _sex_from_ids(ids).tolist() == expected
+    assert _sex_from_ids(ids).index.tolist() == list(range(10, 18))
