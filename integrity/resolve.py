@@ -471,15 +471,6 @@ def score(
     prior_bits = round(math.log2(prior / (1 - prior)), 2)
     for mask, _label, bits in evidence:
         total += np.where(mask, bits, 0.0)
-    # the base rate comes first: a reader sees what the name had to overcome
-    head = (f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", prior_bits)
-    reasons: list[list[tuple[str, float]] | None] = [None] * n
-    wanted = 1 / (1 + np.exp2(-total)) >= reasons_from
-    for i in np.flatnonzero(wanted):
-        reasons[i] = [head]
-    for mask, label, bits in evidence:
-        for i in np.flatnonzero(mask & wanted):
-            reasons[i].append((label, round(float(bits[i]), 2)))  # type: ignore[union-attr]
     # resident ID numbers decide when both are valid
     both_ids = (
         a["id_valid"].fillna(False).astype(bool) & b["id_valid"].fillna(False).astype(bool)
@@ -489,9 +480,19 @@ def score(
     same_id = both_ids & (a_ids == b_ids)
     diff_id = both_ids & ~same_id
     confidence = np.where(same_id, 1.0, np.where(diff_id, 0.0, 1 / (1 + np.exp2(-total))))
-    for i in np.flatnonzero(same_id):
+    # the base rate comes first: a reader sees what the name had to overcome
+    head = (f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", prior_bits)
+    reasons: list[list[tuple[str, float]] | None] = [None] * n
+    wanted = (1 / (1 + np.exp2(-total)) >= reasons_from) & ~both_ids
+    for i in np.flatnonzero(wanted).tolist():
+        reasons[i] = [head]
+    for mask, label, bits in evidence:
+        at = np.flatnonzero(mask & wanted)
+        for i, v in zip(at.tolist(), bits[at].tolist(), strict=True):
+            reasons[i].append((label, round(v, 2)))  # type: ignore[union-attr]
+    for i in np.flatnonzero(same_id).tolist():
         reasons[i] = [("身份证号相同", math.inf)]
-    for i in np.flatnonzero(diff_id):
+    for i in np.flatnonzero(diff_id).tolist():
         reasons[i] = [("身份证号不同，为不同的人", -math.inf)]
     out = pairs.reset_index(drop=True).copy()
     out["confidence"] = np.round(confidence, 4)
