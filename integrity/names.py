@@ -107,9 +107,20 @@ def split_surname(name: str) -> tuple[str, str]:
 def pinyin_key(name: str) -> str:
     """Tone-less pinyin of a normalised name, with surname readings: 单伟 -> 'shan wei'."""
     surname, given = split_surname(name)
-    head = SURNAME_READINGS.get(surname) or " ".join(_char_pinyin(c) for c in surname)
-    # character by character (a given name is not a phrase), each character computed once
-    return " ".join([head, *(_char_pinyin(c) for c in given)])
+    # character by character (a given name is not a phrase); each surname, given name and
+    # character computed once (given names recur across surnames)
+    head = _surname_pinyin(surname)
+    return f"{head} {_given_pinyin(given)}" if given else head
+
+
+@lru_cache(maxsize=50_000)
+def _surname_pinyin(surname: str) -> str:
+    return SURNAME_READINGS.get(surname) or " ".join(_char_pinyin(c) for c in surname)
+
+
+@lru_cache(maxsize=200_000)
+def _given_pinyin(given: str) -> str:
+    return " ".join(_char_pinyin(c) for c in given)
 
 
 @lru_cache(maxsize=50_000)
