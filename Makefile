@@ -45,7 +45,7 @@ bench-check: $(STAMP)
 # the resolver against exact match, naive rapidfuzz and Splink 5 (the optional bench extra)
 bench-resolve: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
-	$(BIN)/python bench/bench_resolve.py --left 30000 --right 100000
+	$(BIN)/python bench/bench_resolve.py --left 30000 --right 100000 --repeat 3
 	$(BIN)/python bench/bench_resolve.py --left 300000 --right 1000000 --no-naive
 	$(BIN)/python bench/bench_resolve.py --left 30000 --right 100000 --birth-missing 0.2
 

@@ -100,8 +100,13 @@ def prepare(mentions: pd.DataFrame, *, with_pinyin: bool = True) -> pd.DataFrame
     if not {"birth", "sex"} <= set(m.columns):
         valid = m["id_valid"].fillna(False).astype(bool)
         ids = m["id_number"].where(valid)
-        born = pd.to_datetime(ids.str.slice(6, 14), format="%Y%m%d", errors="coerce")
-        m["birth"] = pd.to_datetime(m["birth_date"], errors="coerce").fillna(born)
+        birth = pd.to_datetime(m["birth_date"], errors="coerce")
+        # the ID number's birth date where the row gives none (or none that parses)
+        gap = birth.isna() & ids.notna()
+        if gap.any():
+            born = pd.to_datetime(ids[gap].str.slice(6, 14), format="%Y%m%d", errors="coerce")
+            birth = birth.fillna(born)
+        m["birth"] = birth
         m["sex"] = m["gender"].fillna(_sex_from_ids(ids))
     return m
 
