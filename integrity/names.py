@@ -96,6 +96,19 @@ def person_name(name: str) -> str:
     return str(_T2S.convert(person_name_written(name)))
 
 
+def person_names(names: list[str]) -> tuple[list[str], list[str]]:
+    """(as written, comparable) for many names: :func:`person_name_written` and
+    :func:`person_name` of each, with one OpenCC call for all of them (a cleaned name holds
+    no line break, and no phrase spans one)."""
+    written = [person_name_written(n) for n in names]
+    if not written:
+        return [], []
+    simplified = str(_T2S.convert("\n".join(written))).split("\n")
+    if len(simplified) != len(written):  # never expected; one by one then
+        simplified = [person_name(n) for n in names]
+    return written, simplified
+
+
 def split_surname(name: str) -> tuple[str, str]:
     """(surname, given name), compound surnames recognised: 欧阳子萱 -> (欧阳, 子萱)."""
     if len(name) > 2 and name[:2] in COMPOUND_SURNAMES:

@@ -32,8 +32,7 @@ from integrity.ids import ric_gender
 from integrity.names import (
     COMMON_FULL_NAMES,
     org_name,
-    person_name,
-    person_name_written,
+    person_names,
     pinyin_key,
     split_surname,
     surname_share,
@@ -93,8 +92,10 @@ def prepare(mentions: pd.DataFrame, *, with_pinyin: bool = True) -> pd.DataFrame
         if col not in m:
             m[col] = False if col == "id_valid" else None
     if not {"name_nfkc", "name_norm"} <= set(m.columns):
-        m["name_nfkc"] = _by_value(m["name"], person_name_written)
-        m["name_norm"] = _by_value(m["name"], person_name)
+        values = m["name"].dropna().unique()
+        written, comparable = person_names([str(v) for v in values])
+        m["name_nfkc"] = m["name"].map(dict(zip(values, written, strict=True)))
+        m["name_norm"] = m["name"].map(dict(zip(values, comparable, strict=True)))
     if with_pinyin and "pinyin" not in m:
         m["pinyin"] = pinyin_of(m["name_norm"])
     if not {"birth", "sex"} <= set(m.columns):

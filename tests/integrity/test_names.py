@@ -1,6 +1,13 @@
 import pytest
 
-from integrity.names import org_name, person_name, pinyin_key, split_surname
+from integrity.names import (
+    org_name,
+    person_name,
+    person_name_written,
+    person_names,
+    pinyin_key,
+    split_surname,
+)
 
 
 @pytest.mark.parametrize(
@@ -67,3 +74,25 @@ def test_organisation_variants_meet(a: str, b: str) -> None:
 
 def test_different_organisations_stay_apart() -> None:
     assert org_name("深圳市恒信市政工程有限公司") != org_name("深圳市恒信装饰工程有限公司")
+
+
+def test_many_names_at_once_are_each_name_alone() -> None:
+    # one OpenCC call for a batch: the same result as name by name, phrases included
+    names = [
+        "張偉",
+        "张 伟",
+        "頭髮",
+        "發展",
+        "於明",
+        "皇后",
+        "后来",
+        "瀋陽",
+        "鍾離春",
+        "麵包",
+        "",
+        "乾",
+    ]
+    written, comparable = person_names(names)
+    assert written == [person_name_written(n) for n in names]
+    assert comparable == [person_name(n) for n in names]
+    assert person_names([]) == ([], [])
