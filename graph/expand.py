@@ -350,10 +350,5 @@ class _Walk:
             "nodes": nodes,
             "conf": conf[order],
         }
-        # object columns as they are: no type inference over a million rows
-        return pd.DataFrame(
-            {
-                k: pd.Series(v, dtype=object if v.dtype == object else None, copy=False)
-                for k, v in columns.items()
-            }
-        )
+        # the arrays as they are: no type inference, no copy into one block
+        return pd.DataFrame(columns, copy=False)
