@@ -55,6 +55,15 @@ def identity_step(scr: Screening, row: dict[str, Any]) -> EvidenceStep:
     )
 
 
+def role_steps(rows: Iterable[dict[Any, Any]]) -> list[EvidenceStep]:
+    """The role steps of one holder's rows: the first row of each role, in the order the
+    roles first appear."""
+    first: dict[str, dict[Any, Any]] = {}
+    for r in rows:
+        first.setdefault(str(r["h_role"]), r)
+    return [role_step(r) for r in first.values()]
+
+
 def role_step(row: dict[Any, Any]) -> EvidenceStep:
     """A holder row with columns prefixed ``h_`` (kin_in_roles): 李四 —法定代表人→ 某公司."""
     holder = {k[2:]: v for k, v in row.items() if isinstance(k, str) and k.startswith("h_")}

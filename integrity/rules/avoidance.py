@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -11,7 +12,7 @@ from integrity.evidence import (
     identity_step,
     policy_steps,
     project_step,
-    role_step,
+    role_steps,
     text,
 )
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
@@ -96,8 +97,23 @@ def avoidance(ctx: ScanContext, settings: AvoidanceSettings) -> Iterator[Finding
     if hits.empty:
         return
     hits = hits[hits["confidence"] >= settings.min_confidence]
-    for (pid, staff_id), group in hits.groupby(["project_id", "staff_id"], sort=True):
-        yield from _findings(ctx, settings, scr, str(pid), str(staff_id), group)
+    # within each (project, official): the official's own roles last, then the most certain,
+    # then the closest role; one person at the supplier may stand under two keys (an ID
+    # number in one table, none in the other): one finding per organisation and normalised
+    # name. Grouped as plain records (a pandas group per finding costs more than it).
+    hits = hits.assign(
+        _self=hits["category"] != "本人",
+        _role=hits["h_role"].map(_role_sort),
+        _neg=-hits["confidence"],
+        _holder=hits["h_org_key"] + "|" + hits["h_name"].map(normalised),
+    ).sort_values(["_self", "_neg", "_role"], kind="stable")
+    groups: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+    for r in hits.to_dict("records"):
+        row = {str(k): v for k, v in r.items()}
+        by_holder = groups.setdefault((str(row["project_id"]), str(row["staff_id"])), {})
+        by_holder.setdefault(str(row["_holder"]), []).append(row)
+    for pid, staff_id in sorted(groups):
+        yield from _findings(ctx, settings, scr, pid, staff_id, groups[(pid, staff_id)])
 
 
 def _findings(
@@ -106,20 +122,12 @@ def _findings(
     scr: Screening,
     pid: str,
     staff_id: str,
-    group: pd.DataFrame,
+    by_holder: dict[str, list[dict[str, Any]]],
 ) -> Iterator[Finding]:
     """One finding per (project, official, holder): the closest path, every role named."""
-    group = group.assign(
-        _self=group["category"] != "本人",
-        _role=group["h_role"].map(_role_sort),
-        _neg=-group["confidence"],
-    ).sort_values(["_self", "_neg", "_role"], kind="stable")
-    # one person at the supplier may stand under two keys (an ID number in one table, none
-    # in the other): one finding per organisation and normalised name
-    group = group.assign(_holder=group["h_org_key"] + "|" + group["h_name"].map(normalised))
-    for _, same in group.groupby("_holder", sort=False):
-        best = {str(k): v for k, v in same.iloc[0].to_dict().items()}
-        roles = sorted(set(same["h_role"]), key=_role_sort)
+    for same in by_holder.values():
+        best = same[0]
+        roles = sorted({r["h_role"] for r in same}, key=_role_sort)
         head = [r for r in roles if r in settings.head_roles]
         self_dealing = best["category"] == "本人"
         project = f"「{best['project_name']}」（{pid}）"
@@ -158,7 +166,7 @@ def _findings(
             ),
             *scr.kin_steps(best["official"], best["nodes"], best["via"]),
             identity_step(scr, best),
-            *(role_step(r) for r in same.drop_duplicates("h_role").to_dict("records")),
+            *role_steps(same),
             *policy_steps(ctx.profile.name, clauses),
         ]
         supplier = str(best["h_org_key"]).split(":", 1)[1]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.evidence import identity_step, policy_steps, role_step, text
+from integrity.evidence import identity_step, policy_steps, role_steps, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
 from integrity.rules import ScanContext, rule
@@ -123,7 +123,7 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
         steps += [
             *scr.kin_steps(best["official"], best["nodes"], best["via"]),
             identity_step(scr, best),
-            *(role_step(r) for r in _first_per_role(group)),
+            *role_steps(group),
             *policy_steps(ctx.profile.name, settings.clauses),
         ]
         severity: Severity = "medium" if category in CLOSE else "low"
@@ -151,11 +151,3 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
                 "identity_confidence": round(float(best["match_conf"]), 4),
             },
         )
-
-
-def _first_per_role(group: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The first row of each role holder's role, in the order the roles first appear."""
-    first: dict[str, dict[str, Any]] = {}
-    for r in group:
-        first.setdefault(str(r["h_role"]), r)
-    return list(first.values())
