@@ -117,7 +117,9 @@ def _sex_from_ids(ids: pd.Series) -> pd.Series:
     every number here is a distinct value)."""
     values = ids.to_numpy(dtype=object)
     full = np.array([isinstance(v, str) and len(v) == 18 for v in values], dtype=bool)
+    # as the per-value map gave it: NaN where there is no number, None where it tells nothing
     sex = np.full(len(ids), None, dtype=object)
+    sex[pd.isna(values)] = np.nan
     if full.any():
         points = np.array(values[full].tolist(), dtype="<U18").view(np.uint32).reshape(-1, 18)
         digit = points[:, 16].astype(np.int64) - ord("0")

@@ -39,7 +39,7 @@ from graph.kinship import describe, parse_code
 from integrity.findings import EvidenceStep, SourceRef
 from integrity.identity import with_identity_keys
 from integrity.load import Dataset
-from integrity.names import person_name
+from integrity.names import person_name, person_names
 from integrity.resolve import (
     Weights,
     deletions,
@@ -425,17 +425,24 @@ class Screening:
         h = pd.concat([p.astype(object) for p in parts], ignore_index=True)
         h = h.dropna(subset=["org_key", "key", "name"])
         h["id_valid"] = h["id_valid"].map(lambda v: bool(v) if pd.notna(v) else False).astype(bool)
+        # the names' normalised forms, once per distinct name (prepare keeps them)
+        names = h["name"].unique()
+        written, comparable = person_names([str(v) for v in names])
+        h["name_nfkc"] = h["name"].map(dict(zip(names, written, strict=True)))
+        h["name_norm"] = h["name"].map(dict(zip(names, comparable, strict=True)))
         # within one organisation, a name is one person: a row without an ID number takes the
         # number another row of the same organisation gives that name (the supplier table
         # names the legal representative bare, the people table with his number), where the
         # rows give exactly one valid number for it
-        h["name_norm"] = h["name"].map(normalised)
         with_id = h[h["id_valid"]].groupby(["org_key", "name_norm"])["id_number"]
         known = with_id.first().astype(str)[with_id.nunique() == 1]
         if len(known):
             fill = pd.Series(
-                list(zip(h["org_key"], h["name_norm"], strict=True)), index=h.index
-            ).map(known)
+                h[["org_key", "name_norm"]]
+                .merge(known.rename("_fill").reset_index(), how="left")["_fill"]
+                .to_numpy(),
+                index=h.index,
+            )
             take = ~h["id_valid"] & fill.notna()
             h.loc[take, "id_number"] = fill[take]
             h.loc[take, "id_valid"] = True
@@ -444,7 +451,9 @@ class Screening:
         # often both name the legal representative
         h = h.sort_values(["id_valid"], ascending=False, kind="stable")
         h = h.drop_duplicates(subset=["org_key", "key", "role"]).sort_index()
-        return prepare(h.reset_index(drop=True).drop(columns=["name_norm"]), with_pinyin=False)
+        out = prepare(h.reset_index(drop=True), with_pinyin=False)
+        last = ["name_nfkc", "name_norm", "birth", "sex"]
+        return out[[*(c for c in out.columns if c not in last), *last]]
 
     # ------------------------------------------------------------------ matching
     def kin_in_roles(
