@@ -266,7 +266,14 @@ IMPORTS = {
 METHODS = {"exact": run_exact, "naive": run_naive, "resolver": run_resolver, "splink": run_splink}
 
 
+# the address space a method may take (GiB): Splink at 300k x 1M would otherwise take the
+# machine (24 GiB, no swap) down with it; over the limit a method fails with MemoryError
+MEMORY_LIMIT_GIB = 20
+
+
 def _child(method: str, n_left: int, n_right: int, birth_missing: float, queue: Any) -> None:
+    limit = MEMORY_LIMIT_GIB * 1024**3
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     left, right = make(n_left, n_right, birth_missing=birth_missing)
     truth = truth_pairs(left, right)
     # libraries are imported before the clock starts, for every method alike
