@@ -554,7 +554,6 @@ class Screening:
         """:func:`estimated_prior` of the officials' kin rows against ``right``, counted
         without materialising the kin rows: per context, the number of kin rows with a
         valid ID number, and the (context, number) pairs the two sides share."""
-        weight = 3.0
         rid = right.loc[right["id_valid"].astype(bool), [*on, "id_number"]]
         ids = self.kin_ids
         per_official = ids.groupby(level=0).size()
@@ -574,7 +573,7 @@ class Screening:
             near.reset_index(drop=True), left_on="person_key", right_on="official"
         )
         matches = len(lid[[*on, "id_number"]].drop_duplicates().merge(rid, on=[*on, "id_number"]))
-        return float((matches + weight) / (pairs + weight / guess))
+        return smoothed_prior(matches, pairs, guess)
 
     def _meeting(
         self,
@@ -869,6 +868,12 @@ def estimated_prior(
     both = pd.concat([ln, rn], axis=1, join="inner")
     pairs = float((both["n_l"] * both["n_r"]).sum())
     matches = len(lid.drop_duplicates().merge(rid.drop_duplicates(), on=[*on, "id_number"]))
+    return smoothed_prior(matches, pairs, guess, weight)
+
+
+def smoothed_prior(matches: int, pairs: float, guess: float, weight: float = 3.0) -> float:
+    """The share of pairs that are one person, smoothed towards ``guess`` with the weight of
+    ``weight`` matches."""
     return float((matches + weight) / (pairs + weight / guess))
 
 

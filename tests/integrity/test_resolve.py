@@ -257,3 +257,46 @@ def test_sex_from_id_numbers_vectorised_as_one_by_one() -> None:
     assert got[5] != got[5]  # no number: NaN, as the per-value map gave it
     assert got[:5] + got[6:] == expected[:5] + expected[6:]
     assert _sex_from_ids(ids).index.tolist() == list(range(10, 18))
+
+
+def test_kin_in_roles_prunes_without_losing_a_pair() -> None:
+    # kin_in_roles counts the prior and picks the relatives who can meet a holder without
+    # building every (decision, relative) row: the same prior, and the same pairs at the
+    # floor, as building them all and matching
+    from integrity.policy import load_profile  # noqa: PLC0415
+    from integrity.rules import ScanContext  # noqa: PLC0415
+    from integrity.rules.avoidance import decisions  # noqa: PLC0415
+    from integrity.screen import estimated_prior, kin_of  # noqa: PLC0415
+
+    ctx = ScanContext(dataset=load_dataset(DEMO), profile=load_profile("longgang-2023"))
+    scr = ctx.screening
+    settings = ctx.profile.settings("avoidance")
+    dec = decisions(ctx, settings.decision_roles)
+    roles = (*settings.head_roles, *settings.other_roles)
+    right = (
+        dec[["project_id", "org_key"]]
+        .drop_duplicates()
+        .merge(scr.holders[scr.holders["role"].isin(roles)], on="org_key")
+    )
+    full = kin_of(scr, dec)
+    prior = scr._kin_prior(dec, right, ["project_id"], CONTEXT_PRIOR)
+    assert prior == estimated_prior(full, right, ["project_id"], CONTEXT_PRIOR)
+    floor = settings.min_confidence
+    everything = scr.match_in_context(full, right, on=["project_id"], prior=prior, floor=floor)
+    everything = everything[everything["confidence"] >= floor]
+    expected = {
+        (full["project_id"].iloc[i], full["relative"].iloc[i], r, c)
+        for i, r, c in everything[["l", "r", "confidence"]].itertuples(index=False)
+    }
+    hits = scr.kin_in_roles(
+        dec, dec[["project_id", "org_key"]], on=["project_id"], roles=roles, floor=floor
+    )
+    got = {
+        (pid, rel, r, c)
+        for pid, rel, r, c in zip(
+            hits["project_id"], hits["relative"], hits["h_h_row"], hits["match_conf"], strict=True
+        )
+    }
+    rows = right.reset_index(drop=True)["row"]
+    assert got == {(p, rel, rows.iloc[r], c) for p, rel, r, c in expected}
+    assert len(expected) >= 5
