@@ -115,7 +115,6 @@ class _Codes:
         self._ids: dict[str, int] = {}
         self._strings: list[str] = []
         self._composed: dict[tuple[int, int], int] = {}
-        self._classes: dict[tuple[int, int], tuple[str, str, str]] = {}
 
     def intern(self, code: str) -> int:
         i = self._ids.get(code)
