@@ -108,8 +108,15 @@ def prepare(mentions: pd.DataFrame, *, with_pinyin: bool = True) -> pd.DataFrame
             born = pd.to_datetime(ids[gap].str.slice(6, 14), format="%Y%m%d", errors="coerce")
             birth = birth.fillna(born)
         m["birth"] = birth
-        m["sex"] = m["gender"].fillna(_sex_from_ids(ids))
+        m["sex"] = filled(m["gender"], _sex_from_ids(ids))
     return m
+
+
+def filled(values: pd.Series, fill: Any) -> pd.Series:
+    """``values.fillna(fill)`` with the result's type inferred explicitly (an object column
+    left all NaN becomes float, as pandas 2 does silently and pandas 3 will not)."""
+    with pd.option_context("future.no_silent_downcasting", True):
+        return values.fillna(fill).infer_objects()
 
 
 def _sex_from_ids(ids: pd.Series) -> pd.Series:

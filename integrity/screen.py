@@ -43,6 +43,7 @@ from integrity.names import person_name, person_names
 from integrity.resolve import (
     Weights,
     deletions,
+    filled,
     name_frequencies,
     pinyin_of,
     prepare,
@@ -183,8 +184,8 @@ class Screening:
                         "family_links",
                     )
                 )
-        m = pd.concat(parts, ignore_index=True)
-        m["id_valid"] = m["id_valid"].fillna(False).astype(bool)
+        m = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
+        m["id_valid"] = filled(m["id_valid"], False).astype(bool)
         return m
 
     @cached_property
