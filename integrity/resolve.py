@@ -147,6 +147,15 @@ def deletions(name: str) -> list[str]:
     return [name[:i] + "\u2063" + name[i + 1 :] for i in range(len(name))]
 
 
+def _codes(lkey: pd.Series, rkey: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Both sides' keys as int64 codes of one factorisation; -1 where there is no key."""
+    codes, _ = pd.factorize(
+        np.concatenate([lkey.to_numpy(dtype=object), rkey.to_numpy(dtype=object)])
+    )
+    codes = codes.astype(np.int64)
+    return codes[: len(lkey)], codes[len(lkey) :]
+
+
 def _deletion_keys(*sides: pd.Series) -> list[pd.Series]:
     """The one-deletion forms of :func:`deletions` for each side's names, as integer codes
     shared by the sides (equal codes, equal forms), indexed by the name's row (a row per
@@ -225,11 +234,12 @@ def candidate_pairs(
     ) -> None:
         """Pairs sharing the key (and the birth day, when ``lday``/``rday`` are given: an
         integer day number folded into the key's integer code, not a formatted date)."""
-        # the two sides' keys as integer codes of one factorisation: the joins are on int64
-        codes, _ = pd.factorize(
-            np.concatenate([lkey.to_numpy(dtype=object), rkey.to_numpy(dtype=object)])
-        )
-        lc, rc = codes[: len(lkey)].astype(np.int64), codes[len(lkey) :].astype(np.int64)
+        # the two sides' keys as integer codes of one factorisation (-1: none): the joins
+        # are on int64; keys coded already (by_level, deletion forms) are used as they are
+        if lkey.dtype.kind == "i" and rkey.dtype.kind == "i":
+            lc, rc = lkey.to_numpy(dtype=np.int64), rkey.to_numpy(dtype=np.int64)
+        else:
+            lc, rc = _codes(lkey, rkey)
         lok, rok = lc >= 0, rc >= 0
         if lday is not None and rday is not None:
             ld, rd = lday.to_numpy(dtype=float), rday.to_numpy(dtype=float)
@@ -261,6 +271,9 @@ def candidate_pairs(
         alone, with_birth = _name_viability(
             left, lkey.index, why, prior, floor, frequencies, weights
         )
+        if lkey.dtype.kind != "i":  # both joins of the level on one factorisation
+            lc, rc = _codes(lkey, rkey)
+            lkey, rkey = pd.Series(lc, index=lkey.index), pd.Series(rc, index=rkey.index)
         join(lkey[alone], rkey, why, cap)
         lk = lkey[with_birth]
         join(lk, rkey, why, cap, lbirth.reindex(lk.index), rbirth.reindex(rkey.index))
