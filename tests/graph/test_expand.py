@@ -120,3 +120,22 @@ def test_agrees_with_a_graph_search_on_random_families() -> None:
     out = expand(officials, links, max_hops=3)
     got = {(r.official, r.relative): r.category for r in out.itertuples(index=False)}
     assert got == reference(officials, links, 3)
+
+
+def test_targets_keep_the_rows_of_the_full_expansion_whose_relative_is_a_target() -> None:
+    links = links_frame(
+        [
+            ("S1", "W1", "w", "男", "女"),
+            ("W1", "B1", "ob", "女", "男"),
+            ("B1", "N1", "s", "男", "男"),
+            ("S1", "F1", "f", "男", "男"),
+        ]
+    )
+    officials = pd.DataFrame({"key": ["S1", "B1"], "sex": ["男", "男"]})
+    full = expand(officials, links)
+    # B1 is reached through W1, who is not a target: paths still pass through anyone
+    some = expand(officials, links, targets=pd.Index(["B1", "F1", "N1"]))
+    expected = full[full["relative"].isin(["B1", "F1", "N1"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(some, expected)
+    assert ("S1", "B1") in set(zip(some["official"], some["relative"], strict=True))
+    assert expand(officials, links, targets=pd.Index(["nobody"])).empty
