@@ -156,7 +156,7 @@ def _codes(lkey: pd.Series, rkey: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes[: len(lkey)], codes[len(lkey) :]
 
 
-def _deletion_keys(*sides: pd.Series) -> list[pd.Series]:
+def deletion_codes(*sides: pd.Series) -> list[pd.Series]:
     """The one-deletion forms of :func:`deletions` for each side's names, as integer codes
     shared by the sides (equal codes, equal forms), indexed by the name's row (a row per
     form). Computed on the names' code points as a matrix: no string per form."""
@@ -283,7 +283,7 @@ def candidate_pairs(
     join(left["id_number"].where(lvalid), right["id_number"].where(rvalid), "id")
     by_level(left["name_norm"], right["name_norm"], "name")
     by_level(left["pinyin"], right["pinyin"], "pinyin", cap=max_block)
-    ldel, rdel = _deletion_keys(left["name_norm"], right["name_norm"])
+    ldel, rdel = deletion_codes(left["name_norm"], right["name_norm"])
     by_level(ldel, rdel, "edit", cap=max_block)
     if "phone" in left and "phone" in right:
         join(left["phone"], right["phone"], "phone")

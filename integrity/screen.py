@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -42,6 +41,7 @@ from integrity.load import Dataset
 from integrity.names import person_name, person_names
 from integrity.resolve import (
     Weights,
+    deletion_codes,
     deletions,
     filled,
     name_frequencies,
@@ -617,8 +617,14 @@ class Screening:
             if names.empty:
                 continue
             if level == "deletion":
-                ours, keys = _keyed(names, deletions), _keyed(distinct, deletions)
-                keys["name_norm"] = distinct.to_numpy()[keys.pop("at").to_numpy(dtype=np.int64)]
+                ours_codes, their_codes = deletion_codes(names, distinct)
+                ours = pd.DataFrame({"at": ours_codes.index, "b": ours_codes.to_numpy()})
+                keys = pd.DataFrame(
+                    {
+                        "name_norm": distinct.to_numpy()[their_codes.index.to_numpy()],
+                        "b": their_codes.to_numpy(),
+                    }
+                )
             elif level == "pinyin":
                 ours = pd.DataFrame({"at": names.index, "b": pinyin_of(names).to_numpy()})
                 keys = pd.DataFrame({"name_norm": distinct, "b": pinyin_of(distinct)})
@@ -790,18 +796,6 @@ class Screening:
             )
             parts.append(f" —{label}→ {self.name_of(b)}")
         return "".join(parts)
-
-
-def _keyed(names: pd.Series, keys: Callable[[str], list[str]]) -> pd.DataFrame:
-    """One row per (name's index label ``at``, key ``b``) for a function giving each name
-    several keys (the one-deletion forms)."""
-    at: list[Any] = []
-    out: list[str] = []
-    for label, name in zip(names.index, names.to_numpy(), strict=True):
-        for key in keys(name):
-            at.append(label)
-            out.append(key)
-    return pd.DataFrame({"at": pd.Series(at, dtype=object), "b": pd.Series(out, dtype=object)})
 
 
 def positions(keys: pd.Series) -> dict[Any, tuple[int, int]]:

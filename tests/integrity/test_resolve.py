@@ -12,9 +12,9 @@ from stdnum.cn import ric
 from integrity.ids import ric_gender
 from integrity.load import load_dataset
 from integrity.resolve import (
-    _deletion_keys,
     _sex_from_ids,
     candidate_pairs,
+    deletion_codes,
     deletions,
     organisation_links,
     prepare,
@@ -232,7 +232,7 @@ def test_deletion_codes_group_exactly_as_the_deletion_strings() -> None:
     names += ["阿依古丽·买买提", "阿依古丽·买卖提", "张伟", "张玮", "欧阳子萱", "欧阳紫萱"]
     left = pd.Series([*names[:200], None], index=[f"l{i}" for i in range(201)])
     right = pd.Series([*names[200:], None], index=range(1000, 1000 + len(names) - 199))
-    lcode, rcode = _deletion_keys(left, right)
+    lcode, rcode = deletion_codes(left, right)
     by_code = {(a, b) for a, x in lcode.items() for b, y in rcode.items() if x == y}
     by_string = {
         (a, b)
