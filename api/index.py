@@ -94,9 +94,7 @@ class CheckIndex:
         self.holders = holders
         self.holder_pos = positions(holders["org_key"])
         self.commonness = scr.name_commonness
-        self.shares = NameShares.of(
-            pd.concat([scr.people["name_norm"], holders["name_norm"]], ignore_index=True)
-        )
+        self.shares = NameShares.of(scr.named_people["name_norm"])
         self._index_orgs(scr.keyed, holders)
         self._index_projects(result)
         # the relationship graph for the graph endpoints, built on their first call

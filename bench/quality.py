@@ -1,6 +1,8 @@
 """Score a screening against planted truth: precision and recall per rule.
 
     .venv/bin/python bench/quality.py [--dataset DIR --truth truth.json]   # default: the demo
+    .venv/bin/python bench/quality.py --seeds 11,23,37   # districts the demo's generator
+                                                          # draws from other seeds, summed
 
 Runs every rule on the dataset, then compares with the truth file (the generator's planted
 cases): a planted positive is found when a finding of its rule names the same projects
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +53,9 @@ def score(
             found = [c for c in positives if any(matches(f, c) for f in pool)]
             true = [f for f in pool if any(matches(f, c) for c in positives)]
             hit = [c for c in decoys if any(matches(f, c) for f in pool)]
+            hit_assertions = [
+                c for c in decoys if any(matches(f, c) and not f.is_lead for f in pool)
+            ]
             rows.append(
                 {
                     "rule": rule,
@@ -61,6 +67,13 @@ def score(
                     "precision": len(true) / len(pool) if pool else None,
                     "decoys": len(decoys),
                     "decoys_hit": len(hit),
+                    "decoys_hit_assertions": len(hit_assertions),
+                    "decoys_hit_cases": [
+                        f"{c['case']}"
+                        + "".join(f" ({f.confidence:.2f})" for f in pool if matches(f, c))
+                        for c in hit
+                    ],
+                    "true": len(true),
                     "missed": [c["case"] for c in positives if c not in found],
                     "unplanned": [
                         f"{f.finding_id} {','.join(f.project_ids)} {f.explanation[:60]}"
@@ -72,33 +85,109 @@ def score(
     return rows
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", type=Path, default=ROOT / "fixtures/demo/longgang")
-    parser.add_argument("--truth", type=Path, default=ROOT / "fixtures/demo/truth.json")
-    parser.add_argument("--json", action="store_true", help="print the table as JSON")
-    args = parser.parse_args()
-    truth = json.loads(args.truth.read_text(encoding="utf-8"))
-    result = run_scan(args.dataset, policy=truth["policy"])
-    rules = sorted({c["rule"] for c in truth["cases"]} | {f.rule for f in result.findings})
-    rows = score(result.findings, truth["cases"], rules)
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return 0
+def pct(v: object) -> str:
+    return "—" if v is None else f"{float(v):.2f}"  # type: ignore[arg-type]
 
-    def pct(v: object) -> str:
-        return "—" if v is None else f"{float(v):.2f}"  # type: ignore[arg-type]
 
-    print(f"dataset {args.dataset}  policy {truth['policy']}")
+def print_table(rows: list[dict[str, object]]) -> None:
     print(
         f"{'rule':<20}{'count':<11}{'planted':>8}{'found':>6}{'recall':>7}"
-        f"{'findings':>9}{'precision':>10}{'decoys':>7}{'hit':>4}"
+        f"{'findings':>9}{'precision':>10}{'decoys':>7}{'hit':>4}{'hit≥0.5':>8}"
     )
     for r in rows:
         print(
             f"{r['rule']:<20}{r['count']:<11}{r['planted']:>8}{r['found']:>6}{pct(r['recall']):>7}"
             f"{r['findings']:>9}{pct(r['precision']):>10}{r['decoys']:>7}{r['decoys_hit']:>4}"
+            f"{r['decoys_hit_assertions']:>8}"
         )
+
+
+def summed(per_seed: list[list[dict[str, object]]]) -> list[dict[str, object]]:
+    """The seeds' tables added up (recall and precision over the pooled counts)."""
+    total: dict[tuple[object, object], dict[str, object]] = {}
+    for rows in per_seed:
+        for r in rows:
+            t = total.setdefault(
+                (r["rule"], r["count"]),
+                {
+                    "rule": r["rule"],
+                    "count": r["count"],
+                    "planted": 0,
+                    "found": 0,
+                    "findings": 0,
+                    "true": 0,
+                    "decoys": 0,
+                    "decoys_hit": 0,
+                    "decoys_hit_assertions": 0,
+                },
+            )
+            for k in (
+                "planted",
+                "found",
+                "findings",
+                "true",
+                "decoys",
+                "decoys_hit",
+                "decoys_hit_assertions",
+            ):
+                t[k] = int(t[k]) + int(r[k])  # type: ignore[call-overload]
+    out = []
+    for t in total.values():
+        planted, findings = int(t["planted"]), int(t["findings"])  # type: ignore[call-overload]
+        t["recall"] = int(t["found"]) / planted if planted else None  # type: ignore[call-overload]
+        t["precision"] = int(t["true"]) / findings if findings else None  # type: ignore[call-overload]
+        out.append(t)
+    return sorted(out, key=lambda t: (str(t["rule"]), str(t["count"])))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=ROOT / "fixtures/demo/longgang")
+    parser.add_argument("--truth", type=Path, default=ROOT / "fixtures/demo/truth.json")
+    parser.add_argument(
+        "--seeds",
+        help="comma-separated seeds: score districts the demo's generator draws from them "
+        "(other people, names and noise; the same kinds of cases), then their sum",
+    )
+    parser.add_argument("--json", action="store_true", help="print the table as JSON")
+    args = parser.parse_args()
+    if args.seeds:
+        sys.path.insert(0, str(ROOT / "fixtures"))
+        from generate_demo import generate  # noqa: PLC0415
+
+        per_seed = []
+        for seed in [int(x) for x in args.seeds.split(",") if x.strip()]:
+            with tempfile.TemporaryDirectory() as tmp:
+                generate(Path(tmp), seed)
+                rows = scored(Path(tmp) / "longgang", Path(tmp) / "truth.json")
+            per_seed.append(rows)
+            print(f"seed {seed}")
+            print_misses(rows)
+        total = summed(per_seed)
+        if args.json:
+            print(json.dumps(total, ensure_ascii=False, indent=2))
+            return 0
+        print(f"\nsum over seeds {args.seeds}")
+        print_table(total)
+        return 0
+    rows = scored(args.dataset, args.truth)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    print(f"dataset {args.dataset}")
+    print_table(rows)
+    print_misses(rows)
+    return 0
+
+
+def scored(dataset: Path, truth_file: Path) -> list[dict[str, object]]:
+    truth = json.loads(truth_file.read_text(encoding="utf-8"))
+    result = run_scan(dataset, policy=truth["policy"])
+    rules = sorted({c["rule"] for c in truth["cases"]} | {f.rule for f in result.findings})
+    return score(result.findings, truth["cases"], rules)
+
+
+def print_misses(rows: list[dict[str, object]]) -> None:
     for r in rows:
         if r["count"] != "all":
             continue
@@ -106,7 +195,8 @@ def main() -> int:
             print(f"  missed   {r['rule']}: {m}")
         for u in r["unplanned"]:  # type: ignore[attr-defined]
             print(f"  unplanned {r['rule']}: {u}")
-    return 0
+        for d in r["decoys_hit_cases"]:  # type: ignore[attr-defined]
+            print(f"  decoy hit {r['rule']}: {d}")
 
 
 if __name__ == "__main__":

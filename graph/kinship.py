@@ -665,6 +665,44 @@ def kin(chain: str, speaker: Sex = None) -> KinAnswer:
     return KinAnswer(chain, speaker, tuple(ordered), note)
 
 
+# --------------------------------------------------------------------------- ages
+
+# How many years after the speaker a relative one step away may be born (generous bounds: a
+# mother of 13 or of 65 is the edge; spouses and siblings within 30 years of each other).
+# Adoptive and step relations (拟制血亲) may be almost any age apart in the same direction.
+_BIRTH_GAP: dict[tuple[Kind, Age, bool], tuple[int, int]] = {
+    ("parent", None, False): (-65, -13),
+    ("child", None, False): (13, 65),
+    ("spouse", None, False): (-30, 30),
+    ("sibling", "older", False): (-30, 0),
+    ("sibling", "younger", False): (0, 30),
+    ("sibling", None, False): (-30, 30),
+    ("parent", None, True): (-75, 0),
+    ("child", None, True): (0, 75),
+    ("sibling", "older", True): (-40, 0),
+    ("sibling", "younger", True): (0, 40),
+    ("sibling", None, True): (-40, 40),
+}
+
+
+@lru_cache(maxsize=4096)
+def birth_gap(code: str) -> tuple[int, int] | None:
+    """The years after the speaker that the relative of a one-step ``code`` is born (the
+    father: 13 to 65 years before; the younger sister: up to 30 after), or None for a longer
+    path or a code this does not know. A relative's age implied by a registry or declaration
+    row where his or her own birth date is missing: a declared son cannot be born before his
+    father."""
+    try:
+        path = parse_code(code)
+    except (KeyError, ValueError):
+        return None
+    if len(path) != 1:
+        return None
+    s = path[0]
+    age = s.age if s.kind == "sibling" else None
+    return _BIRTH_GAP.get((s.kind, age, s.fictive))
+
+
 # --------------------------------------------------------------------------- terms for paths
 
 
@@ -700,6 +738,7 @@ __all__ = [
     "Path",
     "Step",
     "UnknownKinTermError",
+    "birth_gap",
     "chain_paths",
     "classify_path",
     "classify_simple",

@@ -69,6 +69,10 @@ class Weights:
     phone_same_m: float = 0.6
     phone_same_u: float = 1e-6
     phone_diff_m: float = 0.4
+    # a birth year outside the range a kin row implies (a declared son born before his
+    # father): a typo or a wrong link for a true match, for about half of all other pairs
+    birth_range_conflict_m: float = 0.02
+    birth_range_conflict_u: float = 0.5
 
 
 def _by_value(series: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
@@ -436,6 +440,35 @@ def _agreement(a: pd.DataFrame, b: pd.DataFrame, column: str) -> tuple[np.ndarra
     return same, both & ~same
 
 
+BIRTH_RANGE_LABEL = "出生年份与亲属关系推算的年份不符"
+
+
+def BIRTH_RANGE_BITS(w: Weights) -> float:  # noqa: N802
+    return math.log2(w.birth_range_conflict_m / w.birth_range_conflict_u)
+
+
+def _years(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(earliest, latest) birth year of each row: its own birth date's year, else the range
+    its kin rows imply (``born_lo``/``born_hi``, screen.implied_births), else NaN (NaN
+    compares false: no conflict)."""
+    year = pd.to_datetime(m["birth"], errors="coerce").dt.year.to_numpy(dtype=float)
+    lo = m["born_lo"].to_numpy(dtype=float) if "born_lo" in m else np.full(len(m), np.nan)
+    hi = m["born_hi"].to_numpy(dtype=float) if "born_hi" in m else np.full(len(m), np.nan)
+    known = ~np.isnan(year)
+    return np.where(known, year, lo), np.where(known, year, hi)
+
+
+def _years_of(x: dict[str, Any]) -> tuple[float, float]:
+    """:func:`_years` of one row (as _score_small holds it)."""
+    birth: Any = x.get("birth")
+    if _given(birth):
+        year = float(pd.Timestamp(birth).year)
+        return year, year
+    lo: Any = x.get("born_lo")
+    hi: Any = x.get("born_hi")
+    return (float(lo) if _given(lo) else math.nan), (float(hi) if _given(hi) else math.nan)
+
+
 def _others(a: pd.DataFrame, b: pd.DataFrame, w: Weights) -> Evidence:
     n = len(a)
 
@@ -445,9 +478,14 @@ def _others(a: pd.DataFrame, b: pd.DataFrame, w: Weights) -> Evidence:
     same_birth, diff_birth = _agreement(a, b, "birth")
     same_sex, diff_sex = _agreement(a, b, "sex")
     same_phone, _ = _agreement(a, b, "phone")
+    (alo, ahi), (blo, bhi) = _years(a), _years(b)
+    # where a birth date is missing on one side, the years its kin rows allow: only a
+    # conflict counts (a range that fits says little)
+    apart = ~(same_birth | diff_birth) & ((alo > bhi) | (blo > ahi))
     return [
         (same_birth, "出生日期相同", bits(math.log2(w.birth_same_m / w.birth_same_u))),
         (diff_birth, "出生日期不同", bits(math.log2(w.birth_diff_m / (1 - w.birth_same_u)))),
+        (apart, BIRTH_RANGE_LABEL, bits(BIRTH_RANGE_BITS(w))),
         (same_sex, "性别相同", bits(math.log2(w.gender_same_m / 0.5))),
         (diff_sex, "性别不同", bits(math.log2(w.gender_diff_m / 0.5))),
         (same_phone, "电话相同", bits(math.log2(w.phone_same_m / w.phone_same_u))),
@@ -482,7 +520,10 @@ def score(
     pinyin_freq = pd.Series(dtype=float)
     floor = 1 / max(len(left) + len(right), 1)
     # only the compared columns: the callers' frames carry paths, sources and more
-    cols = ["name_nfkc", "name_norm", "pinyin", "birth", "sex", "phone", "id_valid", "id_number"]
+    cols = [
+        "name_nfkc", "name_norm", "pinyin", "birth", "sex", "phone", "id_valid", "id_number",
+        "born_lo", "born_hi",
+    ]  # fmt: skip
     if len(pairs) <= small:
         return _score_small(
             _rows(left, pairs["l"], cols), _rows(right, pairs["r"], cols),
@@ -596,6 +637,7 @@ def _score_small(
     others = (
         ("birth", "出生日期相同", math.log2(w.birth_same_m / w.birth_same_u)),
         ("birth", "出生日期不同", math.log2(w.birth_diff_m / (1 - w.birth_same_u))),
+        ("range", BIRTH_RANGE_LABEL, BIRTH_RANGE_BITS(w)),
         ("sex", "性别相同", math.log2(w.gender_same_m / 0.5)),
         ("sex", "性别不同", math.log2(w.gender_diff_m / 0.5)),
         ("phone", "电话相同", math.log2(w.phone_same_m / w.phone_same_u)),
@@ -606,6 +648,13 @@ def _score_small(
     for x, y in zip(ra, rb, strict=True):
         found = [_name_reason(x, y, w, freq, floor)]
         for column, label, bits in others:
+            if column == "range":
+                # as _others: the kin-implied years, where a birth date is missing
+                if not (_given(x.get("birth")) and _given(y.get("birth"))):
+                    (xlo, xhi), (ylo, yhi) = _years_of(x), _years_of(y)
+                    if xlo > yhi or ylo > xhi:
+                        found.append((label, bits))
+                continue
             p, q = x.get(column), y.get(column)
             if not (_given(p) and _given(q)):
                 continue

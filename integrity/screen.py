@@ -34,7 +34,7 @@ import pandas as pd
 
 from graph.build import normalise_contact
 from graph.expand import SAME, expand, invert
-from graph.kinship import describe, parse_code
+from graph.kinship import birth_gap, describe, parse_code
 from integrity.findings import EvidenceStep, SourceRef
 from integrity.identity import with_identity_keys
 from integrity.load import Dataset
@@ -197,7 +197,10 @@ class Screening:
             {c: "first" for c in PERSON_COLUMNS if c != "key"} | {"table": "first"}
         )
         agg["id_valid"] = agg["id_valid"].fillna(False).astype(bool)
-        return prepare(agg, with_pinyin=False)
+        people = prepare(agg, with_pinyin=False)
+        lo, hi = implied_births(people["birth"], self.kin_links)
+        people["born_lo"], people["born_hi"] = lo, hi
+        return people
 
     @cached_property
     def kin_links(self) -> pd.DataFrame:
@@ -737,8 +740,35 @@ class Screening:
 
     @cached_property
     def name_commonness(self) -> pd.Series:
-        """How common each normalised name is, over the kin side and the role holders."""
-        return name_frequencies(self.people, self.holders)
+        """How common each normalised name is, over the kin side and the role holders, each
+        person counted once (:attr:`named_people`)."""
+        return name_frequencies(self.named_people)
+
+    @cached_property
+    def named_people(self) -> pd.DataFrame:
+        """One row (``name_norm``) per distinct person of the kin side and the role holders:
+        the population a name's commonness is counted in. A legal representative who is also
+        the shareholder and the manager, named in the supplier table and the people table,
+        is one person, not four mentions: counted per row, the names of the very people the
+        rules screen (those with many roles) would look several times commoner than they
+        are, and a match on them weaker. A person is their key (an ID number where one is
+        known); a holder without a number is one person per organisation and name."""
+        h = self.holders
+        holder_person = h["key"].where(
+            h["id_valid"], h["org_key"].astype(str) + "|" + h["name_norm"].astype(str)
+        )
+        both = pd.concat(
+            [
+                pd.DataFrame(
+                    {"person": self.people.index.to_numpy(), "name_norm": self.people["name_norm"]}
+                ),
+                pd.DataFrame({"person": holder_person, "name_norm": h["name_norm"]}),
+            ],
+            ignore_index=True,
+        )
+        return both.drop_duplicates(subset=["person", "name_norm"])[["name_norm"]].reset_index(
+            drop=True
+        )
 
     # ------------------------------------------------------------------ explaining
     def name_of(self, key: str) -> str:
@@ -908,6 +938,58 @@ def _viable(
     return pd.Series(bits + bonus >= need, index=m.index)
 
 
+def implied_births(birth: pd.Series, links: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The earliest and latest birth year of each person (``birth`` indexed by key) whose
+    own birth date is missing, implied by the kin rows that tie him or her to someone whose
+    birth date is known: a son declared by a father born in 1973 was born between 1986 and
+    2038 (:func:`graph.kinship.birth_gap`). A row whose term stands for several paths allows
+    any of them; several rows narrow the range; rows that contradict each other leave it
+    open (NaN). Keys with a birth date of their own, or no such row, get NaN."""
+    year = birth.dt.year.astype(float)
+    nan = pd.Series(np.nan, index=birth.index)
+    if links.empty or year.isna().all():
+        return nan, nan.copy()
+    codes = links["code"].astype(str)
+    gaps = {c: birth_gap(c) or (-np.inf, np.inf) for c in codes.unique()}
+    glo = codes.map(lambda c: gaps[c][0]).to_numpy(dtype=float)
+    ghi = codes.map(lambda c: gaps[c][1]).to_numpy(dtype=float)
+    sy = links["src"].map(year).to_numpy(dtype=float)
+    dy = links["dst"].map(year).to_numpy(dtype=float)
+    row = (links["table"].astype(str) + ":" + links["row"].astype(str)).to_numpy()
+    # the relative (dst) from the speaker's year, the speaker (src) from the relative's
+    to_dst = np.isnan(dy) & ~np.isnan(sy)
+    to_src = np.isnan(sy) & ~np.isnan(dy)
+    ranges = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "key": links["dst"].to_numpy()[to_dst],
+                    "row": row[to_dst],
+                    "lo": (sy + glo)[to_dst],
+                    "hi": (sy + ghi)[to_dst],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "key": links["src"].to_numpy()[to_src],
+                    "row": row[to_src],
+                    "lo": (dy - ghi)[to_src],
+                    "hi": (dy - glo)[to_src],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    if ranges.empty:
+        return nan, nan.copy()
+    # one row's alternatives: any of them; the rows together: all of them
+    per_row = ranges.groupby(["key", "row"], sort=False).agg(lo=("lo", "min"), hi=("hi", "max"))
+    per_key = per_row.groupby(level=0).agg(lo=("lo", "max"), hi=("hi", "min"))
+    per_key = per_key[np.isfinite(per_key["lo"]) & np.isfinite(per_key["hi"])]
+    per_key = per_key[per_key["lo"] <= per_key["hi"]]
+    return per_key["lo"].reindex(birth.index), per_key["hi"].reindex(birth.index)
+
+
 def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
     """For each row of ``officials`` (with ``person_key`` and any context columns), the
     official him- or herself (category 本人) and every relative within the legal categories,
@@ -933,6 +1015,8 @@ def _with_attributes(scr: Screening, rows: pd.DataFrame) -> pd.DataFrame:
             "name_norm",
             "birth",
             "sex",
+            "born_lo",
+            "born_hi",
         ]
     ].reset_index(drop=True)
     out = pd.concat([rows.reset_index(drop=True), attrs], axis=1)

@@ -36,28 +36,54 @@ class AvoidanceSettings(RuleSettings):
     min_confidence: float = 0.25
 
 
-def decisions(ctx: ScanContext, roles: tuple[str, ...]) -> pd.DataFrame:
-    """Who took part in which decision without recusal, with the official's person key and
-    the awarded supplier: one row per participation row."""
+def _participation(ctx: ScanContext, roles: tuple[str, ...]) -> pd.DataFrame:
+    """The participation rows of the decision steps, each with its official's staff_id (a
+    participant given by name only is the one official of that name, if there is one) and
+    ``recused`` (a recusal recorded on the row)."""
     t = ctx.screening.keyed
     part = t["participants"]
     part = part[part["role"].isin(roles)]
+    if "name" in part:
+        staff = t["staff"]
+        unique = staff.drop_duplicates("name", keep=False).set_index("name")
+        by_name = part["name"].map(unique["staff_id"])
+        part = part.assign(staff_id=part["staff_id"].fillna(by_name))
+    part = part.dropna(subset=["staff_id"])
     recused = part.get("recused", pd.Series(False, index=part.index)).fillna(False).astype(bool)
-    part = part[~recused]
+    return part.assign(staff_id=part["staff_id"].astype(str), recused=recused)
+
+
+def decisions(ctx: ScanContext, roles: tuple[str, ...]) -> pd.DataFrame:
+    """Who took part in which decision without recusal, with the official's person key and
+    the awarded supplier: one row per participation row. A recusal recorded for a step
+    covers the same official's unmarked rows of that step on that project (one sitting
+    entered twice); a step without one stays a participation, whatever else was recused."""
+    t = ctx.screening.keyed
+    part = _participation(ctx, roles)
+    step = ["project_id", "staff_id", "role"]
+    recused = part["recused"].to_numpy()
+    covered = part[step].merge(
+        part.loc[recused, step].drop_duplicates(), how="left", indicator=True
+    )
+    part = part[~recused & (covered["_merge"] == "left_only").to_numpy()]
     staff = t["staff"][["staff_id", "person_key", "name", "street"]].rename(
         columns={"name": "staff_name", "street": "staff_street"}
     )
-    # a participant given by name only is the one official of that name, if there is one
-    if "name" in part:
-        unique = staff.drop_duplicates("staff_name", keep=False).set_index("staff_name")
-        by_name = part["name"].map(unique["staff_id"])
-        part = part.assign(staff_id=part["staff_id"].fillna(by_name))
-    part = part.dropna(subset=["staff_id"]).assign(staff_id=lambda f: f["staff_id"].astype(str))
     part = part.merge(staff.assign(staff_id=staff["staff_id"].astype(str)), on="staff_id")
     awarded = awarded_projects(t["projects"])
     return part.rename(columns={"_file": "part_file", "_row": "part_row", "role": "part_role"})[
         ["project_id", "staff_id", "staff_name", "person_key", "part_role", "part_file", "part_row"]
     ].merge(awarded, on="project_id")
+
+
+def recusals(ctx: ScanContext, roles: tuple[str, ...]) -> dict[tuple[str, str], list[Any]]:
+    """The recorded recusals by (project, official): (step, file, row) each."""
+    part = _participation(ctx, roles)
+    part = part[part["recused"]]
+    out: dict[tuple[str, str], list[Any]] = {}
+    for r in part[["project_id", "staff_id", "role", "_file", "_row"]].itertuples(index=False):
+        out.setdefault((str(r[0]), str(r[1])), []).append((str(r[2]), str(r[3]), int(r[4])))
+    return out
 
 
 def _role_sort(role: str) -> int:
@@ -112,8 +138,17 @@ def avoidance(ctx: ScanContext, settings: AvoidanceSettings) -> Iterator[Finding
         row = {str(k): v for k, v in r.items()}
         by_holder = groups.setdefault((str(row["project_id"]), str(row["staff_id"])), {})
         by_holder.setdefault(str(row["_holder"]), []).append(row)
+    recorded = recusals(ctx, settings.decision_roles)
     for pid, staff_id in sorted(groups):
-        yield from _findings(ctx, settings, scr, pid, staff_id, groups[(pid, staff_id)])
+        yield from _findings(
+            ctx,
+            settings,
+            scr,
+            pid,
+            staff_id,
+            groups[(pid, staff_id)],
+            recorded.get((pid, staff_id), []),
+        )
 
 
 def _findings(
@@ -123,10 +158,19 @@ def _findings(
     pid: str,
     staff_id: str,
     by_holder: dict[str, list[dict[str, Any]]],
+    recused: list[tuple[str, str, int]],
 ) -> Iterator[Finding]:
-    """One finding per (project, official, holder): the closest path, every role named."""
+    """One finding per (project, official, holder): the closest path, every role and every
+    step the official took part in named, and the steps he or she did recuse from."""
+    order = {r: i for i, r in enumerate(settings.decision_roles)}
     for same in by_holder.values():
         best = same[0]
+        sittings = sorted(
+            {(str(r["part_role"]), str(r["part_file"]), int(r["part_row"])) for r in same},
+            key=lambda x: (order.get(x[0], 99), x[2]),
+        )
+        steps_taken = "、".join(dict.fromkeys(x[0] for x in sittings))
+        steps_recused = "、".join(dict.fromkeys(x[0] for x in recused))
         roles = sorted({r["h_role"] for r in same}, key=_role_sort)
         head = [r for r in roles if r in settings.head_roles]
         self_dealing = best["category"] == "本人"
@@ -138,16 +182,18 @@ def _findings(
         if self_dealing:
             relation = "本人"
             explanation = (
-                f"{participant}参与了{where}项目{project}的{best['part_role']}且未回避，"
+                f"{participant}参与了{where}项目{project}的{steps_taken}且未回避，"
                 f"而其本人即为承接单位{org}的{role_text}，属自我交易。"
             )
         else:
             relation = f"{best['category']}（{scr.kin_sentence(best['nodes'], best['via'])}）"
             explanation = (
-                f"{participant}参与了{where}项目{project}的{best['part_role']}且未回避，"
+                f"{participant}参与了{where}项目{project}的{steps_taken}且未回避，"
                 f"而其{best['category']}{scr.name_of(best['relative'])}"
                 f"是承接单位{org}的{role_text}。"
             )
+        if steps_recused:
+            explanation += f"其在{steps_recused}环节记录了回避，但{steps_taken}环节未回避。"
         severity: Severity = "high" if self_dealing or head else "medium"
         clauses = settings.clauses if head else []
         if not head or self_dealing:
@@ -158,11 +204,23 @@ def _findings(
             explanation += f"（身份关联置信度{confidence:.2f}，为线索待核，须先核实身份。）"
         evidence = [
             project_step(best),
-            EvidenceStep(
-                kind="participation",
-                text=f"经办与评审记录：{participant} 参与{best['part_role']}，未记录回避",
-                source=SourceRef(str(best["part_file"]), int(best["part_row"]), "participants"),
-                data={"staff_id": staff_id, "role": best["part_role"]},
+            *(
+                EvidenceStep(
+                    kind="participation",
+                    text=f"经办与评审记录：{participant} 参与{role}，未记录回避",
+                    source=SourceRef(file, row, "participants"),
+                    data={"staff_id": staff_id, "role": role},
+                )
+                for role, file, row in sittings
+            ),
+            *(
+                EvidenceStep(
+                    kind="participation",
+                    text=f"经办与评审记录：{participant} 在{role}环节记录回避",
+                    source=SourceRef(file, row, "participants"),
+                    data={"staff_id": staff_id, "role": role, "recused": True},
+                )
+                for role, file, row in recused
             ),
             *scr.kin_steps(best["official"], best["nodes"], best["via"]),
             identity_step(scr, best),
@@ -190,6 +248,8 @@ def _findings(
                 "detail": best["detail"],
                 "roles": roles,
                 "self_dealing": self_dealing,
+                "steps": list(dict.fromkeys(x[0] for x in sittings)),
+                "recused_steps": list(dict.fromkeys(x[0] for x in recused)),
                 "path": scr.kin_sentence(best["nodes"], best["via"]) + f" —{roles[0]}→ {org}",
                 "kin_confidence": round(float(best["conf"]), 4),
                 "identity_confidence": round(float(best["match_conf"]), 4),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pandas as pd
 import pytest
 from stdnum.cn import ric
@@ -12,6 +13,7 @@ from stdnum.cn import ric
 from integrity.ids import ric_gender
 from integrity.load import load_dataset
 from integrity.resolve import (
+    BIRTH_RANGE_LABEL,
     _sex_from_ids,
     candidate_pairs,
     deletion_codes,
@@ -20,7 +22,7 @@ from integrity.resolve import (
     prepare,
     score,
 )
-from integrity.screen import CONTEXT_PRIOR, Screening
+from integrity.screen import CONTEXT_PRIOR, Screening, implied_births
 from tests.conftest import DEMO
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
@@ -218,9 +220,13 @@ def test_few_pairs_score_alike_one_by_one_and_vectorised() -> None:
         assert one["reasons"].tolist() == many["reasons"].tolist()
     c = many["confidence"]
     assert (
-        (c == 1.0).sum() >= 2 and (c == 0.0).sum() >= 50 and ((c > 0.01) & (c < 0.999)).sum() >= 2
+        (c == 1.0).sum() >= 2 and (c == 0.0).sum() >= 50 and ((c > 0.01) & (c < 0.9995)).sum() >= 2
     )
     assert many["reasons"].map(len).max() >= 4  # names, birth, sex ... all in the comparison
+    # relatives without a birth date of their own, whose kin rows imply one that another
+    # side's birth date contradicts, on both paths alike
+    ranged = many["reasons"].map(lambda r: any(x[0] == BIRTH_RANGE_LABEL for x in r or []))
+    assert ranged.sum() >= 10
 
 
 def test_deletion_codes_group_exactly_as_the_deletion_strings() -> None:
@@ -300,3 +306,59 @@ def test_kin_in_roles_prunes_without_losing_a_pair() -> None:
     rows = right.reset_index(drop=True)["row"]
     assert got == {(p, rel, rows.iloc[r], c) for p, rel, r, c in expected}
     assert len(expected) >= 5
+
+
+def test_kin_rows_imply_the_birth_years_of_relatives_without_a_birth_date() -> None:
+    birth = pd.Series(
+        pd.to_datetime(["1973-12-26", None, None, "1969-12-04", None, None]),
+        index=["father", "son", "uncle", "mother", "twin", "nobody"],
+    )
+    links = pd.DataFrame(
+        {
+            "src": ["father", "father", "mother", "son", "father"],
+            "dst": ["son", "uncle", "son", "twin", "nobody"],
+            # 儿子; 弟弟; the mother's 儿子 (narrows the range); the son's brother (both
+            # unknown: nothing); a three-step path (no bound)
+            "code": ["s", "lb", "s", "xb", "f,ob,s"],
+            "table": ["relatives", "family_links", "family_links", "family_links", "x"],
+            "row": [1, 2, 3, 4, 5],
+        }
+    )
+    lo, hi = implied_births(birth, links)
+    # the son: 13-65 years after his father (1986-2038) and after his mother (1982-2034)
+    assert (lo["son"], hi["son"]) == (1986.0, 2034.0)
+    # the younger brother: up to 30 years after
+    assert (lo["uncle"], hi["uncle"]) == (1973.0, 2003.0)
+    # own birth date known, or nothing to go by: no range
+    assert lo[["father", "mother", "twin", "nobody"]].isna().all()
+
+
+def test_a_declared_son_is_not_the_official_of_the_same_name_born_before_his_father() -> None:
+    # the official 李强 (born 1973, an ID number that fails its check digit) and the son 李强
+    # another official (李超, born December 1973) declares without a number: the common name
+    # alone made them one person (0.66) and the father's wife the official's "mother"
+    people = prepare(
+        pd.DataFrame(
+            {
+                "key": ["staff:李强", "decl:李强"],
+                "name": ["李强", "李强"],
+                "id_number": [None, None],
+                "id_valid": [False, False],
+                "birth_date": ["1973-04-09", None],
+                "gender": ["男", None],
+                "phone": [None, None],
+            }
+        ),
+        with_pinyin=False,
+    )
+    people["born_lo"], people["born_hi"] = [np.nan, 1986.0], [np.nan, 2038.0]
+    pairs = pd.DataFrame({"l": [0], "r": [1]})
+    freq = pd.Series({"李强": 1.5e-4})
+    for small in (0, 10):
+        scored = score(people, people, pairs, prior=6.2e-4, frequencies=freq, small=small)
+        labels = [label for label, _ in scored["reasons"][0]]
+        assert BIRTH_RANGE_LABEL in labels
+        assert scored["confidence"][0] < 0.5
+    bare = people.drop(columns=["born_lo", "born_hi"])
+    without = score(bare, bare, pairs, prior=6.2e-4, frequencies=freq)
+    assert without["confidence"][0] > 0.5
