@@ -25,7 +25,7 @@ import pandas as pd
 from graph.kinship import chain_paths, code_of
 from integrity.ids import ric_birth_date, ric_gender
 from integrity.load import Dataset
-from integrity.names import org_name, person_name
+from integrity.names import org_name, org_name_written, person_name
 
 
 def _each(values: pd.Series, fn: Any) -> pd.Series:
@@ -225,13 +225,31 @@ def _name_to_uscc(t: dict[str, pd.DataFrame]) -> None:
     )
     pairs = pd.DataFrame({"key": keys, "name": names.reindex(keys.index)}).dropna()
     pairs = pairs[pairs["key"].str.startswith("uscc:")]
-    pairs["core"] = "org:" + pairs["name"].map(lambda v: org_name(str(v)))
-    codes = pairs.drop_duplicates(["core", "key"]).groupby("core")["key"]
-    unique = codes.first()[codes.nunique() == 1]
-    if unique.empty:
+    if pairs.empty:
         return
+    # the name as written first (深圳市阳光社工 and 深圳市龙岗区阳光社工 may be two
+    # organisations with one core), then the core for the variants
+    pairs["written"] = pairs["name"].map(lambda v: org_name_written(str(v)))
+    pairs["core"] = "org:" + pairs["name"].map(lambda v: org_name(str(v)))
+    by_written = _unique_code(pairs, "written")
+    by_core = _unique_code(pairs, "core")
     for frame in framed:
         bare = frame["org_key"].astype("string").str.startswith("org:").fillna(False).astype(bool)
-        frame.loc[bare, "org_key"] = (
-            frame.loc[bare, "org_key"].map(unique).fillna(frame.loc[bare, "org_key"])
+        if not bare.any():
+            continue
+        written = (
+            frame.loc[bare, "supplier_name"].map(lambda v: org_name_written(str(v)))
+            if "supplier_name" in frame
+            else pd.Series(None, index=frame.index[bare], dtype=object)
         )
+        frame.loc[bare, "org_key"] = (
+            written.map(by_written)
+            .fillna(frame.loc[bare, "org_key"].map(by_core))
+            .fillna(frame.loc[bare, "org_key"])
+        )
+
+
+def _unique_code(pairs: pd.DataFrame, by: str) -> pd.Series:
+    """The one USCC key each name carries (names carrying two: left out, no guess)."""
+    codes = pairs.drop_duplicates([by, "key"]).groupby(by)["key"]
+    return codes.first()[codes.nunique() == 1]

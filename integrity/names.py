@@ -162,6 +162,16 @@ _ABBREVIATIONS = (
 
 
 @lru_cache(maxsize=500_000)
+def org_name_written(name: str) -> str:
+    """An organisation's name as written, give or take width, spaces, script and brackets:
+    深圳市龙岗区阳光社会工作服务中心 and 深圳市阳光社会工作服务中心 stay two names (two
+    organisations may share a core, :func:`org_name`, and differ only in the region)."""
+    text = unicodedata.normalize("NFKC", name)
+    text = _T2S.convert(_SPACE.sub("", text))
+    return text.replace("(", "").replace(")", "")
+
+
+@lru_cache(maxsize=500_000)
 def org_name(name: str) -> str:
     """The comparable core of an organisation's name.
 
