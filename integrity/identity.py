@@ -20,24 +20,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from graph.kinship import chain_paths, code_of
-from integrity.ids import ric_birth_date, ric_gender
+from integrity.ids import ric_birth_date
 from integrity.load import Dataset
-from integrity.names import org_name, org_name_written, person_name
+from integrity.names import org_names, person_name, person_names
+from integrity.resolve import _sex_from_ids
 
 
 def _each(values: pd.Series, fn: Any) -> pd.Series:
-    """``fn`` once per distinct non-missing value (names and numbers repeat across rows)."""
-    distinct = values.dropna().unique()
-    return values.map({v: fn(v) for v in distinct}).astype(object)
+    """``fn`` once per distinct non-missing value (names and numbers repeat across rows),
+    spread back by position (no dictionary lookup per row)."""
+    return _spread(values, lambda distinct: [fn(v) for v in distinct])
 
 
-def _name_key(name: Any) -> str | None:
-    if name is None or pd.isna(name) or not str(name).strip():
-        return None
-    return "name:" + person_name(str(name))
+def _spread(values: pd.Series, fn_many: Any) -> pd.Series:
+    """``fn_many`` on the list of distinct non-missing values, its results spread back to
+    the rows (None where the value is missing)."""
+    codes, distinct = pd.factorize(values)
+    results = np.empty(len(distinct) + 1, dtype=object)
+    results[:-1] = fn_many(list(distinct))
+    results[-1] = None
+    return pd.Series(results[codes], index=values.index, dtype=object)
+
+
+def _name_keys(names: list[Any]) -> list[str | None]:
+    """``name:`` keys of many names, with one OpenCC call (names.person_names)."""
+    given = [str(n) for n in names]
+    _, comparable = person_names(given)
+    return ["name:" + c if g.strip() else None for g, c in zip(given, comparable, strict=True)]
 
 
 def person_keys(frame: pd.DataFrame, id_col: str, name_col: str) -> pd.Series:
@@ -45,7 +58,7 @@ def person_keys(frame: pd.DataFrame, id_col: str, name_col: str) -> pd.Series:
     valid = frame.get(f"{id_col}_valid", pd.Series(False, index=frame.index)).fillna(False)
     by_id = "id:" + frame[id_col].astype("string") if id_col in frame else None
     by_name = (
-        _each(frame[name_col], _name_key)
+        _spread(frame[name_col].where(~valid.astype(bool)), _name_keys)
         if name_col in frame
         else pd.Series(None, index=frame.index)
     )
@@ -59,7 +72,10 @@ def org_keys(
 ) -> pd.Series:
     valid = frame.get(f"{uscc_col}_valid", pd.Series(False, index=frame.index)).fillna(False)
     by_name = (
-        _each(frame[name_col], lambda v: "org:" + org_name(str(v)))
+        _spread(
+            frame[name_col].where(~valid.astype(bool)),
+            lambda names: ["org:" + c for c in org_names([str(n) for n in names])[1]],
+        )
         if name_col in frame
         else pd.Series(None, index=frame.index)
     )
@@ -75,9 +91,9 @@ def org_keys(
 def sex_of(frame: pd.DataFrame, id_col: str, gender_col: str | None = None) -> pd.Series:
     """男/女 from the gender column where given, else from a valid ID number."""
     from_id = (
-        frame[id_col]
-        .where(frame[f"{id_col}_valid"].fillna(False).astype(bool))
-        .pipe(lambda ids: _each(ids, lambda v: ric_gender(str(v))))
+        _sex_from_ids(frame[id_col].where(frame[f"{id_col}_valid"].fillna(False).astype(bool)))
+        .where(lambda sex: sex.notna(), None)
+        .astype(object)
         if id_col in frame
         else pd.Series(None, index=frame.index)
     )
@@ -202,7 +218,7 @@ def with_identity_keys(ds: Dataset) -> dict[str, pd.DataFrame]:
                 lambda v: None if pd.isna(v) else person_name(str(v))
             ) == su["legal_rep_name"].map(lambda v: None if pd.isna(v) else person_name(str(v)))
             su["responsible_key"] = su["legal_rep_key"].where(
-                same, su["responsible_person"].map(_name_key)
+                same, _spread(su["responsible_person"], _name_keys)
             )
     if "projects" in t:
         t["projects"]["org_key"] = org_keys(t["projects"])
@@ -229,8 +245,8 @@ def _name_to_uscc(t: dict[str, pd.DataFrame]) -> None:
         return
     # the name as written first (深圳市阳光社工 and 深圳市龙岗区阳光社工 may be two
     # organisations with one core), then the core for the variants
-    pairs["written"] = pairs["name"].map(lambda v: org_name_written(str(v)))
-    pairs["core"] = "org:" + pairs["name"].map(lambda v: org_name(str(v)))
+    pairs["written"] = _spread(pairs["name"], lambda n: org_names([str(v) for v in n])[0])
+    pairs["core"] = "org:" + _spread(pairs["name"], lambda n: org_names([str(v) for v in n])[1])
     by_written = _unique_code(pairs, "written")
     by_core = _unique_code(pairs, "core")
     for frame in framed:
@@ -238,7 +254,7 @@ def _name_to_uscc(t: dict[str, pd.DataFrame]) -> None:
         if not bare.any():
             continue
         written = (
-            frame.loc[bare, "supplier_name"].map(lambda v: org_name_written(str(v)))
+            _spread(frame.loc[bare, "supplier_name"], lambda n: org_names([str(v) for v in n])[0])
             if "supplier_name" in frame
             else pd.Series(None, index=frame.index[bare], dtype=object)
         )

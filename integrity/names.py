@@ -166,9 +166,7 @@ def org_name_written(name: str) -> str:
     """An organisation's name as written, give or take width, spaces, script and brackets:
     深圳市龙岗区阳光社会工作服务中心 and 深圳市阳光社会工作服务中心 stay two names (two
     organisations may share a core, :func:`org_name`, and differ only in the region)."""
-    text = unicodedata.normalize("NFKC", name)
-    text = _T2S.convert(_SPACE.sub("", text))
-    return text.replace("(", "").replace(")", "")
+    return _unbracketed(_org_simplified(name))
 
 
 @lru_cache(maxsize=500_000)
@@ -178,10 +176,33 @@ def org_name(name: str) -> str:
     深圳市龙岗区阳光社会工作服务中心 and 阳光社工服务中心（深圳） both give 阳光社工服务中心;
     深圳市恒信市政工程有限责任公司 gives 恒信市政工程有限公司.
     """
+    return _core(_org_simplified(name))
+
+
+def org_names(names: list[str]) -> tuple[list[str], list[str]]:
+    """(:func:`org_name_written`, :func:`org_name`) of many names, with one OpenCC call for
+    all of them (a name cleaned of whitespace holds no line break, and no phrase spans one)."""
+    cleaned = [_SPACE.sub("", unicodedata.normalize("NFKC", n)) for n in names]
+    if not cleaned:
+        return [], []
+    simplified = str(_T2S.convert("\n".join(cleaned))).split("\n")
+    if len(simplified) != len(cleaned):  # never expected; one by one then
+        simplified = [_org_simplified(n) for n in names]
+    return [_unbracketed(t) for t in simplified], [_core(t) for t in simplified]
+
+
+def _org_simplified(name: str) -> str:
     text = unicodedata.normalize("NFKC", name)
-    text = _T2S.convert(_SPACE.sub("", text))
-    text = _BRACKET_REGION.sub("", text)
-    text = text.replace("(", "").replace(")", "")
+    return str(_T2S.convert(_SPACE.sub("", text)))
+
+
+def _unbracketed(text: str) -> str:
+    return text.replace("(", "").replace(")", "")
+
+
+def _core(simplified: str) -> str:
+    text = _BRACKET_REGION.sub("", simplified)
+    text = _unbracketed(text)
     text = _REGION.sub("", text, count=1)
     for long, short in _LEGAL_FORMS:
         if text.endswith(long):

@@ -716,10 +716,6 @@ class Screening:
         return kin.iloc[np.concatenate([np.arange(a, b) for a, b in found])]
 
     @cached_property
-    def linked_set(self) -> frozenset[Any]:
-        return frozenset(self.linked_keys)
-
-    @cached_property
     def supplier_rows(self) -> dict[Any, list[int]]:
         """Row positions of each organisation in the supplier table."""
         rows: dict[Any, list[int]] = {}
@@ -731,12 +727,11 @@ class Screening:
     @cached_property
     def linked_keys(self) -> pd.Index:
         """Every person key at either end of a kin link or an identity bridge."""
-        linked: pd.Index = pd.Index(
-            pd.concat([self.kin_links["src"], self.kin_links["dst"]]).unique()
-        )
+        ends = [self.kin_links["src"], self.kin_links["dst"]]
         if len(self.bridges):
-            linked = linked.union(pd.Index(pd.concat([self.bridges["src"], self.bridges["dst"]])))
-        return linked
+            ends += [self.bridges["src"], self.bridges["dst"]]
+        # unique in order of appearance (a sorted union of object keys costs seconds)
+        return pd.Index(pd.concat(ends, ignore_index=True).unique())
 
     @cached_property
     def name_commonness(self) -> pd.Series:
@@ -1152,8 +1147,7 @@ def _kin_linked(
     """Role holders of the two organisations who are kin within the legal categories: one
     reason per pair of organisations and pair of people, every role named."""
     # only holders who appear in some kin link can have kin: the rest cost nothing
-    linked = scr.linked_set
-    holders = holders[[k in linked for k in holders["key"]]]
+    holders = holders[holders["key"].isin(scr.linked_keys)]
     if holders.empty:
         return []
     kin = scr.holder_kin_of(holders["key"].unique())

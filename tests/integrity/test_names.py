@@ -2,6 +2,8 @@ import pytest
 
 from integrity.names import (
     org_name,
+    org_name_written,
+    org_names,
     person_name,
     person_name_written,
     person_names,
@@ -96,3 +98,18 @@ def test_many_names_at_once_are_each_name_alone() -> None:
     assert written == [person_name_written(n) for n in names]
     assert comparable == [person_name(n) for n in names]
     assert person_names([]) == ([], [])
+
+
+def test_org_names_in_one_call_are_each_names_forms() -> None:
+    names = [
+        "深圳市龙岗区阳光社会工作服务中心",
+        "阳光社工服务中心（深圳）",
+        "深圳市恒信市政工程有限责任公司",
+        "深圳市 龍崗區 華聯物業管理有限公司",
+        "（深圳）某某科技股份有限公司",
+        "",
+    ]
+    written, cores = org_names(names)
+    assert written == [org_name_written(n) for n in names]
+    assert cores == [org_name(n) for n in names]
+    assert cores[0] == cores[1] and written[0] != written[1]
