@@ -731,7 +731,8 @@ class Screening:
         if len(self.bridges):
             ends += [self.bridges["src"], self.bridges["dst"]]
         # unique in order of appearance (a sorted union of object keys costs seconds)
-        return pd.Index(pd.concat(ends, ignore_index=True).unique())
+        linked: pd.Index = pd.Index(pd.concat(ends, ignore_index=True).unique())
+        return linked
 
     @cached_property
     def name_commonness(self) -> pd.Series:
