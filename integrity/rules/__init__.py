@@ -30,6 +30,8 @@ class ScanContext:
     # what a rule wants the run record to say besides its findings (data gaps, e.g. projects
     # without a nominator count), by rule code
     notes: dict[str, list[str]] = field(default_factory=dict)
+    # results two rules share (computed by the first that needs them), by key
+    shared: dict[Any, Any] = field(default_factory=dict)
 
     def note(self, rule: str, message: str) -> None:
         self.notes.setdefault(rule, []).append(message)

@@ -86,7 +86,39 @@ def recusals(ctx: ScanContext, roles: tuple[str, ...]) -> dict[tuple[str, str], 
     return out
 
 
-def _role_sort(role: str) -> int:
+def decision_kin(
+    ctx: ScanContext, decision_roles: tuple[str, ...], roles: tuple[str, ...], floor: float
+) -> pd.DataFrame:
+    """Each (participant or relative, role holder of the awarded supplier) pair met in one
+    project's decisions and believed to be one person, at ``floor`` or above (kin_in_roles
+    with the project as the context). Matched once and shared (a later call asking for a
+    lower floor matches again): avoidance reports the pairs, related_supplier's notices take
+    the confidence a pair has where the official decided on that supplier's award."""
+    if not all(ctx.dataset.has(t) for t in ("staff", "projects", "participants")):
+        return pd.DataFrame()  # a roster screening: no decisions to judge a link in
+    key = ("decision_kin", decision_roles, roles)
+    done = ctx.shared.get(key)
+    if done is None or done[0] > floor:
+        low = floor
+        dec = decisions(ctx, decision_roles)
+        hits = (
+            pd.DataFrame()
+            if dec.empty
+            else ctx.screening.kin_in_roles(
+                dec,
+                dec[["project_id", "org_key"]],
+                on=["project_id"],
+                roles=roles,
+                floor=low,
+                label="avoidance",
+            )
+        )
+        done = ctx.shared[key] = (low, hits)
+    hits = done[1]
+    return hits if hits.empty else hits[hits["confidence"] >= floor]
+
+
+def role_rank(role: str) -> int:
     return ROLE_ORDER.get(role, 9)
 
 
@@ -109,27 +141,16 @@ def avoidance(ctx: ScanContext, settings: AvoidanceSettings) -> Iterator[Finding
     """
     scr = ctx.screening
     roles = (*settings.head_roles, *settings.other_roles)
-    dec = decisions(ctx, settings.decision_roles)
-    if dec.empty:
-        return
-    hits = scr.kin_in_roles(
-        dec,
-        dec[["project_id", "org_key"]],
-        on=["project_id"],
-        roles=roles,
-        floor=settings.min_confidence,
-        label="avoidance",
-    )
+    hits = decision_kin(ctx, settings.decision_roles, roles, settings.min_confidence)
     if hits.empty:
         return
-    hits = hits[hits["confidence"] >= settings.min_confidence]
     # within each (project, official): the official's own roles last, then the most certain,
     # then the closest role; one person at the supplier may stand under two keys (an ID
     # number in one table, none in the other): one finding per organisation and normalised
     # name. Grouped as plain records (a pandas group per finding costs more than it).
     hits = hits.assign(
         _self=hits["category"] != "本人",
-        _role=hits["h_role"].map(_role_sort),
+        _role=hits["h_role"].map(role_rank),
         _neg=-hits["confidence"],
         _holder=hits["h_org_key"] + "|" + hits["h_name"].map(normalised),
     ).sort_values(["_self", "_neg", "_role"], kind="stable")
@@ -171,7 +192,7 @@ def _findings(
         )
         steps_taken = "、".join(dict.fromkeys(x[0] for x in sittings))
         steps_recused = "、".join(dict.fromkeys(x[0] for x in recused))
-        roles = sorted({r["h_role"] for r in same}, key=_role_sort)
+        roles = sorted({r["h_role"] for r in same}, key=role_rank)
         head = [r for r in roles if r in settings.head_roles]
         self_dealing = best["category"] == "本人"
         project = f"「{best['project_name']}」（{pid}）"

@@ -11,6 +11,7 @@ from integrity.evidence import identity_step, policy_steps, role_steps, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
 from integrity.rules import ScanContext, rule
+from integrity.rules.avoidance import decision_kin, role_rank
 from integrity.screen import ROSTER_PRIOR, normalised
 
 CLOSE = ("本人", "配偶", "直系血亲")
@@ -18,8 +19,14 @@ CLOSE = ("本人", "配偶", "直系血亲")
 
 class RelatedSupplierSettings(RuleSettings):
     roles: tuple[str, ...] = ("法定代表人", "负责人", "股东", "董事", "监事", "经理")
+    # the decision steps in which an official who took part met the supplier (as avoidance)
+    decision_roles: tuple[str, ...] = ("筛选", "评议", "审核", "评审", "审定", "采购经办", "验收")
     # identity links below this are not listed; up to 0.5 they are leads to check
     min_confidence: float = 0.05
+    # where the official took part in a decision on the supplier's award, the link is judged
+    # in that project (as avoidance judges it) and taken from this confidence up: the
+    # avoidance rule's floor, so that a notice and the avoidance finding agree
+    decided_min_confidence: float = 0.25
 
 
 def roster(ctx: ScanContext) -> pd.DataFrame:
@@ -68,86 +75,137 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
         prior=ROSTER_PRIOR,
         floor=settings.min_confidence,
     )
+    hits = hits if hits.empty else hits[hits["confidence"] >= settings.min_confidence]
+    # where the official took part in a decision on the supplier's award, the identity link
+    # is judged in that project's context (as avoidance judges it): the notice says so, and
+    # never gives the same link a lower confidence than the avoidance finding that cites it
+    decided = decision_kin(
+        ctx,
+        settings.decision_roles,
+        settings.roles,
+        max(settings.min_confidence, settings.decided_min_confidence),
+    )
+    if not decided.empty:
+        street = staff.drop_duplicates("staff_id").set_index(staff["staff_id"].astype(str))
+        decided = decided.assign(staff_street=decided["staff_id"].astype(str).map(street["street"]))
+        hits = pd.concat([hits, decided], ignore_index=True)
     if hits.empty:
         return
-    hits = hits[hits["confidence"] >= settings.min_confidence]
     hits = hits.assign(
         _holder=hits["h_org_key"] + "|" + hits["h_name"].map(normalised),
         _neg=-hits["confidence"],
         _rank=hits["category"].map({c: i for i, c in enumerate(CLOSE)}).fillna(9),
     ).sort_values(["_rank", "_neg", "hops"], kind="stable")
-    staff_rows = staff.set_index(staff["staff_id"].astype(str))
     # grouped as plain records: a pandas group per notice costs more than the notice
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in hits.to_dict("records"):
         groups.setdefault((str(r["staff_id"]), str(r["_holder"])), []).append(
             {str(k): v for k, v in r.items()}
         )
+    staff_rows = staff.set_index(staff["staff_id"].astype(str))
     for staff_id, holder in sorted(groups):
-        group = groups[(staff_id, holder)]
-        best = group[0]
-        roles = list(dict.fromkeys(r["h_role"] for r in group))
-        org = str(best["h_org_name"])
-        category = str(best["category"])
-        who = f"{best['staff_name']}（{staff_id}）"
-        confidence = float(best["confidence"])
-        if category == "本人":
-            said = f"{who}本人是{org}的{'、'.join(roles)}"
-        else:
-            said = (
-                f"{who}的{category}{scr.name_of(best['relative'])}是{org}的{'、'.join(roles)}"
-                f"（{scr.kin_sentence(best['nodes'], best['via'])}）"
-            )
-        explanation = f"回避提示：{said}，{who}应回避涉及{org}的筛选、评审、采购、验收等一切决策。"
-        if confidence < 0.5:
-            explanation += f"（身份关联置信度{confidence:.2f}，为线索待核。）"
-        person = staff_rows.loc[str(staff_id)] if str(staff_id) in staff_rows.index else None
-        if isinstance(person, pd.DataFrame):
-            person = person.iloc[0]
-        steps: list[EvidenceStep] = []
-        if person is not None:
-            steps.append(
-                EvidenceStep(
-                    kind="person",
-                    text=(
-                        f"公职人员：{person['name']}（{staff_id}）"
-                        + "".join(
-                            f"，{text(person.get(c))}"
-                            for c in ("street", "organisation", "position")
-                            if text(person.get(c))
-                        )
-                    ),
-                    source=SourceRef(str(person["_file"]), int(person["_row"]), "staff"),
-                )
-            )
-        steps += [
-            *scr.kin_steps(best["official"], best["nodes"], best["via"]),
-            identity_step(scr, best),
-            *role_steps(group),
-            *policy_steps(ctx.profile.name, settings.clauses),
-        ]
-        severity: Severity = "medium" if category in CLOSE else "low"
-        yield Finding(
-            finding_id=finding_id("related_supplier", ctx.profile.name, staff_id, best["_holder"]),
-            rule="related_supplier",
-            severity=severity,
-            confidence=round(confidence, 4),
-            project_ids=[],
-            staff_ids=[str(staff_id)],
-            suppliers=[str(best["h_org_key"]).split(":", 1)[1]],
-            citation=settings.citation,
-            explanation=explanation,
-            evidence=steps,
-            street=text(best.get("staff_street")),
-            community=None,
-            policy=ctx.profile.name,
-            details={
-                "notice": "回避提示",
-                "relation": category,
-                "relative": scr.name_of(best["relative"]),
-                "organisation": org,
-                "roles": roles,
-                "path": (scr.kin_sentence(best["nodes"], best["via"]) + f" —{roles[0]}→ {org}"),
-                "identity_confidence": round(float(best["match_conf"]), 4),
-            },
+        yield _notice(ctx, settings, staff_rows, staff_id, groups[(staff_id, holder)])
+
+
+def _notice(
+    ctx: ScanContext,
+    settings: RelatedSupplierSettings,
+    staff_rows: pd.DataFrame,
+    staff_id: str,
+    group: list[dict[str, Any]],
+) -> Finding:
+    """One notice: an official and one holder of one organisation, the closest path first,
+    every role and every decision the official already took on the organisation's awards."""
+    scr = ctx.screening
+    best = group[0]
+    roles = sorted(dict.fromkeys(str(r["h_role"]) for r in group), key=role_rank)
+    org = str(best["h_org_name"])
+    category = str(best["category"])
+    who = f"{best['staff_name']}（{staff_id}）"
+    confidence = float(best["confidence"])
+    if category == "本人":
+        said = f"{who}本人是{org}的{'、'.join(roles)}"
+    else:
+        said = (
+            f"{who}的{category}{scr.name_of(best['relative'])}是{org}的{'、'.join(roles)}"
+            f"（{scr.kin_sentence(best['nodes'], best['via'])}）"
         )
+    explanation = f"回避提示：{said}，{who}应回避涉及{org}的筛选、评审、采购、验收等一切决策。"
+    # the decisions the official already took part in on this supplier's awards
+    step_rank = {r: i for i, r in enumerate(settings.decision_roles)}
+    sat: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in group:
+        if text(r.get("project_id")) and text(r.get("part_role")):
+            sat.setdefault((str(r["project_id"]), str(r["part_role"])), r)
+    if sat:
+        done = "、".join(
+            dict.fromkeys(f"「{r['project_name']}」（{pid}）" for (pid, _), r in sat.items())
+        )
+        explanation += f"其已参与该单位承接的项目{done}的决策且未回避。"
+    if confidence < 0.5:
+        explanation += f"（身份关联置信度{confidence:.2f}，为线索待核。）"
+    person = staff_rows.loc[str(staff_id)] if str(staff_id) in staff_rows.index else None
+    if isinstance(person, pd.DataFrame):
+        person = person.iloc[0]
+    steps: list[EvidenceStep] = []
+    if person is not None:
+        steps.append(
+            EvidenceStep(
+                kind="person",
+                text=(
+                    f"公职人员：{person['name']}（{staff_id}）"
+                    + "".join(
+                        f"，{text(person.get(c))}"
+                        for c in ("street", "organisation", "position")
+                        if text(person.get(c))
+                    )
+                ),
+                source=SourceRef(str(person["_file"]), int(person["_row"]), "staff"),
+            )
+        )
+    steps += [
+        EvidenceStep(
+            kind="participation",
+            text=(
+                f"经办与评审记录：{who} 参与{role}，未记录回避（项目{pid}"
+                f"「{r['project_name']}」，承接单位 {org}）"
+            ),
+            source=SourceRef(str(r["part_file"]), int(r["part_row"]), "participants"),
+            data={"staff_id": staff_id, "role": role, "project_id": pid},
+        )
+        for (pid, role), r in sorted(
+            sat.items(), key=lambda x: (x[0][0], step_rank.get(x[0][1], 99))
+        )
+    ]
+    steps += [
+        *scr.kin_steps(best["official"], best["nodes"], best["via"]),
+        identity_step(scr, best),
+        *role_steps(group),
+        *policy_steps(ctx.profile.name, settings.clauses),
+    ]
+    severity: Severity = "medium" if category in CLOSE else "low"
+    return Finding(
+        finding_id=finding_id("related_supplier", ctx.profile.name, staff_id, best["_holder"]),
+        rule="related_supplier",
+        severity=severity,
+        confidence=round(confidence, 4),
+        project_ids=[],
+        staff_ids=[str(staff_id)],
+        suppliers=[str(best["h_org_key"]).split(":", 1)[1]],
+        citation=settings.citation,
+        explanation=explanation,
+        evidence=steps,
+        street=text(best.get("staff_street")),
+        community=None,
+        policy=ctx.profile.name,
+        details={
+            "notice": "回避提示",
+            "relation": category,
+            "relative": scr.name_of(best["relative"]),
+            "organisation": org,
+            "roles": roles,
+            "path": (scr.kin_sentence(best["nodes"], best["via"]) + f" —{roles[0]}→ {org}"),
+            "identity_confidence": round(float(best["match_conf"]), 4),
+            "decided_projects": sorted({pid for pid, _ in sat}),
+        },
+    )
