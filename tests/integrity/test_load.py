@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from integrity.errors import DatasetError, InputIssue
 from integrity.load import load_dataset
+from integrity.schema import TABLES, normalise_header
 from tests.conftest import STAFF_HEADER, STAFF_ROWS, WriteCsv, csv_bytes
 
 PROJECT_HEADER = ["项目编号", "项目名称", "项目类别", "金额"]
@@ -79,6 +80,30 @@ def test_english_and_chinese_headers_and_extra_columns(write_csv: WriteCsv) -> N
     assert projects.loc[2, "category"] == "工程类"
     assert projects.loc[2, "经办科室"] == "城建办"
     assert {s.table for s in ds.sources} == {"staff", "projects"}
+
+
+def test_no_header_stands_for_two_columns_of_one_table() -> None:
+    for table in TABLES.values():
+        seen: dict[str, str] = {}
+        for column in table.columns:
+            for header in (column.name, *column.aliases):
+                key = normalise_header(header)
+                assert seen.setdefault(key, column.name) == column.name, (table.name, header)
+
+
+def test_procurement_ledger_headers(write_csv: WriteCsv) -> None:
+    # a ledger exported from a procurement system: 中标单位, 中标金额, 项目类型, 社会信用代码
+    write_csv("staff.csv", ["工号", "姓名", "所属街道"], [["S1", "李四", "龙城街道"]])
+    root = write_csv(
+        "项目台账.csv",
+        ["项目编号", "项目名称", "项目类型", "中标金额（万元）", "中标单位", "社会信用代码"],
+        [["P1", "路灯改造", "工程类", "8.8", "深圳市某某照明工程有限公司", ""]],
+    )
+    ds = load_dataset(root)
+    projects = ds.table("projects")
+    assert projects.loc[2, "amount"] == 88_000
+    assert projects.loc[2, "supplier_name"] == "深圳市某某照明工程有限公司"
+    assert ds.table("staff").loc[2, "street"] == "龙城街道"
 
 
 def test_wan_yuan_column_is_converted(write_csv: WriteCsv) -> None:
