@@ -279,7 +279,63 @@ _TERMS: dict[str, tuple[str, ...]] = {
     "养女": ("d*",),
     "继子": ("s*",),
     "继女": ("d*",),
+    # colloquial and compound forms seen in declarations and registers
+    "夫妻": ("sp",),
+    "老伴": ("sp",),
+    "老伴儿": ("sp",),
+    "后妈": ("m*",),
+    "后母": ("m*",),
+    "后爸": ("f*",),
+    "后爹": ("f*",),
+    "岳父母": ("w,f", "w,m"),
+    "公婆": ("h,f", "h,m"),
+    "妻兄": ("w,ob",),
+    "妻弟": ("w,lb",),
+    "妻姐": ("w,os",),
+    "妻妹": ("w,ls",),
+    "舅子": ("w,xb",),
+    "叔伯": ("f,xb",),
+    "姨夫": ("m,xs,h",),
+    "太爷爷": ("f,f,f",),
+    "太奶奶": ("f,f,m",),
+    "孙媳": ("s,s,w",),
+    "孙媳妇": ("s,s,w",),
+    "孙女婿": ("s,d,h",),
+    "外孙媳妇": ("d,s,w",),
+    "外孙女婿": ("d,d,h",),
+    "侄媳": ("xb,s,w",),
+    "侄媳妇": ("xb,s,w",),
+    "侄女婿": ("xb,d,h",),
+    "外甥媳妇": ("xs,s,w",),
+    "外甥女婿": ("xs,d,h",),
+    "堂嫂": ("f,xb,s&o,w",),
+    "堂弟媳": ("f,xb,s&l,w",),
+    "堂姐夫": ("f,xb,d&o,h",),
+    "堂妹夫": ("f,xb,d&l,h",),
+    "表嫂": ("f,xs,s&o,w", "m,xb,s&o,w", "m,xs,s&o,w"),
+    "表弟媳": ("f,xs,s&l,w", "m,xb,s&l,w", "m,xs,s&l,w"),
+    "表姐夫": ("f,xs,d&o,h", "m,xb,d&o,h", "m,xs,d&o,h"),
+    "表妹夫": ("f,xs,d&l,h", "m,xb,d&l,h", "m,xs,d&l,h"),
+    "堂叔": ("f,f,xb,s",),
+    "堂伯": ("f,f,xb,s",),
+    "堂姑": ("f,f,xb,d",),
+    "表叔": ("f,f,xs,s", "f,m,xb,s", "f,m,xs,s"),
+    "表姑": ("f,f,xs,d", "f,m,xb,d", "f,m,xs,d"),
+    "表舅": ("m,f,xs,s", "m,m,xb,s", "m,m,xs,s"),
+    "表姨": ("m,f,xs,d", "m,m,xb,d", "m,m,xs,d"),
+    "表侄": ("f,xs,s,s", "m,xb,s,s", "m,xs,s,s"),
+    "表侄女": ("f,xs,s,d", "m,xb,s,d", "m,xs,s,d"),
 }
+# terms a declaration may carry that are no legal kinship at all (公务员回避规定 lists
+# spouses, blood and close in-law relations; a former spouse, a 干亲 and a fiancé(e) are not):
+# known, so that a row carrying them is no input error, but they make no link
+NOT_KIN: frozenset[str] = frozenset(
+    {
+        "前妻", "前夫", "前配偶", "干爹", "干爸", "干妈", "干娘", "干儿子", "干女儿",
+        "干亲", "义父", "义母", "义子", "义女", "未婚妻", "未婚夫", "对象", "男朋友",
+        "女朋友", "朋友", "同学", "同事", "老乡",
+    }
+)  # fmt: skip
 # numbered and colloquial forms: 大哥 二姐 三叔 小舅 老舅 ...
 _NUMBERED = re.compile(
     r"^(?:[大二三四五六七八九十]|小|老|幺)(?P<base>哥|姐|弟|妹|叔|伯|姑|舅|姨|爷|婶)$"
@@ -334,6 +390,8 @@ def parse_code(codes: str) -> Path:
 def term_paths(term: str) -> tuple[Path, ...]:
     """The paths a single kin term stands for (several for 表哥: 姑表, 舅表, 姨表)."""
     key = re.sub(r"\s", "", term)
+    if key in NOT_KIN:
+        return ()
     if key in _TERMS:
         return tuple(_parse_codes(c) for c in _TERMS[key])
     m = _NUMBERED.match(key)
@@ -661,7 +719,11 @@ def kin(chain: str, speaker: Sex = None) -> KinAnswer:
         for c in classify_path(path, speaker):
             alternatives[c] = None
     ordered = sorted(alternatives, key=lambda c: (CLOSENESS[c.category], c.code))
-    note = "" if ordered else "该关系链与本人性别不符，不成立"
+    parts = [p for p in re.split(r"的|之", re.sub(r"\s", "", chain)) if p]
+    if any(p in NOT_KIN for p in parts):
+        note = "前配偶、干亲、未婚夫妻等不属于法定亲属关系"
+    else:
+        note = "" if ordered else "该关系链与本人性别不符，不成立"
     return KinAnswer(chain, speaker, tuple(ordered), note)
 
 

@@ -7,7 +7,14 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from graph.kinship import UnknownKinTermError, chain_paths, kin, simplify, term_paths
+from graph.kinship import (
+    UnknownKinTermError,
+    chain_paths,
+    is_known_term,
+    kin,
+    simplify,
+    term_paths,
+)
 from integrity.cli import app
 
 # (chain, speaker sex, category, detail contains)
@@ -146,7 +153,36 @@ def test_adoptive_and_step_relations_count_as_blood() -> None:
 
 def test_unknown_terms_are_errors_not_guesses() -> None:
     with pytest.raises(UnknownKinTermError):
-        chain_paths("老婆的干爹")
+        chain_paths("老婆的师父")
+
+
+def test_no_legal_kinship_is_a_known_term_that_makes_no_link() -> None:
+    # a former spouse, a 干亲, a fiancée: a declaration may name them; the law does not
+    for term in ("前妻", "干爹", "未婚妻", "老婆的前夫"):
+        assert is_known_term(term)
+        assert chain_paths(term) == ()
+        answer = kin(term, "男")
+        assert answer.category is None and "不属于法定亲属关系" in answer.note
+
+
+@pytest.mark.parametrize(
+    ("term", "category"),
+    [
+        ("老伴", "配偶"),
+        ("后妈", "直系血亲"),
+        ("岳父母", "近姻亲"),
+        ("妻弟", "近姻亲"),
+        ("叔伯", "三代以内旁系血亲"),
+        ("姨夫", "近姻亲"),  # 三代以内旁系血亲的配偶
+        ("表嫂", "近姻亲"),
+        ("侄媳妇", "近姻亲"),
+        ("孙媳妇", "非近亲属"),  # a grandchild's spouse is not on the list
+        ("表姑", "非近亲属"),  # the father's cousin: the common ancestor four generations up
+        ("太爷爷", "直系血亲"),
+    ],
+)
+def test_colloquial_terms(term: str, category: str) -> None:
+    assert kin(term, "男").category == category
 
 
 def test_simplify_is_cached_and_pure() -> None:
@@ -166,7 +202,7 @@ def test_cli_json_one_object() -> None:
 
 
 def test_cli_reads_chains_from_stdin() -> None:
-    result = runner.invoke(app, ["kin", "--json", "-"], input="岳父\n干爹\n\n表哥的老婆\n")
+    result = runner.invoke(app, ["kin", "--json", "-"], input="岳父\n师父\n\n表哥的老婆\n")
     lines = [json.loads(x) for x in result.output.splitlines()]
     assert [x.get("category") for x in lines] == ["近姻亲", None, "近姻亲"]
     assert "unknown kin term" in lines[1]["error"]
@@ -176,5 +212,5 @@ def test_cli_reads_chains_from_stdin() -> None:
 def test_cli_text_and_unknown_term_exit_code() -> None:
     ok = runner.invoke(app, ["kin", "外甥"])
     assert ok.exit_code == 0 and "三代以内旁系血亲" in ok.output
-    bad = runner.invoke(app, ["kin", "干爹"])
+    bad = runner.invoke(app, ["kin", "师父"])
     assert bad.exit_code == 1 and "未知的亲属称谓" in bad.output
