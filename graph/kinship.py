@@ -790,7 +790,20 @@ def describe(path: Path) -> str:
         return terms[0]
     if not path:
         return "本人"
-    return "的".join(terms_for((s,))[0] if terms_for((s,)) else s.code for s in path)
+    return "的".join(_step_words(s) for s in path)
+
+
+# one step without a term of its own: a sibling of known age but unknown sex
+_STEP_WORDS = {"o": "哥哥或姐姐", "l": "弟弟或妹妹"}
+
+
+def _step_words(s: Step) -> str:
+    terms = terms_for((s,))
+    if terms:
+        return terms[0]
+    if s.fictive:  # an adoptive or step relation without a term of its own (继父母)
+        return _step_words(Step(s.kind, s.sex, s.age)) + "（拟制）"
+    return _STEP_WORDS.get(s.code, s.code)
 
 
 __all__ = [

@@ -34,7 +34,7 @@ import pandas as pd
 
 from graph.build import normalise_contact
 from graph.expand import SAME, expand, invert
-from graph.kinship import birth_gap, describe, parse_code
+from graph.kinship import Step, birth_gap, describe, parse_code
 from integrity.findings import EvidenceStep, SourceRef
 from integrity.identity import with_identity_keys
 from integrity.load import Dataset
@@ -268,6 +268,7 @@ class Screening:
         )
         for col in ("src_sex", "dst_sex"):
             frame[col] = frame[col].where(frame[col].isin(["男", "女"]), None)
+        frame["code"] = sex_neutral_codes(frame)
         frame["conf"] = 1.0
         frame["reasons"] = None
         return frame
@@ -932,6 +933,34 @@ def _viable(
     bonus += np.where(birth_can, math.log2(w.birth_same_m / w.birth_same_u), 0.0)
     bonus += np.where(phone_can, math.log2(w.phone_same_m / w.phone_same_u), 0.0)
     return pd.Series(bits + bonus >= need, index=m.index)
+
+
+def sex_neutral_codes(links: pd.DataFrame) -> pd.Series:
+    """Each link's code, with the sex taken out of a one-step code whose term contradicts
+    the sexes the ID numbers give (a registry row calling a woman's spouse 妻子, or a woman
+    哥哥): the relation (spouse, parent, child, sibling, with the age) is what the row
+    records and what the legal category turns on; read literally, the row would name an
+    impossible relative and the link would silently vanish from every path."""
+    codes = links["code"].astype(str)
+    out = codes.copy()
+    for code in codes.unique():
+        try:
+            path = parse_code(code)
+        except (KeyError, ValueError):
+            continue
+        if len(path) != 1 or path[0].sex is None:
+            continue
+        step = path[0]
+        at = codes == code
+        dst = links["dst_sex"][at]
+        bad = dst.notna() & (dst != step.sex)
+        if step.kind == "spouse":
+            src = links["src_sex"][at]
+            bad |= src.notna() & (src == step.sex)
+        if bad.any():
+            neutral = Step(step.kind, None, step.age, step.fictive).fictive_code
+            out[bad[bad].index] = neutral
+    return out
 
 
 def implied_births(birth: pd.Series, links: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

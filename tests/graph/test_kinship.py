@@ -10,8 +10,10 @@ from typer.testing import CliRunner
 from graph.kinship import (
     UnknownKinTermError,
     chain_paths,
+    describe,
     is_known_term,
     kin,
+    parse_code,
     simplify,
     term_paths,
 )
@@ -214,3 +216,10 @@ def test_cli_text_and_unknown_term_exit_code() -> None:
     assert ok.exit_code == 0 and "三代以内旁系血亲" in ok.output
     bad = runner.invoke(app, ["kin", "师父"])
     assert bad.exit_code == 1 and "未知的亲属称谓" in bad.output
+
+
+def test_steps_without_a_term_of_their_own_are_said_in_words() -> None:
+    # the sex-neutral steps a contradicted registry row becomes (never a bare code)
+    assert describe(parse_code("o")) == "哥哥或姐姐"
+    assert describe(parse_code("f,l")) == "父亲的弟弟或妹妹"
+    assert describe(parse_code("p*")) == "父母（拟制）"
