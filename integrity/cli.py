@@ -22,7 +22,7 @@ from integrity.policy import DEFAULT_PROFILE, available_profiles, load_profile
 from integrity.rules import REGISTRY
 from integrity.sample import draw as draw_sample
 from integrity.sample import write_sample
-from integrity.scan import ScanResult, run_scan, select_rules
+from integrity.scan import ScanResult, fewer_collections, run_scan, select_rules
 
 app = typer.Typer(
     help="民生微实事廉洁风险筛查 / integrity-risk screening for community micro-projects",
@@ -179,7 +179,8 @@ def scan(
         except PolicyError as exc:
             raise _fail(str(exc), EXIT_POLICY) from exc
         progress.update(task, description="写出结果", advance=1)
-        record = write_outputs(result, out, started)
+        with fewer_collections():
+            record = write_outputs(result, out, started)
         progress.update(task, advance=1)
     if not quiet:
         print_summary(result, out, out_console(), record.get("reports", []))

@@ -188,3 +188,17 @@ def test_validate_command(write_csv: WriteCsv) -> None:
     )
     result = runner.invoke(app, ["validate", str(root)])
     assert result.exit_code == 0 and "校验位不符" in result.output
+
+
+def test_a_scan_raises_the_collectors_threshold_and_restores_it() -> None:
+    import gc  # noqa: PLC0415
+
+    from integrity.scan import SCAN_GC_THRESHOLD, fewer_collections  # noqa: PLC0415
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold()[0] == SCAN_GC_THRESHOLD
+        with fewer_collections():  # a scan inside a scan (the service's batch path)
+            assert gc.get_threshold()[0] == SCAN_GC_THRESHOLD
+        assert gc.get_threshold()[0] == SCAN_GC_THRESHOLD
+    assert gc.get_threshold() == before
