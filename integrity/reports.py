@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
 from integrity.findings import Finding
@@ -115,25 +116,30 @@ def report_rows(report: Report, findings: list[Finding]) -> list[Row]:
 
 
 def street_workbook(title: str, columns: dict[str, str], rows: list[Row]) -> Workbook:
-    """One sheet per street (rows carry ``street``), a title line, Chinese headers."""
-    wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    """One sheet per street (rows carry ``street``), a title line, Chinese headers; written
+    in openpyxl's write-only mode (rows streamed, styles on the cells): a city's thousands of
+    rows in a fraction of the time."""
+    wb = Workbook(write_only=True)
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    streets = list(dict.fromkeys(r["street"] for r in rows)) or ["（无）"]
-    for street in streets:
+    by_street: dict[str, list[Row]] = {}
+    for r in rows:
+        by_street.setdefault(r["street"], []).append(r)
+    for street in by_street or {"（无）": []}:
         ws = wb.create_sheet(_sheet_name(street))
-        ws.append([title + f"（{street}）"])
-        ws["A1"].font = bold
-        ws.append(list(columns.values()))
-        for cell in ws[2]:
-            cell.font = bold
-        for r in rows:
-            if r["street"] == street:
-                ws.append([r[k] for k in columns])
-        for col in ws.iter_cols(min_row=3):
-            for cell in col:
-                cell.alignment = wrap
         ws.freeze_panes = "A3"
+
+        def cell(value: Any, style: Font | Alignment, ws: Any = ws) -> Cell:
+            c = WriteOnlyCell(ws, value=value)
+            if isinstance(style, Font):
+                c.font = style
+            else:
+                c.alignment = style
+            return c
+
+        ws.append([cell(title + f"（{street}）", bold)])
+        ws.append([cell(v, bold) for v in columns.values()])
+        for r in by_street.get(street, []):
+            ws.append([cell(r[k], wrap) for k in columns])
     return wb
 
 
