@@ -22,7 +22,7 @@ from api.schemas import EventOut, FindingOut, FindingPage, StatusIn
 from api.security import Principal, present
 from integrity.findings import finding_from_dict
 from integrity.output import FIELD_LABELS, FIELDS, flat_row
-from integrity.reports import REPORTS, report_rows, street_workbook
+from integrity.reports import REPORTS, report_rows, write_street_workbook
 
 router = APIRouter(tags=["findings"])
 READERS = roles("admin", "auditor", "commission")
@@ -208,9 +208,11 @@ REFERRAL_COLUMNS = {
 }
 
 
-def _xlsx(workbook: Any, filename: str) -> StreamingResponse:
+def _xlsx(
+    title: str, columns: dict[str, str], rows: list[dict[str, Any]], filename: str
+) -> StreamingResponse:
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_street_workbook(buffer, title, columns, rows)
     buffer.seek(0)
     return StreamingResponse(
         buffer,
@@ -271,7 +273,7 @@ def export_referrals(
     rows.sort(key=lambda x: (x["street"], x["finding_id"]))
     audit({"export": "referrals", "street": street, "status": status, "rows": len(rows)})
     title = "问题线索移送清单"
-    return _xlsx(street_workbook(title, REFERRAL_COLUMNS, rows), f"{title}.xlsx")
+    return _xlsx(title, REFERRAL_COLUMNS, rows, f"{title}.xlsx")
 
 
 @router.get(
@@ -290,4 +292,4 @@ def export_off_catalogue(
     findings = [finding_from_dict(r.data) for r in records]
     rows = [present(row, principal) for row in report_rows(report, findings)]
     audit({"export": "off_catalogue", "street": street, "rows": len(rows)})
-    return _xlsx(street_workbook(report.title, report.columns, rows), f"{report.stem}.xlsx")
+    return _xlsx(report.title, report.columns, rows, f"{report.stem}.xlsx")
