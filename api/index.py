@@ -192,17 +192,7 @@ class CheckIndex:
                 self.org_loose_names.setdefault(org, set()).update(names)
         # kin between holders of two organisations: the relatives of each holder who is in a
         # kin link (the screening's holder kinship, expanded once)
-        kin, _ = self.scr.holder_kinship
-        rel_of: dict[str, set[str]] = {}
-        for official, relative in zip(
-            kin["official"].astype(str), kin["relative"].astype(str), strict=True
-        ):
-            rel_of.setdefault(official, set()).add(relative)
-        self.org_kin: dict[str, set[str]] = {}
-        for org, keys in self.org_linked.items():
-            found = set().union(*(rel_of.get(k, set()) for k in keys))
-            if found:
-                self.org_kin[org] = found
+        self._index_holder_kin(holders)
         self.org_contacts: dict[str, set[str]] = {}
         if "suppliers" in t:
             su = t["suppliers"]
@@ -213,6 +203,39 @@ class CheckIndex:
                     contact = contact_key(what, value)
                     if contact is not None and isinstance(org, str):
                         self.org_contacts.setdefault(org, set()).add(f"{what}:{contact}")
+
+    def _index_holder_kin(self, holders: pd.DataFrame) -> None:
+        """Kin between holders of two organisations: the relatives of each holder who is in
+        a kin link (the screening's holder kinship, expanded once); the names of relatives
+        who hold no role under their own key, and of holders without a valid ID number (a
+        relative may be such a holder: org_relations scores the pair)."""
+        kin, _ = self.scr.holder_kinship
+        rel_of: dict[str, set[str]] = {}
+        for official, relative in zip(
+            kin["official"].astype(str), kin["relative"].astype(str), strict=True
+        ):
+            rel_of.setdefault(official, set()).add(relative)
+        self.org_kin: dict[str, set[str]] = {}
+        self.org_kin_names: dict[str, set[str]] = {}
+        self.org_bare_names: dict[str, set[str]] = {}
+        holder_keys = set(holders["key"].astype(str))
+        name_of = self.scr.people["name_norm"]
+        for org, keys in self.org_linked.items():
+            found = set().union(*(rel_of.get(k, set()) for k in keys))
+            if not found:
+                continue
+            self.org_kin[org] = found
+            names = {str(name_of[k]) for k in found - holder_keys if k in name_of.index}
+            if names:
+                self.org_kin_names[org] = names
+        for org, name, valid in zip(
+            holders["org_key"].astype(str),
+            holders["name_norm"],
+            holders["id_valid"].astype(bool),
+            strict=True,
+        ):
+            if not valid and isinstance(name, str):
+                self.org_bare_names.setdefault(org, set()).add(name)
 
     def _index_projects(self, result: ScanResult) -> None:
         """Awarded projects under their cap (split_bid's pieces), grouped by place,
@@ -383,11 +406,16 @@ class CheckIndex:
     def maybe_related(self, a: str, b: str) -> bool:
         """Could org_relations find a reason for this pair? A shared person key, a shared
         name that could decide on its own (someone without a valid ID number on one side),
-        holders who are kin (within the legal categories), or a shared contact."""
+        holders who are kin (within the legal categories), a holder's relative named as a
+        holder of the other without a number, or a shared contact."""
         ka, kb = self.org_keys.get(a, set()), self.org_keys.get(b, set())
         if ka & kb:
             return True
         if self.org_kin.get(a, set()) & kb or self.org_kin.get(b, set()) & ka:
+            return True
+        if self.org_kin_names.get(a, set()) & self.org_bare_names.get(b, set()):
+            return True
+        if self.org_kin_names.get(b, set()) & self.org_bare_names.get(a, set()):
             return True
         if self.org_contacts.get(a, set()) & self.org_contacts.get(b, set()):
             return True

@@ -8,12 +8,14 @@ matching with confidences). Keys, strongest first:
   name and birth date (when exactly one such number exists), else ``staff:<staff_id>``;
 - a declared relative without one is ``decl:<staff_id>:<name>`` (the declaring official
   vouches only for his own relative);
-- anyone else without one is ``name:<normalised name>``;
+- a person named without one in a registry row is ``reg:<file>#<row>:<name>`` (the row
+  vouches only for its own two people);
+- anyone else without one (a role holder) is ``name:<normalised name>``;
 - an organisation with a valid USCC is ``uscc:<code>``, else ``org:<normalised name>``.
 
 No two different valid ID numbers or USCCs ever share a key, whatever the names; rows that
-carry no number are never joined across tables by name alone except in the registry and
-supplier tables, where ``name:`` keys stand until the resolver scores them.
+carry no number are never joined by name alone: the resolver scores them (bridges between
+kin-side keys, contexts between relatives and role holders).
 """
 
 from __future__ import annotations
@@ -194,8 +196,15 @@ def with_identity_keys(ds: Dataset) -> dict[str, pd.DataFrame]:
         rel["codes"] = _codes_of(rel["relation"])
     if "family_links" in t:
         fl = t["family_links"]
-        fl["person_key"] = person_keys(fl, "person_id_number", "person_name")
-        fl["relative_key"] = person_keys(fl, "relative_id_number", "relative_name")
+        # a registry row vouches for the people it names, not for everyone of their name: a
+        # side without a valid number is that row's person (the resolver's bridges join it
+        # to others where the name and what else is known decide), never a name key shared
+        # by every bare 王建 of the registry (two unrelated families joined at confidence 1)
+        row = "reg:" + fl["_file"].astype(str) + "#" + fl["_row"].astype(str) + ":"
+        for side in ("person", "relative"):
+            found = person_keys(fl, f"{side}_id_number", f"{side}_name")
+            bare = found.astype(str).str.startswith("name:")
+            fl[f"{side}_key"] = found.where(~bare, row + found.astype(str).str[5:])
         fl["person_sex"] = sex_of(fl, "person_id_number") if "person_id_number" in fl else None
         fl["relative_sex"] = (
             sex_of(fl, "relative_id_number") if "relative_id_number" in fl else None

@@ -696,14 +696,18 @@ class Screening:
         holders are kin of which), expanded once, with each holder's rows' positions."""
         h = self.holders[self.holders["key"].isin(self.linked_keys)].drop_duplicates("key")
         sexes = self.people["sex"].reindex(h["key"]).to_numpy()
+        # org_relations asks only which holders are kin of which holders: the holders, and
+        # the people named as a holder without an ID number is (a registry's 邹杰浩 may be
+        # the 邹杰浩 the supplier table names bare; org_relations scores the pair)
+        loose = self.holders.loc[~self.holders["id_valid"], "name_norm"].dropna().unique()
+        named = self.people.index[self.people["name_norm"].isin(loose).to_numpy()]
         kin = expand(
             pd.DataFrame({"key": h["key"].to_numpy(), "sex": sexes}),
             pd.concat([self.kin_links, self.bridges], ignore_index=True)[
                 ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]
             ],
             max_same=MAX_BRIDGES,
-            # org_relations asks only which holders are kin of which holders
-            targets=pd.Index(h["key"]),
+            targets=pd.Index(h["key"]).union(pd.Index(named)),
         )
         kin = kin[kin["category"] != "本人"]
         kin = kin.sort_values("official", kind="stable").reset_index(drop=True)
@@ -754,11 +758,13 @@ class Screening:
         holder_person = h["key"].where(
             h["id_valid"], h["org_key"].astype(str) + "|" + h["name_norm"].astype(str)
         )
+        # a registry row's bare mention (reg:) is counted once per name, as one person: three
+        # rows naming 李蓉翠 without a number are not three more 李蓉翠s
+        keys = pd.Series(self.people.index.astype(str), index=self.people.index)
+        person = keys.where(~keys.str.startswith("reg:"), "bare:" + self.people["name_norm"])
         both = pd.concat(
             [
-                pd.DataFrame(
-                    {"person": self.people.index.to_numpy(), "name_norm": self.people["name_norm"]}
-                ),
+                pd.DataFrame({"person": person.to_numpy(), "name_norm": self.people["name_norm"]}),
                 pd.DataFrame({"person": holder_person, "name_norm": h["name_norm"]}),
             ],
             ignore_index=True,
@@ -1177,10 +1183,12 @@ def _kin_linked(
     """Role holders of the two organisations who are kin within the legal categories: one
     reason per pair of organisations and pair of people, every role named."""
     # only holders who appear in some kin link can have kin: the rest cost nothing
+    everyone = holders
     holders = holders[holders["key"].isin(scr.linked_keys)]
     if holders.empty:
         return []
     kin = scr.holder_kin_of(holders["key"].unique())
+    named = _kin_by_name(scr, holders, everyone, kin, wanted)
     # a relative who holds no role in the organisations asked about is no reason
     kin = kin[kin["relative"].isin(holders["key"])].sort_values(["hops"], kind="stable")
     by_key: dict[str, list[dict[Any, Any]]] = {}
@@ -1222,6 +1230,109 @@ def _kin_linked(
                     *(holder_step(h) for h in g["ra"].values()),
                     *scr.kin_steps(k["official"], k["nodes"], k["via"]),
                     *(holder_step(h) for h in g["rb"].values()),
+                ],
+            }
+        )
+    return out + named
+
+
+def _kin_by_name(
+    scr: Screening,
+    linked: pd.DataFrame,
+    everyone: pd.DataFrame,
+    kin: pd.DataFrame,
+    wanted: set[tuple[str, str]],
+) -> list[dict[str, Any]]:
+    """Holders of one organisation whose relative is named as a holder of the other without
+    an ID number (the registry's 邹杰浩 —妻子→ 刘婉霞, who heads one supplier; a bare 邹杰浩
+    heads the other): the relative and the bare holder scored as one person in the context
+    of the pair (as the same person at both is), the kin path times that confidence."""
+    bare = everyone[~everyone["id_valid"] & everyone["name_norm"].notna()]
+    if bare.empty or kin.empty:
+        return []
+    holder_keys = set(everyone["key"])
+    kin = kin[~kin["relative"].isin(holder_keys)]
+    names = scr.people["name_norm"].reindex(kin["relative"]).to_numpy()
+    kin = kin.assign(_name=names).dropna(subset=["_name"])
+    kin = kin[kin["_name"].isin(set(bare["name_norm"]))]
+    if kin.empty:
+        return []
+    ends = linked[["key", "org_key"]].drop_duplicates().rename(columns={"org_key": "a"})
+    rows = kin.merge(ends, left_on="official", right_on="key").drop(columns="key")
+    far = bare.reset_index(names="hb").rename(columns={"org_key": "b"})[["hb", "b", "name_norm"]]
+    rows = rows.merge(far, left_on="_name", right_on="name_norm")
+    rows = rows[
+        [(a, b) in wanted and a != b for a, b in zip(rows["a"], rows["b"], strict=True)]
+    ].reset_index(drop=True)
+    if rows.empty:
+        return []
+    lp = prepare(scr.people.reindex(rows["relative"]).reset_index(names="key"), with_pinyin=False)
+    rp = prepare(bare.loc[rows["hb"]].reset_index(drop=True), with_pinyin=False)
+    pairs = pd.DataFrame({"l": np.arange(len(rows)), "r": np.arange(len(rows))})
+    scored = score_in_context(
+        lp, rp, pairs, prior=CONTEXT_PRIOR, frequencies=scr.name_commonness, reasons_from=0.0
+    )
+    rows = rows.assign(match_conf=scored["confidence"], reasons=scored["reasons"])
+    rows = rows.assign(confidence=rows["conf"] * rows["match_conf"])
+    rows = rows.sort_values(["confidence", "hops"], ascending=[False, True], kind="stable")
+    by_key: dict[str, list[dict[Any, Any]]] = {}
+    for h in linked.to_dict("records"):
+        by_key.setdefault(str(h["key"]), []).append(h)
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str, str]] = set()
+    for r in rows.to_dict("records"):
+        hb = everyone.loc[r["hb"]].to_dict()
+        ha_rows = [h for h in by_key.get(str(r["official"]), []) if h["org_key"] == r["a"]]
+        if not ha_rows:
+            continue
+        pair = (min(r["a"], r["b"]), max(r["a"], r["b"]))
+        if (*pair, str(r["official"]), str(hb["name_norm"])) in seen:
+            continue
+        seen.add((*pair, str(r["official"]), str(hb["name_norm"])))
+        ha = ha_rows[0]
+        ra = {h["role"]: h for h in ha_rows}
+        rb = {
+            h["role"]: h
+            for h in everyone[
+                (everyone["org_key"] == r["b"]) & (everyone["name_norm"] == hb["name_norm"])
+            ].to_dict("records")
+        }
+        relative = scr.name_of(r["relative"])
+        identity = EvidenceStep(
+            kind="identity",
+            text=(
+                f"身份比对：{relative} 与登记的 {hb['name']} 疑似同一人，置信度"
+                f"{float(r['match_conf']):.2f}（"
+                + "；".join(
+                    why if math.isinf(v) else f"{why}（{v:+.1f}）"
+                    for why, v in (r["reasons"] or [])
+                )
+                + "）"
+            ),
+            data={
+                "from": r["relative"],
+                "to": hb["key"],
+                "confidence": float(r["match_conf"]),
+                "reasons": [[why, None if math.isinf(v) else v] for why, v in (r["reasons"] or [])],
+            },
+        )
+        out.append(
+            {
+                "a": pair[0],
+                "b": pair[1],
+                "kind": "kin",
+                "label": (
+                    f"{ha['org_name']}的{'、'.join(ra)}{ha['name']}与"
+                    f"{hb['org_name']}的{'、'.join(rb)}{hb['name']}是{r['category']}"
+                    f"（{scr.kin_sentence(r['nodes'], r['via'])} ≈ {hb['name']}，"
+                    f"同一人置信度{float(r['match_conf']):.2f}）"
+                ),
+                "confidence": float(r["confidence"]),
+                "evidence": [
+                    *(holder_step(h) for h in ra.values()),
+                    *scr.kin_steps(r["official"], r["nodes"], r["via"]),
+                    identity,
+                    *(holder_step(h) for h in rb.values()),
                 ],
             }
         )
