@@ -215,7 +215,7 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
         city.mkdir()
         t0 = time.perf_counter()
         planted = make_district(city, args.scale)
-        print(f"generated in {time.perf_counter() - t0:.1f} s ({planted} planted conflicts)")
+        print(f"generated in {time.perf_counter() - t0:.1f} s ({len(planted)} planted conflicts)")
         settings = Settings(data_dir=Path(tmp) / "var", token_secret="bench", workers=1)
         app = create_app(settings, load_index=False)
         service = app.state.service
