@@ -172,6 +172,7 @@ class CheckIndex:
         self.org_keys: dict[str, set[str]] = {}
         self.org_linked: dict[str, set[str]] = {}
         self.org_loose_names: dict[str, set[str]] = {}
+        self.org_bare_names: dict[str, set[str]] = {}
         self.org_names_all: dict[str, set[str]] = {}
         for org, key, name, valid, ok in zip(
             holders["org_key"].astype(str),
@@ -190,6 +191,9 @@ class CheckIndex:
             self.org_names_all.setdefault(org, set()).update(names)
             if ok and not valid:
                 self.org_loose_names.setdefault(org, set()).update(names)
+                # a bare holder whose name could decide: a relative of the other's holder
+                # by that name may be him or her (org_relations' _kin_by_name)
+                self.org_bare_names.setdefault(org, set()).add(str(name))
         # kin between holders of two organisations: the relatives of each holder who is in a
         # kin link (the screening's holder kinship, expanded once)
         self._index_holder_kin(holders)
@@ -217,7 +221,6 @@ class CheckIndex:
             rel_of.setdefault(official, set()).add(relative)
         self.org_kin: dict[str, set[str]] = {}
         self.org_kin_names: dict[str, set[str]] = {}
-        self.org_bare_names: dict[str, set[str]] = {}
         holder_keys = set(holders["key"].astype(str))
         name_of = self.scr.people["name_norm"]
         for org, keys in self.org_linked.items():
@@ -228,14 +231,6 @@ class CheckIndex:
             names = {str(name_of[k]) for k in found - holder_keys if k in name_of.index}
             if names:
                 self.org_kin_names[org] = names
-        for org, name, valid in zip(
-            holders["org_key"].astype(str),
-            holders["name_norm"],
-            holders["id_valid"].astype(bool),
-            strict=True,
-        ):
-            if not valid and isinstance(name, str):
-                self.org_bare_names.setdefault(org, set()).add(name)
 
     def _index_projects(self, result: ScanResult) -> None:
         """Awarded projects under their cap (split_bid's pieces), grouped by place,

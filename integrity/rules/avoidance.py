@@ -99,7 +99,6 @@ def decision_kin(
     key = ("decision_kin", decision_roles, roles)
     done = ctx.shared.get(key)
     if done is None or done[0] > floor:
-        low = floor
         dec = decisions(ctx, decision_roles)
         hits = (
             pd.DataFrame()
@@ -109,11 +108,11 @@ def decision_kin(
                 dec[["project_id", "org_key"]],
                 on=["project_id"],
                 roles=roles,
-                floor=low,
+                floor=floor,
                 label="avoidance",
             )
         )
-        done = ctx.shared[key] = (low, hits)
+        done = ctx.shared[key] = (floor, hits)
     hits = done[1]
     return hits if hits.empty else hits[hits["confidence"] >= floor]
 
