@@ -6,7 +6,6 @@ referral can be checked line by line against the ledgers it came from.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,7 +13,7 @@ import pandas as pd
 
 from integrity.findings import EvidenceStep, SourceRef, yuan_wan
 from integrity.policy import Clause
-from integrity.screen import Screening, holder_step
+from integrity.screen import Screening, holder_step, identity_evidence
 
 
 def text(value: Any) -> str | None:
@@ -26,32 +25,16 @@ def text(value: Any) -> str | None:
     )
 
 
-def _reason_text(reasons: Iterable[tuple[str, float]]) -> str:
-    return "；".join(r if math.isinf(v) else f"{r}（{v:+.1f}）" for r, v in reasons)
-
-
 def identity_step(scr: Screening, row: dict[str, Any]) -> EvidenceStep:
     """The match between a kin-side person (``relative``) and a registered role holder
     (``h_name``, ``h_key``), with its confidence and the resolver's reasons."""
-    relative = scr.name_of(row["relative"])
-    holder = str(row["h_name"])
-    confidence = float(row["match_conf"])
-    if confidence >= 1.0:
-        said = f"身份比对：{relative} 与 {holder} 身份证号相同，为同一人"
-    else:
-        said = (
-            f"身份比对：{relative} 与登记的 {holder} 疑似同一人，"
-            f"置信度{confidence:.2f}（{_reason_text(row['reasons'])}）"
-        )
-    return EvidenceStep(
-        kind="identity",
-        text=said,
-        data={
-            "from": row["relative"],
-            "to": row["h_key"],
-            "confidence": confidence,
-            "reasons": [[r, None if math.isinf(v) else v] for r, v in row["reasons"]],
-        },
+    return identity_evidence(
+        scr.name_of(row["relative"]),
+        row["relative"],
+        str(row["h_name"]),
+        row["h_key"],
+        float(row["match_conf"]),
+        row["reasons"],
     )
 
 

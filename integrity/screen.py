@@ -1104,6 +1104,34 @@ def org_relations(
     return frame.drop_duplicates(subset=["a", "b", "kind", "label"]).reset_index(drop=True)
 
 
+def identity_evidence(
+    relative: str,
+    relative_key: Any,
+    holder: str,
+    holder_key: Any,
+    confidence: float,
+    reasons: list[tuple[str, float]] | None,
+) -> EvidenceStep:
+    """The step saying a kin-side person and a registered role holder are (believed) one
+    person, with the confidence and the resolver's reasons."""
+    reasons = reasons or []
+    if confidence >= 1.0:
+        said = f"身份比对：{relative} 与 {holder} 身份证号相同，为同一人"
+    else:
+        why = "；".join(r if math.isinf(v) else f"{r}（{v:+.1f}）" for r, v in reasons)
+        said = f"身份比对：{relative} 与登记的 {holder} 疑似同一人，置信度{confidence:.2f}（{why}）"
+    return EvidenceStep(
+        kind="identity",
+        text=said,
+        data={
+            "from": relative_key,
+            "to": holder_key,
+            "confidence": confidence,
+            "reasons": [[r, None if math.isinf(v) else v] for r, v in reasons],
+        },
+    )
+
+
 def holder_step(h: dict[Any, Any]) -> EvidenceStep:
     """A role holder row: 李四 —法定代表人（持股30%）→ 某公司, with its source row."""
     share = h.get("share")
@@ -1278,6 +1306,11 @@ def _kin_by_name(
     by_key: dict[str, list[dict[Any, Any]]] = {}
     for h in linked.to_dict("records"):
         by_key.setdefault(str(h["key"]), []).append(h)
+    # the roles each met bare name holds at its organisation, once
+    met = everyone[everyone["org_key"].isin(set(rows["b"]))]
+    roles_of: dict[tuple[Any, Any], dict[Any, dict[Any, Any]]] = {}
+    for h in met.to_dict("records"):
+        roles_of.setdefault((h["org_key"], h["name_norm"]), {})[h["role"]] = h
     out: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str, str]] = set()
     for r in rows.to_dict("records"):
@@ -1291,30 +1324,14 @@ def _kin_by_name(
         seen.add((*pair, str(r["official"]), str(hb["name_norm"])))
         ha = ha_rows[0]
         ra = {h["role"]: h for h in ha_rows}
-        rb = {
-            h["role"]: h
-            for h in everyone[
-                (everyone["org_key"] == r["b"]) & (everyone["name_norm"] == hb["name_norm"])
-            ].to_dict("records")
-        }
-        relative = scr.name_of(r["relative"])
-        identity = EvidenceStep(
-            kind="identity",
-            text=(
-                f"身份比对：{relative} 与登记的 {hb['name']} 疑似同一人，置信度"
-                f"{float(r['match_conf']):.2f}（"
-                + "；".join(
-                    why if math.isinf(v) else f"{why}（{v:+.1f}）"
-                    for why, v in (r["reasons"] or [])
-                )
-                + "）"
-            ),
-            data={
-                "from": r["relative"],
-                "to": hb["key"],
-                "confidence": float(r["match_conf"]),
-                "reasons": [[why, None if math.isinf(v) else v] for why, v in (r["reasons"] or [])],
-            },
+        rb = roles_of[(r["b"], hb["name_norm"])]
+        identity = identity_evidence(
+            scr.name_of(r["relative"]),
+            r["relative"],
+            str(hb["name"]),
+            hb["key"],
+            float(r["match_conf"]),
+            r["reasons"],
         )
         out.append(
             {

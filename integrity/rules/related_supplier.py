@@ -86,8 +86,9 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
         max(settings.min_confidence, settings.decided_min_confidence),
     )
     if not decided.empty:
-        street = staff.drop_duplicates("staff_id").set_index(staff["staff_id"].astype(str))
-        decided = decided.assign(staff_street=decided["staff_id"].astype(str).map(street["street"]))
+        one = officials.drop_duplicates("staff_id")
+        street = pd.Series(one["staff_street"].to_numpy(), index=one["staff_id"].astype(str))
+        decided = decided.assign(staff_street=decided["staff_id"].astype(str).map(street))
         hits = pd.concat([hits, decided], ignore_index=True)
     if hits.empty:
         return
