@@ -33,7 +33,7 @@ class AvoidanceSettings(RuleSettings):
     roles_clause: Clause
     # links below this confidence are not reported at all; from it up to 0.5 a finding is a
     # lead to check (线索待核), from 0.5 an assertion
-    min_confidence: float = 0.25
+    min_confidence: float = 0.1
 
 
 def _participation(ctx: ScanContext, roles: tuple[str, ...]) -> pd.DataFrame:
@@ -115,6 +115,39 @@ def decision_kin(
         done = ctx.shared[key] = (floor, hits)
     hits = done[1]
     return hits if hits.empty else hits[hits["confidence"] >= floor]
+
+
+def decisions_taken(
+    group: list[dict[str, Any]],
+    who: str,
+    org: str,
+    staff_id: str,
+    decision_roles: tuple[str, ...],
+) -> tuple[list[str], str, list[EvidenceStep]]:
+    """The decisions an official took part in on an organisation's awards, from the
+    decision_kin rows among ``group`` (rows with a project and a step): the projects, the
+    projects as a phrase (「name」（id）、…) and one evidence step per (project, step)."""
+    rank = {r: i for i, r in enumerate(decision_roles)}
+    sat: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in group:
+        if text(r.get("project_id")) and text(r.get("part_role")):
+            sat.setdefault((str(r["project_id"]), str(r["part_role"])), r)
+    done = "、".join(
+        dict.fromkeys(f"「{r['project_name']}」（{pid}）" for (pid, _), r in sat.items())
+    )
+    steps = [
+        EvidenceStep(
+            kind="participation",
+            text=(
+                f"经办与评审记录：{who} 参与{role}，未记录回避（项目{pid}"
+                f"「{r['project_name']}」，承接单位 {org}）"
+            ),
+            source=SourceRef(str(r["part_file"]), int(r["part_row"]), "participants"),
+            data={"staff_id": staff_id, "role": role, "project_id": pid},
+        )
+        for (pid, role), r in sorted(sat.items(), key=lambda x: (x[0][0], rank.get(x[0][1], 99)))
+    ]
+    return sorted({pid for pid, _ in sat}), done, steps
 
 
 def role_rank(role: str) -> int:

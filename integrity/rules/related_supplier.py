@@ -11,7 +11,7 @@ from integrity.evidence import identity_step, policy_steps, role_steps, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
 from integrity.rules import ScanContext, rule
-from integrity.rules.avoidance import decision_kin, role_rank
+from integrity.rules.avoidance import decision_kin, decisions_taken, role_rank
 from integrity.screen import ROSTER_PRIOR, normalised
 
 CLOSE = ("本人", "配偶", "直系血亲")
@@ -26,7 +26,7 @@ class RelatedSupplierSettings(RuleSettings):
     # where the official took part in a decision on the supplier's award, the link is judged
     # in that project (as avoidance judges it) and taken from this confidence up: the
     # avoidance rule's floor, so that a notice and the avoidance finding agree
-    decided_min_confidence: float = 0.25
+    decided_min_confidence: float = 0.1
 
 
 def roster(ctx: ScanContext) -> pd.DataFrame:
@@ -133,15 +133,8 @@ def _notice(
         )
     explanation = f"回避提示：{said}，{who}应回避涉及{org}的筛选、评审、采购、验收等一切决策。"
     # the decisions the official already took part in on this supplier's awards
-    step_rank = {r: i for i, r in enumerate(settings.decision_roles)}
-    sat: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in group:
-        if text(r.get("project_id")) and text(r.get("part_role")):
-            sat.setdefault((str(r["project_id"]), str(r["part_role"])), r)
+    sat, done, taken = decisions_taken(group, who, org, staff_id, settings.decision_roles)
     if sat:
-        done = "、".join(
-            dict.fromkeys(f"「{r['project_name']}」（{pid}）" for (pid, _), r in sat.items())
-        )
         explanation += f"其已参与该单位承接的项目{done}的决策且未回避。"
     if confidence < 0.5:
         explanation += f"（身份关联置信度{confidence:.2f}，为线索待核。）"
@@ -164,20 +157,7 @@ def _notice(
                 source=SourceRef(str(person["_file"]), int(person["_row"]), "staff"),
             )
         )
-    steps += [
-        EvidenceStep(
-            kind="participation",
-            text=(
-                f"经办与评审记录：{who} 参与{role}，未记录回避（项目{pid}"
-                f"「{r['project_name']}」，承接单位 {org}）"
-            ),
-            source=SourceRef(str(r["part_file"]), int(r["part_row"]), "participants"),
-            data={"staff_id": staff_id, "role": role, "project_id": pid},
-        )
-        for (pid, role), r in sorted(
-            sat.items(), key=lambda x: (x[0][0], step_rank.get(x[0][1], 99))
-        )
-    ]
+    steps += taken
     steps += [
         *scr.kin_steps(best["official"], best["nodes"], best["via"]),
         identity_step(scr, best),
@@ -207,6 +187,6 @@ def _notice(
             "roles": roles,
             "path": (scr.kin_sentence(best["nodes"], best["via"]) + f" —{roles[0]}→ {org}"),
             "identity_confidence": round(float(best["match_conf"]), 4),
-            "decided_projects": sorted({pid for pid, _ in sat}),
+            "decided_projects": sat,
         },
     )

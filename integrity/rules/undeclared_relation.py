@@ -18,6 +18,7 @@ from integrity.evidence import (
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
 from integrity.rules import ScanContext, rule
+from integrity.rules.avoidance import decision_kin, decisions_taken, role_rank
 from integrity.screen import ROSTER_PRIOR, normalised
 
 
@@ -27,6 +28,11 @@ class UndeclaredSettings(RuleSettings):
     # staff table gives one
     jurisdiction: Literal["street", "community"] = "street"
     min_confidence: float = 0.05
+    # the decision steps in which an official who took part met the winner (as avoidance)
+    decision_roles: tuple[str, ...] = ("筛选", "评议", "审核", "评审", "审定", "采购经办", "验收")
+    # links judged in the project the official decided on, taken from this confidence up
+    # (the avoidance rule's floor)
+    decided_min_confidence: float = 0.1
 
 
 # a street holds far more (relative, role holder) pairs than one project's panel: the prior
@@ -81,6 +87,24 @@ def undeclared_relation(ctx: ScanContext, settings: UndeclaredSettings) -> Itera
         prior=STREET_PRIOR,
         floor=settings.min_confidence,
     )
+    # where the official took part in the decision on that winner's award in his own
+    # jurisdiction, the identity link is judged in that project (as avoidance and the
+    # recusal notice judge it): one link, one confidence, whichever rule cites it
+    decided = decision_kin(
+        ctx,
+        settings.decision_roles,
+        settings.roles,
+        max(settings.min_confidence, settings.decided_min_confidence),
+    )
+    if not decided.empty:
+        mine = officials.drop_duplicates("staff_id")
+        home = pd.Series(mine[where].to_numpy(), index=mine["staff_id"].astype(str))
+        at = projects.drop_duplicates("project_id").set_index("project_id")[where]
+        decided = decided.assign(**{where: decided["staff_id"].astype(str).map(home)})
+        decided = decided[
+            decided[where].notna() & (decided[where] == decided["project_id"].map(at))
+        ]
+        hits = pd.concat([hits, decided], ignore_index=True)
     if hits.empty:
         return
     hits = hits[(hits["category"] != "本人") & (hits["confidence"] >= settings.min_confidence)]
@@ -104,7 +128,7 @@ def undeclared_relation(ctx: ScanContext, settings: UndeclaredSettings) -> Itera
         best = {str(k): v for k, v in group.iloc[0].to_dict().items()}
         won = by_org.get_group(best["h_org_key"])
         won = won[won[where] == best[where]].sort_values("project_id")
-        roles = list(dict.fromkeys(group["h_role"]))
+        roles = sorted(dict.fromkeys(str(r) for r in group["h_role"]), key=role_rank)
         category = str(best["category"])
         severity: Severity = "high" if category in ("配偶", "直系血亲") else "medium"
         confidence = float(best["confidence"])
@@ -117,6 +141,17 @@ def undeclared_relation(ctx: ScanContext, settings: UndeclaredSettings) -> Itera
             f"是{org}的{'、'.join(roles)}，该单位在其辖区{best[where]}承接了{len(ids)}个项目，"
             f"但本人的亲属申报中没有{relative}。"
         )
+        # the decisions the official took part in on the winner's awards (the identity link
+        # was then judged in that project)
+        sat, done, taken = decisions_taken(
+            [{str(k): v for k, v in r.items()} for r in group.to_dict("records")],
+            f"{best['staff_name']}（{staff_id}）",
+            org,
+            str(staff_id),
+            settings.decision_roles,
+        )
+        if sat:
+            explanation += f"其本人参与了{done}的决策且未回避。"
         if confidence < 0.5:
             explanation += f"（身份关联置信度{confidence:.2f}，为线索待核。）"
         own = declarations[declarations["staff_id"].astype(str) == str(staff_id)]
@@ -138,7 +173,14 @@ def undeclared_relation(ctx: ScanContext, settings: UndeclaredSettings) -> Itera
             ),
             *scr.kin_steps(best["official"], best["nodes"], best["via"]),
             identity_step(scr, best),
-            *(role_step(r) for r in group.drop_duplicates("h_role").to_dict("records")),
+            *taken,
+            *(
+                role_step(r)
+                for r in sorted(
+                    group.drop_duplicates("h_role").to_dict("records"),
+                    key=lambda r: role_rank(str(r["h_role"])),
+                )
+            ),
             *(project_step(p) for p in won.to_dict("records")),
             *policy_steps(ctx.profile.name, settings.clauses),
         ]
@@ -168,5 +210,6 @@ def undeclared_relation(ctx: ScanContext, settings: UndeclaredSettings) -> Itera
                 "path": scr.kin_sentence(best["nodes"], best["via"]) + f" —{roles[0]}→ {org}",
                 "kin_confidence": round(float(best["conf"]), 4),
                 "identity_confidence": round(float(best["match_conf"]), 4),
+                "decided_projects": sat,
             },
         )
