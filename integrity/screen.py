@@ -701,8 +701,18 @@ class Screening:
         # the 邹杰浩 the supplier table names bare; org_relations scores the pair)
         loose = self.holders.loc[~self.holders["id_valid"], "name_norm"].dropna().unique()
         named = self.people.index[self.people["name_norm"].isin(loose).to_numpy()]
+        # and those people's own relatives among the same (two suppliers each headed by a bare
+        # name, the registry's couple of those names: _kin_both_bare scores both ends)
+        extra = pd.Index(named).difference(pd.Index(h["key"]))
+        extra = extra[extra.isin(self.linked_keys)]
+        sources = pd.DataFrame(
+            {
+                "key": np.concatenate([h["key"].to_numpy(), extra.to_numpy()]),
+                "sex": np.concatenate([sexes, self.people["sex"].reindex(extra).to_numpy()]),
+            }
+        )
         kin = expand(
-            pd.DataFrame({"key": h["key"].to_numpy(), "sex": sexes}),
+            sources,
             pd.concat([self.kin_links, self.bridges], ignore_index=True)[
                 ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]
             ],
@@ -1214,9 +1224,11 @@ def _kin_linked(
     everyone = holders
     holders = holders[holders["key"].isin(scr.linked_keys)]
     if holders.empty:
-        return []
+        return _kin_both_bare(scr, everyone, wanted)
     kin = scr.holder_kin_of(holders["key"].unique())
-    named = _kin_by_name(scr, holders, everyone, kin, wanted)
+    named = _kin_by_name(scr, holders, everyone, kin, wanted) + _kin_both_bare(
+        scr, everyone, wanted
+    )
     # a relative who holds no role in the organisations asked about is no reason
     kin = kin[kin["relative"].isin(holders["key"])].sort_values(["hops"], kind="stable")
     by_key: dict[str, list[dict[Any, Any]]] = {}
@@ -1349,6 +1361,106 @@ def _kin_by_name(
                     *(holder_step(h) for h in ra.values()),
                     *scr.kin_steps(r["official"], r["nodes"], r["via"]),
                     identity,
+                    *(holder_step(h) for h in rb.values()),
+                ],
+            }
+        )
+    return out
+
+
+def _bare_matches(
+    scr: Screening, keys: pd.Series, bare: pd.DataFrame, at: pd.Series
+) -> pd.DataFrame:
+    """Each kin-side person (``keys``) scored against the bare holder row ``at`` (labels in
+    ``bare``) as one person, in one organisation pair's context: confidence and reasons."""
+    lp = prepare(scr.people.reindex(keys).reset_index(names="key"), with_pinyin=False)
+    rp = prepare(bare.loc[at].reset_index(drop=True), with_pinyin=False)
+    pairs = pd.DataFrame({"l": np.arange(len(keys)), "r": np.arange(len(keys))})
+    return score_in_context(
+        lp, rp, pairs, prior=CONTEXT_PRIOR, frequencies=scr.name_commonness, reasons_from=0.0
+    )
+
+
+def _kin_both_bare(
+    scr: Screening, everyone: pd.DataFrame, wanted: set[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Two organisations each with a holder named without an ID number, whose names are a
+    registered pair of kin (the registry's 陈晶晶 —丈夫→ 张飞杰; a bare 陈晶晶 heads one
+    supplier, a bare 张飞杰 the other): each end scored as one person with its holder in the
+    pair's context, independently, the kin path times both confidences."""
+    bare = everyone[~everyone["id_valid"] & everyone["name_norm"].notna()]
+    if len(bare) < 2:
+        return []
+    people = scr.people
+    holder_keys = set(everyone["key"])
+    # the registered people named like a bare holder (not holders themselves: those are
+    # _kin_by_name's), in some kin link
+    named = people.index[people["name_norm"].isin(set(bare["name_norm"])).to_numpy()]
+    named = named[~named.isin(holder_keys) & named.isin(scr.linked_keys)]
+    if named.empty:
+        return []
+    kin = scr.holder_kin_of(named)
+    kin = kin[kin["relative"].isin(named)]
+    if kin.empty:
+        return []
+    names = people["name_norm"]
+    kin = kin.assign(
+        _xn=names.reindex(kin["official"]).to_numpy(), _yn=names.reindex(kin["relative"]).to_numpy()
+    )
+    ends = bare.reset_index(names="h")[["h", "org_key", "name_norm"]]
+    rows = kin.merge(
+        ends.rename(columns={"h": "ha", "org_key": "a", "name_norm": "_xn"}), on="_xn"
+    ).merge(ends.rename(columns={"h": "hb", "org_key": "b", "name_norm": "_yn"}), on="_yn")
+    rows = rows[
+        [(a, b) in wanted and a != b for a, b in zip(rows["a"], rows["b"], strict=True)]
+    ].reset_index(drop=True)
+    if rows.empty:
+        return []
+    sa = _bare_matches(scr, rows["official"], bare, rows["ha"])
+    sb = _bare_matches(scr, rows["relative"], bare, rows["hb"])
+    rows = rows.assign(
+        ma=sa["confidence"].to_numpy(),
+        mb=sb["confidence"].to_numpy(),
+        why_a=sa["reasons"].to_numpy(),
+        why_b=sb["reasons"].to_numpy(),
+    )
+    rows = rows.assign(confidence=rows["conf"] * rows["ma"] * rows["mb"])
+    rows = rows.sort_values(["confidence", "hops"], ascending=[False, True], kind="stable")
+    roles_of: dict[tuple[Any, Any], dict[Any, dict[Any, Any]]] = {}
+    met = bare[bare["org_key"].isin(set(rows["a"]) | set(rows["b"]))]
+    for h in met.to_dict("records"):
+        roles_of.setdefault((h["org_key"], h["name_norm"]), {})[h["role"]] = h
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for r in rows.to_dict("records"):
+        ra, rb = roles_of[(r["a"], r["_xn"])], roles_of[(r["b"], r["_yn"])]
+        ha, hb = next(iter(ra.values())), next(iter(rb.values()))
+        pair = (min(r["a"], r["b"]), max(r["a"], r["b"]))
+        if (*pair, *sorted((str(r["_xn"]), str(r["_yn"])))) in seen:
+            continue
+        seen.add((*pair, *sorted((str(r["_xn"]), str(r["_yn"])))))
+        x, y = scr.name_of(r["official"]), scr.name_of(r["relative"])
+        out.append(
+            {
+                "a": pair[0],
+                "b": pair[1],
+                "kind": "kin",
+                "label": (
+                    f"{ha['org_name']}的{'、'.join(ra)}{ha['name']}与"
+                    f"{hb['org_name']}的{'、'.join(rb)}{hb['name']}是{r['category']}"
+                    f"（{ha['name']} ≈ {scr.kin_sentence(r['nodes'], r['via'])} ≈ {hb['name']}，"
+                    f"同一人置信度{float(r['ma']):.2f}、{float(r['mb']):.2f}）"
+                ),
+                "confidence": float(r["confidence"]),
+                "evidence": [
+                    *(holder_step(h) for h in ra.values()),
+                    identity_evidence(
+                        x, r["official"], str(ha["name"]), ha["key"], float(r["ma"]), r["why_a"]
+                    ),
+                    *scr.kin_steps(r["official"], r["nodes"], r["via"]),
+                    identity_evidence(
+                        y, r["relative"], str(hb["name"]), hb["key"], float(r["mb"]), r["why_b"]
+                    ),
                     *(holder_step(h) for h in rb.values()),
                 ],
             }
