@@ -35,6 +35,7 @@ from integrity.screen import (
     CONTEXT_PRIOR,
     Screening,
     contact_key,
+    decisive_bare,
     kin_of,
     org_relations,
     positions,
@@ -231,6 +232,26 @@ class CheckIndex:
             names = {str(name_of[k]) for k in found - holder_keys if k in name_of.index}
             if names:
                 self.org_kin_names[org] = names
+        # the names of the relatives of people named like a bare holder whose name could
+        # decide (the register's couple 陈晶晶 —丈夫→ 张飞杰, each named bare at one of two
+        # suppliers: _kin_both_bare), walked once
+        people = self.scr.people
+        strong = set(decisive_bare(holders, self.commonness)["name_norm"])
+        among = people.index[people["name_norm"].isin(strong).to_numpy()]
+        loose = self.scr.kin_among(among, among)
+        by_name: dict[str, set[str]] = {}
+        for a, b in zip(
+            name_of.reindex(loose["official"]).to_numpy(),
+            name_of.reindex(loose["relative"]).to_numpy(),
+            strict=True,
+        ):
+            if isinstance(a, str) and isinstance(b, str):
+                by_name.setdefault(a, set()).add(b)
+        self.org_bare_kin_names: dict[str, set[str]] = {}
+        for org, bare in self.org_bare_names.items():
+            met = set().union(*(by_name.get(n, set()) for n in bare))
+            if met:
+                self.org_bare_kin_names[org] = met
 
     def _index_projects(self, result: ScanResult) -> None:
         """Awarded projects under their cap (split_bid's pieces), grouped by place,
@@ -402,18 +423,25 @@ class CheckIndex:
         """Could org_relations find a reason for this pair? A shared person key, a shared
         name that could decide on its own (someone without a valid ID number on one side),
         holders who are kin (within the legal categories), a holder's relative named as a
-        holder of the other without a number, or a shared contact."""
+        holder of the other without a number, two holders without numbers named like a
+        registered pair of kin, or a shared contact."""
         ka, kb = self.org_keys.get(a, set()), self.org_keys.get(b, set())
-        if ka & kb:
+        none: set[str] = set()
+        if (
+            ka & kb
+            or self.org_kin.get(a, none) & kb
+            or self.org_kin.get(b, none) & ka
+            or self.org_contacts.get(a, none) & self.org_contacts.get(b, none)
+        ):
             return True
-        if self.org_kin.get(a, set()) & kb or self.org_kin.get(b, set()) & ka:
-            return True
-        if self.org_kin_names.get(a, set()) & self.org_bare_names.get(b, set()):
-            return True
-        if self.org_kin_names.get(b, set()) & self.org_bare_names.get(a, set()):
-            return True
-        if self.org_contacts.get(a, set()) & self.org_contacts.get(b, set()):
-            return True
+        # a name on one side met among the other's holders or their relatives' names
+        for x, y in ((a, b), (b, a)):
+            bare = self.org_bare_names.get(y, none)
+            if (
+                self.org_kin_names.get(x, none) & bare
+                or self.org_bare_kin_names.get(x, none) & bare
+            ):
+                return True
         shared = self.org_loose_names.get(a, set()) & self.org_names_all.get(b, set())
         shared |= self.org_loose_names.get(b, set()) & self.org_names_all.get(a, set())
         return bool(shared) and self._same_name_decides(a, b)

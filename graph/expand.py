@@ -116,6 +116,14 @@ class _Codes:
         self._strings: list[str] = []
         self._composed: dict[tuple[int, int], int] = {}
 
+    def copy(self) -> _Codes:
+        """A table of its own for one walk (walks intern the codes they compose), numbering
+        the codes met so far as this one does."""
+        other = _Codes()
+        other._ids, other._strings = dict(self._ids), list(self._strings)
+        other._composed = dict(self._composed)
+        return other
+
     def intern(self, code: str) -> int:
         i = self._ids.get(code)
         if i is None:
@@ -201,50 +209,75 @@ def expand(
     only) come back with category 本人. ``targets``: only relatives among these keys are
     returned (paths still pass through anyone).
     """
-    if "conf" not in links:
-        links = links.assign(conf=1.0)
-    walk = _Walk(officials, with_inverses(links))
-    found = walk.paths(max_hops=max_hops, max_same=max_same)
-    if targets is not None:
-        wanted = pd.Index(walk.people).get_indexer(targets)
-        wanted = wanted[wanted >= 0]
-        found = [{k: v[np.isin(s["n"][:, -1], wanted)] for k, v in s.items()} for s in found]
-        found = [s for s in found if len(s["code"])]
-    if not found:
-        return pd.DataFrame(columns=EXPANSION_COLUMNS)
-    return walk.closest(found)
+    return KinGraph(links).expand(officials, max_hops=max_hops, max_same=max_same, targets=targets)
 
 
-class _Walk:
-    """The relational walk from the officials along the links, in integers: person keys
-    and link ids by their position in sorted tables, codes by their position in a table
-    of the distinct codes met; a hop is a lookup in the edges sorted by source, a path a
-    matrix of positions (``n``: the people passed through, ``v``: the links)."""
+class KinGraph:
+    """The links in integers, built once and walked from any set of people (:func:`expand`
+    builds one per call): person keys and link ids by their position in sorted tables, codes
+    by their position in a table of the distinct codes met; a hop is a lookup in the edges
+    sorted by source. Walks do not change it (each composes codes in a copy of the table):
+    one graph serves concurrent walks."""
 
-    def __init__(self, officials: pd.DataFrame, edges: pd.DataFrame) -> None:
-        key_of, self.people = pd.factorize(
+    def __init__(self, links: pd.DataFrame) -> None:
+        if "conf" not in links:
+            links = links.assign(conf=1.0)
+        edges = with_inverses(links)
+        key_of, people = pd.factorize(
             np.concatenate(
-                [
-                    officials["key"].to_numpy(dtype=object),
-                    edges["src"].to_numpy(dtype=object),
-                    edges["dst"].to_numpy(dtype=object),
-                ]
+                [edges["src"].to_numpy(dtype=object), edges["dst"].to_numpy(dtype=object)]
             ),
             sort=True,
         )
-        n_off, n_edge = len(officials), len(edges)
-        self.officials = key_of[:n_off]
-        src = key_of[n_off : n_off + n_edge]
+        self.people = pd.Index(people)
+        n_edge = len(edges)
+        src = key_of[:n_edge]
         link, self.link_ids = pd.factorize(edges["link_id"].to_numpy(dtype=object))
         self.codes = _Codes()
         code = np.array([self.codes.intern(c) for c in edges["code"]], dtype=np.int64)
         order = np.argsort(src, kind="stable")  # each person's links in their given order
-        self.dst = key_of[n_off + n_edge :][order]
+        self.dst = key_of[n_edge:][order]
         self.link = link[order]
         self.code = code[order]
         self.conf = edges["conf"].to_numpy(dtype=float)[order]
         self.start = np.searchsorted(src[order], np.arange(len(self.people) + 1))
-        self.sexes = np.array([_SEXES.get(s, 0) for s in officials["sex"]], dtype=np.int8)
+
+    def expand(
+        self,
+        officials: pd.DataFrame,
+        *,
+        max_hops: int = 3,
+        max_same: int = 2,
+        targets: pd.Index | None = None,
+    ) -> pd.DataFrame:
+        """:func:`expand` on this graph (officials in no link have no relatives)."""
+        at = self.people.get_indexer(officials["key"].to_numpy(dtype=object))
+        linked = at >= 0
+        sexes = np.array([_SEXES.get(s, 0) for s in officials["sex"]], dtype=np.int8)
+        walk = _Walk(self, at[linked], sexes[linked])
+        found = walk.paths(max_hops=max_hops, max_same=max_same)
+        if targets is not None:
+            wanted = self.people.get_indexer(targets)
+            wanted = wanted[wanted >= 0]
+            found = [{k: v[np.isin(s["n"][:, -1], wanted)] for k, v in s.items()} for s in found]
+            found = [s for s in found if len(s["code"])]
+        if not found:
+            return pd.DataFrame(columns=EXPANSION_COLUMNS)
+        return walk.closest(found)
+
+
+class _Walk:
+    """One walk on a :class:`KinGraph` from some of its people (``officials``: positions,
+    ``sexes``: 0/1/2), a path a matrix of positions (``n``: the people passed through,
+    ``v``: the links)."""
+
+    def __init__(self, graph: KinGraph, officials: np.ndarray, sexes: np.ndarray) -> None:
+        self.people, self.link_ids = graph.people, graph.link_ids
+        self.dst, self.link, self.code, self.conf = graph.dst, graph.link, graph.code, graph.conf
+        self.start = graph.start
+        self.codes = graph.codes.copy()
+        self.officials = officials.astype(np.int64)
+        self.sexes = sexes
 
     def paths(self, *, max_hops: int, max_same: int) -> list[dict[str, np.ndarray]]:
         """Every path to a near relative, step by step (one dict of arrays per step)."""

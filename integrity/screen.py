@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from graph.build import normalise_contact
-from graph.expand import SAME, expand, invert
+from graph.expand import EXPANSION_COLUMNS, SAME, KinGraph, invert
 from graph.kinship import Step, birth_gap, describe, parse_code
 from integrity.findings import EvidenceStep, SourceRef
 from integrity.identity import with_identity_keys
@@ -344,12 +344,26 @@ class Screening:
             .reset_index(drop=True)
         )
         officials["sex"] = officials["sex"].where(officials["sex"].isin(["男", "女"]), None)
+        return self.kin_graph.expand(officials, max_same=MAX_BRIDGES)
+
+    @cached_property
+    def kin_graph(self) -> KinGraph:
+        """The kin links and the identity bridges as one graph, built once: the officials'
+        kinship, the holders' and any other walk start from it."""
         links = pd.concat([self.kin_links, self.bridges], ignore_index=True)
-        return expand(
-            officials,
-            links[["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]],
-            max_same=MAX_BRIDGES,
+        return KinGraph(links[["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]])
+
+    def kin_among(self, sources: pd.Index, targets: pd.Index) -> pd.DataFrame:
+        """The relatives within the legal categories of the people ``sources`` among the
+        people ``targets`` (not the sources' own other keys), walked when asked."""
+        sources = sources[sources.isin(self.kin_graph.people)]
+        if sources.empty:
+            return pd.DataFrame(columns=EXPANSION_COLUMNS)
+        start = pd.DataFrame(
+            {"key": sources.to_numpy(), "sex": self.people["sex"].reindex(sources).to_numpy()}
         )
+        kin = self.kin_graph.expand(start, max_same=MAX_BRIDGES, targets=targets)
+        return kin[kin["category"] != "本人"].reset_index(drop=True)
 
     @cached_property
     def holders(self) -> pd.DataFrame:
@@ -701,21 +715,8 @@ class Screening:
         # the 邹杰浩 the supplier table names bare; org_relations scores the pair)
         loose = self.holders.loc[~self.holders["id_valid"], "name_norm"].dropna().unique()
         named = self.people.index[self.people["name_norm"].isin(loose).to_numpy()]
-        # and those people's own relatives among the same (two suppliers each headed by a bare
-        # name, the registry's couple of those names: _kin_both_bare scores both ends)
-        extra = pd.Index(named).difference(pd.Index(h["key"]))
-        extra = extra[extra.isin(self.linked_keys)]
-        sources = pd.DataFrame(
-            {
-                "key": np.concatenate([h["key"].to_numpy(), extra.to_numpy()]),
-                "sex": np.concatenate([sexes, self.people["sex"].reindex(extra).to_numpy()]),
-            }
-        )
-        kin = expand(
-            sources,
-            pd.concat([self.kin_links, self.bridges], ignore_index=True)[
-                ["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]
-            ],
+        kin = self.kin_graph.expand(
+            pd.DataFrame({"key": h["key"].to_numpy(), "sex": sexes}),
             max_same=MAX_BRIDGES,
             targets=pd.Index(h["key"]).union(pd.Index(named)),
         )
@@ -1381,6 +1382,15 @@ def _bare_matches(
     )
 
 
+def decisive_bare(holders: pd.DataFrame, freq: pd.Series) -> pd.DataFrame:
+    """The holders without a valid ID number whose name alone could make them one person
+    with a namesake in two organisations' context (0.5 at CONTEXT_PRIOR): only those can
+    carry a relation that rests on two such matches at once."""
+    bare = holders[~holders["id_valid"] & holders["name_norm"].notna()]
+    need = -math.log2(CONTEXT_PRIOR / (1 - CONTEXT_PRIOR))
+    return bare[_viable(bare, freq, "name_norm", need).to_numpy()]
+
+
 def _kin_both_bare(
     scr: Screening, everyone: pd.DataFrame, wanted: set[tuple[str, str]]
 ) -> list[dict[str, Any]]:
@@ -1388,32 +1398,33 @@ def _kin_both_bare(
     registered pair of kin (the registry's 陈晶晶 —丈夫→ 张飞杰; a bare 陈晶晶 heads one
     supplier, a bare 张飞杰 the other): each end scored as one person with its holder in the
     pair's context, independently, the kin path times both confidences."""
-    bare = everyone[~everyone["id_valid"] & everyone["name_norm"].notna()]
+    bare = decisive_bare(everyone, scr.name_commonness)
     if len(bare) < 2:
         return []
-    people = scr.people
-    holder_keys = set(everyone["key"])
-    # the registered people named like a bare holder (not holders themselves: those are
-    # _kin_by_name's), in some kin link
-    named = people.index[people["name_norm"].isin(set(bare["name_norm"])).to_numpy()]
-    named = named[~named.isin(holder_keys) & named.isin(scr.linked_keys)]
-    if named.empty:
+    # the name pairs that could relate two organisations asked about: a bare name at one, a
+    # bare name at the other
+    ends = bare.reset_index(names="h")[["h", "org_key", "name_norm"]].drop_duplicates(
+        subset=["org_key", "name_norm"]
+    )
+    asked = pd.DataFrame(list(wanted), columns=["a", "b"])
+    cand = asked.merge(
+        ends.rename(columns={"h": "ha", "org_key": "a", "name_norm": "_xn"}), on="a"
+    ).merge(ends.rename(columns={"h": "hb", "org_key": "b", "name_norm": "_yn"}), on="b")
+    cand = cand[cand["a"] != cand["b"]]
+    if cand.empty:
         return []
-    kin = scr.holder_kin_of(named)
-    kin = kin[kin["relative"].isin(named)]
+    # the registered people of those names, and their relatives among the partners' names
+    names = scr.people["name_norm"]
+    linked = scr.kin_graph.people
+    sources = scr.people.index[names.isin(set(cand["_xn"])).to_numpy()]
+    targets = scr.people.index[names.isin(set(cand["_yn"])).to_numpy()]
+    kin = scr.kin_among(sources[sources.isin(linked)], targets[targets.isin(linked)])
     if kin.empty:
         return []
-    names = people["name_norm"]
     kin = kin.assign(
         _xn=names.reindex(kin["official"]).to_numpy(), _yn=names.reindex(kin["relative"]).to_numpy()
     )
-    ends = bare.reset_index(names="h")[["h", "org_key", "name_norm"]]
-    rows = kin.merge(
-        ends.rename(columns={"h": "ha", "org_key": "a", "name_norm": "_xn"}), on="_xn"
-    ).merge(ends.rename(columns={"h": "hb", "org_key": "b", "name_norm": "_yn"}), on="_yn")
-    rows = rows[
-        [(a, b) in wanted and a != b for a, b in zip(rows["a"], rows["b"], strict=True)]
-    ].reset_index(drop=True)
+    rows = kin.merge(cand, on=["_xn", "_yn"]).reset_index(drop=True)
     if rows.empty:
         return []
     sa = _bare_matches(scr, rows["official"], bare, rows["ha"])

@@ -1,0 +1,44 @@
+"""The pre-award check's pre-filter (CheckIndex.maybe_related) lets through every pair of
+suppliers the batch's org_relations finds related, on the hand-written collusive cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from api.index import CheckIndex
+from integrity.scan import run_scan
+from integrity.screen import org_relations
+
+CASE = Path(__file__).resolve().parents[2] / "fixtures/cases/collusive_quotes"
+COUPLE = ("uscc:91440307CCCCCCCC15", "uscc:91440307CCCCCCCC28")  # bare 诸葛明远, bare 上官雪梅
+COMMON = ("uscc:91440307CCCCCCCC3B", "uscc:91440307CCCCCCCC4E")  # bare 王伟, bare 李娜
+
+
+@pytest.fixture(scope="module")
+def index() -> CheckIndex:
+    result = run_scan(CASE, policy="longgang-2023")
+    return CheckIndex(result, screening_id="s", dataset_id="d")
+
+
+def test_two_bare_names_of_a_registered_couple_pass_the_pre_filter(index: CheckIndex) -> None:
+    assert index.maybe_related(*COUPLE) and index.maybe_related(*reversed(COUPLE))
+    [reason] = index.relations([COUPLE]).to_dict("records")
+    assert reason["kind"] == "kin" and reason["confidence"] >= 0.5
+    assert [e.kind for e in reason["evidence"]] == ["role", "identity", "kin", "identity", "role"]
+
+
+def test_the_commonest_names_of_a_registered_couple_decide_nothing(index: CheckIndex) -> None:
+    assert not index.maybe_related(*COMMON)
+
+
+def test_every_related_pair_of_the_batch_passes_the_pre_filter(index: CheckIndex) -> None:
+    orgs = sorted(index.org_keys)
+    pairs = [(a, b) for i, a in enumerate(orgs) for b in orgs[i + 1 :]]
+    found = org_relations(index.scr, pd.DataFrame(pairs, columns=["a", "b"]))
+    strong = found[found["confidence"] >= 0.5]
+    assert len(strong) >= 5
+    for a, b in zip(strong["a"], strong["b"], strict=True):
+        assert index.maybe_related(a, b), (a, b)
