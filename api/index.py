@@ -140,6 +140,13 @@ class CheckIndex:
         self._kin_birth = kin["birth"].notna().to_numpy()
         self._kin_phone = kin["phone"].notna().to_numpy()
         self.avoidance_prior = scr.priors.get("avoidance", CONTEXT_PRIOR)
+        # the batch's measured share of kin or one person among the holder pairs of
+        # suppliers asked about together, per rule (org_relations): the check weighs its few
+        # pairs the same way; the pre-filter lets through whatever the larger could find
+        self.org_priors = {
+            rule: scr.priors.get(rule, CONTEXT_PRIOR) for rule in ("collusive_quotes", "split_bid")
+        }
+        self.org_prior_loosest = max(self.org_priors.values())
 
     def _index_orgs(self, t: dict[str, pd.DataFrame], holders: pd.DataFrame) -> None:
         """Organisations by USCC and by name core; the catalogue."""
@@ -165,7 +172,7 @@ class CheckIndex:
         decide on its own, the holders met in kin links, the contacts."""
         linked = set(self.scr.linked_keys)
         w = Weights()
-        need = -math.log2(CONTEXT_PRIOR / (1 - CONTEXT_PRIOR))  # to reach 0.5
+        need = -math.log2(self.org_prior_loosest / (1 - self.org_prior_loosest))  # 0.5
         u = holders["name_norm"].map(self.commonness).fillna(1e-9).to_numpy(dtype=float)
         birth = holders["birth"].notna().to_numpy()
         bits = np.log2(w.name_exact_m / u) + math.log2(w.gender_same_m / 0.5)
@@ -236,7 +243,7 @@ class CheckIndex:
         # decide (the register's couple 陈晶晶 —丈夫→ 张飞杰, each named bare at one of two
         # suppliers: _kin_both_bare), walked once
         people = self.scr.people
-        strong = set(decisive_bare(holders, self.commonness)["name_norm"])
+        strong = set(decisive_bare(holders, self.commonness, self.org_prior_loosest)["name_norm"])
         among = people.index[people["name_norm"].isin(strong).to_numpy()]
         loose = self.scr.kin_among(among, among)
         by_name: dict[str, set[str]] = {}
@@ -465,17 +472,25 @@ class CheckIndex:
         if not pairs:
             return False
         frame = pd.DataFrame(pairs, columns=["l", "r"])
-        scored = score_in_context(ha, hb, frame, prior=CONTEXT_PRIOR, frequencies=self.commonness)
+        scored = score_in_context(
+            ha, hb, frame, prior=self.org_prior_loosest, frequencies=self.commonness
+        )
         return bool((scored["confidence"] >= 0.5).any())
 
-    def relations(self, pairs: list[tuple[str, str]]) -> pd.DataFrame:
-        """org_relations on the pairs that could be related, with their holders only."""
+    def relations(self, pairs: list[tuple[str, str]], rule: str) -> pd.DataFrame:
+        """org_relations on the pairs that could be related, with their holders only,
+        weighed with the prior ``rule``'s batch run measured."""
         pairs = [(a, b) for a, b in pairs if a != b and self.maybe_related(a, b)]
         if not pairs:
             return pd.DataFrame(columns=["a", "b", "kind", "label", "confidence", "evidence"])
         orgs = list(dict.fromkeys(o for pair in pairs for o in pair))
         holders = pd.concat([self.holders_of(o) for o in orgs], ignore_index=True)
-        return org_relations(self.scr, pd.DataFrame(pairs, columns=["a", "b"]), holders)
+        return org_relations(
+            self.scr,
+            pd.DataFrame(pairs, columns=["a", "b"]),
+            holders,
+            prior=self.org_priors[rule],
+        )
 
     # ------------------------------------------------------------------ the check
     def check(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -735,7 +750,7 @@ class CheckIndex:
         others = sorted({str(r["org_key"]) for r in same} - {resolved.org_key})
         related: dict[str, list[str]] = {}
         if others:
-            rel = self.relations([(resolved.org_key, o) for o in others])
+            rel = self.relations([(resolved.org_key, o) for o in others], "split_bid")
             rel = rel[rel["confidence"] >= settings.min_confidence]
             for a, b, label in zip(rel["a"], rel["b"], rel["label"], strict=True):
                 other = b if a == resolved.org_key else a
@@ -798,7 +813,9 @@ class CheckIndex:
         )
         out: list[dict[str, Any]] = []
         if len(orgs) >= 2:
-            rel = self.relations([(a, b) for i, a in enumerate(orgs) for b in orgs[i + 1 :]])
+            rel = self.relations(
+                [(a, b) for i, a in enumerate(orgs) for b in orgs[i + 1 :]], "collusive_quotes"
+            )
             for rec in rel.to_dict("records"):
                 out.append(
                     {

@@ -83,7 +83,11 @@ def collusive_quotes(ctx: ScanContext, settings: CollusiveSettings) -> Iterator[
     pair_frame = pair_frame[pair_frame["org_key_a"] < pair_frame["org_key_b"]].rename(
         columns={"org_key_a": "a", "org_key_b": "b"}
     )
-    relations = org_relations(scr, pair_frame[["a", "b"]]) if len(pair_frame) else None
+    relations = (
+        org_relations(scr, pair_frame[["a", "b"]], label="collusive_quotes")
+        if len(pair_frame)
+        else None
+    )
     by_pair: dict[tuple[str, str], list[dict[Any, Any]]] = {}
     if relations is not None:
         relations = relations[relations["confidence"] >= settings.min_confidence]

@@ -116,7 +116,7 @@ def split_bid(ctx: ScanContext, settings: SplitBidSettings) -> Iterator[Finding]
     pairs = pd.DataFrame(candidates, columns=["i", "j"])
     pairs["a"] = projects.loc[pairs["i"], "org_key"].to_numpy()
     pairs["b"] = projects.loc[pairs["j"], "org_key"].to_numpy()
-    related = org_relations(scr, pairs[["a", "b"]])
+    related = org_relations(scr, pairs[["a", "b"]], label="split_bid")
     related = related[related["confidence"] >= settings.min_confidence]
     why: dict[frozenset[str], list[dict[Any, Any]]] = {}
     for r in related.to_dict("records"):

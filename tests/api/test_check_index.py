@@ -25,7 +25,7 @@ def index() -> CheckIndex:
 
 def test_two_bare_names_of_a_registered_couple_pass_the_pre_filter(index: CheckIndex) -> None:
     assert index.maybe_related(*COUPLE) and index.maybe_related(*reversed(COUPLE))
-    [reason] = index.relations([COUPLE]).to_dict("records")
+    [reason] = index.relations([COUPLE], "collusive_quotes").to_dict("records")
     assert reason["kind"] == "kin" and reason["confidence"] >= 0.5
     assert [e.kind for e in reason["evidence"]] == ["role", "identity", "kin", "identity", "role"]
 
@@ -37,8 +37,9 @@ def test_the_commonest_names_of_a_registered_couple_decide_nothing(index: CheckI
 def test_every_related_pair_of_the_batch_passes_the_pre_filter(index: CheckIndex) -> None:
     orgs = sorted(index.org_keys)
     pairs = [(a, b) for i, a in enumerate(orgs) for b in orgs[i + 1 :]]
-    found = org_relations(index.scr, pd.DataFrame(pairs, columns=["a", "b"]))
-    strong = found[found["confidence"] >= 0.5]
-    assert len(strong) >= 5
-    for a, b in zip(strong["a"], strong["b"], strict=True):
-        assert index.maybe_related(a, b), (a, b)
+    for rule, prior in index.org_priors.items():
+        found = org_relations(index.scr, pd.DataFrame(pairs, columns=["a", "b"]), prior=prior)
+        strong = found[found["confidence"] >= 0.5]
+        assert len(strong) >= 5, rule
+        for a, b in zip(strong["a"], strong["b"], strict=True):
+            assert index.maybe_related(a, b), (rule, a, b)
