@@ -149,6 +149,12 @@ def main() -> int:
         help="comma-separated seeds: score districts the demo's generator draws from them "
         "(other people, names and noise; the same kinds of cases), then their sum",
     )
+    parser.add_argument(
+        "--names",
+        choices=["demo", "wide"],
+        default="demo",
+        help="with --seeds: the generator's name pools (wide: namesakes rarer)",
+    )
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
     args = parser.parse_args()
     if args.seeds:
@@ -158,7 +164,7 @@ def main() -> int:
         per_seed = []
         for seed in [int(x) for x in args.seeds.split(",") if x.strip()]:
             with tempfile.TemporaryDirectory() as tmp:
-                generate(Path(tmp), seed)
+                generate(Path(tmp), seed, args.names)
                 rows = scored(Path(tmp) / "longgang", Path(tmp) / "truth.json")
             per_seed.append(rows)
             print(f"seed {seed}")
