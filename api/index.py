@@ -242,9 +242,8 @@ class CheckIndex:
         # the names of the relatives of people named like a bare holder whose name could
         # decide (the register's couple 陈晶晶 —丈夫→ 张飞杰, each named bare at one of two
         # suppliers: _kin_both_bare), walked once
-        people = self.scr.people
         strong = set(decisive_bare(holders, self.commonness, self.org_prior_loosest)["name_norm"])
-        among = people.index[people["name_norm"].isin(strong).to_numpy()]
+        among = self.scr.named(strong)
         loose = self.scr.kin_among(among, among)
         by_name: dict[str, set[str]] = {}
         for a, b in zip(
@@ -444,14 +443,16 @@ class CheckIndex:
         # a name on one side met among the other's holders or their relatives' names
         for x, y in ((a, b), (b, a)):
             bare = self.org_bare_names.get(y, none)
-            if (
-                self.org_kin_names.get(x, none) & bare
-                or self.org_bare_kin_names.get(x, none) & bare
-            ):
+            if self.org_kin_names.get(x, none) & bare or self._bare_kin(x, y):
                 return True
         shared = self.org_loose_names.get(a, set()) & self.org_names_all.get(b, set())
         shared |= self.org_loose_names.get(b, set()) & self.org_names_all.get(a, set())
         return bool(shared) and self._same_name_decides(a, b)
+
+    def _bare_kin(self, a: str, b: str) -> bool:
+        """Could a bare holder of ``a`` and one of ``b`` be named like a registered pair of
+        kin (org_relations' two-bare-names relation)?"""
+        return bool(self.org_bare_kin_names.get(a, set()) & self.org_bare_names.get(b, set()))
 
     def _same_name_decides(self, a: str, b: str) -> bool:
         """Would the resolver call some holder of ``a`` and some holder of ``b`` one person
@@ -490,6 +491,8 @@ class CheckIndex:
             pd.DataFrame(pairs, columns=["a", "b"]),
             holders,
             prior=self.org_priors[rule],
+            # the walk only where the index says two bare names could be a registered pair
+            both_bare=any(self._bare_kin(a, b) or self._bare_kin(b, a) for a, b in pairs),
         )
 
     # ------------------------------------------------------------------ the check

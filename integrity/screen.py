@@ -360,6 +360,20 @@ class Screening:
         links = pd.concat([self.kin_links, self.bridges], ignore_index=True)
         return KinGraph(links[["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]])
 
+    @cached_property
+    def keys_by_name(self) -> dict[str, np.ndarray]:
+        """Each normalised name's person keys (people), for lookups that must not scan all
+        people (the pre-award check asks about a few names)."""
+        people = self.people["name_norm"].dropna()
+        groups = pd.Series(people.index.to_numpy(), index=people.to_numpy()).groupby(level=0)
+        return {str(name): keys.to_numpy() for name, keys in groups}
+
+    def named(self, names: Any) -> pd.Index:
+        """The person keys of the people with any of these normalised names."""
+        found = [self.keys_by_name[n] for n in names if n in self.keys_by_name]
+        keys: pd.Index = pd.Index(np.concatenate(found) if found else np.array([], dtype=object))
+        return keys
+
     def kin_among(self, sources: pd.Index, targets: pd.Index) -> pd.DataFrame:
         """The relatives within the legal categories of the people ``sources`` among the
         people ``targets`` (not the sources' own other keys), walked when asked."""
@@ -1100,6 +1114,7 @@ def org_relations(
     *,
     prior: float | None = None,
     label: str | None = None,
+    both_bare: bool = True,
 ) -> pd.DataFrame:
     """Why two organisations are related, for each pair (columns ``a``, ``b``: org keys).
 
@@ -1113,7 +1128,9 @@ def org_relations(
     A name match is weighed against ``prior``, the share of holder pairs of two
     organisations asked about together that are one person or kin: by default measured on
     the pairs asked (:func:`org_pair_prior`), and kept in ``scr.priors[label]`` so that the
-    pre-award check weighs its few pairs as the batch did.
+    pre-award check weighs its few pairs as the batch did. ``both_bare``: look for two bare
+    names of a registered pair of kin (a walk; the check asks only where its index says the
+    names could be such a pair).
     """
     pairs = pairs[pairs["a"] != pairs["b"]].drop_duplicates()
     out: list[dict[str, Any]] = []
@@ -1130,7 +1147,7 @@ def org_relations(
     if label is not None:
         scr.priors[label] = prior
     out.extend(_same_person(scr, holders, wanted, prior))
-    out.extend(_kin_linked(scr, holders, wanted, prior))
+    out.extend(_kin_linked(scr, holders, wanted, prior, both_bare=both_bare))
     out.extend(_shared_contacts(scr, orgs, wanted))
     frame = pd.DataFrame(out, columns=["a", "b", "kind", "label", "confidence", "evidence"])
     return frame.drop_duplicates(subset=["a", "b", "kind", "label"]).reset_index(drop=True)
@@ -1272,7 +1289,12 @@ def _same_person(
 
 
 def _kin_linked(
-    scr: Screening, holders: pd.DataFrame, wanted: set[tuple[str, str]], prior: float
+    scr: Screening,
+    holders: pd.DataFrame,
+    wanted: set[tuple[str, str]],
+    prior: float,
+    *,
+    both_bare: bool = True,
 ) -> list[dict[str, Any]]:
     """Role holders of the two organisations who are kin within the legal categories: one
     reason per pair of organisations and pair of people, every role named."""
@@ -1280,11 +1302,11 @@ def _kin_linked(
     everyone = holders
     holders = holders[holders["key"].isin(scr.linked_keys)]
     if holders.empty:
-        return _kin_both_bare(scr, everyone, wanted, prior)
+        return _kin_both_bare(scr, everyone, wanted, prior) if both_bare else []
     kin = scr.holder_kin_of(holders["key"].unique())
-    named = _kin_by_name(scr, holders, everyone, kin, wanted, prior) + _kin_both_bare(
-        scr, everyone, wanted, prior
-    )
+    named = _kin_by_name(scr, holders, everyone, kin, wanted, prior)
+    if both_bare:
+        named += _kin_both_bare(scr, everyone, wanted, prior)
     # a relative who holds no role in the organisations asked about is no reason
     kin = kin[kin["relative"].isin(holders["key"])].sort_values(["hops"], kind="stable")
     by_key: dict[str, list[dict[Any, Any]]] = {}
@@ -1484,10 +1506,7 @@ def _kin_both_bare(
         return []
     # the registered people of those names, and their relatives among the partners' names
     names = scr.people["name_norm"]
-    linked = scr.kin_graph.people
-    sources = scr.people.index[names.isin(set(cand["_xn"])).to_numpy()]
-    targets = scr.people.index[names.isin(set(cand["_yn"])).to_numpy()]
-    kin = scr.kin_among(sources[sources.isin(linked)], targets[targets.isin(linked)])
+    kin = scr.kin_among(scr.named(set(cand["_xn"])), scr.named(set(cand["_yn"])))
     if kin.empty:
         return []
     kin = kin.assign(
