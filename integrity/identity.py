@@ -254,8 +254,9 @@ def _name_to_uscc(t: dict[str, pd.DataFrame]) -> None:
         return
     # the name as written first (深圳市阳光社工 and 深圳市龙岗区阳光社工 may be two
     # organisations with one core), then the core for the variants
-    pairs["written"] = _spread(pairs["name"], lambda n: org_names([str(v) for v in n])[0])
-    pairs["core"] = "org:" + _spread(pairs["name"], lambda n: org_names([str(v) for v in n])[1])
+    both = _spread(pairs["name"], lambda n: list(zip(*org_names([str(v) for v in n]), strict=True)))
+    pairs["written"] = both.str[0]
+    pairs["core"] = "org:" + both.str[1]
     by_written = _unique_code(pairs, "written")
     by_core = _unique_code(pairs, "core")
     for frame in framed:

@@ -365,8 +365,11 @@ class Screening:
         """Each normalised name's person keys (people), for lookups that must not scan all
         people (the pre-award check asks about a few names)."""
         people = self.people["name_norm"].dropna()
-        groups = pd.Series(people.index.to_numpy(), index=people.to_numpy()).groupby(level=0)
-        return {str(name): keys.to_numpy() for name, keys in groups}
+        codes, names = pd.factorize(people.to_numpy())
+        order = np.argsort(codes, kind="stable")
+        bounds = np.cumsum(np.bincount(codes, minlength=len(names)))[:-1]
+        keys = np.split(people.index.to_numpy()[order], bounds)
+        return dict(zip(map(str, names), keys, strict=True))
 
     def named(self, names: Any) -> pd.Index:
         """The person keys of the people with any of these normalised names."""
@@ -650,8 +653,9 @@ class Screening:
         # the other side's names once each, and their keys only where ours has the key
         theirs = rp[["c", "name_norm"]].dropna().drop_duplicates()
         distinct = pd.Series(theirs["name_norm"].unique())
+        levels = _viable_levels(people, self.name_commonness, need, rp)
         for level in ("name_norm", "pinyin", "deletion"):
-            viable = _viable(people, self.name_commonness, level, need, rp).to_numpy()
+            viable = levels[level].to_numpy()
             names = people.loc[viable, "name_norm"]
             if names.empty:
                 continue
@@ -706,9 +710,9 @@ class Screening:
         freq = self.name_commonness if frequencies is None else frequencies
         need = math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
         blocks = [_join(lp, rp, on, lp["key"], rp["key"])]
+        lvs, rvs = _viable_levels(lp, freq, need, rp), _viable_levels(rp, freq, need, lp)
         for level in ("name_norm", "pinyin", "deletion"):
-            lv = _viable(lp, freq, level, need, rp)
-            rv = _viable(rp, freq, level, need, lp)
+            lv, rv = lvs[level], rvs[level]
             if level == "deletion":
                 lk = lp.loc[lv, "name_norm"].map(deletions).explode().dropna()
                 rk = rp.loc[rv, "name_norm"].map(deletions).explode().dropna()
@@ -953,14 +957,37 @@ def _viable(
     weight at that level plus everything the row's other attributes could add against some
     row of ``other`` (a birth date counts only where the ID numbers cannot decide, a phone
     only where the other side has phones)."""
+    return pd.Series(_headroom(m, freq, other) + _LEVEL_BITS[level] >= need, index=m.index)
+
+
+def _viable_levels(
+    m: pd.DataFrame, freq: pd.Series, need: float, other: pd.DataFrame | None = None
+) -> dict[str, pd.Series]:
+    """_viable at every name level, the rows' names looked up once."""
+    head = _headroom(m, freq, other)
+    return {
+        level: pd.Series(head + bits >= need, index=m.index) for level, bits in _LEVEL_BITS.items()
+    }
+
+
+def _level_bits() -> dict[str, float]:
+    w = Weights()
+    return {
+        "name_norm": math.log2(w.name_exact_m),
+        "pinyin": math.log2(w.name_pinyin_m) - w.name_pinyin_density_bits,
+        "deletion": math.log2(w.name_edit_m) - w.name_edit_density_bits,
+    }
+
+
+_LEVEL_BITS = _level_bits()
+
+
+def _headroom(m: pd.DataFrame, freq: pd.Series, other: pd.DataFrame | None) -> np.ndarray:
+    """Each row's bits apart from the name level's m: -log2 of the name's frequency plus
+    what the row's other attributes could add against some row of ``other``."""
     w = Weights()
     other = m if other is None else other
     u = m["name_norm"].map(freq).fillna(1e-9).to_numpy(dtype=float)
-    bits = np.log2(w.name_exact_m / u)
-    if level == "pinyin":
-        bits = np.log2(w.name_pinyin_m / u) - w.name_pinyin_density_bits
-    elif level == "deletion":
-        bits = np.log2(w.name_edit_m / u) - w.name_edit_density_bits
     has_birth = m["birth"].notna().to_numpy()
     no_id = ~m["id_valid"].fillna(False).astype(bool).to_numpy()
     other_birth = other["birth"].notna()
@@ -970,7 +997,7 @@ def _viable(
     bonus = np.full(len(m), math.log2(w.gender_same_m / 0.5))
     bonus += np.where(birth_can, math.log2(w.birth_same_m / w.birth_same_u), 0.0)
     bonus += np.where(phone_can, math.log2(w.phone_same_m / w.phone_same_u), 0.0)
-    return pd.Series(bits + bonus >= need, index=m.index)
+    return np.asarray(bonus - np.log2(u), dtype=float)
 
 
 def sex_neutral_codes(links: pd.DataFrame) -> pd.Series:
