@@ -8,8 +8,10 @@ relatives), 100,000 suppliers with 400,000 supplier_people rows, 20,000 projects
 quotes and participants and a 3,000-entry catalogue, with 300 planted conflicts (a decision
 maker's relative, same ID number, is the winner's legal representative). Then, in one run:
   baseline  pandas.read_csv of every file as plain strings (the floor any scan pays)
-  scan      `integrity scan` (a fresh process), wall time, peak memory and run.json's stages
-and prints the ratio, and how many of the planted conflicts the avoidance rule found.
+  scan      `integrity scan` (a fresh process) with --jobs 1 and --jobs 2 (the rules split over
+            two processes): wall time, peak memory of the process tree, run.json's stages
+and prints the ratios, how many of the planted conflicts the avoidance rule found, and
+whether the two runs' findings are byte-identical.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -223,11 +226,94 @@ def baseline(root: Path) -> float:
     return time.perf_counter() - t0
 
 
+class TreeMemory:
+    """Samples the memory of a process and its descendants (a split scan forks one) from
+    /proc: the peak of the summed RSS (pages two processes share counted twice: an upper
+    bound) and of the summed PSS (shared pages divided among their sharers: what the
+    machine gives the scan)."""
+
+    def __init__(self, pid: int, every: float = 0.25) -> None:
+        self.pid, self.every = pid, every
+        self.rss = self.pss = 0.0  # MiB
+        self.processes = 1
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        parent: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parent[int(stat.parent.name)] = int(fields[1])
+        tree, frontier = [self.pid], [self.pid]
+        while frontier:
+            frontier = [c for c, pp in parent.items() if pp in frontier]
+            tree += frontier
+        return tree
+
+    @staticmethod
+    def _kib(pid: int, field: str) -> float:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    return float(line.split()[1])
+        except OSError:
+            pass
+        return 0.0
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            tree = self._tree()
+            self.processes = max(self.processes, len(tree))
+            self.rss = max(self.rss, sum(self._kib(p, "Rss") for p in tree) / 1024)
+            self.pss = max(self.pss, sum(self._kib(p, "Pss") for p in tree) / 1024)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def scan(root: Path, out: Path, jobs: int) -> tuple[float, TreeMemory, subprocess.Popen[str]]:
+    t1 = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "integrity"),
+            "scan",
+            str(root),
+            "--out",
+            str(out),
+            "--quiet",
+            "--jobs",
+            str(jobs),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    memory = TreeMemory(proc.pid)
+    proc.communicate()
+    wall = time.perf_counter() - t1
+    memory.stop()
+    return wall, memory, proc
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--keep", type=Path, help="write the district here and keep it")
+    parser.add_argument(
+        "--jobs",
+        default="1,2",
+        help="scan with each of these --jobs in turn (default 1,2: the split run and its serial baseline)",
+    )
     args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, scale {args.scale}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp) / "city"
         root.mkdir(parents=True, exist_ok=True)
@@ -238,49 +324,46 @@ def main() -> int:
             with f.open(encoding="utf-8") as fh:
                 print(f"  {f.name:<22}{sum(1 for _ in fh) - 1:>10,} rows")
         base = baseline(root)
-        out = Path(tmp) / "out"
-        t1 = time.perf_counter()
-        proc = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "integrity"),
-                "scan",
-                str(root),
-                "--out",
-                str(out),
-                "--quiet",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        wall = time.perf_counter() - t1
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        if proc.returncode != 0:
-            print(proc.stdout[-3000:], proc.stderr[-3000:])
+        print(f"baseline read_csv of every file: {base:.1f} s")
+        outputs: dict[int, bytes] = {}
+        for jobs in [int(j) for j in args.jobs.split(",")]:
+            out = Path(tmp) / f"out{jobs}"
+            wall, memory, proc = scan(root, out, jobs)
+            if proc.returncode != 0:
+                print(
+                    proc.stdout[-3000:] if proc.stdout else "",
+                    proc.stderr[-3000:] if proc.stderr else "",
+                )
+                return 1
+            run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+            raw = (out / "findings.json").read_bytes()
+            outputs[jobs] = raw
+            findings = json.loads(raw)
+            print(
+                f"integrity scan --jobs {jobs}: {wall:.1f} s wall ({wall / base:.1f}x baseline), "
+                f"{memory.processes} process(es), peak PSS {memory.pss:,.0f} MiB "
+                f"(summed RSS {memory.rss:,.0f} MiB)"
+            )
+            print("  stages (run.json):", json.dumps(run["stages_seconds"]))
+            print("  rules:", {x["rule"]: x["seconds"] for x in run["rules"]})
+            by_rule: dict[str, int] = {}
+            for f in findings:
+                by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
+            print("  findings by rule:", by_rule)
+            hits = {
+                (f["project_ids"][0], f["staff_ids"][0])
+                for f in findings
+                if f["rule"] == "avoidance" and f["confidence"] >= 0.5
+            }
+            print(
+                f"  avoidance: {len(hits)} assertions; {len(hits & planted)} of the {len(planted)}"
+                " planted conflicts among them"
+            )
+        if len(set(outputs.values())) > 1:
+            print("findings.json DIFFERS between", sorted(outputs))
             return 1
-        run = json.loads((out / "run.json").read_text(encoding="utf-8"))
-        findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-    print(f"machine: {platform.machine()}, {platform.python_version()}, scale {args.scale}")
-    print(f"baseline read_csv of every file: {base:.1f} s")
-    print(
-        f"integrity scan: {wall:.1f} s wall ({wall / base:.1f}x baseline), peak RSS {peak:,.0f} MiB"
-    )
-    print("stages (run.json):", json.dumps(run["stages_seconds"]))
-    print("rules:", {x["rule"]: x["seconds"] for x in run["rules"]})
-    by_rule: dict[str, int] = {}
-    for f in findings:
-        by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
-    print("findings by rule:", by_rule)
-    hits = {
-        (f["project_ids"][0], f["staff_ids"][0])
-        for f in findings
-        if f["rule"] == "avoidance" and f["confidence"] >= 0.5
-    }
-    print(
-        f"avoidance: {len(hits)} assertions; {len(hits & planted)} of the {len(planted)} planted"
-        " conflicts among them"
-    )
+        if len(outputs) > 1:
+            print("findings.json byte-identical for --jobs", ",".join(map(str, sorted(outputs))))
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -143,6 +144,15 @@ def scan(
         typer.Option(help="只运行这些规则，逗号分隔 / only these rules, comma-separated"),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="不显示汇总表 / no summary")] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=2,
+            help="规则分两个进程并行（默认：有两个以上CPU时为2） / "
+            "run the rules in two processes (default 2 where there are 2+ CPUs)",
+        ),
+    ] = min(2, os.cpu_count() or 1),
 ) -> None:
     """筛查一个数据集并写出 findings.json/.csv/.xlsx 与 run.json。"""
     started = time.perf_counter()
@@ -170,7 +180,9 @@ def scan(
             progress.update(task, description=label, advance=0 if label == "读取数据" else 1)
 
         try:
-            result = run_scan(dataset, policy=policy, lenient=lenient, rules=codes, progress=step)
+            result = run_scan(
+                dataset, policy=policy, lenient=lenient, rules=codes, progress=step, jobs=jobs
+            )
         except DatasetError as exc:
             progress.stop()
             raise _fail(

@@ -7,12 +7,17 @@ The CLI, the API and batch jobs all call :func:`run_scan`; writing files is
 from __future__ import annotations
 
 import gc
+import multiprocessing as mp
+import pickle
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Literal
 
@@ -95,6 +100,12 @@ def select_rules(names: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+# the rules read from the decisions (participants), which run in one process when the rules
+# are split over two (run_rules' ``jobs``): three of them share the decisions' kin matches
+# (ScanContext.shared); together they take about as long as the others (the city bench)
+DECISION_RULES = frozenset({"acceptance", "avoidance", "related_supplier", "undeclared_relation"})
+
+
 def run_rules(
     dataset: Dataset,
     profile: Profile,
@@ -102,9 +113,17 @@ def run_rules(
     progress: Progress | None = None,
     stages: dict[str, float] | None = None,
     ctx: ScanContext | None = None,
+    jobs: int = 1,
 ) -> tuple[list[Finding], list[RuleRun]]:
     """Every selected rule, run or not run with the reason. ``stages`` receives the time of
-    the shared stages (identity, resolve, kinship, roles) when a selected rule needs them."""
+    the shared stages (identity, resolve, kinship, roles) when a selected rule needs them.
+
+    ``jobs`` 2: after the shared stages, the rules read from the decisions (acceptance,
+    avoidance, related_supplier, undeclared_relation) run in this process and the others in a forked
+    one, which sees everything computed so far without copying it and sends back its
+    findings, run records, notes and priors. The findings are the same either way. The CLI
+    asks for it; the service does not (a request thread holding a lock at the fork would
+    leave the child waiting on it)."""
     ctx = ctx or ScanContext(dataset=dataset, profile=profile)
     if any(REGISTRY[c].screening and profile.settings(c) is not None for c in rules):
         if progress:
@@ -112,39 +131,132 @@ def run_rules(
         prepared = ctx.screening.prepare()
         if stages is not None:
             stages.update(prepared)
+    runnable = [c for c in rules if _not_run_reason(c, dataset, profile) is None]
+    here = [c for c in runnable if c in DECISION_RULES]
+    there = [c for c in runnable if c not in DECISION_RULES]
+    done: dict[str, tuple[list[Finding], RuleRun]] = {}
+    if jobs >= 2 and here and there and "fork" in mp.get_all_start_methods():
+        done.update(_run_split(ctx, profile, here, there, progress))
     findings: list[Finding] = []
     runs: list[RuleRun] = []
     for code in rules:
-        rule = REGISTRY[code]
-        if progress:
-            progress(f"规则 {code}")
-        settings = profile.settings(code)
-        if settings is None:
-            reason = profile.rules_not_applicable.get(
-                code,
-                f"政策配置 {profile.name} 未设置该规则 / profile has no [rules.{code}] section",
-            )
-            runs.append(RuleRun(code, rule.title, "not_run", reason))
+        reason = _not_run_reason(code, dataset, profile)
+        if reason is not None:
+            runs.append(RuleRun(code, REGISTRY[code].title, "not_run", reason))
             continue
-        missing = [t for t in rule.needs if not dataset.has(t)]
-        if missing:
-            reason = f"缺少输入表 / missing input table: {', '.join(missing)}"
-            runs.append(RuleRun(code, rule.title, "not_run", reason))
-            continue
-        began = time.perf_counter()
-        produced = list(rule.run(ctx, settings))
-        runs.append(
-            RuleRun(
-                code,
-                rule.title,
-                "run",
-                findings=len(produced),
-                seconds=round(time.perf_counter() - began, 4),
-                notes=ctx.notes.get(code, []),
-            )
-        )
+        if code not in done:
+            if progress:
+                progress(f"规则 {code}")
+            done[code] = _run_one(ctx, profile, code)
+        produced, run = done[code]
+        runs.append(run)
         findings.extend(produced)
     return sort_findings(findings), runs
+
+
+def _not_run_reason(code: str, dataset: Dataset, profile: Profile) -> str | None:
+    rule = REGISTRY[code]
+    if profile.settings(code) is None:
+        return profile.rules_not_applicable.get(
+            code,
+            f"政策配置 {profile.name} 未设置该规则 / profile has no [rules.{code}] section",
+        )
+    missing = [t for t in rule.needs if not dataset.has(t)]
+    if missing:
+        return f"缺少输入表 / missing input table: {', '.join(missing)}"
+    return None
+
+
+def _run_one(ctx: ScanContext, profile: Profile, code: str) -> tuple[list[Finding], RuleRun]:
+    rule = REGISTRY[code]
+    began = time.perf_counter()
+    produced = list(rule.run(ctx, profile.settings(code)))
+    run = RuleRun(
+        code,
+        rule.title,
+        "run",
+        findings=len(produced),
+        seconds=round(time.perf_counter() - began, 4),
+        notes=ctx.notes.get(code, []),
+    )
+    return produced, run
+
+
+def _run_split(
+    ctx: ScanContext,
+    profile: Profile,
+    here: list[str],
+    there: list[str],
+    progress: Progress | None,
+) -> dict[str, tuple[list[Finding], RuleRun]]:
+    """``here`` in this process, ``there`` in a forked child at the same time."""
+    if "screening" in vars(ctx):  # prepared: what both halves read is built once, here
+        ctx.screening.build_lookups()
+    receive, send = mp.get_context("fork").Pipe(duplex=False)
+    # objects that exist now are left out of collections (the collector writing to them
+    # would copy every page the two processes share)
+    gc.freeze()
+    try:
+        child = mp.get_context("fork").Process(
+            target=_child, args=(ctx, profile, there, send), name="integrity-rules", daemon=True
+        )
+        child.start()
+    finally:
+        gc.unfreeze()
+    send.close()
+    try:
+        done: dict[str, tuple[list[Finding], RuleRun]] = {}
+        for code in here:
+            if progress:
+                progress(f"规则 {code}")
+            done[code] = _run_one(ctx, profile, code)
+        try:
+            status, payload = receive.recv()
+        except EOFError:
+            child.join()
+            raise RuntimeError(
+                f"规则子进程异常退出 / the rules' child process died (exit code {child.exitcode}): "
+                f"{', '.join(there)}"
+            ) from None
+    finally:
+        receive.close()
+        child.join()
+    if status == "error":
+        pickled, text = payload
+        try:
+            error = pickle.loads(pickled) if pickled is not None else None
+        except Exception:
+            error = None
+        if isinstance(error, BaseException):
+            raise error from RuntimeError(f"规则子进程 / in the rules' child process:\n{text}")
+        raise RuntimeError(f"规则子进程出错 / the rules' child process failed:\n{text}")
+    results, notes, priors = payload
+    for code, (produced, run) in results.items():
+        if progress:
+            progress(f"规则 {code}")
+        done[code] = (produced, run)
+    for code, messages in notes.items():
+        ctx.notes.setdefault(code, []).extend(messages)
+    ctx.screening.priors.update(priors)
+    return done
+
+
+def _child(ctx: ScanContext, profile: Profile, codes: list[str], send: Connection) -> None:
+    # the parent's progress display may own sys.stdout/stderr (and its lock): the child
+    # writes a warning, if any, to the real streams
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    try:
+        results = {code: _run_one(ctx, profile, code) for code in codes}
+        notes = {code: ctx.notes[code] for code in codes if code in ctx.notes}
+        send.send(("ok", (results, notes, dict(ctx.screening.priors))))
+    except BaseException as exc:  # the parent re-raises it (or, not picklable, its text)
+        try:
+            pickled: bytes | None = pickle.dumps(exc)
+        except Exception:
+            pickled = None
+        send.send(("error", (pickled, traceback.format_exc())))
+    finally:
+        send.close()
 
 
 def run_scan(
@@ -154,10 +266,12 @@ def run_scan(
     lenient: bool = False,
     rules: Sequence[str] | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> ScanResult:
+    """``jobs``: see :func:`run_rules` (2 only from a process without threads of its own)."""
     with fewer_collections():
         return _run_scan(
-            dataset_path, policy=policy, lenient=lenient, rules=rules, progress=progress
+            dataset_path, policy=policy, lenient=lenient, rules=rules, progress=progress, jobs=jobs
         )
 
 
@@ -168,6 +282,7 @@ def _run_scan(
     lenient: bool,
     rules: Sequence[str] | None,
     progress: Progress | None,
+    jobs: int,
 ) -> ScanResult:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     stages: dict[str, float] = {}
@@ -180,7 +295,7 @@ def _run_scan(
     stages["load"] = round(time.perf_counter() - t0, 4)
     t1 = time.perf_counter()
     ctx = ScanContext(dataset=dataset, profile=profile)
-    findings, runs = run_rules(dataset, profile, selected, progress, stages, ctx)
+    findings, runs = run_rules(dataset, profile, selected, progress, stages, ctx, jobs)
     stages["rules"] = round(
         time.perf_counter() - t1 - sum(v for k, v in stages.items() if k != "load"), 4
     )

@@ -336,6 +336,12 @@ class Screening:
         """link id -> the link's row (as a dict), looked up when a finding explains a path."""
         return _LinkLookup(self._links_by_id)
 
+    def build_lookups(self) -> None:
+        """Build the lookups a finding's explanation reads (link rows, names by key) now,
+        rather than in whichever rule asks first: before a split run forks, so that both
+        processes share them instead of each building its own."""
+        _ = self.link_index, self._name_by_key
+
     @cached_property
     def _name_by_key(self) -> dict[Any, Any]:
         return dict(zip(self.people.index, self.people["name"], strict=True))

@@ -1,0 +1,57 @@
+"""The rules split over two processes (run_rules' jobs=2) give what one process gives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from integrity.findings import Finding
+from integrity.load import Dataset, load_dataset
+from integrity.policy import load_profile
+from integrity.rules import REGISTRY, ScanContext
+from integrity.scan import DECISION_RULES, run_rules, select_rules
+from tests.conftest import DEMO
+
+
+@pytest.fixture(scope="module")
+def demo() -> Dataset:
+    return load_dataset(DEMO)
+
+
+def _run(demo: Dataset, jobs: int) -> tuple[list[dict[str, Any]], list[Any], ScanContext]:
+    profile = load_profile("longgang-2023")
+    ctx = ScanContext(dataset=demo, profile=profile)
+    findings, runs = run_rules(demo, profile, select_rules(None), ctx=ctx, jobs=jobs)
+    return [f.to_dict() for f in findings], runs, ctx
+
+
+def test_split_run_gives_the_same_findings_runs_notes_and_priors(demo: Dataset) -> None:
+    one, runs_one, ctx_one = _run(demo, 1)
+    two, runs_two, ctx_two = _run(demo, 2)
+    assert one == two
+    # both halves ran something: the comparison is of a real split
+    assert {r.rule for r in runs_two if r.status == "run"} & DECISION_RULES
+    assert {r.rule for r in runs_two if r.status == "run"} - DECISION_RULES
+    assert [replace(r, seconds=0.0) for r in runs_one] == [
+        replace(r, seconds=0.0) for r in runs_two
+    ]
+    assert ctx_one.notes == ctx_two.notes
+    assert ctx_one.screening.priors == ctx_two.screening.priors
+
+
+def test_an_error_in_the_forked_half_reaches_the_caller(
+    demo: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(ctx: ScanContext, settings: Any) -> Iterator[Finding]:
+        raise ValueError("quotes table broken on purpose")
+        yield  # pragma: no cover
+
+    monkeypatch.setitem(REGISTRY, "split_bid", replace(REGISTRY["split_bid"], run=broken))
+    profile = load_profile("longgang-2023")
+    with pytest.raises(ValueError, match="broken on purpose") as caught:
+        run_rules(demo, profile, ["avoidance", "split_bid"], jobs=2)
+    # the child's traceback comes along as the cause
+    assert "child process" in str(caught.value.__cause__)
