@@ -204,6 +204,7 @@ def _run_split(
     finally:
         gc.unfreeze()
     send.close()
+    received = False
     try:
         done: dict[str, tuple[list[Finding], RuleRun]] = {}
         for code in here:
@@ -212,6 +213,7 @@ def _run_split(
             done[code] = _run_one(ctx, profile, code)
         try:
             status, payload = receive.recv()
+            received = True
         except EOFError:
             child.join()
             raise RuntimeError(
@@ -219,17 +221,12 @@ def _run_split(
                 f"{', '.join(there)}"
             ) from None
     finally:
+        if not received:  # this half failed (or was interrupted): the other's work is moot
+            child.terminate()
         receive.close()
         child.join()
     if status == "error":
-        pickled, text = payload
-        try:
-            error = pickle.loads(pickled) if pickled is not None else None
-        except Exception:
-            error = None
-        if isinstance(error, BaseException):
-            raise error from RuntimeError(f"规则子进程 / in the rules' child process:\n{text}")
-        raise RuntimeError(f"规则子进程出错 / the rules' child process failed:\n{text}")
+        _raise_from_child(*payload)
     results, notes, priors = payload
     for code, (produced, run) in results.items():
         if progress:
@@ -239,6 +236,18 @@ def _run_split(
         ctx.notes.setdefault(code, []).extend(messages)
     ctx.screening.priors.update(priors)
     return done
+
+
+def _raise_from_child(pickled: bytes | None, text: str) -> None:
+    """The child's exception, with its traceback as the cause (or, where it cannot be
+    rebuilt here, a RuntimeError carrying the traceback)."""
+    try:
+        error = pickle.loads(pickled) if pickled is not None else None
+    except Exception:
+        error = None
+    if isinstance(error, BaseException):
+        raise error from RuntimeError(f"规则子进程 / in the rules' child process:\n{text}")
+    raise RuntimeError(f"规则子进程出错 / the rules' child process failed:\n{text}")
 
 
 def _child(ctx: ScanContext, profile: Profile, codes: list[str], send: Connection) -> None:
@@ -268,7 +277,8 @@ def run_scan(
     progress: Progress | None = None,
     jobs: int = 1,
 ) -> ScanResult:
-    """``jobs``: see :func:`run_rules` (2 only from a process without threads of its own)."""
+    """``jobs``: see :func:`run_rules` (2 only where no other thread may hold a lock at the
+    fork: the CLI, not the service)."""
     with fewer_collections():
         return _run_scan(
             dataset_path, policy=policy, lenient=lenient, rules=rules, progress=progress, jobs=jobs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -55,3 +56,16 @@ def test_an_error_in_the_forked_half_reaches_the_caller(
         run_rules(demo, profile, ["avoidance", "split_bid"], jobs=2)
     # the child's traceback comes along as the cause
     assert "child process" in str(caught.value.__cause__)
+
+
+def test_an_error_in_this_half_stops_the_child(
+    demo: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(ctx: ScanContext, settings: Any) -> Iterator[Finding]:
+        raise ValueError("participants broken on purpose")
+        yield  # pragma: no cover
+
+    monkeypatch.setitem(REGISTRY, "avoidance", replace(REGISTRY["avoidance"], run=broken))
+    with pytest.raises(ValueError, match="broken on purpose"):
+        run_rules(demo, load_profile("longgang-2023"), ["avoidance", "split_bid"], jobs=2)
+    assert not mp.active_children()  # stopped and reaped, not left running
