@@ -276,7 +276,7 @@ class TreeMemory:
         self._thread.join()
 
 
-def scan(root: Path, out: Path, jobs: int) -> tuple[float, TreeMemory, subprocess.Popen[str]]:
+def scan(root: Path, out: Path, jobs: int) -> tuple[float, TreeMemory, int, str]:
     t1 = time.perf_counter()
     proc = subprocess.Popen(
         [
@@ -295,10 +295,10 @@ def scan(root: Path, out: Path, jobs: int) -> tuple[float, TreeMemory, subproces
         text=True,
     )
     memory = TreeMemory(proc.pid)
-    proc.communicate()
+    stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t1
     memory.stop()
-    return wall, memory, proc
+    return wall, memory, proc.returncode, (stdout[-3000:] + stderr[-3000:])
 
 
 def main() -> int:
@@ -328,12 +328,9 @@ def main() -> int:
         outputs: dict[int, bytes] = {}
         for jobs in [int(j) for j in args.jobs.split(",")]:
             out = Path(tmp) / f"out{jobs}"
-            wall, memory, proc = scan(root, out, jobs)
-            if proc.returncode != 0:
-                print(
-                    proc.stdout[-3000:] if proc.stdout else "",
-                    proc.stderr[-3000:] if proc.stderr else "",
-                )
+            wall, memory, code, output = scan(root, out, jobs)
+            if code != 0:
+                print(output)
                 return 1
             run = json.loads((out / "run.json").read_text(encoding="utf-8"))
             raw = (out / "findings.json").read_bytes()
