@@ -193,7 +193,7 @@ def _requests(service: Any, n: int, seed: int = 11) -> list[dict[str, Any]]:
     return bodies
 
 
-def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
+def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--requests", type=int, default=2000)
@@ -309,21 +309,24 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
             while not server.started:
                 time.sleep(0.05)
         results = []
-        for mode in ("floor", "open", "closed"):
-            command = [sys.executable, __file__, "--client", "--url", f"http://127.0.0.1:{args.port}",
-                       "--token", token, "--bodies", str(bodies_file), "--mode", mode]  # fmt: skip
-            env = os.environ | {"PYTHONPATH": str(ROOT)}
-            proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
-            if proc.returncode != 0:
-                print(proc.stderr[-3000:])
-                return 1
-            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        server.should_exit = True
-        if workers is not None:
-            workers.terminate()
-            workers.wait(timeout=30)
-        else:
-            thread.join(timeout=10)
+        try:
+            for mode in ("floor", "open", "closed"):
+                url = f"http://127.0.0.1:{args.port}"
+                command = [sys.executable, __file__, "--client", "--url", url, "--token", token,
+                           "--bodies", str(bodies_file), "--mode", mode]  # fmt: skip
+                env = os.environ | {"PYTHONPATH": str(ROOT)}
+                proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+                if proc.returncode != 0:
+                    print(proc.stderr[-3000:])
+                    return 1
+                results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        finally:  # a failed client run must not leave the workers holding the port
+            server.should_exit = True
+            if workers is not None:
+                workers.terminate()
+                workers.wait(timeout=30)
+            else:
+                thread.join(timeout=10)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
