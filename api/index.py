@@ -426,28 +426,36 @@ class CheckIndex:
         )
 
     def maybe_related(self, a: str, b: str) -> bool:
-        """Could org_relations find a reason for this pair? A shared person key, a shared
-        name that could decide on its own (someone without a valid ID number on one side),
-        holders who are kin (within the legal categories), a holder's relative named as a
-        holder of the other without a number, two holders without numbers named like a
-        registered pair of kin, or a shared contact."""
+        """Could org_relations find a reason for this pair? (:meth:`possible_kinds`)"""
+        return bool(self.possible_kinds(a, b))
+
+    def possible_kinds(self, a: str, b: str) -> frozenset[str]:
+        """The reasons org_relations could find for this pair: ``same_person`` (a shared
+        person key, or a shared name that could decide on its own: someone without a valid ID
+        number on one side), ``kin`` (holders who are kin within the legal categories, a
+        holder's relative named as a holder of the other without a number, or two holders
+        without numbers named like a registered pair of kin) and ``contact`` (a shared phone,
+        e-mail or address to the room)."""
         ka, kb = self.org_keys.get(a, set()), self.org_keys.get(b, set())
         none: set[str] = set()
-        if (
-            ka & kb
-            or self.org_kin.get(a, none) & kb
-            or self.org_kin.get(b, none) & ka
-            or self.org_contacts.get(a, none) & self.org_contacts.get(b, none)
-        ):
-            return True
+        kinds: set[str] = set()
+        if self.org_contacts.get(a, none) & self.org_contacts.get(b, none):
+            kinds.add("contact")
+        if self.org_kin.get(a, none) & kb or self.org_kin.get(b, none) & ka:
+            kinds.add("kin")
         # a name on one side met among the other's holders or their relatives' names
         for x, y in ((a, b), (b, a)):
             bare = self.org_bare_names.get(y, none)
             if self.org_kin_names.get(x, none) & bare or self._bare_kin(x, y):
-                return True
-        shared = self.org_loose_names.get(a, set()) & self.org_names_all.get(b, set())
-        shared |= self.org_loose_names.get(b, set()) & self.org_names_all.get(a, set())
-        return bool(shared) and self._same_name_decides(a, b)
+                kinds.add("kin")
+        if ka & kb:
+            kinds.add("same_person")
+        else:
+            shared = self.org_loose_names.get(a, set()) & self.org_names_all.get(b, set())
+            shared |= self.org_loose_names.get(b, set()) & self.org_names_all.get(a, set())
+            if shared and self._same_name_decides(a, b):
+                kinds.add("same_person")
+        return frozenset(kinds)
 
     def _bare_kin(self, a: str, b: str) -> bool:
         """Could a bare holder of ``a`` and one of ``b`` be named like a registered pair of
@@ -481,7 +489,8 @@ class CheckIndex:
     def relations(self, pairs: list[tuple[str, str]], rule: str) -> pd.DataFrame:
         """org_relations on the pairs that could be related, with their holders only,
         weighed with the prior ``rule``'s batch run measured."""
-        pairs = [(a, b) for a, b in pairs if a != b and self.maybe_related(a, b)]
+        possible = {(a, b): self.possible_kinds(a, b) for a, b in pairs if a != b}
+        pairs = [pair for pair, kinds in possible.items() if kinds]
         if not pairs:
             return pd.DataFrame(columns=["a", "b", "kind", "label", "confidence", "evidence"])
         orgs = list(dict.fromkeys(o for pair in pairs for o in pair))
@@ -493,6 +502,9 @@ class CheckIndex:
             prior=self.org_priors[rule],
             # the walk only where the index says two bare names could be a registered pair
             both_bare=any(self._bare_kin(a, b) or self._bare_kin(b, a) for a, b in pairs),
+            # only the reasons the index says some pair could have (the scoring of the others
+            # is tens of milliseconds of small frames for nothing)
+            kinds=frozenset().union(*(possible[pair] for pair in pairs)),
         )
 
     # ------------------------------------------------------------------ the check

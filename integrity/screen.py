@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -1148,6 +1149,10 @@ def contact_key(what: str, value: Any) -> str | None:
     return norm or None
 
 
+# the reasons org_relations gives (its rows' ``kind``)
+ORG_RELATION_KINDS = frozenset({"same_person", "kin", "contact"})
+
+
 def org_relations(
     scr: Screening,
     pairs: pd.DataFrame,
@@ -1156,6 +1161,7 @@ def org_relations(
     prior: float | None = None,
     label: str | None = None,
     both_bare: bool = True,
+    kinds: Collection[str] = ORG_RELATION_KINDS,
 ) -> pd.DataFrame:
     """Why two organisations are related, for each pair (columns ``a``, ``b``: org keys).
 
@@ -1171,7 +1177,8 @@ def org_relations(
     the pairs asked (:func:`org_pair_prior`), and kept in ``scr.priors[label]`` so that the
     pre-award check weighs its few pairs as the batch did. ``both_bare``: look for two bare
     names of a registered pair of kin (a walk; the check asks only where its index says the
-    names could be such a pair).
+    names could be such a pair). ``kinds``: only these reasons are looked for (the check
+    asks only for what its index says is possible for the pairs).
     """
     pairs = pairs[pairs["a"] != pairs["b"]].drop_duplicates()
     out: list[dict[str, Any]] = []
@@ -1187,9 +1194,12 @@ def org_relations(
         prior = org_pair_prior(scr, holders, wanted)
     if label is not None:
         scr.priors[label] = prior
-    out.extend(_same_person(scr, holders, wanted, prior))
-    out.extend(_kin_linked(scr, holders, wanted, prior, both_bare=both_bare))
-    out.extend(_shared_contacts(scr, orgs, wanted))
+    if "same_person" in kinds:
+        out.extend(_same_person(scr, holders, wanted, prior))
+    if "kin" in kinds:
+        out.extend(_kin_linked(scr, holders, wanted, prior, both_bare=both_bare))
+    if "contact" in kinds:
+        out.extend(_shared_contacts(scr, orgs, wanted))
     frame = pd.DataFrame(out, columns=["a", "b", "kind", "label", "confidence", "evidence"])
     return frame.drop_duplicates(subset=["a", "b", "kind", "label"]).reset_index(drop=True)
 

@@ -43,3 +43,22 @@ def test_every_related_pair_of_the_batch_passes_the_pre_filter(index: CheckIndex
         assert len(strong) >= 5, rule
         for a, b in zip(strong["a"], strong["b"], strict=True):
             assert index.maybe_related(a, b), (rule, a, b)
+
+
+def test_the_reasons_the_index_allows_are_the_reasons_found(index: CheckIndex) -> None:
+    """org_relations asked only for the kinds of reason the index says are possible gives
+    every strong reason that asking for all of them gives (what the check relies on)."""
+    orgs = sorted(index.org_keys)
+    pairs = [(a, b) for i, a in enumerate(orgs) for b in orgs[i + 1 :]]
+    prior = index.org_priors["collusive_quotes"]
+    found = org_relations(index.scr, pd.DataFrame(pairs, columns=["a", "b"]), prior=prior)
+    strong = found[found["confidence"] >= 0.5]
+    assert set(strong["kind"]) >= {"same_person", "kin"}
+    for (a, b), rows in strong.groupby(["a", "b"]):
+        kinds = index.possible_kinds(a, b)
+        assert set(rows["kind"]) <= kinds, (a, b, kinds)
+        asked = org_relations(
+            index.scr, pd.DataFrame([(a, b)], columns=["a", "b"]), prior=prior, kinds=kinds
+        )
+        asked = asked[asked["confidence"] >= 0.5]
+        assert sorted(asked["label"]) == sorted(rows["label"]), (a, b)
