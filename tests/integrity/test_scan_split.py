@@ -43,14 +43,20 @@ def test_split_run_gives_the_same_findings_runs_notes_and_priors(demo: Dataset) 
     assert ctx_one.screening.priors == ctx_two.screening.priors
 
 
+def _break(monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    """Make rule ``code`` raise (the forked child inherits the patched registry)."""
+
+    def broken(ctx: ScanContext, settings: Any) -> Iterator[Finding]:
+        raise ValueError(f"{code} broken on purpose")
+        yield  # pragma: no cover
+
+    monkeypatch.setitem(REGISTRY, code, replace(REGISTRY[code], run=broken))
+
+
 def test_an_error_in_the_forked_half_reaches_the_caller(
     demo: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(ctx: ScanContext, settings: Any) -> Iterator[Finding]:
-        raise ValueError("quotes table broken on purpose")
-        yield  # pragma: no cover
-
-    monkeypatch.setitem(REGISTRY, "split_bid", replace(REGISTRY["split_bid"], run=broken))
+    _break(monkeypatch, "split_bid")
     profile = load_profile("longgang-2023")
     with pytest.raises(ValueError, match="broken on purpose") as caught:
         run_rules(demo, profile, ["avoidance", "split_bid"], jobs=2)
@@ -61,11 +67,7 @@ def test_an_error_in_the_forked_half_reaches_the_caller(
 def test_an_error_in_this_half_stops_the_child(
     demo: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(ctx: ScanContext, settings: Any) -> Iterator[Finding]:
-        raise ValueError("participants broken on purpose")
-        yield  # pragma: no cover
-
-    monkeypatch.setitem(REGISTRY, "avoidance", replace(REGISTRY["avoidance"], run=broken))
+    _break(monkeypatch, "avoidance")
     with pytest.raises(ValueError, match="broken on purpose"):
         run_rules(demo, load_profile("longgang-2023"), ["avoidance", "split_bid"], jobs=2)
     assert not mp.active_children()  # stopped and reaped, not left running
