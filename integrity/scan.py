@@ -131,7 +131,8 @@ def run_rules(
         prepared = ctx.screening.prepare()
         if stages is not None:
             stages.update(prepared)
-    runnable = [c for c in rules if _not_run_reason(c, dataset, profile) is None]
+    not_run = {c: _not_run_reason(c, dataset, profile) for c in rules}
+    runnable = [c for c in rules if not_run[c] is None]
     here = [c for c in runnable if c in DECISION_RULES]
     there = [c for c in runnable if c not in DECISION_RULES]
     done: dict[str, tuple[list[Finding], RuleRun]] = {}
@@ -140,7 +141,7 @@ def run_rules(
     findings: list[Finding] = []
     runs: list[RuleRun] = []
     for code in rules:
-        reason = _not_run_reason(code, dataset, profile)
+        reason = not_run[code]
         if reason is not None:
             runs.append(RuleRun(code, REGISTRY[code].title, "not_run", reason))
             continue
