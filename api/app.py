@@ -15,11 +15,13 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.limits import MULTIPART_OVERHEAD, BodyLimit
+from api.logs import install_log_masking
 from api.routers import admin, check, datasets, findings, graph
+from api.routers import service as service_router
 from api.service import Service
 from api.settings import Settings
 from integrity import __version__
-from integrity.policy import available_profiles, load_profile
 
 
 class ServerTiming:
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None, *, load_index: bool = True) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        install_log_masking()  # again: a server may configure its handlers after the app
         if load_index:
             threading.Thread(target=service.load_latest_index, daemon=True).start()
         yield
@@ -71,27 +74,17 @@ def create_app(settings: Settings | None = None, *, load_index: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.service = service
+    settings = service.settings
+
+    def body_limit(method: str, path: str) -> int:
+        if method == "POST" and path == "/datasets":
+            return settings.max_upload_bytes + MULTIPART_OVERHEAD
+        return settings.max_body_bytes
+
+    app.add_middleware(BodyLimit, limit_for=body_limit)
     app.add_middleware(ServerTiming)
     problems.install(app)
-    for module in (datasets, findings, check, graph, admin):
+    install_log_masking()
+    for module in (datasets, findings, check, graph, admin, service_router):
         app.include_router(module.router)
-
-    @app.get("/health", tags=["service"])
-    def health() -> dict[str, object]:
-        """Liveness, and whether the check index is ready (no token needed)."""
-        index = service.index
-        return {
-            "status": "ok",
-            "version": __version__,
-            "check_index": None
-            if index is None
-            else {"screening_id": index.screening_id, "policy": index.profile.name},
-        }
-
-    @app.get("/policies", tags=["service"])
-    def policies() -> list[dict[str, str]]:
-        """The policy profiles a screening can run under."""
-        profiles = [load_profile(name) for name in available_profiles()]
-        return [{"name": p.name, "label": p.label} for p in profiles]
-
     return app

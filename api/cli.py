@@ -4,14 +4,33 @@ added here rather than in integrity.cli.)"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from integrity.cli import app, err_console, out_console
 
+if TYPE_CHECKING:
+    from api.settings import Settings
+
 __all__ = ["app"]
+
+
+def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
+    from api.settings import Settings  # noqa: PLC0415
+
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    # the uvicorn workers build their own settings from the environment: hand them these
+    for key, value in overrides.items():
+        os.environ[f"INTEGRITY_{key.upper()}"] = str(value)
+    return settings
 
 
 @app.command("serve")
@@ -33,18 +52,13 @@ def serve(
     log_level: Annotated[str, typer.Option(help="日志级别 / uvicorn log level")] = "info",
 ) -> None:
     """启动服务（SQLite，无需配置）；首次启动生成管理员令牌，保存在 var/admin-token。"""
-    import os  # noqa: PLC0415
-
     import uvicorn  # noqa: PLC0415
 
     from api.service import Service  # noqa: PLC0415
-    from api.settings import Settings  # noqa: PLC0415
 
-    if data_dir is not None:
-        os.environ["INTEGRITY_DATA_DIR"] = str(data_dir)
-    if database_url is not None:
-        os.environ["INTEGRITY_DATABASE_URL"] = database_url
-    settings = Settings()
+    # everything the service writes holds personal data: its files are the owner's only
+    os.umask(0o077)
+    settings = _settings(data_dir, database_url)
     service = Service(settings)
     token_file = service.bootstrap_admin()
     service.close()
@@ -74,14 +88,29 @@ def token(
     street: Annotated[
         list[str] | None, typer.Option(help="纪工委所辖街道（可重复）/ a commission's street")
     ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="数据目录（默认 ./var）/ data directory")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="数据库 URL（默认 SQLite）/ SQLAlchemy URL")
+    ] = None,
 ) -> None:
-    """签发 API 令牌（只显示一次，数据库中只保存其散列）。"""
-    from api.service import Service  # noqa: PLC0415
-    from api.settings import Settings  # noqa: PLC0415
+    """签发 API 令牌（只显示一次，数据库中只保存其散列）；纪工委令牌须指已有数据集中的街道。"""
+    from api.security import Principal  # noqa: PLC0415
+    from api.service import Service, UnknownStreet  # noqa: PLC0415
 
-    service = Service(Settings())
+    service = Service(_settings(data_dir, database_url))
+    operator = Principal(None, "命令行 / command line", "admin")
     try:
-        value, record = service.tokens.issue(name, role, street or [])
+        value, record = service.issue_token(name, role, street or [], operator)
+    except UnknownStreet as exc:
+        known = "、".join(exc.known) or "（尚无数据集）"
+        err_console().print(
+            f"[red]没有数据集包含街道「{'、'.join(exc.streets)}」/ no dataset names this "
+            f"street.[/red] 已知街道 / known streets: {known}",
+            highlight=False,
+        )
+        raise typer.Exit(2) from exc
     except ValueError as exc:
         err_console().print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

@@ -753,7 +753,11 @@ class CheckIndex:
             return {"applies": False, "note": "需要承接单位、社区（或街道）和签约日期"}
         place = text(project.get(place_col))
         same = pieces.get((place_col, str(place), str(category), int(when.year)))
-        if same is None:
+        # the project under check, when the ledger already holds it, is not its own history
+        this = text(project.get("project_id"))
+        if same is not None and this:
+            same = [r for r in same if str(r["project_id"]) != this]
+        if not same:
             return {"applies": True, "risk": "none", "awards": [], "cap": cap}
         title = subject(project.get("title")) if text(project.get("title")) else None
         if title is not None:

@@ -55,6 +55,8 @@ class DatasetRecord(SQLModel, table=True):
     )
     rows: int = 0
     warnings: int = 0
+    # the streets the dataset names (staff, projects): a commission token must name one
+    streets: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
@@ -66,7 +68,8 @@ class ScreeningRecord(SQLModel, table=True):
     dataset_id: str = Field(foreign_key="datasets.id", index=True, max_length=40)
     policy: str = Field(max_length=100)
     rules: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    status: str = Field(default="queued", max_length=20)  # queued, running, done, failed
+    # queued, running, done, failed; cancelling (asked to stop while running), cancelled
+    status: str = Field(default="queued", max_length=20)
     progress: str = Field(default="", max_length=200)
     findings: int = 0
     run: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -96,6 +99,8 @@ class FindingRecord(SQLModel, table=True):
     policy: str = Field(max_length=100)
     status: str = Field(default="new", index=True, max_length=20)
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # what ``q`` matches: the finding's text normalised, ID numbers masked (api.search)
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     first_screening_id: str = Field(max_length=40)
     last_screening_id: str = Field(index=True, max_length=40)
     first_seen: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -28,6 +30,7 @@ from api.problems import Problem
 __all__ = ["Principal", "TokenStore", "mask", "mask_text", "present"]
 
 TOKEN_PREFIX = "itg_"
+Stamp = tuple[int, int, int] | None  # the revocation stamp file's inode, mtime and size
 CACHE_SECONDS = 30.0
 
 
@@ -61,13 +64,38 @@ def token_hash(secret: str, token: str) -> str:
 
 class TokenStore:
     """Issues and checks tokens; a checked token is remembered for a few seconds so that the
-    pre-award check does not pay a database round trip per request."""
+    pre-award check does not pay a database round trip per request.
 
-    def __init__(self, engine: Engine, secret: str) -> None:
+    A revocation must hold at once in every worker process, not when their caches expire:
+    revoking rewrites a stamp file beside the database (``stamp``, in the data folder every
+    worker of one service shares), and a remembered answer counts only while the stamp's
+    identity (one ``stat``, a few microseconds) is the one it was checked under."""
+
+    def __init__(self, engine: Engine, secret: str, stamp: Path | None = None) -> None:
         self.engine = engine
         self.secret = secret
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self.stamp = stamp
+        # token hash -> (when checked, the principal or None, the stamp it was checked under)
+        self._cache: dict[str, tuple[float, Principal | None, Stamp]] = {}
         self._lock = threading.Lock()
+
+    def _stamp_id(self) -> Stamp:
+        if self.stamp is None:
+            return None
+        try:
+            st = os.stat(self.stamp)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _touch_stamp(self) -> None:
+        if self.stamp is None:
+            return
+        fresh = self.stamp.with_name(f".{self.stamp.name}.{secrets.token_hex(6)}")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{time.time_ns()}\n")
+        os.replace(fresh, self.stamp)  # a new inode: every reader sees the change
 
     def issue(self, name: str, role: str, streets: list[str] | None = None) -> tuple[str, ApiToken]:
         if role not in ROLES:
@@ -98,6 +126,7 @@ class TokenStore:
             record.revoked_at = now()
             session.add(record)
             session.commit()
+        self._touch_stamp()
         with self._lock:
             self._cache.clear()
         return True
@@ -110,9 +139,12 @@ class TokenStore:
     def principal(self, token: str) -> Principal | None:
         digest = token_hash(self.secret, token)
         at = time.monotonic()
+        stamp = self._stamp_id()
         with self._lock:
             hit = self._cache.get(digest)
-        if hit is not None and at - hit[0] < CACHE_SECONDS:
+        # an entry counts only under the stamp it was checked under: a revocation since, here
+        # or in another worker, sends the lookup to the database
+        if hit is not None and at - hit[0] < CACHE_SECONDS and hit[2] == stamp:
             return hit[1]
         with Session(self.engine) as session:
             record = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
@@ -122,8 +154,19 @@ class TokenStore:
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[digest] = (at, found)
+            self._cache[digest] = (at, found, stamp)
         return found
+
+
+def token_hint(authorization: str | None) -> str:
+    """What the audit log keeps of a refused credential: the scheme and the token's first
+    characters (as ``ApiToken.prefix`` does), never the whole token."""
+    if not authorization:
+        return "（无）"
+    scheme, _, value = authorization.strip().partition(" ")
+    if not value:
+        return scheme[:8] + "…"
+    return f"{scheme[:10]} {value.strip()[: len(TOKEN_PREFIX) + 4]}…"
 
 
 def authenticate(store: TokenStore, authorization: str | None) -> Principal:

@@ -9,6 +9,8 @@ answers from the latest finished screening.
 from __future__ import annotations
 
 import gc
+import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -20,14 +22,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from api.db import make_engine, migrate
+from api.files import private_dir, private_file, sqlite_path, sweep_scratch, tighten_tree
 from api.index import CheckIndex
 from api.jsonable import plain
-from api.models import AuditEntry, DatasetRecord, ScreeningRecord, now
+from api.models import ApiToken, AuditEntry, DatasetRecord, ScreeningRecord, now
 from api.problems import issue_entry
+from api.profiles import Profiles, UnknownProfile
 from api.security import Principal, TokenStore
 from api.settings import Settings
 from api.store import store_findings
@@ -49,18 +53,55 @@ def _secret_file(path: Path) -> str:
     return value
 
 
+PENDING = ("queued", "running", "cancelling")
+
+
+class QueueFull(Exception):  # noqa: N818 - a state, not an error of the code
+    """Too many screenings waiting; ``pending`` counts them."""
+
+    def __init__(self, pending: int) -> None:
+        super().__init__(pending)
+        self.pending = pending
+
+
+class Cancelled(Exception):  # noqa: N818
+    """Raised inside a running screening when it has been asked to stop."""
+
+
+class UnknownStreet(ValueError):  # noqa: N818 - a refusal, named for what was asked
+    """A commission token for a street no dataset names."""
+
+    def __init__(self, streets: list[str], known: list[str]) -> None:
+        super().__init__(", ".join(streets))
+        self.streets = streets
+        self.known = known
+
+
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
+        db_file = sqlite_path(settings.url)
+        if db_file is not None:
+            private_dir(db_file.parent)
+            private_file(db_file)  # SQLite gives its -wal and -shm files the same mode
+        tighten_tree(settings.data_dir)  # what an earlier version wrote under umask 022
+        private_dir(settings.datasets_dir)
+        for name in sweep_scratch(settings.datasets_dir):
+            log.warning("removed the scratch folder of an interrupted upload: %s", name)
         self.engine = make_engine(settings.url)
         migrate(self.engine)
         secret = settings.token_secret or _secret_file(settings.data_dir / "token-secret")
-        self.tokens = TokenStore(self.engine, secret)
+        self.tokens = TokenStore(self.engine, secret, stamp=settings.data_dir / "tokens.stamp")
+        # graph node refs are keyed under the service's secret: a ref reveals nothing of
+        # the node it names (a person's node id may hold an ID number)
+        self.ref_key = hmac.new(secret.encode(), b"graph-node-ref", hashlib.sha256).digest()
+        self.profiles = Profiles(settings.data_dir / "policies")
         self._pool: ThreadPoolExecutor | None = None
         self.index: CheckIndex | None = None
         self.index_error: str | None = None
         self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
         self.futures: dict[str, Future[None]] = {}
         self._recover()
 
@@ -70,13 +111,14 @@ class Service:
         half-written: they are stored in one transaction at the end)."""
         with Session(self.engine) as session:
             stale = session.exec(
-                select(ScreeningRecord).where(
-                    col(ScreeningRecord.status).in_(["queued", "running"])
-                )
+                select(ScreeningRecord).where(col(ScreeningRecord.status).in_(PENDING))
             ).all()
             for record in stale:
-                record.status = "failed"
-                record.error = {"detail": "服务重启，筛查中断 / interrupted by a restart"}
+                if record.status == "cancelling":
+                    record.status = "cancelled"
+                else:
+                    record.status = "failed"
+                    record.error = {"detail": "服务重启，筛查中断 / interrupted by a restart"}
                 record.finished_at = now()
                 session.add(record)
             session.commit()
@@ -108,7 +150,9 @@ class Service:
             return
         try:
             result = run_scan(
-                self.settings.datasets_dir / dataset.path, policy=latest.policy, rules=latest.rules
+                self.settings.datasets_dir / dataset.path,
+                policy=self.profiles.source(latest.policy),
+                rules=latest.rules,
             )
             self._swap_index(CheckIndex(result, screening_id=latest.id, dataset_id=dataset.id))
         except Exception as exc:  # reported on /check, the service still serves the rest
@@ -146,6 +190,38 @@ class Service:
     # ------------------------------------------------------------------ screenings
     def start_screening(
         self, dataset: DatasetRecord, policy: str, rules: list[str] | None, actor: str
+    ) -> tuple[ScreeningRecord, bool]:
+        """Queue a screening; (record, created). The same dataset, profile and rules already
+        waiting or running give that screening back instead of a second one; past the
+        queue's bound (``settings.workers + settings.queue_limit`` pending in the database,
+        so across worker processes) :class:`QueueFull` is raised."""
+        with self._queue_lock, Session(self.engine) as session:
+            pending = session.exec(
+                select(ScreeningRecord).where(col(ScreeningRecord.status).in_(PENDING))
+            ).all()
+            for other in pending:
+                if (other.dataset_id, other.policy, other.rules) == (dataset.id, policy, rules):
+                    return other, False
+            if len(pending) >= self.settings.workers + self.settings.queue_limit:
+                raise QueueFull(len(pending))
+            record = self._queue(dataset, policy, rules, actor, session)
+        future = self.pool.submit(self._run, record.id)
+        self.futures[record.id] = future
+        sid = record.id
+
+        def forget(_done: Future[None]) -> None:
+            self.futures.pop(sid, None)
+
+        future.add_done_callback(forget)
+        return record, True
+
+    def _queue(
+        self,
+        dataset: DatasetRecord,
+        policy: str,
+        rules: list[str] | None,
+        actor: str,
+        session: Session,
     ) -> ScreeningRecord:
         record = ScreeningRecord(
             id=f"sc-{uuid.uuid4().hex[:12]}",
@@ -157,12 +233,57 @@ class Service:
             created_by=actor,
             created_at=now(),
         )
+        session.add(record)
+        session.commit()
+        session.refresh(record)
+        return record
+
+    def cancel_screening(self, screening_id: str) -> tuple[ScreeningRecord | None, bool]:
+        """Stop a screening: a queued one is cancelled at once, a running one is asked to
+        stop (``cancelling``) and stops at its next stage, storing nothing. (record, whether
+        this call stopped it): (None, False) when there is no such screening; one that has
+        ended (or is already stopping) is returned unchanged."""
         with Session(self.engine) as session:
+            record = session.get(ScreeningRecord, screening_id)
+            if record is None:
+                return None, False
+            if record.status == "queued":
+                record.status = "cancelled"
+                record.progress = "已取消 / cancelled"
+                record.finished_at = now()
+            elif record.status == "running":
+                record.status = "cancelling"
+                record.progress = "正在取消 / cancelling"
+            else:
+                return record, False
             session.add(record)
             session.commit()
             session.refresh(record)
-        self.futures[record.id] = self.pool.submit(self._run, record.id)
-        return record
+        future = self.futures.get(screening_id)
+        if future is not None and record.status == "cancelled":
+            future.cancel()
+        return record, True
+
+    def _claim(self, screening_id: str) -> bool:
+        """queued -> running in one conditional UPDATE: a cancellation that came first wins."""
+        stmt = (
+            update(ScreeningRecord)
+            .where(col(ScreeningRecord.id) == screening_id, col(ScreeningRecord.status) == "queued")
+            .values(status="running", started_at=now(), progress="开始 / started")
+        )
+        with self.engine.begin() as conn:
+            return bool(conn.execute(stmt).rowcount)
+
+    def _status(self, screening_id: str) -> str | None:
+        with Session(self.engine) as session:
+            record = session.get(ScreeningRecord, screening_id)
+            return record.status if record else None
+
+    def _step(self, screening_id: str, step: str) -> None:
+        """A screening's progress, and the point where a cancellation takes effect."""
+        if self._status(screening_id) == "cancelling":
+            raise Cancelled
+        self._update(screening_id, progress=step[:200])
 
     def _update(self, screening_id: str, **values: Any) -> None:
         with Session(self.engine) as session:
@@ -178,24 +299,30 @@ class Service:
         with Session(self.engine) as session:
             record = session.get(ScreeningRecord, screening_id)
             dataset = session.get(DatasetRecord, record.dataset_id) if record else None
-        if record is None or dataset is None:
-            return
-        self._update(screening_id, status="running", started_at=now(), progress="开始 / started")
+        if record is None or dataset is None or not self._claim(screening_id):
+            return  # cancelled while it waited
         began = time.perf_counter()
         try:
             result: ScanResult = run_scan(
                 self.settings.datasets_dir / dataset.path,
-                policy=record.policy,
+                policy=self.profiles.source(record.policy),
                 rules=record.rules,
-                progress=lambda step: self._update(screening_id, progress=step[:200]),
+                progress=lambda step: self._step(screening_id, step),
             )
-            self._update(screening_id, progress="建立核查索引 / building the check index")
+            self._step(screening_id, "建立核查索引 / building the check index")
             index = CheckIndex(result, screening_id=screening_id, dataset_id=dataset.id)
             run = run_record(result, time.perf_counter() - began)
             run["check_index_seconds"] = index.build_seconds
-            self._update(screening_id, progress="保存发现 / storing findings")
+            self._step(screening_id, "保存发现 / storing findings")
             store_findings(self.engine, screening_id, result.findings, run)
             self._swap_index(index)
+        except Cancelled:
+            self._update(
+                screening_id,
+                status="cancelled",
+                finished_at=now(),
+                progress="已取消 / cancelled",
+            )
         except DatasetError as exc:
             errors = [issue_entry(i) for i in exc.issues if i.level == "error"]
             self._fail(
@@ -205,8 +332,8 @@ class Service:
                     "errors": plain(errors[:200]),
                 },
             )
-        except PolicyError as exc:
-            self._fail(screening_id, {"detail": str(exc)})
+        except (PolicyError, UnknownProfile) as exc:
+            self._fail(screening_id, {"detail": f"政策配置不可用 / policy profile unusable: {exc}"})
         except Exception as exc:
             log.exception("screening %s failed", screening_id)
             self._fail(
@@ -222,6 +349,41 @@ class Service:
             finished_at=now(),
             progress="失败 / failed",
         )
+
+    # ------------------------------------------------------------------ tokens
+    def known_streets(self) -> list[str]:
+        """The streets the stored datasets name."""
+        with Session(self.engine) as session:
+            lists = session.exec(select(DatasetRecord.streets)).all()
+        return sorted({s for streets in lists for s in (streets or [])})
+
+    def issue_token(
+        self, name: str, role: str, streets: list[str] | None, actor: Principal | None
+    ) -> tuple[str, ApiToken]:
+        """A token for ``name``; a commission's streets must be streets some dataset names
+        (a typo would give a token that sees nothing and says so nowhere). Audited."""
+        streets = [s.strip() for s in (streets or []) if s.strip()]
+        if role == "commission":
+            known = self.known_streets()
+            unknown = [s for s in streets if s not in known]
+            if unknown:
+                raise UnknownStreet(unknown, known)
+        token, record = self.tokens.issue(name, role, streets)
+        self.audit(
+            actor,
+            "POST",
+            "/tokens",
+            {"token_id": record.id, "name": name, "role": role, "streets": record.streets},
+            201,
+        )
+        return token, record
+
+    def revoke_token(self, token_id: int, actor: Principal | None) -> bool:
+        done = self.tokens.revoke(token_id)
+        self.audit(
+            actor, "DELETE", f"/tokens/{token_id}", {"token_id": token_id}, 204 if done else 404
+        )
+        return done
 
     # ------------------------------------------------------------------ audit
     def audit(

@@ -31,8 +31,12 @@ class Settings(BaseSettings):
     demo_policy: str = "longgang-2023"
     # screenings run in this many background threads (each is CPU-bound pandas work)
     workers: int = 1
-    # largest upload accepted, in bytes
+    # screenings that may wait beyond those running (``workers``); more are refused (429)
+    queue_limit: int = 4
+    # largest upload accepted, in bytes: the request body, and the files once unzipped
     max_upload_bytes: int = 512 * 1024 * 1024
+    # largest body of any other request (JSON, a policy file)
+    max_body_bytes: int = 1024 * 1024
 
     @cached_property
     def url(self) -> str:

@@ -9,138 +9,43 @@ and never duplicates them.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import os
 import shutil
-import uuid
-import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, select
 
+from api.files import new_scratch, private_dir
 from api.jsonable import plain
 from api.models import DatasetRecord, FindingRecord, ScreeningFinding, ScreeningRecord, now
 from api.problems import Problem, issue_entry
-from integrity.errors import DatasetError, InputIssue
+from api.search import search_text
+from api.uploads import Limits, Upload, unpack
+from integrity.errors import DatasetError
 from integrity.findings import Finding
 from integrity.load import Dataset, load_dataset
+from integrity.readers import sha256_file
 
-ACCEPTED = (".csv", ".xlsx", ".xlsm", ".zip")
-TABLE_FILES = (".csv", ".xlsx", ".xlsm")
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    content: bytes
-
-
-def _safe_name(name: str) -> str:
-    base = Path(name.replace("\\", "/")).name.strip()
-    if not base or base.startswith(".") or base in {"..", "."}:
-        raise Problem(
-            422,
-            f"文件名无效 / invalid file name: {name!r}",
-            errors=[_file_error(name, "文件名无效", "invalid file name")],
-        )
-    return base
-
-
-def _file_error(file: str, zh: str, en: str, code: str = "upload") -> dict[str, Any]:
-    return issue_entry(InputIssue("error", code, file, zh, en))
-
-
-def _unpack(uploads: list[Upload], folder: Path, limit: int) -> None:
-    """Write the uploaded files (a zip's members flattened) into ``folder``."""
-    written: set[str] = set()
-
-    def put(name: str, data: bytes) -> None:
-        safe = _safe_name(name)
-        if safe in written:
-            raise Problem(
-                422,
-                f"文件重名 / two files named {safe}",
-                errors=[
-                    _file_error(safe, "上传中有两个同名文件", "two uploaded files share a name")
-                ],
-            )
-        written.add(safe)
-        (folder / safe).write_bytes(data)
-
-    total = 0
-    for up in uploads:
-        suffix = Path(up.filename).suffix.lower()
-        if suffix not in ACCEPTED:
-            raise Problem(
-                422,
-                f"不支持的文件类型 / unsupported file type: {up.filename}",
-                errors=[
-                    _file_error(
-                        up.filename,
-                        f"只接受 {'、'.join(ACCEPTED)} 文件",
-                        f"only {', '.join(ACCEPTED)} files are accepted",
-                    )
-                ],
-            )
-        if suffix != ".zip":
-            total += len(up.content)
-            put(up.filename, up.content)
-            continue
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(up.content))
-        except zipfile.BadZipFile as exc:
-            raise Problem(
-                422,
-                f"压缩包无法读取 / the zip cannot be read: {up.filename}",
-                errors=[_file_error(up.filename, "压缩包无法读取", "the zip file cannot be read")],
-            ) from exc
-        with archive:
-            for info in archive.infolist():
-                if info.is_dir():
-                    continue
-                name = info.filename
-                # zips made on Chinese Windows carry GBK names without the UTF-8 flag
-                if not info.flag_bits & 0x800:
-                    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-                        name = name.encode("cp437").decode("gbk")
-                base = Path(name).name
-                if base.startswith((".", "~$")) or "__MACOSX" in name:
-                    continue
-                if Path(base).suffix.lower() not in TABLE_FILES:
-                    continue
-                total += info.file_size
-                if total > limit:
-                    raise Problem(
-                        413, f"解压后超过 {limit} 字节 / unpacked size over {limit} bytes"
-                    )
-                put(base, archive.read(info))
-        if total > limit:
-            raise Problem(413, f"上传超过 {limit} 字节 / upload over {limit} bytes")
-    if not written:
-        raise Problem(
-            422,
-            "没有可读取的数据文件 / no data file in the upload",
-            errors=[_file_error("upload", "上传中没有 csv 或 xlsx 文件", "no csv or xlsx file")],
-        )
+UPLOAD_NAME = "上传的数据集"
+__all__ = ["Limits", "Upload", "ingest", "store_findings"]
 
 
 def content_hash(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(folder.iterdir()):
         digest.update(path.name.encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(bytes.fromhex(sha256_file(path)))
     return digest.hexdigest()
 
 
 def validate(folder: Path) -> Dataset:
     try:
-        return load_dataset(folder)
+        # issues name the upload, never the scratch folder on the server
+        return load_dataset(folder, display_name=UPLOAD_NAME)
     except DatasetError as exc:
         errors = [issue_entry(i) for i in exc.issues if i.level == "error"]
         raise Problem(
@@ -153,6 +58,16 @@ def validate(folder: Path) -> Dataset:
         ) from exc
 
 
+def dataset_streets(dataset: Dataset) -> list[str]:
+    """The streets a dataset names (its officials' and its projects')."""
+    found: set[str] = set()
+    for table in ("staff", "projects"):
+        frame = dataset.tables.get(table)
+        if frame is not None and "street" in frame:
+            found.update(str(s).strip() for s in frame["street"].dropna() if str(s).strip())
+    return sorted(found)
+
+
 def ingest(
     engine: Engine,
     datasets_dir: Path,
@@ -160,15 +75,15 @@ def ingest(
     *,
     name: str,
     actor: str,
-    limit: int,
+    limits: Limits,
 ) -> tuple[DatasetRecord, bool]:
     """Store an upload as a dataset; (record, created). The same files again give the
-    dataset already stored."""
-    datasets_dir.mkdir(parents=True, exist_ok=True)
-    scratch = datasets_dir / f".incoming-{uuid.uuid4().hex}"
-    scratch.mkdir()
+    dataset already stored. Blocking work (unpacking, hashing, validating): never called on
+    the event loop."""
+    private_dir(datasets_dir)
+    scratch = new_scratch(datasets_dir)
     try:
-        _unpack(uploads, scratch, limit)
+        unpack(uploads, scratch, limits)
         sha = content_hash(scratch)
         with Session(engine) as session:
             found = session.exec(select(DatasetRecord).where(DatasetRecord.sha256 == sha)).first()
@@ -188,6 +103,7 @@ def ingest(
             files=[plain(s.to_dict()) for s in dataset.sources],
             rows=sum(s.rows for s in dataset.sources),
             warnings=dataset.warning_total,
+            streets=dataset_streets(dataset),
             created_by=actor,
             created_at=now(),
         )
@@ -228,6 +144,7 @@ def store_findings(
         fresh: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
         for fid, f in rows.items():
+            data = plain(f.to_dict())
             values = {
                 "finding_id": fid,
                 "rule": f.rule,
@@ -236,7 +153,8 @@ def store_findings(
                 "street": f.street,
                 "community": f.community,
                 "policy": f.policy,
-                "data": plain(f.to_dict()),
+                "data": data,
+                "search_text": search_text(data),
                 "last_screening_id": screening_id,
                 "updated_at": stamp,
             }

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from graph import kinship
-from integrity.schema import CATEGORY_CANONICAL
+from integrity.schema import canonical_category
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # serials from 1900-01-01 to 2099-12-31; a bare number outside this is no date
@@ -126,8 +126,8 @@ def to_bool(text: pd.Series) -> Coerced:
 
 
 def to_category(text: pd.Series) -> Coerced:
-    key = nfkc(text).str.replace(r"\s", "", regex=True)
-    values = key.map(CATEGORY_CANONICAL, na_action="ignore").astype("string")
+    lookup = {v: canonical_category(v) for v in text.dropna().unique()}
+    values = text.map(lookup, na_action="ignore").astype("string")
     return Coerced(values, text.notna() & values.isna())
 
 

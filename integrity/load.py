@@ -11,7 +11,7 @@ to an official who is not on the staff table) never drop a row.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -76,7 +76,7 @@ class SourceFile:
 
 @dataclass
 class Dataset:
-    root: str
+    root: str  # the dataset's name for display (its folder's or workbook's, or as given): no path
     tables: dict[str, pd.DataFrame]
     sources: list[SourceFile]
     issues: list[InputIssue] = field(default_factory=list)
@@ -118,7 +118,7 @@ def _sources_in_file(file: Path, display: str) -> list[Source]:
     table = table_for_name(file.stem) or _sheet_table(file.stem)
     if file.suffix.lower() not in {".xlsx", ".xlsm"}:
         return [Source(table.name, file, None, display)] if table else []
-    names = sheet_names(file)
+    names = sheet_names(file, display)
     if table is not None:
         sheet = next((s for s in names if _sheet_table(s) is table), names[0])
         return [Source(table.name, file, sheet, f"{display}#{sheet}")]
@@ -129,22 +129,37 @@ def _sources_in_file(file: Path, display: str) -> list[Source]:
     ]
 
 
-def discover(path: Path) -> tuple[list[Source], list[str]]:
-    """The table sources in a dataset folder or workbook, and the files ignored."""
+def display_name_of(path: Path) -> str:
+    """A dataset's own name: its folder's or workbook's, never the path to it."""
+    return path.name or path.resolve().name or "数据集"
+
+
+def discover(path: Path, display: str | None = None) -> tuple[list[Source], list[str]]:
+    """The table sources in a dataset folder or workbook, and the files ignored.
+
+    ``display`` names the dataset in an issue about it as a whole (default: its own name).
+    A workbook that cannot be opened is an error: it may hold any of the tables.
+    """
     if not path.exists():
+        name = display or display_name_of(path)
         raise DatasetError(
-            [InputIssue("error", "not_found", str(path), "数据集不存在", "dataset not found")]
+            [InputIssue("error", "not_found", name, "数据集不存在", "dataset not found")]
         )
     files, root = ([path], path.parent) if path.is_file() else (sorted(path.iterdir()), path)
     sources: list[Source] = []
     ignored: list[str] = []
+    problems: list[InputIssue] = []
     for file in files:
-        found = _sources_in_file(file, str(file.relative_to(root))) if file.is_file() else []
+        try:
+            found = _sources_in_file(file, str(file.relative_to(root))) if file.is_file() else []
+        except ReadError as exc:
+            table = table_for_name(file.stem) or _sheet_table(file.stem)
+            problems.extend(_with_table(exc.issues, table.name if table else None))
+            continue
         sources.extend(found)
         if not found and file.is_file():
             ignored.append(str(file.relative_to(root)))
     seen: dict[str, Source] = {}
-    problems: list[InputIssue] = []
     for source in sources:
         if source.table in seen:
             problems.append(
@@ -339,7 +354,14 @@ class _TableLoader:
         self.out = pd.DataFrame(index=frame.index)
         self.out["_file"] = source.display
         self.out["_row"] = frame.index.to_numpy()
-        self.row_error = pd.Series(False, index=frame.index)
+        # a row with bytes its file's encoding cannot decode is one error, listed by the reader;
+        # its cells (with U+FFFD for those bytes) are not checked one by one
+        self.undecodable = pd.Series(
+            frame.index.isin(list(raw.undecodable_rows)), index=frame.index
+        )
+        for issue in raw.row_issues:
+            issues.add(issue)
+        self.row_error = self.undecodable.copy()
 
     def report(
         self,
@@ -356,6 +378,7 @@ class _TableLoader:
     ) -> None:
         """One issue per row in ``mask``; ``{v}`` in the messages is that row's value and
         ``{x}`` the row's value in ``extra``."""
+        mask = mask & ~self.undecodable
         for row in mask[mask].index:
             v = None if values is None or pd.isna(values[row]) else str(values[row])
             x = None if extra is None else extra[row]
@@ -501,7 +524,11 @@ def _read(source: Source) -> tuple[RawTable, str | None]:
     table = TABLES[source.table]
     if source.sheet is None:
         return read_csv(source.path, source.display, table)
-    return read_sheet(source.path, source.sheet, table), None
+    return read_sheet(source.path, source.sheet, table, source.display), None
+
+
+def _with_table(issues: list[InputIssue], table: str | None) -> list[InputIssue]:
+    return [i if i.table is not None else replace(i, table=table) for i in issues]
 
 
 def _cross_checks(tables: dict[str, pd.DataFrame], issues: _Issues) -> None:
@@ -563,15 +590,20 @@ def _cross_checks(tables: dict[str, pd.DataFrame], issues: _Issues) -> None:
             )
 
 
-def load_dataset(path: str | Path, *, lenient: bool = False) -> Dataset:
+def load_dataset(
+    path: str | Path, *, lenient: bool = False, display_name: str | None = None
+) -> Dataset:
     """Read, map, type and check every table of a dataset.
 
     Raises :class:`DatasetError` listing every problem that stops the load. With ``lenient``,
-    rows with cell errors are dropped and listed instead; problems with a whole file or column
-    (unreadable file, missing required column) still stop it.
+    rows with cell errors (or with bytes the file's encoding cannot decode) are dropped and
+    listed instead; problems with a whole file or column (unreadable file, missing required
+    column) still stop it. ``display_name`` names the dataset in issues about it as a whole
+    and in ``Dataset.root`` (default: the folder's or workbook's own name, never its path).
     """
     root = Path(path)
-    sources, ignored = discover(root)
+    display = display_name or display_name_of(root)
+    sources, ignored = discover(root, display)
     issues = _Issues()
     tables: dict[str, pd.DataFrame] = {}
     records: list[SourceFile] = []
@@ -583,7 +615,7 @@ def load_dataset(path: str | Path, *, lenient: bool = False) -> Dataset:
             raw, encoding = _read(source)
             frame, row_error, header_map = _TableLoader(source, raw, issues).load()
         except ReadError as exc:
-            fatal.append(exc.issue)
+            fatal.extend(_with_table(exc.issues, source.table))
             continue
         except DatasetError as exc:
             fatal.extend(exc.issues)
@@ -610,7 +642,7 @@ def load_dataset(path: str | Path, *, lenient: bool = False) -> Dataset:
             InputIssue(
                 "error",
                 "missing_table",
-                str(root),
+                display,
                 "缺少必备的「公职人员」表（staff.csv / 公职人员.xlsx 或同名工作表）",
                 "the staff table is required (staff.csv, 公职人员.xlsx or a sheet so named)",
                 table="staff",
@@ -621,7 +653,7 @@ def load_dataset(path: str | Path, *, lenient: bool = False) -> Dataset:
         raise DatasetError(fatal + errors + [s for s in issues.summaries() if s.level == "error"])
     _cross_checks(tables, issues)
     return Dataset(
-        root=str(root),
+        root=display,
         tables=tables,
         sources=records,
         issues=issues.items + issues.summaries(),

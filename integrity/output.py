@@ -17,9 +17,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from integrity import __version__
+from integrity.cells import csv_row, new_workbook
 from integrity.findings import Finding
 from integrity.reports import REPORTS, write_reports
 from integrity.scan import ScanResult
@@ -150,17 +149,19 @@ def _write_json_lines(path: Path, items: list[dict[str, Any]]) -> None:
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    # utf-8 with BOM: Excel on a Chinese Windows opens it without garbling
+    # utf-8 with BOM: Excel on a Chinese Windows opens it without garbling; cells through
+    # csv_row, so that a title or a name starting with "=" is not run as a formula
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(fh)
+        writer.writerow(csv_row(FIELDS))
+        writer.writerows(csv_row(row[name] for name in FIELDS) for row in rows)
 
 
 def _write_xlsx(path: Path, rows: list[dict[str, Any]]) -> None:
     """The findings as a workbook (XlsxWriter, rows streamed in constant memory: openpyxl's
-    per-cell objects cost seconds on a city's findings), with a sheet explaining the fields."""
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    per-cell objects cost seconds on a city's findings), with a sheet explaining the fields;
+    cells through integrity.cells, so that no text becomes a formula or a link."""
+    wb = new_workbook(path, constant_memory=True)
     try:
         bold = wb.add_format({"bold": True})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -170,18 +171,16 @@ def _write_xlsx(path: Path, rows: list[dict[str, Any]]) -> None:
         for i, name in enumerate(FIELDS):
             ws.set_column(i, i, widths.get(name, 14), wrap if name in wrapped else None)
         ws.freeze_panes(1, 1)
-        ws.write_row(0, 0, FIELDS, bold)
+        wb.write_row(ws, 0, 0, FIELDS, bold)
         for r, row in enumerate(rows, 1):
             for c, name in enumerate(FIELDS):
-                value = row[name]
-                if value is not None and value != "":
-                    ws.write(r, c, value, wrap if name in wrapped else None)
+                wb.write_cell(ws, r, c, row[name], wrap if name in wrapped else None)
         notes = wb.add_worksheet("字段说明")
         notes.set_column(0, 0, 16)
         notes.set_column(1, 1, 50)
-        notes.write_row(0, 0, ["字段", "说明"], bold)
+        wb.write_row(notes, 0, 0, ["字段", "说明"], bold)
         for r, name in enumerate(FIELDS, 1):
-            notes.write_row(r, 0, [name, FIELD_LABELS[name]])
+            wb.write_row(notes, r, 0, [name, FIELD_LABELS[name]])
     finally:
         wb.close()
 

@@ -133,6 +133,15 @@ def _parse(data: dict[str, Any], source: str) -> Profile:
     return profile.model_copy(update={"rules": rules})
 
 
+def parse_profile(text: str, source: str) -> Profile:
+    """A profile from a TOML text; ``source`` names it in errors (a file, an upload)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"无法读取政策配置 / cannot read policy profile {source}: {exc}") from exc
+    return _parse(data, source)
+
+
 def load_profile(name_or_path: str | Path) -> Profile:
     """A profile by name (``longgang-2023``) or by the path of a TOML file."""
     path = Path(name_or_path)
@@ -144,10 +153,10 @@ def load_profile(name_or_path: str | Path) -> Profile:
                 f"可用 / available: {', '.join(available_profiles())}"
             )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"无法读取政策配置 / cannot read policy profile {path}: {exc}") from exc
-    profile = _parse(data, str(path))
+    profile = parse_profile(text, str(path))
     if path.parent == profile_dir() and profile.name != path.stem:
         raise PolicyError(
             f"{path}: name = {profile.name!r} 与文件名不符 / does not match the file name"

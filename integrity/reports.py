@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import xlsxwriter
-
+from integrity.cells import csv_row, new_workbook
 from integrity.findings import Finding
 
 Row = dict[str, Any]
@@ -118,9 +117,9 @@ def write_street_workbook(
 ) -> None:
     """One sheet per street (rows carry ``street``), a title line, Chinese headers, written
     to a path or a binary stream (XlsxWriter: a city's thousands of rows in a fraction of
-    openpyxl's time)."""
-    options = {"in_memory": True} if not isinstance(target, Path) else {"constant_memory": True}
-    wb = xlsxwriter.Workbook(target if not isinstance(target, Path) else str(target), options)
+    openpyxl's time). Cells go through integrity.cells: the rows carry titles, names and
+    triage reasons that must stay text, never formulas or links."""
+    wb = new_workbook(target, constant_memory=isinstance(target, Path))
     try:
         bold = wb.add_format({"bold": True})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -130,13 +129,10 @@ def write_street_workbook(
         for street in by_street or {"（无）": []}:
             ws = wb.add_worksheet(_sheet_name(street))
             ws.freeze_panes(2, 0)
-            ws.write(0, 0, title + f"（{street}）", bold)
-            ws.write_row(1, 0, list(columns.values()), bold)
+            wb.write_cell(ws, 0, 0, title + f"（{street}）", bold)
+            wb.write_row(ws, 1, 0, columns.values(), bold)
             for i, r in enumerate(by_street.get(street, []), 2):
-                for c, key in enumerate(columns):
-                    value = r[key]
-                    if value is not None and value != "":
-                        ws.write(i, c, value, wrap)
+                wb.write_row(ws, i, 0, (r[key] for key in columns), wrap)
     finally:
         wb.close()
 
@@ -151,8 +147,8 @@ def write_reports(findings: list[Finding], folder: Path) -> list[str]:
         csv_name, xlsx_name = f"{report.stem}.csv", f"{report.stem}.xlsx"
         with (folder / csv_name).open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(report.columns.values())
-            writer.writerows([[r[k] for k in report.columns] for r in rows])
+            writer.writerow(csv_row(report.columns.values()))
+            writer.writerows(csv_row(r[k] for k in report.columns) for r in rows)
         write_street_workbook(folder / xlsx_name, report.title, report.columns, rows)
         written += [xlsx_name, csv_name]
     return written

@@ -26,9 +26,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
+from integrity.cells import new_workbook
 from integrity.findings import Finding
 
 WEIGHT = {"high": 4.0, "medium": 2.0, "low": 1.0}
@@ -127,6 +126,35 @@ def draw(projects: pd.DataFrame, findings: list[Finding], *, rate: float, seed: 
     return Sample(rows, len(frame), rate, seed, int(frame["_place"].nunique()))
 
 
+def _write_xlsx(sample: Sample, path: Path) -> None:
+    """One sheet: a bold title line, bold headers, then the projects (wrapped, top-aligned).
+    Cells go through integrity.cells: a project's name or community is written as text even
+    when it starts like a formula."""
+    wb = new_workbook(path)
+    try:
+        bold = wb.add_format({"bold": True})
+        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        ws = wb.add_worksheet("抽查样本")
+        wb.write_cell(
+            ws,
+            0,
+            0,
+            f"专项抽查样本：{sample.population}个项目中抽取{len(sample.rows)}个"
+            f"（比例不低于{sample.rate:.0%}，覆盖{sample.communities}个社区，随机种子{sample.seed}）",
+            bold,
+        )
+        wb.write_row(ws, 1, 0, HEADERS.values(), bold)
+        for i, r in enumerate(sample.rows, 2):
+            for c, key in enumerate(HEADERS):
+                value = "\n".join(r[key]) if key == "findings" else r[key]
+                if value is None or value == "":
+                    ws.write_blank(i, c, None, wrap)  # an empty cell keeps the row's style
+                else:
+                    wb.write_cell(ws, i, c, value, wrap)
+    finally:
+        wb.close()
+
+
 def write_sample(sample: Sample, out_dir: Path) -> list[Path]:
     """sample.json and sample.xlsx, written together or not at all."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -135,26 +163,7 @@ def write_sample(sample: Sample, out_dir: Path) -> list[Path]:
         (staging / "sample.json").write_text(
             json.dumps(sample.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-        wb = Workbook()
-        ws = wb.active
-        assert ws is not None
-        ws.title = "抽查样本"
-        ws.append(
-            [
-                f"专项抽查样本：{sample.population}个项目中抽取{len(sample.rows)}个"
-                f"（比例不低于{sample.rate:.0%}，覆盖{sample.communities}个社区，随机种子{sample.seed}）"
-            ]
-        )
-        ws["A1"].font = Font(bold=True)
-        ws.append(list(HEADERS.values()))
-        for cell in ws[2]:
-            cell.font = Font(bold=True)
-        for r in sample.rows:
-            ws.append([("\n".join(r[k]) if k == "findings" else r[k]) for k in HEADERS])
-        for row in ws.iter_rows(min_row=3):
-            for cell in row:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-        wb.save(staging / "sample.xlsx")
+        _write_xlsx(sample, staging / "sample.xlsx")
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
         for name in ("sample.json", "sample.xlsx"):

@@ -268,6 +268,16 @@ CATEGORY_CANONICAL: dict[str, str] = {
     "实物": "货物类",
 }
 
+
+def canonical_category(value: object) -> str | None:
+    """The contract's category (工程类 / 服务类 / 货物类) for a ledger's spelling of it
+    (工程, 服务, 实物类, full-width or spaced forms); None when it names none. The loader and
+    the pre-award check both read categories through this."""
+    if not isinstance(value, str):
+        return None
+    return CATEGORY_CANONICAL.get(re.sub(r"\s", "", unicodedata.normalize("NFKC", value)))
+
+
 # role words of supplier_people and participants, with the variants seen in real ledgers
 SUPPLIER_ROLES: dict[str, str] = {
     "法定代表人": "法定代表人",

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from sqlmodel import col, select
 
 from api.deps import PrincipalDep, ServiceDep, SessionDep, roles
 from api.models import ApiToken, AuditEntry
-from api.problems import Problem
+from api.problems import Problem, problem_responses
+from api.routing import REVOKE_TOKEN, MaskedRoute, links
 from api.schemas import AuditOut, TokenIn, TokenOut
+from api.service import UnknownStreet
 
-router = APIRouter(tags=["access and audit"])
+MAX_ID = 2**31 - 1  # the database's integer keys (PostgreSQL's integer)
+router = APIRouter(
+    tags=["access and audit"],
+    route_class=MaskedRoute,
+    responses=problem_responses(400, 401, 403, 413, 422),
+)
 
 
 def _token_out(record: ApiToken, token: str | None = None) -> TokenOut:
@@ -24,11 +31,23 @@ def _token_out(record: ApiToken, token: str | None = None) -> TokenOut:
     response_model=TokenOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[roles("admin")],
+    responses={
+        201: {"description": "issued", "links": links({REVOKE_TOKEN: "$response.body#/id"})}
+    },
 )
-def issue_token(body: TokenIn, service: ServiceDep) -> TokenOut:
-    """Issue a token; it is shown once here and stored only as a keyed hash."""
+def issue_token(body: TokenIn, service: ServiceDep, principal: PrincipalDep) -> TokenOut:
+    """Issue a token; it is shown once here and stored only as a keyed hash. A commission's
+    streets must be streets a stored dataset names. Written to the audit log."""
     try:
-        token, record = service.tokens.issue(body.name, body.role, body.streets)
+        token, record = service.issue_token(body.name, body.role, body.streets, principal)
+    except UnknownStreet as exc:
+        known = "、".join(exc.known) or "（尚无数据集）"
+        raise Problem(
+            422,
+            f"没有数据集包含街道「{'、'.join(exc.streets)}」/ no dataset names "
+            f"{', '.join(exc.streets)}; 已知街道 / known streets: {known}",
+            known_streets=exc.known,
+        ) from exc
     except ValueError as exc:
         raise Problem(422, str(exc)) from exc
     return _token_out(record, token)
@@ -40,10 +59,17 @@ def list_tokens(session: SessionDep) -> list[TokenOut]:
 
 
 @router.delete(
-    "/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[roles("admin")]
+    "/tokens/{token_id}",
+    operation_id=REVOKE_TOKEN,
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[roles("admin")],
+    responses=problem_responses(404),
 )
-def revoke_token(token_id: int, service: ServiceDep) -> None:
-    if not service.tokens.revoke(token_id):
+def revoke_token(
+    token_id: Annotated[int, Path(ge=1, le=MAX_ID)], service: ServiceDep, principal: PrincipalDep
+) -> None:
+    """Revoke a token: refused at once by every worker of the service. Audited."""
+    if not service.revoke_token(token_id, principal):
         raise Problem(404, f"令牌不存在 / no token {token_id}")
 
 
@@ -52,15 +78,16 @@ def audit_log(
     session: SessionDep,
     actor: str | None = None,
     path: str | None = None,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditOut]:
-    """The audit log, oldest first from ``after_id``: who asked what, when, and the answer."""
+    """The audit log, oldest first from ``after_id``: who asked what, when, and the answer
+    (ID numbers in what was asked masked for every reader but admin)."""
     stmt = select(AuditEntry).where(col(AuditEntry.id) > after_id)
     if actor is not None:
         stmt = stmt.where(AuditEntry.actor == actor)
     if path is not None:
-        stmt = stmt.where(col(AuditEntry.path).startswith(path))
+        stmt = stmt.where(col(AuditEntry.path).startswith(path, autoescape=True))
     rows = session.exec(stmt.order_by(col(AuditEntry.id)).limit(limit)).all()
     return [AuditOut.model_validate(r.model_dump()) for r in rows]
 

@@ -5,23 +5,25 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import AuditDep, PrincipalDep, ServiceDep, roles
+from api.deps import AuditDep, ServiceDep, roles
 from api.jsonable import plain
-from api.problems import Problem
+from api.problems import Problem, problem_responses
+from api.routing import MaskedRoute
 from api.schemas import CheckIn
-from api.security import present
 
-router = APIRouter(tags=["pre-award check"])
+router = APIRouter(
+    tags=["pre-award check"],
+    route_class=MaskedRoute,
+    responses=problem_responses(400, 401, 403, 413, 422),
+)
 
 
 @router.post(
     "/check",
     dependencies=[roles("admin", "reviewer", "auditor")],
-    responses={503: {"description": "no screening has finished yet"}},
+    responses=problem_responses(503),
 )
-async def check(
-    body: CheckIn, service: ServiceDep, principal: PrincipalDep, audit: AuditDep
-) -> JSONResponse:
+async def check(body: CheckIn, service: ServiceDep, audit: AuditDep) -> JSONResponse:
     """Before an award: does any panel member have to step aside (with the kinship path and
     how sure each identity link is), is the supplier in the catalogue on that date, would
     this award make a split with the supplier's (or a related supplier's) recent awards in
@@ -49,4 +51,4 @@ async def check(
     # thread hop and contend for the GIL without running any faster)
     answer = plain(index.check(request))
     audit(subject | {"verdict": answer["verdict"], "screening_id": index.screening_id})
-    return JSONResponse(present(answer, principal))
+    return JSONResponse(answer)

@@ -12,25 +12,31 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import String, case, cast, func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from api.deps import AuditDep, PrincipalDep, SessionDep, roles
 from api.models import TRANSITIONS, FindingEvent, FindingRecord, ScreeningFinding, now
-from api.problems import Problem
+from api.problems import Problem, problem_responses
+from api.routing import CHANGE_STATUS, FINDING_HISTORY, GET_FINDING, MaskedRoute, links
 from api.schemas import EventOut, FindingOut, FindingPage, StatusIn
+from api.search import ESCAPE, like_pattern
 from api.security import Principal, present
 from integrity.findings import finding_from_dict
 from integrity.output import FIELD_LABELS, FIELDS, flat_row
 from integrity.reports import REPORTS, report_rows, write_street_workbook
 
-router = APIRouter(tags=["findings"])
+router = APIRouter(
+    tags=["findings"],
+    route_class=MaskedRoute,
+    responses=problem_responses(400, 401, 403, 413, 422),
+)
 READERS = roles("admin", "auditor", "commission")
 TRIAGERS = roles("admin", "commission")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _out(record: FindingRecord, principal: Principal) -> FindingOut:
+def _out(record: FindingRecord) -> FindingOut:
     return FindingOut(
         finding_id=record.finding_id,
         rule=record.rule,
@@ -43,7 +49,7 @@ def _out(record: FindingRecord, principal: Principal) -> FindingOut:
         first_seen=record.first_seen,
         updated_at=record.updated_at,
         last_screening_id=record.last_screening_id,
-        finding=present(record.data, principal),
+        finding=record.data,
     )
 
 
@@ -57,7 +63,23 @@ def _scope(stmt: Any, principal: Principal, audit: AuditDep, street: str | None)
     return stmt
 
 
-@router.get("/findings", response_model=FindingPage, dependencies=[READERS])
+@router.get(
+    "/findings",
+    response_model=FindingPage,
+    dependencies=[READERS],
+    responses={
+        200: {
+            "description": "a page of findings",
+            "links": links(
+                {
+                    GET_FINDING: "$response.body#/items/0/finding_id",
+                    FINDING_HISTORY: "$response.body#/items/0/finding_id",
+                    CHANGE_STATUS: "$response.body#/items/0/finding_id",
+                }
+            ),
+        }
+    },
+)
 def list_findings(
     session: SessionDep,
     principal: PrincipalDep,
@@ -73,7 +95,7 @@ def list_findings(
     q: Annotated[
         str | None, Query(max_length=100, description="text in the finding: a name, USCC, id")
     ] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> FindingPage:
     """Findings, most severe first, filtered; ``total`` counts only what the caller may see."""
@@ -99,7 +121,7 @@ def list_findings(
             )
         )
     if q:
-        stmt = stmt.where(cast(FindingRecord.data, String).like(f"%{q}%"))
+        stmt = stmt.where(col(FindingRecord.search_text).like(like_pattern(q), escape=ESCAPE))
         audit({"q": q, "street": street, "rule": rule})
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     order = case(
@@ -112,9 +134,7 @@ def list_findings(
         .offset(offset)
         .limit(limit)
     ).all()
-    return FindingPage(
-        total=int(total), offset=offset, limit=limit, items=[_out(r, principal) for r in rows]
-    )
+    return FindingPage(total=int(total), offset=offset, limit=limit, items=[_out(r) for r in rows])
 
 
 def _get(session: Session, finding_id: str, principal: Principal, audit: AuditDep) -> FindingRecord:
@@ -129,7 +149,13 @@ def _get(session: Session, finding_id: str, principal: Principal, audit: AuditDe
     return record
 
 
-@router.get("/findings/{finding_id}", response_model=FindingOut, dependencies=[READERS])
+@router.get(
+    "/findings/{finding_id}",
+    operation_id=GET_FINDING,
+    response_model=FindingOut,
+    dependencies=[READERS],
+    responses=problem_responses(404),
+)
 def get_finding(
     finding_id: str, session: SessionDep, principal: PrincipalDep, audit: AuditDep
 ) -> FindingOut:
@@ -142,10 +168,16 @@ def get_finding(
             "suppliers": record.data.get("suppliers"),
         }
     )
-    return _out(record, principal)
+    return _out(record)
 
 
-@router.post("/findings/{finding_id}/status", response_model=FindingOut, dependencies=[TRIAGERS])
+@router.post(
+    "/findings/{finding_id}/status",
+    operation_id=CHANGE_STATUS,
+    response_model=FindingOut,
+    dependencies=[TRIAGERS],
+    responses=problem_responses(404, 409),
+)
 def change_status(
     finding_id: str,
     body: StatusIn,
@@ -182,10 +214,16 @@ def change_status(
     session.commit()
     session.refresh(record)
     audit({"finding_id": finding_id, "status": body.status})
-    return _out(record, principal)
+    return _out(record)
 
 
-@router.get("/findings/{finding_id}/history", response_model=list[EventOut], dependencies=[READERS])
+@router.get(
+    "/findings/{finding_id}/history",
+    operation_id=FINDING_HISTORY,
+    response_model=list[EventOut],
+    dependencies=[READERS],
+    responses=problem_responses(404),
+)
 def history(
     finding_id: str, session: SessionDep, principal: PrincipalDep, audit: AuditDep
 ) -> list[EventOut]:
@@ -265,11 +303,10 @@ def export_referrals(
     rows = []
     for r in records:
         row = flat_row(finding_from_dict(r.data))
-        row = present(row, principal)
         row["street"] = r.street or "（未注明街道）"
         row["triage"] = STATUS_ZH.get(r.status, r.status)
         row["triage_reason"] = last_reason.get(r.finding_id, "")
-        rows.append(row)
+        rows.append(present(row, principal))  # the whole row: a reason may quote a number
     rows.sort(key=lambda x: (x["street"], x["finding_id"]))
     audit({"export": "referrals", "street": street, "status": status, "rows": len(rows)})
     title = "问题线索移送清单"

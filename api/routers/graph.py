@@ -1,8 +1,10 @@
 """The relationship graph around a person or an organisation, and the path between two.
 
 Entities are named as ``staff:<工号>``, ``uscc:<统一社会信用代码>``, ``ref:<node ref>`` (each node
-returned carries its ``ref``, an opaque handle that reveals no ID number) or a plain name
-(a person's or a supplier's; several matches answer 409 with the candidates). Edges carry
+returned carries its ``ref``: an HMAC of the screening and the node under the service's
+secret, so that no sweep of birth dates can find the ID number a person's node is keyed on)
+or a plain name (a person's or a supplier's; several matches answer 409 with the candidates
+the caller may see). Edges carry
 their label (kin term, role, 参与, 承接, 报价, shared contact) and the source row.
 
 A commission sees its own streets' officials only: another street's officials are left out
@@ -13,6 +15,7 @@ not found.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
 import threading
 from typing import Annotated, Any
@@ -23,30 +26,33 @@ from fastapi import APIRouter, Query
 from api.deps import AuditDep, PrincipalDep, ServiceDep, roles
 from api.index import CheckIndex
 from api.jsonable import plain
-from api.problems import Problem
+from api.problems import Problem, problem_responses
+from api.routing import MaskedRoute
 from api.schemas import GraphOut
-from api.security import Principal, present
+from api.security import Principal
 from graph.build import RelationshipGraph, build_graph
 from integrity.names import org_name, person_name
 
-router = APIRouter(tags=["graph"])
+router = APIRouter(
+    tags=["graph"],
+    route_class=MaskedRoute,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
 READERS = roles("admin", "auditor", "commission")
 MAX_NODES = 500
 _lock = threading.Lock()
 
 
-def ref_of(node: str) -> str:
-    return hashlib.sha256(node.encode()).hexdigest()[:16]
-
-
 class GraphView:
     """The screening's relationship graph, built on first use and kept with the index."""
 
-    def __init__(self, index: CheckIndex) -> None:
+    def __init__(self, index: CheckIndex, key: bytes) -> None:
+        self.key = hmac.new(key, index.screening_id.encode(), hashlib.sha256).digest()
         self.rg: RelationshipGraph = build_graph(index.scr.keyed)
         self.g = self.rg.g
         self.undirected = self.g.to_undirected(as_view=True)
-        self.refs = {ref_of(n): n for n in self.g.nodes}
+        self.ref_of = {n: self._ref(n) for n in self.g.nodes}
+        self.refs = {r: n for n, r in self.ref_of.items()}
         self.by_name: dict[str, list[str]] = {}
         for n, data in self.g.nodes(data=True):
             if data.get("kind") == "person":
@@ -59,7 +65,12 @@ class GraphView:
             str(d["staff_id"]): n for n, d in self.g.nodes(data=True) if d.get("staff_id")
         }
 
-    def resolve(self, entity: str) -> str:
+    def _ref(self, node: str) -> str:
+        return hmac.new(self.key, node.encode(), hashlib.sha256).hexdigest()[:24]
+
+    def resolve(self, entity: str, hidden: set[str]) -> str:
+        """The node ``entity`` names. A name is looked up among the nodes the caller may see
+        only: a commission is never shown another street's officials as candidates."""
         kind, _, value = entity.partition(":")
         found: list[str] = []
         if kind == "staff" and value:
@@ -70,12 +81,14 @@ class GraphView:
         elif kind == "ref" and value:
             found = [self.refs[value]] if value in self.refs else []
         else:
-            found = list(
-                dict.fromkeys(
+            found = [
+                n
+                for n in dict.fromkeys(
                     self.by_name.get(person_name(entity), [])
                     + self.by_name.get("org:" + org_name(entity), [])
                 )
-            )
+                if n not in hidden
+            ]
         if not found:
             raise Problem(404, f"图中没有「{entity}」/ no entity {entity!r} in the graph")
         if len(found) > 1:
@@ -89,7 +102,7 @@ class GraphView:
 
     def node(self, n: str) -> dict[str, Any]:
         d = self.g.nodes[n]
-        out = {"ref": ref_of(n), "id": n, "kind": d.get("kind"), "name": d.get("name")}
+        out = {"ref": self.ref_of[n], "id": n, "kind": d.get("kind"), "name": d.get("name")}
         for key in ("staff_id", "street", "sex"):
             if d.get(key) is not None:
                 out[key] = d[key]
@@ -111,8 +124,8 @@ class GraphView:
             if a in nodes and b in nodes and not data.get("inverted"):
                 out.append(
                     {
-                        "source": ref_of(a),
-                        "target": ref_of(b),
+                        "source": self.ref_of[a],
+                        "target": self.ref_of[b],
                         "kind": data.get("kind"),
                         "label": data.get("label"),
                         "row": data.get("source"),
@@ -128,7 +141,7 @@ def _view(service: Any) -> GraphView:
     with _lock:
         view = index._graph_view
         if view is None:
-            view = GraphView(index)
+            view = GraphView(index, service.ref_key)
             index._graph_view = view
     assert isinstance(view, GraphView)
     return view
@@ -147,7 +160,7 @@ def neighbourhood(
     view = _view(service)
     hidden = view.hidden(principal)
     try:
-        centre = view.resolve(entity)
+        centre = view.resolve(entity, hidden)
     except Problem as exc:
         audit({"entity": entity}, exc.status)
         raise
@@ -174,7 +187,7 @@ def neighbourhood(
         "edges": view.edges(seen),
         "truncated": truncated,
     }
-    result: dict[str, Any] = present(plain(body), principal)
+    result: dict[str, Any] = plain(body)
     return result
 
 
@@ -193,7 +206,7 @@ def path(
     hidden = view.hidden(principal)
     subject = {"from": source, "to": target}
     try:
-        a, b = view.resolve(source), view.resolve(target)
+        a, b = view.resolve(source, hidden), view.resolve(target, hidden)
     except Problem as exc:
         audit(subject, exc.status)
         raise
@@ -219,13 +232,13 @@ def path(
         data = dict(data)
         edges.append(
             {
-                "source": ref_of(x if forward else y),
-                "target": ref_of(y if forward else x),
+                "source": view.ref_of[x if forward else y],
+                "target": view.ref_of[y if forward else x],
                 "kind": data.get("kind"),
                 "label": data.get("label"),
                 "row": data.get("source"),
             }
         )
     body = {"nodes": [view.node(n) for n in nodes], "edges": edges, "truncated": False}
-    result: dict[str, Any] = present(plain(body), principal)
+    result: dict[str, Any] = plain(body)
     return result

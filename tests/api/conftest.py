@@ -72,8 +72,9 @@ def database_url(
     yield from _pg_database(pg_available)
 
 
-def make_settings(data_dir: Path, url: str) -> Settings:
-    return Settings(data_dir=data_dir, database_url=url, token_secret="test-secret", workers=1)
+def make_settings(data_dir: Path, url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"token_secret": "test-secret", "workers": 1} | overrides
+    return Settings(data_dir=data_dir, database_url=url, **values)
 
 
 @dataclass
@@ -99,14 +100,14 @@ class Api:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             body: dict[str, Any] = self.get(f"/screenings/{screening_id}").json()
-            if body["status"] in ("done", "failed"):
+            if body["status"] in ("done", "failed", "cancelled"):
                 return body
             time.sleep(0.1)
         raise AssertionError(f"screening {screening_id} did not finish in {timeout} s")
 
 
-def open_api(data_dir: Path, url: str) -> Iterator[Api]:
-    app = create_app(make_settings(data_dir, url), load_index=False)
+def open_api(data_dir: Path, url: str, **overrides: Any) -> Iterator[Api]:
+    app = create_app(make_settings(data_dir, url, **overrides), load_index=False)
     store = app.state.service.tokens
     tokens = {
         "admin": store.issue("管理员", "admin")[0],

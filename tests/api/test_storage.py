@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sqlmodel import Session, select
 from api.db import make_engine, migrate
 from api.models import AuditEntry, FindingEvent, FindingRecord, ScreeningFinding, now
 from api.problems import Problem
-from api.store import Upload, ingest, store_findings
+from api.store import Limits, Upload, ingest, store_findings
 from integrity.findings import EvidenceStep, Finding, SourceRef
 from tests.conftest import DEMO
 
@@ -147,7 +148,14 @@ def test_bad_upload_leaves_nothing_behind(database_url: str, tmp_path: Path) -> 
     data = ("\n".join(broken) + "\n").encode("gbk")
     target = tmp_path / "datasets"
     with pytest.raises(Problem) as raised:
-        ingest(engine, target, [Upload("公职人员.csv", data)], name="x", actor="t", limit=10**8)
+        ingest(
+            engine,
+            target,
+            [Upload("公职人员.csv", io.BytesIO(data))],
+            name="x",
+            actor="t",
+            limits=Limits.of(10**8),
+        )
     problem = raised.value
     assert problem.status == 422
     errors = problem.extra["errors"]

@@ -1,0 +1,77 @@
+"""The one place every JSON answer passes through on its way out: resident ID numbers masked
+for every caller but admin.
+
+Routers are built with ``APIRouter(route_class=MaskedRoute)``. The caller is known once the
+token is checked (``request.state.principal``, set by :func:`api.deps.get_principal`);
+answers to no one in particular (``/health``) are masked too. Problem details are masked for
+everyone in :mod:`api.problems`; workbooks are masked row by row before they are written
+(:func:`api.security.present`), as their bytes are zipped XML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.responses import StreamingResponse
+
+from api.masking import mask_bytes
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def masked(response: Response, request: Request) -> Response:
+    """The response as the caller may see it."""
+    principal = getattr(request.state, "principal", None)
+    if principal is not None and principal.is_admin:
+        return response
+    if isinstance(response, StreamingResponse):
+        return response  # written masked by its producer (the exports)
+    body = bytes(response.body)
+    hidden = mask_bytes(body)
+    if hidden != body:
+        response.body = hidden
+        response.headers["content-length"] = str(len(hidden))
+    return response
+
+
+class MaskedRoute(APIRoute):
+    def get_route_handler(self) -> Handler:
+        inner = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            return masked(await inner(request), request)
+
+        return handler
+
+
+# operations other answers link to (OpenAPI links: a client, or schemathesis' stateful tests,
+# follows them with the ids an answer carries)
+GET_DATASET = "get_dataset"
+GET_SCREENING = "get_screening"
+CANCEL_SCREENING = "cancel_screening"
+GET_FINDING = "get_finding"
+FINDING_HISTORY = "finding_history"
+CHANGE_STATUS = "change_finding_status"
+REVOKE_TOKEN = "revoke_token"
+# the path parameter each of them takes
+PARAMETER = {
+    GET_DATASET: "dataset_id",
+    GET_SCREENING: "screening_id",
+    CANCEL_SCREENING: "screening_id",
+    GET_FINDING: "finding_id",
+    FINDING_HISTORY: "finding_id",
+    CHANGE_STATUS: "finding_id",
+    REVOKE_TOKEN: "token_id",
+}
+
+
+def links(targets: dict[str, str]) -> dict[str, Any]:
+    """OpenAPI ``links`` of a response: ``{operation id: runtime expression}`` for each
+    operation whose path parameter the answer supplies."""
+    return {
+        op: {"operationId": op, "parameters": {PARAMETER[op]: expression}}
+        for op, expression in targets.items()
+    }
