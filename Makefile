@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck fixtures fixtures-check bench-load bench-kin bench-scan bench-check bench-resolve quality quality-seeds oracle clean
+.PHONY: demo test lint typecheck fixtures fixtures-check bench-load bench-kin bench-scan bench-check bench-upload bench-resolve quality quality-seeds oracle clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ quality: $(STAMP)
 # the same scoring on 40 districts the demo's generator draws from other seeds (~1 min)
 quality-seeds: $(STAMP)
 	$(BIN)/python bench/quality.py --seeds $$(seq -s, 1 40)
+
+bench-upload: $(STAMP)
+	$(BIN)/python bench/bench_upload.py --mb 200
 
 bench-load: $(STAMP)
 	$(BIN)/python bench/bench_load.py

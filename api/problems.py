@@ -43,7 +43,7 @@ DESCRIPTIONS = {
     422: "invalid parameters or body; for uploads, one entry per problem naming file, row "
     "and column",
     429: "too many screenings waiting; try again later",
-    503: "no finished screening to answer from yet",
+    503: "not ready: no finished screening to answer from yet, or a worker process died",
 }
 
 

@@ -35,6 +35,7 @@ from api.profiles import Profiles, UnknownProfile
 from api.security import Principal, TokenStore
 from api.settings import Settings
 from api.store import store_findings
+from api.validation import Validator
 from integrity.errors import DatasetError, PolicyError
 from integrity.output import run_record
 from integrity.scan import ScanResult, run_scan
@@ -97,6 +98,8 @@ class Service:
         # the node it names (a person's node id may hold an ID number)
         self.ref_key = hmac.new(secret.encode(), b"graph-node-ref", hashlib.sha256).digest()
         self.profiles = Profiles(settings.data_dir / "policies")
+        # uploads are validated in a child process (api.validation): never stalling requests
+        self.validator = Validator()
         self._pool: ThreadPoolExecutor | None = None
         self.index: CheckIndex | None = None
         self.index_error: str | None = None
@@ -185,6 +188,7 @@ class Service:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        self.validator.close()
         self.engine.dispose()
 
     # ------------------------------------------------------------------ screenings

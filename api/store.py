@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +22,13 @@ from sqlmodel import Session, select
 from api.files import new_scratch, private_dir
 from api.jsonable import plain
 from api.models import DatasetRecord, FindingRecord, ScreeningFinding, ScreeningRecord, now
-from api.problems import Problem, issue_entry
 from api.search import search_text
 from api.uploads import Limits, Upload, unpack
-from integrity.errors import DatasetError
+from api.validation import UPLOAD_NAME, DatasetSummary, validate_here
 from integrity.findings import Finding
-from integrity.load import Dataset, load_dataset
 from integrity.readers import sha256_file
 
-UPLOAD_NAME = "上传的数据集"
-__all__ = ["Limits", "Upload", "ingest", "store_findings"]
+__all__ = ["UPLOAD_NAME", "Limits", "Upload", "ingest", "store_findings"]
 
 
 def content_hash(folder: Path) -> str:
@@ -42,32 +39,6 @@ def content_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def validate(folder: Path) -> Dataset:
-    try:
-        # issues name the upload, never the scratch folder on the server
-        return load_dataset(folder, display_name=UPLOAD_NAME)
-    except DatasetError as exc:
-        errors = [issue_entry(i) for i in exc.issues if i.level == "error"]
-        raise Problem(
-            422,
-            f"数据集有 {len(errors)} 处错误，未保存 / the dataset has {len(errors)} errors "
-            "and was not saved",
-            type_="urn:integrity:problem:invalid-dataset",
-            errors=errors[:500],
-            error_count=len(errors),
-        ) from exc
-
-
-def dataset_streets(dataset: Dataset) -> list[str]:
-    """The streets a dataset names (its officials' and its projects')."""
-    found: set[str] = set()
-    for table in ("staff", "projects"):
-        frame = dataset.tables.get(table)
-        if frame is not None and "street" in frame:
-            found.update(str(s).strip() for s in frame["street"].dropna() if str(s).strip())
-    return sorted(found)
-
-
 def ingest(
     engine: Engine,
     datasets_dir: Path,
@@ -76,6 +47,7 @@ def ingest(
     name: str,
     actor: str,
     limits: Limits,
+    validate: Callable[[Path], DatasetSummary] = validate_here,
 ) -> tuple[DatasetRecord, bool]:
     """Store an upload as a dataset; (record, created). The same files again give the
     dataset already stored. Blocking work (unpacking, hashing, validating): never called on
@@ -89,7 +61,7 @@ def ingest(
             found = session.exec(select(DatasetRecord).where(DatasetRecord.sha256 == sha)).first()
             if found is not None:
                 return found, False
-        dataset = validate(scratch)
+        summary = validate(scratch)
         ds_id = f"ds-{sha[:12]}"
         final = datasets_dir / ds_id
         if final.exists():  # a folder left by a crash before its record was written
@@ -100,10 +72,10 @@ def ingest(
             name=name or ", ".join(sorted(p.name for p in final.iterdir()))[:300],
             sha256=sha,
             path=final.name,
-            files=[plain(s.to_dict()) for s in dataset.sources],
-            rows=sum(s.rows for s in dataset.sources),
-            warnings=dataset.warning_total,
-            streets=dataset_streets(dataset),
+            files=summary.files,
+            rows=summary.rows,
+            warnings=summary.warnings,
+            streets=summary.streets,
             created_by=actor,
             created_at=now(),
         )

@@ -59,6 +59,7 @@ def _ingest(
             name=name,
             actor=principal.name,
             limits=Limits.of(service.settings.max_upload_bytes),
+            validate=service.validator,
         )
     except Problem as exc:
         audit({"upload": files, "error_count": exc.extra.get("error_count")}, exc.status)
@@ -72,7 +73,7 @@ def _ingest(
     response_model=DatasetOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[WRITERS],
-    responses=problem_responses(401, 403, 413, 422)
+    responses=problem_responses(401, 403, 413, 422, 503)
     | {
         200: {"description": "the same files were uploaded before"},
         201: {"description": "stored", "links": links({GET_DATASET: "$response.body#/id"})},
@@ -92,8 +93,8 @@ def upload_dataset(
     """Upload a dataset: CSV files (one per table), a zip of them, or one workbook with a
     sheet per table. Validated as `integrity validate` does; stored only if valid.
 
-    Runs in a worker thread (a plain `def`): unpacking, hashing and validating a large
-    upload never holds up the other requests."""
+    Runs in a worker thread (a plain `def`), unpacking and hashing there and validating in a
+    child process: a large upload never holds up the other requests."""
     uploads = [Upload(f.filename or "upload", f.file) for f in files]
     record, created = _ingest(service, uploads, name, principal, audit)
     if not created:

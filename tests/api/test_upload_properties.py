@@ -43,7 +43,8 @@ def service() -> Iterator[Api]:
 
 def _state(api: Api) -> tuple[int, set[str]]:
     stored = {d["id"] for d in api.get("/datasets").json()}
-    on_disk = {p.name for p in (api.service.settings.datasets_dir).iterdir()}
+    folder = api.service.settings.datasets_dir
+    on_disk = {p.name for p in folder.iterdir()} if folder.exists() else set()
     return len(stored), on_disk
 
 
