@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 __all__ = ["app"]
 
 
+# the service's storage, as `serve` and `token` take it
+DataDirOption = Annotated[Path | None, typer.Option(help="数据目录（默认 ./var）/ data directory")]
+DatabaseUrlOption = Annotated[
+    str | None, typer.Option(help="数据库 URL（默认 SQLite）/ SQLAlchemy URL")
+]
+
+
 def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
     from api.settings import Settings  # noqa: PLC0415
 
@@ -37,12 +44,8 @@ def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
 def serve(
     host: Annotated[str, typer.Option(help="监听地址 / bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="数据目录（默认 ./var）/ data directory")
-    ] = None,
-    database_url: Annotated[
-        str | None, typer.Option(help="数据库 URL（默认 SQLite）/ SQLAlchemy URL")
-    ] = None,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -88,12 +91,8 @@ def token(
     street: Annotated[
         list[str] | None, typer.Option(help="纪工委所辖街道（可重复）/ a commission's street")
     ] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="数据目录（默认 ./var）/ data directory")
-    ] = None,
-    database_url: Annotated[
-        str | None, typer.Option(help="数据库 URL（默认 SQLite）/ SQLAlchemy URL")
-    ] = None,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
 ) -> None:
     """签发 API 令牌（只显示一次，数据库中只保存其散列）；纪工委令牌须指已有数据集中的街道。"""
     from api.security import Principal  # noqa: PLC0415
