@@ -15,6 +15,23 @@ from integrity.findings import EvidenceStep, SourceRef, yuan_wan
 from integrity.policy import Clause
 from integrity.screen import Screening, holder_step, identity_evidence
 
+# the file a step cites when its row is the award a pre-award check was asked about, not a
+# row of the ledgers (the same judgement, another source)
+REQUEST_SOURCE = "核查请求"
+LEDGER_LABELS = {"projects": "项目台账", "participants": "经办与评审记录", "quotes": "询价比价记录"}
+
+
+def source_label(file: Any, table: str = "projects") -> str:
+    """How a step names where its row comes from: the ledger, or the check's request."""
+    return "本次核查请求" if file == REQUEST_SOURCE else LEDGER_LABELS[table]
+
+
+def source_ref(file: Any, row: Any, table: str) -> SourceRef:
+    """The step's source: a ledger row, or the request (no row number)."""
+    if file == REQUEST_SOURCE or row is None or pd.isna(row):
+        return SourceRef(str(file), None, table)
+    return SourceRef(str(file), int(row), table)
+
 
 def text(value: Any) -> str | None:
     """A cell as text, None where empty."""
@@ -56,7 +73,7 @@ def role_step(row: dict[Any, Any]) -> EvidenceStep:
 
 def project_step(row: dict[str, Any], pid_col: str = "project_id") -> EvidenceStep:
     """A project row: id, name, category, amount and awarded supplier, with its source."""
-    parts = [f"项目台账：{row[pid_col]}「{row['project_name']}」"]
+    parts = [f"{source_label(row.get('project_file'))}：{row[pid_col]}「{row['project_name']}」"]
     if text(row.get("project_category")):
         parts.append(str(row["project_category"]))
     if text(row.get("amount")):
@@ -68,7 +85,7 @@ def project_step(row: dict[str, Any], pid_col: str = "project_id") -> EvidenceSt
     return EvidenceStep(
         kind="project",
         text="，".join(parts),
-        source=SourceRef(str(row["project_file"]), int(row["project_row"]), "projects"),
+        source=source_ref(row["project_file"], row.get("project_row"), "projects"),
         data={"project_id": row[pid_col]},
     )
 

@@ -13,10 +13,12 @@ from integrity.evidence import (
     policy_steps,
     project_step,
     role_steps,
+    source_label,
+    source_ref,
     text,
 )
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
-from integrity.policy import Clause, RuleSettings, Severity
+from integrity.policy import Clause, Profile, RuleSettings, Severity
 from integrity.rules import ScanContext, rule
 from integrity.screen import Screening, normalised
 
@@ -154,6 +156,10 @@ def role_rank(role: str) -> int:
     return ROLE_ORDER.get(role, 9)
 
 
+def _row(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
 @rule(
     "avoidance",
     title="应当回避而未回避",
@@ -176,25 +182,11 @@ def avoidance(ctx: ScanContext, settings: AvoidanceSettings) -> Iterator[Finding
     hits = decision_kin(ctx, settings.decision_roles, roles, settings.min_confidence)
     if hits.empty:
         return
-    # within each (project, official): the official's own roles last, then the most certain,
-    # then the closest role; one person at the supplier may stand under two keys (an ID
-    # number in one table, none in the other): one finding per organisation and normalised
-    # name. Grouped as plain records (a pandas group per finding costs more than it).
-    hits = hits.assign(
-        _self=hits["category"] != "本人",
-        _role=hits["h_role"].map(role_rank),
-        _neg=-hits["confidence"],
-        _holder=hits["h_org_key"] + "|" + hits["h_name"].map(normalised),
-    ).sort_values(["_self", "_neg", "_role"], kind="stable")
-    groups: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
-    for r in hits.to_dict("records"):
-        row = {str(k): v for k, v in r.items()}
-        by_holder = groups.setdefault((str(row["project_id"]), str(row["staff_id"])), {})
-        by_holder.setdefault(str(row["_holder"]), []).append(row)
+    groups = group_hits(hits.to_dict("records"))
     recorded = recusals(ctx, settings.decision_roles)
     for pid, staff_id in sorted(groups):
-        yield from _findings(
-            ctx,
+        yield from judge(
+            ctx.profile,
             settings,
             scr,
             pid,
@@ -204,8 +196,32 @@ def avoidance(ctx: ScanContext, settings: AvoidanceSettings) -> Iterator[Finding
         )
 
 
-def _findings(
-    ctx: ScanContext,
+def group_hits(
+    hits: list[dict[Any, Any]],
+) -> dict[tuple[str, str], dict[str, list[dict[str, Any]]]]:
+    """The (participant or relative, role holder) pairs met in decisions (decision_kin's
+    rows, or the pre-award check's), by (project, official) and by holder: within each, the
+    official's own roles first, then the most certain, then the closest role. One person at
+    the supplier may stand under two keys (an ID number in one table, none in the other):
+    a holder is an organisation and a normalised name. Plain records (a pandas group per
+    finding costs more than it)."""
+    order = sorted(
+        (
+            (row["category"] != "本人", -float(row["confidence"]), role_rank(str(row["h_role"])), i)
+            for i, row in enumerate(hits)
+        ),
+    )
+    groups: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+    for *_, i in order:
+        row = {str(k): v for k, v in hits[i].items()}
+        row["_holder"] = f"{row['h_org_key']}|{normalised(row['h_name'])}"
+        by_holder = groups.setdefault((str(row["project_id"]), str(row["staff_id"])), {})
+        by_holder.setdefault(row["_holder"], []).append(row)
+    return groups
+
+
+def judge(
+    profile: Profile,
     settings: AvoidanceSettings,
     scr: Screening,
     pid: str,
@@ -213,14 +229,15 @@ def _findings(
     by_holder: dict[str, list[dict[str, Any]]],
     recused: list[tuple[str, str, int]],
 ) -> Iterator[Finding]:
-    """One finding per (project, official, holder): the closest path, every role and every
+    """One finding per (project, official, holder) — for the batch's decisions and for the
+    award a pre-award check is asked about alike: the closest path, every role and every
     step the official took part in named, and the steps he or she did recuse from."""
     order = {r: i for i, r in enumerate(settings.decision_roles)}
     for same in by_holder.values():
         best = same[0]
         sittings = sorted(
-            {(str(r["part_role"]), str(r["part_file"]), int(r["part_row"])) for r in same},
-            key=lambda x: (order.get(x[0], 99), x[2]),
+            {(str(r["part_role"]), str(r["part_file"]), _row(r["part_row"])) for r in same},
+            key=lambda x: (order.get(x[0], 99), x[2] if x[2] is not None else -1),
         )
         steps_taken = "、".join(dict.fromkeys(x[0] for x in sittings))
         steps_recused = "、".join(dict.fromkeys(x[0] for x in recused))
@@ -260,8 +277,11 @@ def _findings(
             *(
                 EvidenceStep(
                     kind="participation",
-                    text=f"经办与评审记录：{participant} 参与{role}，未记录回避",
-                    source=SourceRef(file, row, "participants"),
+                    text=(
+                        f"{source_label(file, 'participants')}：{participant} 参与{role}，"
+                        "未记录回避"
+                    ),
+                    source=source_ref(file, row, "participants"),
                     data={"staff_id": staff_id, "role": role},
                 )
                 for role, file, row in sittings
@@ -278,11 +298,11 @@ def _findings(
             *scr.kin_steps(best["official"], best["nodes"], best["via"]),
             identity_step(scr, best),
             *role_steps(same),
-            *policy_steps(ctx.profile.name, clauses),
+            *policy_steps(profile.name, clauses),
         ]
         supplier = str(best["h_org_key"]).split(":", 1)[1]
         yield Finding(
-            finding_id=finding_id("avoidance", ctx.profile.name, pid, staff_id, best["_holder"]),
+            finding_id=finding_id("avoidance", profile.name, pid, staff_id, best["_holder"]),
             rule="avoidance",
             severity=severity,
             confidence=round(confidence, 4),
@@ -294,7 +314,7 @@ def _findings(
             evidence=evidence,
             street=text(best.get("street")),
             community=text(best.get("community")),
-            policy=ctx.profile.name,
+            policy=profile.name,
             details={
                 "relation": relation,
                 "category": best["category"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 from integrity.evidence import awarded_projects, policy_steps, project_step, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.names import org_name
-from integrity.policy import Category, RuleSettings, Severity
+from integrity.policy import Category, Profile, RuleSettings, Severity
 from integrity.rules import ScanContext, rule
 
 
@@ -85,20 +85,48 @@ def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[
     near_of = _near_names(projects["core"], cat.cores, settings.near_name_ratio)
     # a supplier wins many projects: its near names are looked up once
     near_rows: dict[tuple[str | None, str | None], list[dict[Any, Any]]] = {}
-    for row in projects.sort_values("project_id").to_dict("records"):
-        code = text(row.get("code"))
-        core = text(row.get("core"))
-        mine = cat.entries_of(code, core)
-        when = _date(row.get("award_date")) or _date(row.get("approved_date"))
-        if mine is not None:
-            if when is None:
-                continue  # in the catalogue; without a date its validity cannot be checked
-            if Catalogue.valid_on(mine, when):
-                continue
+
+    def near(core: str | None, code: str | None) -> list[dict[Any, Any]]:
         if (core, code) not in near_rows:
-            near = _near(near_of.get(core, []) if core else [], code, cat.by_core)
-            near_rows[(core, code)] = [] if near is None else near.to_dict("records")
-        yield _finding(ctx, settings, row, mine, when, near_rows[(core, code)], code)
+            found = _near(near_of.get(core, []) if core else [], code, cat.by_core)
+            near_rows[(core, code)] = [] if found is None else found.to_dict("records")
+        return near_rows[(core, code)]
+
+    for row in projects.sort_values("project_id").to_dict("records"):
+        finding = judge(row, settings, ctx.profile, cat, near)
+        if finding is not None:
+            yield finding
+
+
+Near = Callable[[str | None, str | None], list[dict[Any, Any]]]
+
+
+def judge(
+    row: dict[Any, Any],
+    settings: OffCatalogueSettings,
+    profile: Profile,
+    cat: Catalogue,
+    near: Near,
+) -> Finding | None:
+    """One awarded project (a ledger row, or the award a pre-award check is asked about):
+    the finding when it is of a category the catalogue governs and its supplier was not in
+    the catalogue on the award date. ``near(core, code)``: catalogue entries named like the
+    supplier under another USCC."""
+    if row.get("project_category") not in settings.categories:
+        return None
+    key = text(row.get("org_key"))
+    code = text(row.get("code")) if "code" in row else None
+    if "code" not in row and key and key.startswith("uscc:"):
+        code = key[5:]
+    core = text(row.get("core")) if "core" in row else _core(row.get("supplier_name"))
+    mine = cat.entries_of(code, core)
+    when = _date(row.get("award_date")) or _date(row.get("approved_date"))
+    if mine is not None:
+        if when is None:
+            return None  # in the catalogue; without a date its validity cannot be checked
+        if Catalogue.valid_on(mine, when):
+            return None
+    return _finding(profile, settings, row, mine, when, near(core, code), code)
 
 
 @dataclass
@@ -173,7 +201,7 @@ def _near(
 
 
 def _finding(
-    ctx: ScanContext,
+    profile: Profile,
     settings: OffCatalogueSettings,
     row: dict[Any, Any],
     mine: pd.DataFrame | None,
@@ -219,14 +247,14 @@ def _finding(
         ]
     else:
         kind, why = "absent", "不在市级或区级服务类项目库中"
-    steps += policy_steps(ctx.profile.name, settings.clauses)
+    steps += policy_steps(profile.name, settings.clauses)
     where = "".join(x for x in (text(row.get("street")), text(row.get("community"))) if x)
     explanation = (
         f"{where}{row.get('project_category')}项目「{row['project_name']}」（{pid}）由{supplier}"
         f"承接，{on}，该单位{why}，应逐一列表报街道纪工委和区专责领导小组办公室备案。"
     )
     return Finding(
-        finding_id=finding_id("off_catalogue", ctx.profile.name, pid),
+        finding_id=finding_id("off_catalogue", profile.name, pid),
         rule="off_catalogue",
         severity=severity,
         confidence=1.0 if code or kind == "absent" else 0.9,
@@ -238,7 +266,7 @@ def _finding(
         evidence=steps,
         street=text(row.get("street")),
         community=text(row.get("community")),
-        policy=ctx.profile.name,
+        policy=profile.name,
         details={
             "project_name": str(row["project_name"]),
             "supplier_name": supplier,

@@ -7,8 +7,9 @@ from typing import Any
 
 import pandas as pd
 
+from integrity.evidence import source_label, source_ref
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
-from integrity.policy import Category, RuleSettings
+from integrity.policy import Category, Profile, RuleSettings
 from integrity.rules import ScanContext, rule
 
 
@@ -39,76 +40,88 @@ def over_cap(ctx: ScanContext, settings: OverCapSettings) -> Iterator[Finding]:
     缺少该列时提示核实资金来源。上限以下但接近上限的拆分项目由 split_bid 规则处理。
     """
     projects = ctx.dataset.table("projects")
+    # the rows that could be over (vectorised); each judged by the function the pre-award
+    # check calls
     caps = projects["category"].map(pd.Series(settings.caps, dtype=float))
     funded = projects.get("funded_amount", pd.Series(float("nan"), index=projects.index))
-    funded_known = funded.notna() & settings.excess_self_funded
-    basis = projects["amount"].where(~funded_known, funded)
-    flagged = projects.assign(_cap=caps, _basis=basis, _by_funded=funded_known)
-    for row in flagged[caps.notna() & (basis > caps)].to_dict("records"):
-        cap = float(row["_cap"])
-        amount = float(row["amount"])
-        checked = float(row["_basis"])
-        category = str(row["category"])
-        pid = str(row["project_id"])
-        where = "".join(x for x in (_text(row.get("street")), _text(row.get("community"))) if x)
-        supplier = _text(row.get("uscc")) if bool(row.get("uscc_valid", False)) else None
-        supplier = supplier or _text(row.get("supplier_name"))
-        by_funded = bool(row["_by_funded"])
-        self_funded_unknown = settings.excess_self_funded and not by_funded
-        what = "财政资金" if by_funded else "金额"
-        explanation = (
-            f"{where}项目「{row['name']}」（{pid}，{category}）{what}{yuan_wan(checked)}，"
-            f"超过{settings.clause.ref}规定的{category}单项上限{yuan_wan(cap)}，"
-            f"超出{yuan_wan(checked - cap)}。"
-        )
-        if self_funded_unknown:
-            explanation += (
-                "该政策规定超出部分由村居自筹，台账未列财政资金，请核实超出部分的资金来源。"
-            )
-        evidence = [
+    could = caps.notna() & ((projects["amount"] > caps) | (funded > caps))
+    for row in projects[could].to_dict("records"):
+        found = judge(row, settings, ctx.profile)
+        if found is not None:
+            yield found
+
+
+def judge(row: dict[Any, Any], settings: OverCapSettings, profile: Profile) -> Finding | None:
+    """One project (a ledger row, or the award a pre-award check is asked about): the
+    finding when its amount (or, where the excess is to be self-funded, its funded part)
+    exceeds its category's cap."""
+    caps = {str(k): float(v) for k, v in settings.caps.items()}
+    cap_value = caps.get(_text(row.get("category")) or "")
+    amount_value = row.get("amount")
+    if cap_value is None or amount_value is None or pd.isna(amount_value):
+        return None
+    cap = float(cap_value)
+    amount = float(amount_value)
+    funded = row.get("funded_amount")
+    by_funded = settings.excess_self_funded and funded is not None and not pd.isna(funded)
+    checked = float(funded) if funded is not None and by_funded else amount
+    if not checked > cap:
+        return None
+    category = str(row["category"])
+    pid = str(row["project_id"])
+    where = "".join(x for x in (_text(row.get("street")), _text(row.get("community"))) if x)
+    supplier = _text(row.get("uscc")) if bool(row.get("uscc_valid", False)) else None
+    supplier = supplier or _text(row.get("supplier_name"))
+    self_funded_unknown = settings.excess_self_funded and not by_funded
+    what = "财政资金" if by_funded else "金额"
+    explanation = (
+        f"{where}项目「{row['name']}」（{pid}，{category}）{what}{yuan_wan(checked)}，"
+        f"超过{settings.clause.ref}规定的{category}单项上限{yuan_wan(cap)}，"
+        f"超出{yuan_wan(checked - cap)}。"
+    )
+    if self_funded_unknown:
+        explanation += "该政策规定超出部分由村居自筹，台账未列财政资金，请核实超出部分的资金来源。"
+    evidence = [
+        EvidenceStep(
+            kind="project",
+            text=(
+                f"{source_label(row.get('_file'))}：{pid}「{row['name']}」，{category}，"
+                f"金额{yuan_wan(amount)}"
+                + (f"，财政资金{yuan_wan(checked)}" if by_funded else "")
+                + (f"，承接单位 {row['supplier_name']}" if _text(row.get("supplier_name")) else "")
+            ),
+            source=source_ref(row.get("_file"), row.get("_row"), "projects"),
+            data={"amount": amount, "checked_amount": checked, "category": category},
+        ),
+        *(
             EvidenceStep(
-                kind="project",
-                text=(
-                    f"项目台账：{pid}「{row['name']}」，{category}，金额{yuan_wan(amount)}"
-                    + (f"，财政资金{yuan_wan(checked)}" if by_funded else "")
-                    + (
-                        f"，承接单位 {row['supplier_name']}"
-                        if _text(row.get("supplier_name"))
-                        else ""
-                    )
-                ),
-                source=SourceRef(str(row["_file"]), int(row["_row"]), "projects"),
-                data={"amount": amount, "checked_amount": checked, "category": category},
-            ),
-            *(
-                EvidenceStep(
-                    kind="policy",
-                    text=f"{c.ref}：“{c.text}”"
-                    + (f"（{category}上限{yuan_wan(cap)}）" if i == 0 else ""),
-                    source=SourceRef(f"policy:{ctx.profile.name}"),
-                    data={"cap": cap} if i == 0 else {},
-                )
-                for i, c in enumerate(settings.clauses)
-            ),
-        ]
-        yield Finding(
-            finding_id=finding_id("over_cap", ctx.profile.name, pid),
-            rule="over_cap",
-            severity="medium" if self_funded_unknown else "high",
-            confidence=1.0,
-            project_ids=[pid],
-            staff_ids=[],
-            suppliers=[supplier] if supplier else [],
-            citation=settings.citation,
-            explanation=explanation,
-            evidence=evidence,
-            street=_text(row.get("street")),
-            community=_text(row.get("community")),
-            policy=ctx.profile.name,
-            details={
-                "cap": cap,
-                "amount": amount,
-                "checked_amount": checked,
-                "excess": checked - cap,
-            },
-        )
+                kind="policy",
+                text=f"{c.ref}：“{c.text}”"
+                + (f"（{category}上限{yuan_wan(cap)}）" if i == 0 else ""),
+                source=SourceRef(f"policy:{profile.name}"),
+                data={"cap": cap} if i == 0 else {},
+            )
+            for i, c in enumerate(settings.clauses)
+        ),
+    ]
+    return Finding(
+        finding_id=finding_id("over_cap", profile.name, pid),
+        rule="over_cap",
+        severity="medium" if self_funded_unknown else "high",
+        confidence=1.0,
+        project_ids=[pid],
+        staff_ids=[],
+        suppliers=[supplier] if supplier else [],
+        citation=settings.citation,
+        explanation=explanation,
+        evidence=evidence,
+        street=_text(row.get("street")),
+        community=_text(row.get("community")),
+        policy=profile.name,
+        details={
+            "cap": cap,
+            "amount": amount,
+            "checked_amount": checked,
+            "excess": checked - cap,
+        },
+    )
