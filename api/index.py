@@ -28,8 +28,9 @@ from integrity.names import org_name, person_name, pinyin_key, split_surname
 from integrity.policy import Profile
 from integrity.resolve import NameShares, Weights, deletions, pinyin_of, prepare
 from integrity.rules.avoidance import ROLE_ORDER, AvoidanceSettings
-from integrity.rules.off_catalogue import Catalogue, OffCatalogueSettings
-from integrity.rules.split_bid import SplitBidSettings, _caps, _pieces, subject
+from integrity.catalogue import Catalogue
+from integrity.rules.off_catalogue import OffCatalogueSettings
+from integrity.rules.split_bid import SplitBidSettings, caps_of, pieces, subject
 from integrity.scan import ScanResult
 from integrity.screen import (
     CONTEXT_PRIOR,
@@ -268,17 +269,14 @@ class CheckIndex:
         self.pieces: dict[tuple[str, str, str, int], list[dict[str, Any]]] | None = None
         self.split_settings = self._settings("split_bid", SplitBidSettings)
         if "projects" in t and self.split_settings is not None:
-            from integrity.rules import ScanContext  # noqa: PLC0415
-
-            ctx = ScanContext(dataset=result.dataset, profile=self.profile)
-            self.caps = _caps(ctx, self.split_settings)
-            pieces = _pieces(t["projects"], self.caps, self.split_settings) if self.caps else None
-            if pieces is not None:
+            self.caps = caps_of(self.profile, self.split_settings)
+            found = pieces(t["projects"], self.caps, self.split_settings) if self.caps else None
+            if found is not None:
                 self.pieces = {}
                 for place_col in self.split_settings.scope:
-                    if place_col not in pieces:
+                    if place_col not in found:
                         continue
-                    groups = pieces.dropna(subset=[place_col]).groupby(
+                    groups = found.dropna(subset=[place_col]).groupby(
                         [place_col, "project_category", "_year"]
                     )
                     for (place, category, year), g in groups:

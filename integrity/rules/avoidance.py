@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from integrity.award import Assessment, Award, AwardContext
 from integrity.evidence import (
     awarded_projects,
     identity_step,
@@ -328,3 +329,22 @@ def judge(
                 "identity_confidence": round(float(best["match_conf"]), 4),
             },
         )
+
+
+def assess(
+    award: Award, ctx: AwardContext, settings: AvoidanceSettings, profile: Profile
+) -> Assessment:
+    """The award before it is made: must a member of its panel step aside?"""
+    panel = [m for m in award.panel if m.get("part_role") in settings.decision_roles]
+    if not panel:
+        return Assessment.unable("avoidance", "未给出参与决策（筛选、评审、审核等）的人员")
+    roles = (*settings.head_roles, *settings.other_roles)
+    deciding = Award(award.project, panel, award.quotes)
+    groups = group_hits(ctx.decision_kin(deciding, roles, settings.min_confidence))
+    findings = [
+        f
+        for pid, staff_id in sorted(groups)
+        for f in judge(profile, settings, ctx.screening, pid, staff_id, groups[(pid, staff_id)], [])
+    ]
+    who = "、".join(str(m.get("staff_name") or m.get("staff_id")) for m in panel)
+    return Assessment("avoidance", findings, reason=f"已核对{who}及其近亲属与承接单位的关系")

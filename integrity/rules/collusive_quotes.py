@@ -8,9 +8,17 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.evidence import awarded_projects, policy_steps, project_step, text
-from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
-from integrity.policy import RuleSettings, Severity
+from integrity.award import Assessment, Award, AwardContext
+from integrity.evidence import (
+    awarded_projects,
+    policy_steps,
+    project_step,
+    source_label,
+    source_ref,
+    text,
+)
+from integrity.findings import EvidenceStep, Finding, finding_id, yuan_wan
+from integrity.policy import Profile, RuleSettings, Severity
 from integrity.rules import ScanContext, rule
 from integrity.screen import org_relations
 
@@ -81,7 +89,7 @@ def collusive_quotes(ctx: ScanContext, settings: CollusiveSettings) -> Iterator[
     """
     scr = ctx.screening
     quotes = _quotes(ctx)
-    projects = awarded_projects(scr.keyed["projects"]).set_index("project_id", drop=False)
+    projects = awarded_projects(scr.keyed["projects"])
     co = quotes[["project_id", "org_key"]].drop_duplicates()
     pair_frame = co.merge(co, on="project_id", suffixes=("_a", "_b"))
     pair_frame = pair_frame[pair_frame["org_key_a"] < pair_frame["org_key_b"]].rename(
@@ -100,29 +108,31 @@ def collusive_quotes(ctx: ScanContext, settings: CollusiveSettings) -> Iterator[
     rows_of: dict[object, list[dict[Any, Any]]] = {}
     for q in quotes.to_dict("records"):
         rows_of.setdefault(q["project_id"], []).append(q)
+    awarded = {r["project_id"]: r for r in projects.to_dict("records")}
     for pid in sorted(rows_of, key=str):
-        rows = rows_of[pid]
-        keys = sorted({str(r["org_key"]) for r in rows})
-        links = [r for a, b in combinations(keys, 2) for r in by_pair.get((a, b), [])]
-        pattern = _price_pattern(rows, settings)
-        if not links and pattern is None:
-            continue
-        group = quotes[quotes["project_id"] == pid]
-        yield _finding(ctx, settings, str(pid), group, links, pattern, projects)
+        project = awarded.get(pid, {"project_id": pid})
+        found = judge(ctx.profile, settings, str(pid), rows_of[pid], by_pair, project)
+        if found is not None:
+            yield found
 
 
-def _finding(
-    ctx: ScanContext,
+def judge(
+    profile: Profile,
     settings: CollusiveSettings,
     pid: str,
-    group: pd.DataFrame,
-    links: list[dict[Any, Any]],
-    pattern: str | None,
-    projects: pd.DataFrame,
-) -> Finding:
-    project: dict[Any, Any] = (
-        projects.loc[pid].to_dict() if pid in projects.index else {"project_id": pid}
-    )
+    rows: list[dict[Any, Any]],
+    by_pair: dict[tuple[str, str], list[dict[Any, Any]]],
+    project: dict[Any, Any],
+) -> Finding | None:
+    """The quotes behind one award (the ledger's, or those a pre-award check is given):
+    the finding when quoting suppliers are related (``by_pair``: org_relations' rows at or
+    above the rule's floor, by sorted pair of organisation keys) or the prices fall in a
+    pattern."""
+    keys = sorted({str(r["org_key"]) for r in rows})
+    links = [r for a, b in combinations(keys, 2) for r in by_pair.get((a, b), [])]
+    pattern = _price_pattern(rows, settings)
+    if not links and pattern is None:
+        return None
     severity: Severity = "low"
     for r in links:
         if SEVERITY_OF[r["kind"]] == "high":
@@ -136,30 +146,31 @@ def _finding(
     name = project.get("project_name", "")
     found = "之间存在关联" if links else "的报价呈规律性差异"
     explanation = (
-        f"项目「{name}」（{pid}）的{len(group)}家报价单位{found}：{said}，"
+        f"项目「{name}」（{pid}）的{len(rows)}家报价单位{found}：{said}，"
         f"比价可能为陪标，需核查“货比三家”是否真实。"
     )
     steps: list[EvidenceStep] = []
     if "project_file" in project:
         steps.append(project_step(project))
-    for q in group.sort_values("_row").to_dict("records"):
+    ordered = sorted(rows, key=lambda q: (q.get("_row") is None, q.get("_row") or 0))
+    for q in ordered:
         chosen = "中选" if q.get("selected") is True else ""
         amount = f"，报价{yuan_wan(float(q['amount']))}" if text(q.get("amount")) else ""
         steps.append(
             EvidenceStep(
                 kind="quote",
-                text=f"询价比价记录：{q['supplier_name']}{amount}"
+                text=f"{source_label(q.get('_file'), 'quotes')}：{q['supplier_name']}{amount}"
                 + (f"，{chosen}" if chosen else ""),
-                source=SourceRef(str(q["_file"]), int(q["_row"]), "quotes"),
+                source=source_ref(q.get("_file"), q.get("_row"), "quotes"),
                 data={"organisation": q["org_key"]},
             )
         )
     for r in links:
         steps.extend(r["evidence"])
-    steps += policy_steps(ctx.profile.name, settings.clauses)
-    suppliers = sorted({str(k).split(":", 1)[1] for k in group["org_key"]})
+    steps += policy_steps(profile.name, settings.clauses)
+    suppliers = sorted({str(r["org_key"]).split(":", 1)[1] for r in rows})
     return Finding(
-        finding_id=finding_id("collusive_quotes", ctx.profile.name, pid),
+        finding_id=finding_id("collusive_quotes", profile.name, pid),
         rule="collusive_quotes",
         severity=severity,
         confidence=round(confidence, 4),
@@ -171,9 +182,31 @@ def _finding(
         evidence=steps,
         street=text(project.get("street")),
         community=text(project.get("community")),
-        policy=ctx.profile.name,
+        policy=profile.name,
         details={
             "relations": [{"kind": r["kind"], "label": r["label"]} for r in links],
             "price_pattern": pattern,
         },
+    )
+
+
+def assess(
+    award: Award, ctx: AwardContext, settings: CollusiveSettings, profile: Profile
+) -> Assessment:
+    """The award before it is made: are the suppliers quoting for it related, or their
+    prices patterned?"""
+    rows = award.quotes
+    if len({str(r["org_key"]) for r in rows}) < 2:
+        return Assessment.unable("collusive_quotes", "需要两家以上报价单位")
+    keys = sorted({str(r["org_key"]) for r in rows})
+    pairs = pd.DataFrame(list(combinations(keys, 2)), columns=["a", "b"])
+    related = ctx.relations(pairs, "collusive_quotes")
+    by_pair: dict[tuple[str, str], list[dict[Any, Any]]] = {}
+    if len(related):
+        related = related[related["confidence"] >= settings.min_confidence]
+        for r in related.to_dict("records"):
+            by_pair.setdefault((str(r["a"]), str(r["b"])), []).append(r)
+    found = judge(profile, settings, award.project_id, rows, by_pair, award.awarded())
+    return Assessment(
+        "collusive_quotes", [found] if found else [], reason=f"已核对{len(keys)}家报价单位"
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 
-from integrity.evidence import policy_steps, project_step, text
+from integrity.award import Assessment, Award, AwardContext
+from integrity.evidence import policy_steps, project_step, source_label, source_ref, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
-from integrity.policy import RuleSettings
+from integrity.policy import Profile, RuleSettings
 from integrity.rules import ScanContext, rule
 
 
@@ -61,47 +63,78 @@ def nomination(ctx: ScanContext, settings: NominationSettings) -> Iterator[Findi
     projects = projects.assign(_count=count)
     low = projects[count.notna() & (count < settings.min_nominators)]
     for row in low.sort_values("project_id").to_dict("records"):
-        pid = str(row["project_id"])
-        n = int(row["_count"])
+        record = {str(k): v for k, v in row.items()}
         by_rows = pd.isna(row.get("nominator_count"))
-        steps = [project_step({str(k): v for k, v in row.items()})]
-        if by_rows:
-            rows = picked[picked["project_id"] == row["project_id"]]
-            steps += [
-                EvidenceStep(
-                    kind="participation",
-                    text=f"经办与评审记录：{r.get('name') or r.get('staff_id')} 点选",
-                    source=SourceRef(str(r["_file"]), int(r["_row"]), "participants"),
-                )
-                for r in rows.to_dict("records")
-            ]
-            source = "点选记录"
-        else:
-            steps.append(
-                EvidenceStep(
-                    kind="project",
-                    text=f"项目台账：点选人数 {n}",
-                    source=SourceRef(str(row["project_file"]), int(row["project_row"]), "projects"),
-                )
-            )
-            source = "项目台账“点选人数”"
-        where = "".join(x for x in (text(row.get("street")), text(row.get("community"))) if x)
-        yield Finding(
-            finding_id=finding_id("nomination", ctx.profile.name, pid),
-            rule="nomination",
-            severity="medium",
-            confidence=1.0,
-            project_ids=[pid],
-            staff_ids=[],
-            suppliers=[],
-            citation=settings.citation,
-            explanation=(
-                f"{where}项目「{row['project_name']}」（{pid}）按{source}只有{n}个居民或组织点选，"
-                f"少于规定的{settings.min_nominators}个。"
-            ),
-            evidence=[*steps, *policy_steps(ctx.profile.name, settings.clauses)],
-            street=text(row.get("street")),
-            community=text(row.get("community")),
-            policy=ctx.profile.name,
-            details={"nominators": n, "minimum": settings.min_nominators},
+        rows = (
+            picked[picked["project_id"] == row["project_id"]].to_dict("records") if by_rows else []
         )
+        found = judge(record, int(row["_count"]), rows, settings, ctx.profile)
+        if found is not None:
+            yield found
+
+
+def judge(
+    row: dict[str, Any],
+    n: int,
+    picked: list[dict[Any, Any]],
+    settings: NominationSettings,
+    profile: Profile,
+) -> Finding | None:
+    """One project (awarded_projects' shape; a ledger row or the award a pre-award check is
+    asked about) chosen by ``n`` nominators: the finding when they are fewer than the
+    programme asks. ``picked``: the 点选 rows counted, when the count comes from them."""
+    if n >= settings.min_nominators:
+        return None
+    pid = str(row["project_id"])
+    steps = [project_step(row)]
+    if picked:
+        steps += [
+            EvidenceStep(
+                kind="participation",
+                text=f"经办与评审记录：{r.get('name') or r.get('staff_id')} 点选",
+                source=SourceRef(str(r["_file"]), int(r["_row"]), "participants"),
+            )
+            for r in picked
+        ]
+        source = "点选记录"
+    else:
+        label = source_label(row.get("project_file"))
+        steps.append(
+            EvidenceStep(
+                kind="project",
+                text=f"{label}：点选人数 {n}",
+                source=source_ref(row.get("project_file"), row.get("project_row"), "projects"),
+            )
+        )
+        source = "项目台账“点选人数”"
+    where = "".join(x for x in (text(row.get("street")), text(row.get("community"))) if x)
+    return Finding(
+        finding_id=finding_id("nomination", profile.name, pid),
+        rule="nomination",
+        severity="medium",
+        confidence=1.0,
+        project_ids=[pid],
+        staff_ids=[],
+        suppliers=[],
+        citation=settings.citation,
+        explanation=(
+            f"{where}项目「{row['project_name']}」（{pid}）按{source}只有{n}个居民或组织点选，"
+            f"少于规定的{settings.min_nominators}个。"
+        ),
+        evidence=[*steps, *policy_steps(profile.name, settings.clauses)],
+        street=text(row.get("street")),
+        community=text(row.get("community")),
+        policy=profile.name,
+        details={"nominators": n, "minimum": settings.min_nominators},
+    )
+
+
+def assess(
+    award: Award, ctx: AwardContext, settings: NominationSettings, profile: Profile
+) -> Assessment:
+    """The award before it is made: were there enough nominators?"""
+    n = award.project.get("nominator_count")
+    if n is None or pd.isna(n):
+        return Assessment.unable("nomination", "需要点选人数")
+    found = judge(award.awarded(), int(n), [], settings, profile)
+    return Assessment("nomination", [found] if found else [], reason=f"点选人数{int(n)}")

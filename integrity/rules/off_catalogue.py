@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from rapidfuzz import fuzz, process
 
+from integrity.award import Assessment, Award, AwardContext
+from integrity.catalogue import (
+    Catalogue,
+    catalogue_date,
+    name_core,
+    near_entries,
+    near_names,
+)
 from integrity.evidence import awarded_projects, policy_steps, project_step, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
-from integrity.names import org_name
 from integrity.policy import Category, Profile, RuleSettings, Severity
 from integrity.rules import ScanContext, rule
 
@@ -23,36 +28,15 @@ class OffCatalogueSettings(RuleSettings):
     near_name_ratio: float = 90.0
 
 
-def _date(value: Any) -> pd.Timestamp | None:
-    if value is None or pd.isna(value):
-        return None
-    return pd.Timestamp(value)
-
-
 def _day(value: Any) -> str:
-    stamp = _date(value)
+    stamp = catalogue_date(value)
     return "" if stamp is None else str(stamp.date())
-
-
-def _core(value: Any) -> str | None:
-    return None if value is None or pd.isna(value) else org_name(str(value))
-
-
-def _entries(catalogue: pd.DataFrame) -> pd.DataFrame:
-    c = catalogue.copy()
-    c["core"] = c["supplier_name"].map(_core)
-    valid = c.get("uscc_valid", pd.Series(False, index=c.index)).fillna(False).astype(bool)
-    c["code"] = c["uscc"].where(valid) if "uscc" in c else None
-    for col in ("valid_from", "valid_to", "level"):
-        if col not in c:
-            c[col] = None
-    return c
 
 
 def _entry_text(e: dict[Any, Any]) -> str:
     level = text(e.get("level")) or ""
     span = f"入库{_day(e['valid_from']) or '日期未填'}"
-    span += f"，出库{_day(e['valid_to'])}" if _date(e["valid_to"]) else "，未出库"
+    span += f"，出库{_day(e['valid_to'])}" if catalogue_date(e["valid_to"]) else "，未出库"
     code = f"（{e['uscc']}）" if text(e.get("uscc")) else ""
     return f"项目库（{level}）：「{e['item_name']}」承接单位 {e['supplier_name']}{code}，{span}"
 
@@ -79,16 +63,16 @@ def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[
         return
     cat = Catalogue.of(ctx.dataset.table("catalogue"))
     projects = projects.assign(
-        core=projects["supplier_name"].map(_core) if "supplier_name" in projects else None,
+        core=projects["supplier_name"].map(name_core) if "supplier_name" in projects else None,
         code=projects["org_key"].where(projects["org_key"].str.startswith("uscc:")).str[5:],
     )
-    near_of = _near_names(projects["core"], cat.cores, settings.near_name_ratio)
+    near_of = near_names(projects["core"], cat.cores, settings.near_name_ratio)
     # a supplier wins many projects: its near names are looked up once
     near_rows: dict[tuple[str | None, str | None], list[dict[Any, Any]]] = {}
 
     def near(core: str | None, code: str | None) -> list[dict[Any, Any]]:
         if (core, code) not in near_rows:
-            found = _near(near_of.get(core, []) if core else [], code, cat.by_core)
+            found = near_entries(near_of.get(core, []) if core else [], code, cat.by_core)
             near_rows[(core, code)] = [] if found is None else found.to_dict("records")
         return near_rows[(core, code)]
 
@@ -118,86 +102,15 @@ def judge(
     code = text(row.get("code")) if "code" in row else None
     if "code" not in row and key and key.startswith("uscc:"):
         code = key[5:]
-    core = text(row.get("core")) if "core" in row else _core(row.get("supplier_name"))
+    core = text(row.get("core")) if "core" in row else name_core(row.get("supplier_name"))
     mine = cat.entries_of(code, core)
-    when = _date(row.get("award_date")) or _date(row.get("approved_date"))
+    when = catalogue_date(row.get("award_date")) or catalogue_date(row.get("approved_date"))
     if mine is not None:
         if when is None:
             return None  # in the catalogue; without a date its validity cannot be checked
         if Catalogue.valid_on(mine, when):
             return None
     return _finding(profile, settings, row, mine, when, near(core, code), code)
-
-
-@dataclass
-class Catalogue:
-    """The catalogue's entries by USCC and by name core, as the rule and the pre-award check
-    look a supplier up."""
-
-    by_code: dict[str, pd.DataFrame]
-    by_core: dict[str, pd.DataFrame]
-
-    @classmethod
-    def of(cls, table: pd.DataFrame) -> Catalogue:
-        entries = _entries(table)
-        return cls(
-            {str(k): g for k, g in entries.dropna(subset=["code"]).groupby("code")},
-            {str(k): g for k, g in entries.dropna(subset=["core"]).groupby("core")},
-        )
-
-    @property
-    def cores(self) -> list[str]:
-        return list(self.by_core)
-
-    def entries_of(self, code: str | None, core: str | None) -> pd.DataFrame | None:
-        """The supplier's own entries: same USCC; without one on either side, same name core
-        (a bare name carried by two catalogue suppliers: no guess)."""
-        mine = self.by_code.get(code) if code else None
-        if mine is None and core in self.by_core:
-            named = self.by_core[core]
-            mine = named[named["code"].isna() | (code is None)]
-            if code is None and named["code"].nunique() > 1:
-                mine = None
-            mine = mine if mine is not None and len(mine) else None
-        return mine
-
-    @staticmethod
-    def valid_on(mine: pd.DataFrame, when: pd.Timestamp) -> bool:
-        starts = pd.to_datetime(mine["valid_from"])
-        ends = pd.to_datetime(mine["valid_to"])
-        return bool(((starts.isna() | (starts <= when)) & (ends.isna() | (ends >= when))).any())
-
-    def near(self, code: str | None, core: str | None, ratio: float) -> pd.DataFrame | None:
-        """Entries whose name core is the same or close but whose USCC differs."""
-        if not core:
-            return None
-        close = _near_names(pd.Series([core]), self.cores, ratio).get(core, [])
-        return _near(close, code, self.by_core)
-
-
-def _near_names(cores: pd.Series, catalogue: list[str], ratio: float) -> dict[str, list[str]]:
-    """For each supplier name core, the catalogue cores at least ``ratio`` similar: one
-    vectorised similarity matrix over the distinct names (rapidfuzz cdist)."""
-    queries = sorted({str(c) for c in cores.dropna()})
-    if not queries or not catalogue:
-        return {}
-    scores = process.cdist(queries, catalogue, scorer=fuzz.ratio, score_cutoff=ratio, workers=-1)
-    return {
-        q: [catalogue[j] for j in scores[i].nonzero()[0]]
-        for i, q in enumerate(queries)
-        if scores[i].any()
-    }
-
-
-def _near(
-    close: list[str], code: str | None, by_core: dict[str, pd.DataFrame]
-) -> pd.DataFrame | None:
-    """Catalogue entries whose name is the same or close but whose USCC differs."""
-    if not close or not code:
-        return None
-    near = pd.concat([by_core[c] for c in close])
-    near = near[near["code"].notna() & (near["code"] != code)]
-    return near if len(near) else None
 
 
 def _finding(
@@ -276,3 +189,24 @@ def _finding(
             "amount": float(row["amount"]) if text(row.get("amount")) else None,
         },
     )
+
+
+def assess(
+    award: Award, ctx: AwardContext, settings: OffCatalogueSettings, profile: Profile
+) -> Assessment:
+    """The award before it is made: is its supplier in the catalogue on the award date?"""
+    row = award.awarded()
+    category = text(row.get("project_category"))
+    if category is None:
+        return Assessment.unable("off_catalogue", "需要项目类别")
+    if category not in settings.categories:
+        return Assessment("off_catalogue", reason=f"{category}项目不要求入库")
+    if ctx.catalogue is None:
+        return Assessment.unable("off_catalogue", "筛查数据中没有项目库表")
+    if (
+        catalogue_date(row.get("award_date")) is None
+        and catalogue_date(row.get("approved_date")) is None
+    ):
+        return Assessment.unable("off_catalogue", "需要签约日期")
+    found = judge(row, settings, profile, ctx.catalogue, ctx.catalogue_near)
+    return Assessment("off_catalogue", [found] if found else [], reason="已按签约日期核对项目库")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from integrity.award import Assessment, Award, AwardContext
 from integrity.evidence import source_label, source_ref
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
 from integrity.policy import Category, Profile, RuleSettings
@@ -125,3 +126,18 @@ def judge(row: dict[Any, Any], settings: OverCapSettings, profile: Profile) -> F
             "excess": checked - cap,
         },
     )
+
+
+def assess(
+    award: Award, ctx: AwardContext, settings: OverCapSettings, profile: Profile
+) -> Assessment:
+    """The award before it is made: is its amount over its category's cap?"""
+    p = award.project
+    category = _text(p.get("category"))
+    if category is None or p.get("amount") is None or pd.isna(p.get("amount")):
+        return Assessment.unable("over_cap", "需要项目类别和金额")
+    if category not in settings.caps:
+        return Assessment("over_cap", reason=f"{category}无单项资金上限")
+    found = judge(p, settings, profile)
+    cap = yuan_wan(float(settings.caps[category]))
+    return Assessment("over_cap", [found] if found else [], reason=f"{category}上限{cap}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import combinations
 from typing import Any
 
@@ -11,9 +11,10 @@ import networkx as nx
 import pandas as pd
 from rapidfuzz import fuzz
 
+from integrity.award import Assessment, Award, AwardContext
 from integrity.evidence import awarded_projects, policy_steps, project_step, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
-from integrity.policy import Category, RuleSettings, Severity
+from integrity.policy import Category, Profile, RuleSettings, Severity
 from integrity.rules import ScanContext, rule
 from integrity.screen import org_relations
 
@@ -47,14 +48,19 @@ class SplitBidSettings(RuleSettings):
     min_confidence: float = 0.5
 
 
-def _caps(ctx: ScanContext, settings: SplitBidSettings) -> dict[str, float]:
+def caps_of(profile: Profile, settings: SplitBidSettings) -> dict[str, float]:
+    """The caps the pieces are held to: the rule's own, else the profile's over_cap caps."""
     if settings.caps is not None:
         return {str(k): float(v) for k, v in settings.caps.items()}
-    over = ctx.profile.settings("over_cap")
+    over = profile.settings("over_cap")
     return dict(getattr(over, "caps", {}) or {})
 
 
-def _pieces(
+def _caps(ctx: ScanContext, settings: SplitBidSettings) -> dict[str, float]:
+    return caps_of(ctx.profile, settings)
+
+
+def pieces(
     table: pd.DataFrame, caps: dict[str, float], settings: SplitBidSettings
 ) -> pd.DataFrame | None:
     """Awarded projects under their cap, with date, year, subject and place."""
@@ -99,12 +105,31 @@ def split_bid(ctx: ScanContext, settings: SplitBidSettings) -> Iterator[Finding]
     if not caps:
         return
     scr = ctx.screening
-    projects = _pieces(scr.keyed["projects"], caps, settings)
+    projects = pieces(scr.keyed["projects"], caps, settings)
     if projects is None:
         return
-    # candidate pairs: same place, category and year, similar subject
-    candidates: list[tuple[int, int]] = []
-    for _, bucket in projects.groupby(["_place", "project_category", "_year"]):
+    for members, why in groups(
+        projects, settings, lambda p: org_relations(scr, p, label="split_bid")
+    ):
+        found = judge(ctx.profile, settings, members, why)
+        if found is not None:
+            yield found
+
+
+Relate = Callable[[pd.DataFrame], pd.DataFrame]
+Why = dict[frozenset[str], list[dict[Any, Any]]]
+
+
+def groups(
+    pieces: pd.DataFrame, settings: SplitBidSettings, relate: Relate
+) -> list[tuple[pd.DataFrame, Why]]:
+    """The projects that look like one job's pieces (:func:`pieces`' rows): the same place,
+    category and year, similar subjects, and the same supplier or related ones (``relate``:
+    org_relations on (a, b) pairs of organisation keys, in the batch's or the check's
+    context) — each group with the relations that join it. ``pieces`` may be a whole
+    district's or one award beside its place's history (the pre-award check)."""
+    candidates: list[tuple[Any, Any]] = []
+    for _, bucket in pieces.groupby(["_place", "project_category", "_year"]):
         if len(bucket) < 2:
             continue
         rows = list(bucket[["_subject"]].itertuples())
@@ -112,30 +137,41 @@ def split_bid(ctx: ScanContext, settings: SplitBidSettings) -> Iterator[Finding]
             if fuzz.ratio(si, sj) >= settings.title_similarity:
                 candidates.append((i, j))
     if not candidates:
-        return
+        return []
     pairs = pd.DataFrame(candidates, columns=["i", "j"])
-    pairs["a"] = projects.loc[pairs["i"], "org_key"].to_numpy()
-    pairs["b"] = projects.loc[pairs["j"], "org_key"].to_numpy()
-    related = org_relations(scr, pairs[["a", "b"]], label="split_bid")
+    pairs["a"] = pieces.loc[pairs["i"], "org_key"].to_numpy()
+    pairs["b"] = pieces.loc[pairs["j"], "org_key"].to_numpy()
+    # every pair, the same supplier's too: the batch's prior counts the holder pairs of the
+    # suppliers asked about together
+    related = relate(pairs[["a", "b"]])
     related = related[related["confidence"] >= settings.min_confidence]
-    why: dict[frozenset[str], list[dict[Any, Any]]] = {}
+    why: Why = {}
     for r in related.to_dict("records"):
         why.setdefault(frozenset((r["a"], r["b"])), []).append(r)
     g: nx.Graph = nx.Graph()
     for p in pairs.to_dict("records"):
         if p["a"] == p["b"] or frozenset((p["a"], p["b"])) in why:
             g.add_edge(p["i"], p["j"])
-    for group in nx.connected_components(g):
-        members = projects.loc[sorted(group)].sort_values(["_when", "project_id"])
-        total = float(members["amount"].sum())
-        cap = float(members["_cap"].iloc[0])
-        if total <= cap:
-            continue
-        yield _finding(ctx, settings, members, total, cap, why)
+    return [
+        (pieces.loc[sorted(group)].sort_values(["_when", "project_id"]), why)
+        for group in nx.connected_components(g)
+    ]
+
+
+def judge(
+    profile: Profile, settings: SplitBidSettings, members: pd.DataFrame, why: Why
+) -> Finding | None:
+    """One group of pieces (the batch's, or the one a pre-award check's award would join):
+    the finding when together they exceed the cap."""
+    total = float(members["amount"].sum())
+    cap = float(members["_cap"].iloc[0])
+    if total <= cap:
+        return None
+    return _finding(profile, settings, members, total, cap, why)
 
 
 def _finding(
-    ctx: ScanContext,
+    profile: Profile,
     settings: SplitBidSettings,
     members: pd.DataFrame,
     total: float,
@@ -192,15 +228,15 @@ def _finding(
                 source=SourceRef(str(members["project_file"].iloc[0]), None, "projects"),
             )
         )
-    steps += policy_steps(ctx.profile.name, settings.clauses)
-    over = ctx.profile.settings("over_cap")
+    steps += policy_steps(profile.name, settings.clauses)
+    over = profile.settings("over_cap")
     citation = settings.citation
     if over is not None and over.clause.ref not in citation:
         citation = f"{over.clause.ref}；{citation}"
-        steps += policy_steps(ctx.profile.name, [over.clause])
+        steps += policy_steps(profile.name, [over.clause])
     first = members.iloc[0]
     return Finding(
-        finding_id=finding_id("split_bid", ctx.profile.name, *ids),
+        finding_id=finding_id("split_bid", profile.name, *ids),
         rule="split_bid",
         severity=severity,
         confidence=round(confidence, 4),
@@ -212,7 +248,7 @@ def _finding(
         evidence=steps,
         street=text(first.get("street")),
         community=text(first.get("community")),
-        policy=ctx.profile.name,
+        policy=profile.name,
         details={
             "total": total,
             "cap": cap,
@@ -222,4 +258,51 @@ def _finding(
             "subject": str(first["_subject"]),
             "relations": [r["label"] for r in links],
         },
+    )
+
+
+def assess(
+    award: Award, ctx: AwardContext, settings: SplitBidSettings, profile: Profile
+) -> Assessment:
+    """The award before it is made: would it complete a split with the awards before it in
+    its place, category and year (the same supplier's or a related one's)?"""
+    caps = caps_of(profile, settings)
+    p = award.project
+    if not caps:
+        return Assessment("split_bid", reason="未设单项资金上限")
+    missing = [
+        what
+        for what, ok in (
+            ("项目类别", p.get("category")),
+            ("金额", p.get("amount")),
+            ("签约日期", p.get("award_date") or p.get("approved_date")),
+            ("社区或街道", p.get("community") or p.get("street")),
+            ("承接单位", award.org_key),
+        )
+        if ok is None or (not isinstance(ok, str) and pd.isna(ok))
+    ]
+    if missing:
+        return Assessment.unable("split_bid", "需要" + "、".join(missing))
+    piece = pieces(pd.DataFrame([p]), caps, settings)
+    if piece is None or piece.empty:
+        return Assessment("split_bid", reason="该项目不在单项上限以内或其类别无上限，不作拆分判断")
+    mine = piece.iloc[0]
+    history = ctx.history(
+        award, str(mine["_place"]), str(mine["project_category"]), int(mine["_year"])
+    )
+    combined = pd.concat([history, piece], ignore_index=True)
+    at = len(combined) - 1
+    findings = [
+        f
+        for members, why in groups(
+            combined, settings, lambda pairs: ctx.relations(pairs, "split_bid")
+        )
+        if at in members.index
+        for f in [judge(profile, settings, members, why)]
+        if f is not None
+    ]
+    return Assessment(
+        "split_bid",
+        findings,
+        reason=f"已比对{mine['_place']}本年度同类已签约项目{len(history)}个",
     )

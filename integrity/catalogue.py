@@ -1,0 +1,105 @@
+"""The service catalogue (项目库): its entries by USCC and by name core, each with its dates
+in the catalogue, as off_catalogue and the pre-award check look a supplier up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from integrity.names import org_name
+
+
+def catalogue_date(value: Any) -> pd.Timestamp | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value)
+
+
+def name_core(value: Any) -> str | None:
+    """A supplier name as the catalogue compares names (org_name's comparable core)."""
+    return None if value is None or pd.isna(value) else org_name(str(value))
+
+
+def _entries(catalogue: pd.DataFrame) -> pd.DataFrame:
+    c = catalogue.copy()
+    c["core"] = c["supplier_name"].map(name_core)
+    valid = c.get("uscc_valid", pd.Series(False, index=c.index)).fillna(False).astype(bool)
+    c["code"] = c["uscc"].where(valid) if "uscc" in c else None
+    for col in ("valid_from", "valid_to", "level"):
+        if col not in c:
+            c[col] = None
+    return c
+
+
+@dataclass
+class Catalogue:
+    """The catalogue's entries by USCC and by name core, as the rule and the pre-award check
+    look a supplier up."""
+
+    by_code: dict[str, pd.DataFrame]
+    by_core: dict[str, pd.DataFrame]
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> Catalogue:
+        entries = _entries(table)
+        return cls(
+            {str(k): g for k, g in entries.dropna(subset=["code"]).groupby("code")},
+            {str(k): g for k, g in entries.dropna(subset=["core"]).groupby("core")},
+        )
+
+    @property
+    def cores(self) -> list[str]:
+        return list(self.by_core)
+
+    def entries_of(self, code: str | None, core: str | None) -> pd.DataFrame | None:
+        """The supplier's own entries: same USCC; without one on either side, same name core
+        (a bare name carried by two catalogue suppliers: no guess)."""
+        mine = self.by_code.get(code) if code else None
+        if mine is None and core in self.by_core:
+            named = self.by_core[core]
+            mine = named[named["code"].isna() | (code is None)]
+            if code is None and named["code"].nunique() > 1:
+                mine = None
+            mine = mine if mine is not None and len(mine) else None
+        return mine
+
+    @staticmethod
+    def valid_on(mine: pd.DataFrame, when: pd.Timestamp) -> bool:
+        starts = pd.to_datetime(mine["valid_from"])
+        ends = pd.to_datetime(mine["valid_to"])
+        return bool(((starts.isna() | (starts <= when)) & (ends.isna() | (ends >= when))).any())
+
+    def near(self, code: str | None, core: str | None, ratio: float) -> pd.DataFrame | None:
+        """Entries whose name core is the same or close but whose USCC differs."""
+        if not core:
+            return None
+        close = near_names(pd.Series([core]), self.cores, ratio).get(core, [])
+        return near_entries(close, code, self.by_core)
+
+
+def near_names(cores: pd.Series, catalogue: list[str], ratio: float) -> dict[str, list[str]]:
+    """For each supplier name core, the catalogue cores at least ``ratio`` similar: one
+    vectorised similarity matrix over the distinct names (rapidfuzz cdist)."""
+    queries = sorted({str(c) for c in cores.dropna()})
+    if not queries or not catalogue:
+        return {}
+    scores = process.cdist(queries, catalogue, scorer=fuzz.ratio, score_cutoff=ratio, workers=-1)
+    return {
+        q: [catalogue[j] for j in scores[i].nonzero()[0]]
+        for i, q in enumerate(queries)
+        if scores[i].any()
+    }
+
+
+def near_entries(
+    close: list[str], code: str | None, by_core: dict[str, pd.DataFrame]
+) -> pd.DataFrame | None:
+    """Catalogue entries whose name is the same or close but whose USCC differs."""
+    if not close or not code:
+        return None
+    near = pd.concat([by_core[c] for c in close])
+    near = near[near["code"].notna() & (near["code"] != code)]
+    return near if len(near) else None
