@@ -2,7 +2,7 @@
 
 One :class:`Service` lives in ``app.state.service``. Screenings run in a small thread pool
 (each is CPU-bound pandas work); when one finishes, its findings are stored and its
-:class:`~api.index.CheckIndex` replaces the previous one, so the pre-award check always
+:class:`~api.check.index.CheckIndex` replaces the previous one, so the pre-award check always
 answers from the latest finished screening.
 """
 
@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
+from api.check.index import CheckIndex
 from api.db import make_engine, migrate
 from api.files import private_dir, private_file, sqlite_path, sweep_scratch, tighten_tree
-from api.index import CheckIndex
 from api.jsonable import plain
 from api.models import ApiToken, AuditEntry, DatasetRecord, ScreeningRecord, now
 from api.problems import issue_entry

@@ -39,6 +39,12 @@ class Award:
     # the quotes behind the award, the winner's included: org_key, supplier_name, amount,
     # selected, _file, _row
     quotes: list[dict[str, Any]] = field(default_factory=list)
+    # steps panel members recused from (staff_id, part_role, part_file, part_row): they are
+    # not on the panel for those steps, and a finding about another step says so
+    recusals: list[dict[str, Any]] = field(default_factory=list)
+    # role holders of the supplier named in the bid (name, id_number, role), beside those
+    # the registry holds
+    people: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def project_id(self) -> str:
@@ -99,7 +105,7 @@ class AwardContext(Protocol):
         own project left out)."""
         ...
 
-    def catalogue_near(self, code: str | None, core: str | None) -> list[dict[str, Any]]:
+    def catalogue_near(self, core: str | None, code: str | None) -> list[dict[str, Any]]:
         """off_catalogue's near misses: catalogue entries named like the supplier under
         another USCC."""
         ...

@@ -11,13 +11,10 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.findings import EvidenceStep, SourceRef, yuan_wan
+from integrity.findings import REQUEST_SOURCE, EvidenceStep, SourceRef, yuan_wan
 from integrity.policy import Clause
 from integrity.screen import Screening, holder_step, identity_evidence
 
-# the file a step cites when its row is the award a pre-award check was asked about, not a
-# row of the ledgers (the same judgement, another source)
-REQUEST_SOURCE = "核查请求"
 LEDGER_LABELS = {"projects": "项目台账", "participants": "经办与评审记录", "quotes": "询价比价记录"}
 
 

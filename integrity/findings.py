@@ -12,6 +12,9 @@ from integrity.policy import Severity
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 LEAD_THRESHOLD = 0.5  # below it a finding is a lead to check (线索待核), not an assertion
+# the file a step cites when its row is the award a pre-award check was asked about, not a
+# row of the ledgers (the same judgement, another source)
+REQUEST_SOURCE = "核查请求"
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ import pandas as pd
 from graph.build import normalise_contact
 from graph.expand import EXPANSION_COLUMNS, SAME, KinGraph, invert
 from graph.kinship import Step, birth_gap, describe, parse_code
-from integrity.findings import EvidenceStep, SourceRef
+from integrity.findings import REQUEST_SOURCE, EvidenceStep, SourceRef
 from integrity.identity import with_identity_keys
 from integrity.load import Dataset
 from integrity.names import person_name, person_names
@@ -1270,9 +1270,17 @@ def holder_step(h: dict[Any, Any]) -> EvidenceStep:
     """A role holder row: 李四 —法定代表人（持股30%）→ 某公司, with its source row."""
     share = h.get("share")
     held = f"（持股{float(share):g}%）" if share is not None and pd.notna(share) else ""
+    said = f"{h['name']} —{h['role']}{held}→ {h['org_name']}"
+    if h.get("file") == REQUEST_SOURCE:  # named in the bid a pre-award check was given
+        return EvidenceStep(
+            kind="role",
+            text=f"本次核查请求：{said}",
+            source=SourceRef(REQUEST_SOURCE, None, "supplier_people"),
+            data={"role": h["role"], "organisation": h["org_key"]},
+        )
     return EvidenceStep(
         kind="role",
-        text=f"企业登记：{h['name']} —{h['role']}{held}→ {h['org_name']}",
+        text=f"企业登记：{said}",
         source=SourceRef(str(h["file"]), int(h["row"]), str(h["table"])),
         data={"role": h["role"], "organisation": h["org_key"]},
     )

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
+from api.check.answer import answer
+from api.check.models import CheckIn, CheckOut
 from api.deps import AuditDep, ServiceDep, roles
-from api.jsonable import plain
 from api.problems import Problem, problem_responses
 from api.routing import MaskedRoute
-from api.schemas import CheckIn
 
 router = APIRouter(
     tags=["pre-award check"],
@@ -20,19 +19,22 @@ router = APIRouter(
 
 @router.post(
     "/check",
+    response_model=CheckOut,
     dependencies=[roles("admin", "reviewer", "auditor")],
     responses=problem_responses(503),
 )
-async def check(body: CheckIn, service: ServiceDep, audit: AuditDep) -> JSONResponse:
-    """Before an award: does any panel member have to step aside (with the kinship path and
-    how sure each identity link is), is the supplier in the catalogue on that date, would
-    this award make a split with the supplier's (or a related supplier's) recent awards in
-    the community, are the other quoting suppliers related to it. Answered from the latest
-    finished screening's in-memory index.
+async def check(body: CheckIn, service: ServiceDep, audit: AuditDep) -> CheckOut:
+    """Before an award: judged by the same rules as the batch screening (avoidance with the
+    kinship path and how sure each identity link is, the catalogue on the award date, the
+    cap, a split with the supplier's or a related supplier's earlier awards in the place,
+    related or patterned quotes, the nominators), answered from the latest finished
+    screening's in-memory index.
 
-    ``verdict``: ``conflict`` (a panel member must step aside), ``caution`` (something to
-    check first: a lead below confidence 0.5, off-catalogue, over the cap, split risk,
-    related quotes) or ``clear``."""
+    `verdict`: `conflict` (a panel member must step aside), `unknown` (the supplier or a
+    panel member cannot be told apart: pick one of the candidates and check again),
+    `caution` (something to check first), `clear` (every rule that applies found nothing);
+    `summary` says it in one sentence, `rules` says what each rule checked or why it could
+    not, `assessments` are the findings, as the batch writes them."""
     index = service.index
     request = body.model_dump(mode="json")
     subject = {
@@ -49,6 +51,6 @@ async def check(body: CheckIn, service: ServiceDep, audit: AuditDep) -> JSONResp
         raise Problem(503, detail)
     # a few milliseconds of CPU: answered on the event loop (a worker thread would add a
     # thread hop and contend for the GIL without running any faster)
-    answer = plain(index.check(request))
-    audit(subject | {"verdict": answer["verdict"], "screening_id": index.screening_id})
-    return JSONResponse(answer)
+    result = answer(index, body)
+    audit(subject | {"verdict": result.verdict, "screening_id": index.screening_id})
+    return result

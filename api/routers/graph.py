@@ -23,8 +23,8 @@ from typing import Annotated, Any
 import networkx as nx
 from fastapi import APIRouter, Query
 
+from api.check.index import CheckIndex
 from api.deps import AuditDep, PrincipalDep, ServiceDep, roles
-from api.index import CheckIndex
 from api.jsonable import plain
 from api.problems import Problem, problem_responses
 from api.routing import MaskedRoute

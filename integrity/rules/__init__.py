@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
+from integrity.award import Assessment, Award, AwardContext
 from integrity.findings import Finding
 from integrity.load import Dataset
 from integrity.policy import Profile, RuleSettings
@@ -42,7 +43,7 @@ class ScanContext:
         return Screening(self.dataset)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Rule(Generic[S]):
     code: str
     title: str  # short Chinese name for summaries
@@ -50,6 +51,9 @@ class Rule(Generic[S]):
     needs: tuple[str, ...]  # tables without which the rule cannot run
     run: Callable[[ScanContext, S], Iterable[Finding]]
     screening: bool = True  # reads identities and kinship (ScanContext.screening)
+    # judges one award before it is made (the pre-award check), ending in the same judge
+    # function as ``run``; None for a rule that reads a whole roster or what follows award
+    assess: Callable[[Award, AwardContext, S, Profile], Assessment] | None = None
 
     @property
     def doc(self) -> str:
@@ -75,6 +79,23 @@ def rule(
         if code in REGISTRY:
             raise ValueError(f"rule {code} registered twice")
         REGISTRY[code] = Rule(code, title, settings, needs, fn, screening)
+        return fn
+
+    return register
+
+
+def assessor(
+    code: str,
+) -> Callable[
+    [Callable[[Award, AwardContext, S, Profile], Assessment]],
+    Callable[[Award, AwardContext, S, Profile], Assessment],
+]:
+    """Register a rule's single-award assessment (after the rule itself)."""
+
+    def register(
+        fn: Callable[[Award, AwardContext, S, Profile], Assessment],
+    ) -> Callable[[Award, AwardContext, S, Profile], Assessment]:
+        REGISTRY[code].assess = fn
         return fn
 
     return register

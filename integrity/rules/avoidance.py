@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -18,9 +19,9 @@ from integrity.evidence import (
     source_ref,
     text,
 )
-from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
+from integrity.findings import REQUEST_SOURCE, EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import Clause, Profile, RuleSettings, Severity
-from integrity.rules import ScanContext, rule
+from integrity.rules import ScanContext, assessor, rule
 from integrity.screen import Screening, normalised
 
 ROLE_ORDER = {"法定代表人": 0, "负责人": 1, "股东": 2, "董事": 3, "监事": 4, "经理": 5}
@@ -228,7 +229,7 @@ def judge(
     pid: str,
     staff_id: str,
     by_holder: dict[str, list[dict[str, Any]]],
-    recused: list[tuple[str, str, int]],
+    recused: list[tuple[str, str, int | None]],
 ) -> Iterator[Finding]:
     """One finding per (project, official, holder) — for the batch's decisions and for the
     award a pre-award check is asked about alike: the closest path, every role and every
@@ -290,8 +291,10 @@ def judge(
             *(
                 EvidenceStep(
                     kind="participation",
-                    text=f"经办与评审记录：{participant} 在{role}环节记录回避",
-                    source=SourceRef(file, row, "participants"),
+                    text=(
+                        f"{source_label(file, 'participants')}：{participant} 在{role}环节记录回避"
+                    ),
+                    source=source_ref(file, row, "participants"),
                     data={"staff_id": staff_id, "role": role, "recused": True},
                 )
                 for role, file, row in recused
@@ -331,6 +334,7 @@ def judge(
         )
 
 
+@assessor("avoidance")
 def assess(
     award: Award, ctx: AwardContext, settings: AvoidanceSettings, profile: Profile
 ) -> Assessment:
@@ -339,12 +343,26 @@ def assess(
     if not panel:
         return Assessment.unable("avoidance", "未给出参与决策（筛选、评审、审核等）的人员")
     roles = (*settings.head_roles, *settings.other_roles)
-    deciding = Award(award.project, panel, award.quotes)
+    deciding = replace(award, panel=panel)
     groups = group_hits(ctx.decision_kin(deciding, roles, settings.min_confidence))
+    recused: dict[str, list[tuple[str, str, int | None]]] = {}
+    for r in award.recusals:
+        if r.get("part_role") in settings.decision_roles:
+            recused.setdefault(str(r["staff_id"]), []).append(
+                (str(r["part_role"]), str(r.get("part_file", REQUEST_SOURCE)), r.get("part_row"))
+            )
     findings = [
         f
         for pid, staff_id in sorted(groups)
-        for f in judge(profile, settings, ctx.screening, pid, staff_id, groups[(pid, staff_id)], [])
+        for f in judge(
+            profile,
+            settings,
+            ctx.screening,
+            pid,
+            staff_id,
+            groups[(pid, staff_id)],
+            recused.get(staff_id, []),
+        )
     ]
     who = "、".join(str(m.get("staff_name") or m.get("staff_id")) for m in panel)
     return Assessment("avoidance", findings, reason=f"已核对{who}及其近亲属与承接单位的关系")

@@ -11,7 +11,7 @@ from integrity.award import Assessment, Award, AwardContext
 from integrity.evidence import policy_steps, project_step, source_label, source_ref, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import Profile, RuleSettings
-from integrity.rules import ScanContext, rule
+from integrity.rules import ScanContext, assessor, rule
 
 
 class NominationSettings(RuleSettings):
@@ -106,7 +106,7 @@ def judge(
                 source=source_ref(row.get("project_file"), row.get("project_row"), "projects"),
             )
         )
-        source = "项目台账“点选人数”"
+        source = f"{label}“点选人数”"
     where = "".join(x for x in (text(row.get("street")), text(row.get("community"))) if x)
     return Finding(
         finding_id=finding_id("nomination", profile.name, pid),
@@ -129,6 +129,7 @@ def judge(
     )
 
 
+@assessor("nomination")
 def assess(
     award: Award, ctx: AwardContext, settings: NominationSettings, profile: Profile
 ) -> Assessment:

@@ -11,7 +11,7 @@ from integrity.award import Assessment, Award, AwardContext
 from integrity.evidence import source_label, source_ref
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
 from integrity.policy import Category, Profile, RuleSettings
-from integrity.rules import ScanContext, rule
+from integrity.rules import ScanContext, assessor, rule
 
 
 class OverCapSettings(RuleSettings):
@@ -128,6 +128,7 @@ def judge(row: dict[Any, Any], settings: OverCapSettings, profile: Profile) -> F
     )
 
 
+@assessor("over_cap")
 def assess(
     award: Award, ctx: AwardContext, settings: OverCapSettings, profile: Profile
 ) -> Assessment:

@@ -8,6 +8,7 @@ from itertools import combinations
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
@@ -15,7 +16,7 @@ from integrity.award import Assessment, Award, AwardContext
 from integrity.evidence import awarded_projects, policy_steps, project_step, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
 from integrity.policy import Category, Profile, RuleSettings, Severity
-from integrity.rules import ScanContext, rule
+from integrity.rules import ScanContext, assessor, rule
 from integrity.screen import org_relations
 
 # phase and batch markers that make one job look like several: 一期, 二期, 第一批, (二),
@@ -139,8 +140,11 @@ def groups(
     if not candidates:
         return []
     pairs = pd.DataFrame(candidates, columns=["i", "j"])
-    pairs["a"] = pieces.loc[pairs["i"], "org_key"].to_numpy()
-    pairs["b"] = pieces.loc[pairs["j"], "org_key"].to_numpy()
+    a = pieces.loc[pairs["i"], "org_key"].astype(str).to_numpy()
+    b = pieces.loc[pairs["j"], "org_key"].astype(str).to_numpy()
+    # each pair of suppliers in one order, whatever the order of their rows: a relation is
+    # told the same way for a district's ledger and for one award beside its history
+    pairs["a"], pairs["b"] = np.minimum(a, b), np.maximum(a, b)
     # every pair, the same supplier's too: the batch's prior counts the holder pairs of the
     # suppliers asked about together
     related = relate(pairs[["a", "b"]])
@@ -261,6 +265,7 @@ def _finding(
     )
 
 
+@assessor("split_bid")
 def assess(
     award: Award, ctx: AwardContext, settings: SplitBidSettings, profile: Profile
 ) -> Assessment:
@@ -283,13 +288,24 @@ def assess(
     ]
     if missing:
         return Assessment.unable("split_bid", "需要" + "、".join(missing))
+    # where and when the award would stand among the pieces (as pieces() places a row: the
+    # first place column given, the award date's year); a piece only under its cap
+    category = str(p["category"])
+    cap = caps.get(category)
+    if cap is None or float(p["amount"]) > cap:
+        return Assessment("split_bid", reason="该项目超过单项上限或其类别无上限，不作拆分判断")
+    place = next(str(p[c]) for c in settings.scope if text(p.get(c)))
+    year = pd.Timestamp(p.get("award_date") or p["approved_date"]).year
+    history = ctx.history(award, place, category, year)
+    looked = f"已比对{place}本年度同类已签约项目{len(history)}个"
+    # a group needs a piece of a similar subject beside it (groups' own condition, asked of
+    # the few subjects first: most awards meet none, and the frames below cost milliseconds)
+    mine = subject(p.get("name"))
+    if not any(fuzz.ratio(mine, s) >= settings.title_similarity for s in history["_subject"]):
+        return Assessment("split_bid", reason=looked)
     piece = pieces(pd.DataFrame([p]), caps, settings)
     if piece is None or piece.empty:
-        return Assessment("split_bid", reason="该项目不在单项上限以内或其类别无上限，不作拆分判断")
-    mine = piece.iloc[0]
-    history = ctx.history(
-        award, str(mine["_place"]), str(mine["project_category"]), int(mine["_year"])
-    )
+        return Assessment("split_bid", reason=looked)
     combined = pd.concat([history, piece], ignore_index=True)
     at = len(combined) - 1
     findings = [
@@ -301,8 +317,4 @@ def assess(
         for f in [judge(profile, settings, members, why)]
         if f is not None
     ]
-    return Assessment(
-        "split_bid",
-        findings,
-        reason=f"已比对{mine['_place']}本年度同类已签约项目{len(history)}个",
-    )
+    return Assessment("split_bid", findings, reason=looked)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from api.index import CheckIndex
+from api.check.index import CheckIndex
 from integrity.scan import run_scan
 from integrity.screen import org_relations
 

@@ -474,9 +474,8 @@ def test_10_the_check_takes_the_ledgers_category_spellings(
     }
     r = screened.post("/check", role="reviewer", json=body)
     assert r.status_code == 200, r.text
-    assert r.json()["over_cap"].get("text", "").find(canonical) >= 0 or not r.json()[
-        "over_cap"
-    ].get("applies", True)
+    over_cap = next(x for x in r.json()["rules"] if x["rule"] == "over_cap")
+    assert over_cap["checked"] and over_cap["reason"].startswith(canonical), over_cap
     unknown = screened.post(
         "/check", role="reviewer", json=body | {"project": {"category": "其他类"}}
     )
@@ -495,16 +494,26 @@ def test_11_the_project_under_check_is_not_its_own_earlier_award(screened: Api) 
         "title": str(row["name"]),
     }
     body = {"supplier": {"uscc": "91440307JHUA8UWWQB"}, "project": project}
-    without = screened.post("/check", role="reviewer", json=body).json()["split_bid"]
-    given = screened.post(
-        "/check",
-        role="reviewer",
-        json=body | {"project": project | {"project_id": "LG2024-LC-0521"}},
-    ).json()["split_bid"]
-    assert "LG2024-LC-0521" in {a["project_id"] for a in without["awards"]}  # today's flaw
-    ids = {a["project_id"] for a in given["awards"]}
-    assert "LG2024-LC-0521" not in ids and {"LG2024-LC-0519", "LG2024-LC-0520"} <= ids
-    assert given["total_with_this"] == pytest.approx(without["total_with_this"] - project["amount"])
+
+    def split(answer: dict[str, Any]) -> dict[str, Any]:
+        [found] = [a for a in answer["assessments"] if a["rule"] == "split_bid"]
+        return found
+
+    without = split(screened.post("/check", role="reviewer", json=body).json())
+    given = split(
+        screened.post(
+            "/check",
+            role="reviewer",
+            json=body | {"project": project | {"project_id": "LG2024-LC-0521"}},
+        ).json()
+    )
+    # unnamed, the award is a fourth piece beside its own ledger row (counted twice)
+    assert {"LG2024-LC-0521", "未编号"} <= set(without["project_ids"])
+    # named, it is the ledger's row: the batch's own group and total
+    assert given["project_ids"] == ["LG2024-LC-0519", "LG2024-LC-0520", "LG2024-LC-0521"]
+    assert given["details"]["total"] == pytest.approx(
+        without["details"]["total"] - project["amount"]
+    )
 
 
 # --------------------------------------------------------------------------- 12: graph 409
