@@ -100,7 +100,7 @@ class AwardContext(Protocol):
         ``rule``'s batch run measured."""
         ...
 
-    def history(self, award: Award, place_col: str, category: str, year: int) -> pd.DataFrame:
+    def history(self, award: Award, place: str, category: str, year: int) -> list[dict[str, Any]]:
         """split_bid's pieces awarded before in the place, category and year (the award's
         own project left out)."""
         ...

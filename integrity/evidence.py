@@ -104,27 +104,27 @@ PROJECT_COLUMNS = {
 }
 
 
+# the columns of an awarded project's row the rules read
+AWARDED_COLUMNS = (
+    "project_id",
+    "name",
+    "category",
+    "amount",
+    "street",
+    "community",
+    "award_date",
+    "approved_date",
+    "acceptance_date",
+    "nominator_count",
+    "supplier_name",
+    "uscc",
+    "org_key",
+    "_file",
+    "_row",
+)
+
+
 def awarded_projects(projects: pd.DataFrame) -> pd.DataFrame:
     """Projects with an awarded supplier (``org_key``), columns renamed for evidence steps."""
-    cols = [
-        c
-        for c in (
-            "project_id",
-            "name",
-            "category",
-            "amount",
-            "street",
-            "community",
-            "award_date",
-            "approved_date",
-            "acceptance_date",
-            "nominator_count",
-            "supplier_name",
-            "uscc",
-            "org_key",
-            "_file",
-            "_row",
-        )
-        if c in projects
-    ]
+    cols = [c for c in AWARDED_COLUMNS if c in projects]
     return projects[cols].dropna(subset=["org_key"]).rename(columns=PROJECT_COLUMNS)

@@ -170,33 +170,18 @@ class CheckIndex(RelationsIndex):
         self._index_relations(t, holders)
 
     def _index_projects(self) -> None:
-        """split_bid's pieces (awarded projects under their cap), by place, category and
+        """split_bid's pieces (awarded projects under their cap) by place, category and
         year, as the batch groups them."""
         t = self.scr.keyed
-        self.piece_frame: pd.DataFrame | None = None
-        self.piece_empty = pd.DataFrame(columns=["project_id", "_subject"])
-        self.piece_groups: dict[tuple[str, str, int], pd.DataFrame] = {}
+        self.piece_groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
         split = self.profile.settings("split_bid")
         if "projects" not in t or not isinstance(split, SplitBidSettings):
             return
         caps = caps_of(self.profile, split)
         found = pieces(t["projects"], caps, split) if caps else None
-        if found is None:
-            return
-        self.piece_frame = found.reset_index(drop=True)
-        self.piece_empty = self.piece_frame.iloc[0:0]
-        # each place, category and year's pieces as a frame of its own, made once
-        groups = self.piece_frame.groupby(
-            [
-                self.piece_frame["_place"].astype(str),
-                self.piece_frame["project_category"].astype(str),
-                self.piece_frame["_year"].astype(int),
-            ],
-            sort=False,
-        )
-        for (place, category, year), g in groups:
-            key = (str(place), str(category), int(str(year)))
-            self.piece_groups[key] = g.reset_index(drop=True)
+        for piece in found or []:
+            key = (str(piece["_place"]), str(piece["project_category"]), int(piece["_year"]))
+            self.piece_groups.setdefault(key, []).append(piece)
 
     # ------------------------------------------------------------------ lookups
     def resolve_supplier(self, name: str | None, uscc: str | None) -> Resolved:
@@ -490,14 +475,11 @@ class CheckIndex(RelationsIndex):
             pairs = list(zip(pairs["a"].astype(str), pairs["b"].astype(str), strict=True))
         return self.related(pairs, rule)
 
-    def history(self, award: Award, place: str, category: str, year: int) -> pd.DataFrame:
+    def history(self, award: Award, place: str, category: str, year: int) -> list[dict[str, Any]]:
         """split_bid's pieces awarded in the place, category and year, the award's own
         project left out (a check of a project the ledger already holds)."""
-        found = self.piece_groups.get((place, category, year))
-        if found is None:
-            return self.piece_empty
-        mine = (found["project_id"].astype(str) == award.project_id).to_numpy()
-        return found[~mine].reset_index(drop=True) if mine.any() else found
+        found = self.piece_groups.get((place, category, year), [])
+        return [p for p in found if str(p["project_id"]) != award.project_id]
 
     def catalogue_near(self, core: str | None, code: str | None) -> list[dict[str, Any]]:
         settings = self.profile.settings("off_catalogue")

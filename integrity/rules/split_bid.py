@@ -7,13 +7,11 @@ from collections.abc import Callable, Iterator
 from itertools import combinations
 from typing import Any
 
-import networkx as nx
-import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
 from integrity.award import Assessment, Award, AwardContext
-from integrity.evidence import awarded_projects, policy_steps, project_step, text
+from integrity.evidence import AWARDED_COLUMNS, PROJECT_COLUMNS, policy_steps, project_step, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
 from integrity.policy import Category, Profile, RuleSettings, Severity
 from integrity.rules import ScanContext, assessor, rule
@@ -61,31 +59,63 @@ def _caps(ctx: ScanContext, settings: SplitBidSettings) -> dict[str, float]:
     return caps_of(ctx.profile, settings)
 
 
+Piece = dict[str, Any]
+# the columns awarded_projects() keeps, and the declared package beside them
+PIECE_SOURCE_COLUMNS = (*AWARDED_COLUMNS, "declared_package")
+
+
+def piece_columns(columns: Any, settings: SplitBidSettings) -> tuple[str | None, list[str]]:
+    """Which date a table's pieces are placed in the year by (the award date where the table
+    has that column, else the approval date) and which place columns it has."""
+    when = next((c for c in ("award_date", "approved_date") if c in columns), None)
+    return when, [c for c in settings.scope if c in columns]
+
+
+def piece_of(
+    row: dict[Any, Any], caps: dict[str, float], when_col: str | None, scope: list[str]
+) -> Piece | None:
+    """One project as a piece (awarded_projects' columns with date, year, subject, cap and
+    place), or None: not awarded, no cap for its category, no date, over its cap, no place.
+    The batch makes its pieces row by row with this, and the pre-award check its award."""
+    if _missing(row.get("org_key")) or when_col is None:
+        return None
+    piece = {PROJECT_COLUMNS.get(k, k): v for k, v in row.items() if k in PIECE_SOURCE_COLUMNS}
+    category = piece.get("project_category")
+    cap = caps.get(str(category)) if not _missing(category) else None
+    when: Any = row.get(when_col)
+    if cap is None or _missing(when):
+        return None
+    amount: Any = piece.get("amount")
+    if _missing(amount) or not float(amount) <= cap:
+        return None
+    place = next((row[c] for c in scope if not _missing(row.get(c))), None)
+    if place is None:
+        return None
+    stamp = pd.Timestamp(when)
+    return piece | {
+        "_when": stamp,
+        "_subject": subject(piece.get("project_name")),
+        "_cap": cap,
+        "_year": stamp.year,
+        "_place": place,
+    }
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
 def pieces(
     table: pd.DataFrame, caps: dict[str, float], settings: SplitBidSettings
-) -> pd.DataFrame | None:
-    """Awarded projects under their cap, with date, year, subject and place."""
-    projects = awarded_projects(table)
-    if "declared_package" in table:
-        projects = projects.join(table["declared_package"])
-    projects = projects[projects["project_category"].isin(list(caps))]
-    when = projects.get("award_date")
-    if when is None:
-        when = projects.get("approved_date")
-    if when is None:
+) -> list[Piece] | None:
+    """The table's awarded projects under their cap, as pieces (None: the table has no date
+    or no place to group them by)."""
+    when_col, scope = piece_columns(table.columns, settings)
+    if when_col is None or not scope:
         return None
-    projects = projects.assign(
-        _when=pd.to_datetime(when), _subject=projects["project_name"].map(subject)
-    ).dropna(subset=["_when"])
-    projects = projects.assign(
-        _cap=projects["project_category"].map(caps), _year=projects["_when"].dt.year
-    )
-    projects = projects[projects["amount"] <= projects["_cap"]]
-    scope = [c for c in settings.scope if c in projects]
-    if not scope:
-        return None
-    place = projects[scope].bfill(axis=1).iloc[:, 0]
-    return projects.assign(_place=place).dropna(subset=["_place"])
+    keep = [c for c in table.columns if c in PIECE_SOURCE_COLUMNS or c in scope]
+    rows = table.loc[table["org_key"].notna(), keep].to_dict("records")
+    return [p for r in rows if (p := piece_of(r, caps, when_col, scope)) is not None]
 
 
 @rule(
@@ -106,15 +136,13 @@ def split_bid(ctx: ScanContext, settings: SplitBidSettings) -> Iterator[Finding]
     if not caps:
         return
     scr = ctx.screening
-    projects = pieces(scr.keyed["projects"], caps, settings)
-    if projects is None:
+    found = pieces(scr.keyed["projects"], caps, settings)
+    if found is None:
         return
-    for members, why in groups(
-        projects, settings, lambda p: org_relations(scr, p, label="split_bid")
-    ):
-        found = judge(ctx.profile, settings, members, why)
-        if found is not None:
-            yield found
+    for group, why in groups(found, settings, lambda p: org_relations(scr, p, label="split_bid")):
+        finding = judge(ctx.profile, settings, [found[i] for i in group], why)
+        if finding is not None:
+            yield finding
 
 
 Relate = Callable[[pd.DataFrame], pd.DataFrame]
@@ -122,56 +150,71 @@ Why = dict[frozenset[str], list[dict[Any, Any]]]
 
 
 def groups(
-    pieces: pd.DataFrame, settings: SplitBidSettings, relate: Relate
-) -> list[tuple[pd.DataFrame, Why]]:
-    """The projects that look like one job's pieces (:func:`pieces`' rows): the same place,
+    pieces: list[Piece], settings: SplitBidSettings, relate: Relate
+) -> list[tuple[list[int], Why]]:
+    """The pieces (positions in ``pieces``) that look like one job's: the same place,
     category and year, similar subjects, and the same supplier or related ones (``relate``:
     org_relations on (a, b) pairs of organisation keys, in the batch's or the check's
     context) — each group with the relations that join it. ``pieces`` may be a whole
-    district's or one award beside its place's history (the pre-award check)."""
-    candidates: list[tuple[Any, Any]] = []
-    for _, bucket in pieces.groupby(["_place", "project_category", "_year"]):
-        if len(bucket) < 2:
-            continue
-        rows = list(bucket[["_subject"]].itertuples())
-        for (i, si), (j, sj) in combinations(rows, 2):
-            if fuzz.ratio(si, sj) >= settings.title_similarity:
+    district's or one award beside its place's history (the pre-award check). Plain records:
+    a check's few pieces cost microseconds, not the milliseconds of small frames."""
+    buckets: dict[tuple[str, str, int], list[int]] = {}
+    for i, p in enumerate(pieces):
+        key = (str(p["_place"]), str(p["project_category"]), int(p["_year"]))
+        buckets.setdefault(key, []).append(i)
+    candidates: list[tuple[int, int]] = []
+    for key in sorted(buckets):
+        for i, j in combinations(buckets[key], 2):
+            if (
+                fuzz.ratio(pieces[i]["_subject"], pieces[j]["_subject"])
+                >= settings.title_similarity
+            ):
                 candidates.append((i, j))
     if not candidates:
         return []
-    pairs = pd.DataFrame(candidates, columns=["i", "j"])
-    a = pieces.loc[pairs["i"], "org_key"].astype(str).to_numpy()
-    b = pieces.loc[pairs["j"], "org_key"].astype(str).to_numpy()
     # each pair of suppliers in one order, whatever the order of their rows: a relation is
     # told the same way for a district's ledger and for one award beside its history
-    pairs["a"], pairs["b"] = np.minimum(a, b), np.maximum(a, b)
+    ends = [(str(pieces[i]["org_key"]), str(pieces[j]["org_key"])) for i, j in candidates]
+    pairs = pd.DataFrame([(min(a, b), max(a, b)) for a, b in ends], columns=["a", "b"])
     # every pair, the same supplier's too: the batch's prior counts the holder pairs of the
     # suppliers asked about together
-    related = relate(pairs[["a", "b"]])
+    related = relate(pairs)
     related = related[related["confidence"] >= settings.min_confidence]
     why: Why = {}
     for r in related.to_dict("records"):
         why.setdefault(frozenset((r["a"], r["b"])), []).append(r)
-    g: nx.Graph = nx.Graph()
-    for p in pairs.to_dict("records"):
-        if p["a"] == p["b"] or frozenset((p["a"], p["b"])) in why:
-            g.add_edge(p["i"], p["j"])
+    parent = list(range(len(pieces)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    joined: set[int] = set()
+    for (i, j), (a, b) in zip(candidates, ends, strict=True):
+        if a == b or frozenset((a, b)) in why:
+            parent[root(i)] = root(j)
+            joined.update((i, j))
+    found: dict[int, list[int]] = {}
+    for i in sorted(joined):
+        found.setdefault(root(i), []).append(i)
     return [
-        (pieces.loc[sorted(group)].sort_values(["_when", "project_id"]), why)
-        for group in nx.connected_components(g)
+        (sorted(group, key=lambda i: (pieces[i]["_when"], str(pieces[i]["project_id"]))), why)
+        for group in found.values()
     ]
 
 
 def judge(
-    profile: Profile, settings: SplitBidSettings, members: pd.DataFrame, why: Why
+    profile: Profile, settings: SplitBidSettings, members: list[Piece], why: Why
 ) -> Finding | None:
     """One group of pieces (the batch's, or the one a pre-award check's award would join):
     the finding when together they exceed the cap."""
-    total = float(members["amount"].sum())
-    cap = float(members["_cap"].iloc[0])
+    total = float(sum(float(m["amount"]) for m in members))
+    cap = float(members[0]["_cap"])
     if total <= cap:
         return None
-    return _finding(profile, settings, members, total, cap, why)
+    return _finding(profile, settings, pd.DataFrame(members), total, cap, why)
 
 
 def _finding(
@@ -288,33 +331,21 @@ def assess(
     ]
     if missing:
         return Assessment.unable("split_bid", "需要" + "、".join(missing))
-    # where and when the award would stand among the pieces (as pieces() places a row: the
-    # first place column given, the award date's year); a piece only under its cap
-    category = str(p["category"])
-    cap = caps.get(category)
-    if cap is None or float(p["amount"]) > cap:
+    when_col, scope = piece_columns(p.keys(), settings)
+    mine = piece_of(p, caps, when_col, scope)
+    if mine is None:
         return Assessment("split_bid", reason="该项目超过单项上限或其类别无上限，不作拆分判断")
-    place = next(str(p[c]) for c in settings.scope if text(p.get(c)))
-    year = pd.Timestamp(p.get("award_date") or p["approved_date"]).year
-    history = ctx.history(award, place, category, year)
-    looked = f"已比对{place}本年度同类已签约项目{len(history)}个"
-    # a group needs a piece of a similar subject beside it (groups' own condition, asked of
-    # the few subjects first: most awards meet none, and the frames below cost milliseconds)
-    mine = subject(p.get("name"))
-    if not any(fuzz.ratio(mine, s) >= settings.title_similarity for s in history["_subject"]):
-        return Assessment("split_bid", reason=looked)
-    piece = pieces(pd.DataFrame([p]), caps, settings)
-    if piece is None or piece.empty:
-        return Assessment("split_bid", reason=looked)
-    combined = pd.concat([history, piece], ignore_index=True)
+    history = ctx.history(award, str(mine["_place"]), str(mine["project_category"]), mine["_year"])
+    looked = f"已比对{mine['_place']}本年度同类已签约项目{len(history)}个"
+    combined = [*history, mine]
     at = len(combined) - 1
     findings = [
         f
-        for members, why in groups(
+        for group, why in groups(
             combined, settings, lambda pairs: ctx.relations(pairs, "split_bid")
         )
-        if at in members.index
-        for f in [judge(profile, settings, members, why)]
+        if at in group
+        for f in [judge(profile, settings, [combined[i] for i in group], why)]
         if f is not None
     ]
     return Assessment("split_bid", findings, reason=looked)
