@@ -6,6 +6,7 @@ INTEGRITY_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test integri
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +23,8 @@ from api.routers import service as service_router
 from api.service import Service
 from api.settings import Settings
 from integrity import __version__
+
+log = logging.getLogger("integrity.api")
 
 
 class ServerTiming:
@@ -53,6 +56,10 @@ def create_app(settings: Settings | None = None, *, load_index: bool = True) -> 
     """The service. ``load_index``: rebuild the pre-award check's index from the latest
     finished screening in the background at start-up (the check answers 503 until then)."""
     service = Service(settings or Settings())
+    # screenings of a process that is gone (a crash, a restart) are ended; never those of
+    # another live worker, and never by the command line (which builds no app)
+    for ended in service.jobs.recover():
+        log.warning("screening %s ended: its process is gone", ended)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -14,7 +15,9 @@ from api.security import Principal, authenticate, require_role, token_hint
 from api.service import Service
 
 # the dependencies below are cheap (a cached token, an attribute): declared async they run on
-# the event loop, where a sync dependency would cost a thread hop each
+# the event loop, where a sync dependency would cost a thread hop each; what writes to the
+# database (the audit of a refusal) goes to a worker thread, as a locked database (a
+# screening storing its findings) must never hold up the loop
 
 
 async def get_service(request: Request) -> Service:
@@ -55,7 +58,8 @@ async def get_principal(
         principal = authenticate(service.tokens, authorization)
     except Problem as exc:
         client = request.client.host if request.client else None
-        service.audit(
+        await run_in_threadpool(
+            service.audit,
             None,
             request.method,
             request.url.path,
@@ -77,7 +81,9 @@ def roles(*allowed: str) -> Any:
         try:
             require_role(principal, *allowed)
         except Problem:
-            service.audit(principal, request.method, request.url.path, {"denied": "role"}, 403)
+            await run_in_threadpool(
+                service.audit, principal, request.method, request.url.path, {"denied": "role"}, 403
+            )
             raise
         return principal
 

@@ -41,19 +41,37 @@ def private_file(path: Path) -> Path:
     return path
 
 
+# what the service writes in its data folder: only these are tightened (a data folder given
+# as ``.`` must not have its neighbours' modes changed)
+OWN_FOLDERS = ("datasets", "policies", "locks")
+OWN_FILE_PREFIXES = ("integrity.db", "token-secret", "admin-token", "tokens.stamp")
+
+
 def tighten_tree(root: Path) -> None:
-    """Every folder under ``root`` 0700 and every file 0600 (data written before this
-    version, or copied in by hand)."""
+    """The service's own folders under ``root`` 0700 and their files 0600, and its own
+    files in ``root`` 0600 (data written before this version, or copied in by hand);
+    symbolic links are not followed."""
     if not root.is_dir():
         return
-    private_dir(root)
-    for base, dirs, files in os.walk(root):
-        for name in dirs:
-            with contextlib.suppress(OSError):
-                os.chmod(Path(base) / name, DIR_MODE)
-        for name in files:
-            with contextlib.suppress(OSError):
-                os.chmod(Path(base) / name, FILE_MODE)
+    for entry in root.iterdir():
+        if entry.is_symlink():
+            continue
+        if entry.is_file() and entry.name.startswith(OWN_FILE_PREFIXES):
+            _chmod(entry, FILE_MODE)
+        elif entry.is_dir() and entry.name in OWN_FOLDERS:
+            _chmod(entry, DIR_MODE)
+            for base, dirs, files in os.walk(entry):
+                for name in dirs:
+                    _chmod(Path(base) / name, DIR_MODE)
+                for name in files:
+                    _chmod(Path(base) / name, FILE_MODE)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    if path.is_symlink():
+        return
+    with contextlib.suppress(OSError):
+        os.chmod(path, mode)
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -5,6 +5,9 @@ unbounded upload to disk."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
@@ -59,3 +62,28 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+class RateLimit:
+    """At most ``per_minute`` requests a minute for each caller (a sliding window, in this
+    process). The pre-award check answers whether a named person with a given ID number
+    holds a role: unbounded, it would let a caller test guesses at a number."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._seen: dict[object, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, caller: object) -> float:
+        """0 when the caller may go on (the request is counted), else the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            seen = self._seen.setdefault(caller, deque())
+            while seen and now - seen[0] >= 60:
+                seen.popleft()
+            if len(seen) >= self.per_minute:
+                return 60 - (now - seen[0])
+            seen.append(now)
+            if len(self._seen) > 10_000:  # callers long gone
+                self._seen = {k: v for k, v in self._seen.items() if v and now - v[-1] < 60}
+            return 0.0

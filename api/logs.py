@@ -1,6 +1,10 @@
 """Log lines pass through the same masking as answers: the access log prints query strings
-(``/findings?q=…``, ``/graph/neighbourhood?entity=…``) and a failed screening's traceback can
-quote a cell, either of which may hold a resident ID number."""
+(``/findings?q=…``, ``/graph/neighbourhood?entity=…``, percent-encoded) and a failed
+screening's traceback can quote a cell, either of which may hold a resident ID number.
+
+The masking wraps each handler's formatter, so it applies to the finished line — message,
+arguments, traceback — whatever the formatter does with the record (uvicorn's access
+formatter reads the record's arguments itself: they are left as they are)."""
 
 from __future__ import annotations
 
@@ -11,34 +15,24 @@ from api.masking import mask_text
 LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "integrity", "integrity.api")
 
 
-class MaskingFilter(logging.Filter):
-    """Renders the record's message (and traceback) masked, once, before any formatter."""
+class MaskingFormatter(logging.Formatter):
+    """Formats with the handler's own formatter, then masks the line."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: leave it to logging's own error report
-            return True
-        record.msg = mask_text(message)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = mask_text(record.exc_text)
-        if record.stack_info:
-            record.stack_info = mask_text(record.stack_info)
-        return True
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
 
-
-_FILTER = MaskingFilter()
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(self.inner.format(record))
 
 
 def install_log_masking() -> None:
-    """Attach the filter to every handler of the service's loggers (uvicorn's included:
-    it configures them before it builds the app). Idempotent."""
+    """Wrap the formatter of every handler of the service's loggers (uvicorn's included: it
+    configures them before it builds the app), and of Python's last-resort handler.
+    Idempotent."""
     handlers = [h for name in LOGGERS for h in logging.getLogger(name).handlers]
     if logging.lastResort is not None:  # what prints when no handler is configured
         handlers.append(logging.lastResort)
     for handler in handlers:
-        if _FILTER not in handler.filters:
-            handler.addFilter(_FILTER)
+        if not isinstance(handler.formatter, MaskingFormatter):
+            handler.setFormatter(MaskingFormatter(handler.formatter))

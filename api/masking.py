@@ -1,27 +1,27 @@
 """Resident ID numbers masked wherever they leave the service for someone who is not admin.
 
-One set of patterns, three forms: a text (:func:`mask_text`), a JSON-like value (:func:`mask`),
-and the bytes of a serialised answer (:func:`mask_bytes`, used by :mod:`api.routing` on every
-JSON response and by :mod:`api.logs` on every log line). A masked number keeps its first four
-and last four characters (``4403**********123X``): enough to tell two numbers apart on a
-referral, not enough to rebuild one.
+One pattern, two forms: a text (:func:`mask_text`, also every log line: :mod:`api.logs`) and
+a JSON-like value (:func:`mask`: every JSON answer, :mod:`api.routing`). A masked number
+keeps its first four and last four characters (``4403**********123X``): enough to tell two
+numbers apart on a referral, not enough to rebuild one.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
+from urllib.parse import unquote
 
-# an 18-digit resident ID (birth date in the middle) or a 15-digit old one
+# an 18-digit resident ID (birth date in the middle: 1880-2099, as the loader accepts) or a
+# 15-digit old one
 _RIC18 = (
-    r"(?<![0-9A-Za-z])(\d{4})(\d{2}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01])\d{3})"
+    r"(?<![0-9A-Za-z])(\d{4})(\d{2}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01])\d{3})"
     r"([\dXx])(?![0-9A-Za-z])"
 )
 _RIC15 = r"(?<![0-9A-Za-z])(\d{4})(\d{4}(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]))(\d{3})(?![0-9A-Za-z])"
 _RIC = re.compile(_RIC18)
 _RIC_OLD = re.compile(_RIC15)
-_RIC_BYTES = re.compile(_RIC18.encode())
-_RIC_OLD_BYTES = re.compile(_RIC15.encode())
 SHORTEST = 15  # nothing shorter can hold a number
 
 
@@ -34,27 +34,36 @@ def _mask15(m: re.Match[str]) -> str:
     return m.group(1) + "*" * len(m.group(2)) + m.group(3)
 
 
-def _mask18b(m: re.Match[bytes]) -> bytes:
-    middle = m.group(2)
-    return m.group(1) + b"*" * (len(middle) - 3) + middle[-3:] + m.group(3)
-
-
-def _mask15b(m: re.Match[bytes]) -> bytes:
-    return m.group(1) + b"*" * len(m.group(2)) + m.group(3)
-
-
-def mask_text(text: str) -> str:
-    """4403xxxxxxxxxx123X -> 4403**********123X, wherever a resident ID number appears."""
-    if len(text) < SHORTEST:
-        return text
+def _mask_plain(text: str) -> str:
     return _RIC_OLD.sub(_mask15, _RIC.sub(_mask18, text))
 
 
-def mask_bytes(data: bytes) -> bytes:
-    """The same on serialised bytes (UTF-8 JSON: digits are never escaped there)."""
-    if len(data) < SHORTEST:
-        return data
-    return _RIC_OLD_BYTES.sub(_mask15b, _RIC_BYTES.sub(_mask18b, data))
+def mask_text(text: str) -> str:
+    """4403xxxxxxxxxx123X -> 4403**********123X, wherever a resident ID number appears,
+    written in full-width digits too (then the text is given back in its NFKC form) or
+    percent-encoded in a URL (then given back decoded)."""
+    if len(text) < SHORTEST:
+        return text
+    masked = _mask_plain(text)
+    for variant in _variants(text):
+        hidden = _mask_plain(variant)
+        if hidden != variant:  # a number only this spelling showed: the masked spelling
+            return hidden if masked == text else _mask_plain(_variants(masked)[-1])
+    return masked
+
+
+def _variants(text: str) -> list[str]:
+    """The other spellings a number may hide behind: NFKC (full-width digits), and a URL's
+    percent-encoding undone."""
+    out = []
+    folded = unicodedata.normalize("NFKC", text)
+    if folded != text:
+        out.append(folded)
+    if "%" in text:
+        decoded = unicodedata.normalize("NFKC", unquote(text))
+        if decoded != text and decoded not in out:
+            out.append(decoded)
+    return out
 
 
 def mask(value: Any) -> Any:

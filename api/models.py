@@ -71,6 +71,9 @@ class ScreeningRecord(SQLModel, table=True):
     # queued, running, done, failed; cancelling (asked to stop while running), cancelled
     status: str = Field(default="queued", max_length=20)
     progress: str = Field(default="", max_length=200)
+    # the host and process whose queue holds it, then that runs it (recovery ends only the
+    # jobs of owners that are gone)
+    owner: str | None = Field(default=None, max_length=100)
     findings: int = 0
     run: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from pathlib import Path
 
 from api.files import FILE_MODE, private_dir
@@ -28,6 +29,10 @@ class UnknownProfile(LookupError):  # noqa: N818 - read as "unknown profile", no
         super().__init__(name)
         self.name = name
         self.available = available
+
+
+class ProfileExists(FileExistsError):  # noqa: N818 - read as "profile exists"
+    """An added profile of that name is there already (add the new one under a new name)."""
 
 
 class Profiles:
@@ -72,9 +77,16 @@ class Profiles:
             )
         private_dir(self.folder)
         target = self.folder / f"{profile.name}.toml"
-        fresh = self.folder / f".{profile.name}.{os.getpid()}.tmp"
-        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        fresh = self.folder / f".{profile.name}.{uuid.uuid4().hex}.tmp"
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(fresh, target)
+        try:
+            # never over a profile already added: screenings run under it name it, and an
+            # index rebuilt from one of them must judge as it did
+            os.link(fresh, target)
+        except FileExistsError as exc:
+            raise ProfileExists(profile.name) from exc
+        finally:
+            fresh.unlink(missing_ok=True)
         return profile

@@ -10,6 +10,7 @@ everyone in :mod:`api.problems`; workbooks are masked row by row before they are
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -17,23 +18,29 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.responses import StreamingResponse
 
-from api.masking import mask_bytes
+from api.masking import mask
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def masked(response: Response, request: Request) -> Response:
-    """The response as the caller may see it."""
+    """The response as the caller may see it: every string of the JSON value masked (the
+    value, not its bytes: an escape such as ``\\n`` before a number, or a number written in
+    full-width digits, would hide it from a pattern run over the serialised text)."""
     principal = getattr(request.state, "principal", None)
     if principal is not None and principal.is_admin:
         return response
     if isinstance(response, StreamingResponse):
         return response  # written masked by its producer (the exports)
     body = bytes(response.body)
-    hidden = mask_bytes(body)
-    if hidden != body:
-        response.body = hidden
-        response.headers["content-length"] = str(len(hidden))
+    if not body or not (response.media_type or "").endswith("json"):
+        return response
+    value = json.loads(body)
+    hidden = mask(value)
+    if hidden != value:
+        data = json.dumps(hidden, ensure_ascii=False, separators=(",", ":")).encode()
+        response.body = data
+        response.headers["content-length"] = str(len(data))
     return response
 
 

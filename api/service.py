@@ -15,29 +15,25 @@ import logging
 import os
 import secrets
 import threading
-import time
-import traceback
-import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from api.check.index import CheckIndex
 from api.db import make_engine, migrate
 from api.files import private_dir, private_file, sqlite_path, sweep_scratch, tighten_tree
+from api.jobs import Jobs
 from api.jsonable import plain
+from api.limits import RateLimit
 from api.models import ApiToken, AuditEntry, DatasetRecord, ScreeningRecord, now
-from api.problems import issue_entry
-from api.profiles import Profiles, UnknownProfile
+from api.profiles import Profiles
 from api.security import Principal, TokenStore
 from api.settings import Settings
-from api.store import store_findings
 from api.validation import Validator
-from integrity.errors import DatasetError, PolicyError
-from integrity.output import run_record
 from integrity.scan import ScanResult, run_scan
 
 log = logging.getLogger("integrity.api")
@@ -52,21 +48,6 @@ def _secret_file(path: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")
     return value
-
-
-PENDING = ("queued", "running", "cancelling")
-
-
-class QueueFull(Exception):  # noqa: N818 - a state, not an error of the code
-    """Too many screenings waiting; ``pending`` counts them."""
-
-    def __init__(self, pending: int) -> None:
-        super().__init__(pending)
-        self.pending = pending
-
-
-class Cancelled(Exception):  # noqa: N818
-    """Raised inside a running screening when it has been asked to stop."""
 
 
 class UnknownStreet(ValueError):  # noqa: N818 - a refusal, named for what was asked
@@ -84,7 +65,12 @@ class Service:
         private_dir(settings.data_dir)
         db_file = sqlite_path(settings.url)
         if db_file is not None:
-            private_dir(db_file.parent)
+            # the database's folder made if missing; tightened only inside the data folder
+            # (a database in a shared folder must not change that folder's mode)
+            if db_file.parent.resolve().is_relative_to(settings.data_dir.resolve()):
+                private_dir(db_file.parent)
+            else:
+                db_file.parent.mkdir(parents=True, exist_ok=True)
             private_file(db_file)  # SQLite gives its -wal and -shm files the same mode
         tighten_tree(settings.data_dir)  # what an earlier version wrote under umask 022
         private_dir(settings.datasets_dir)
@@ -99,33 +85,16 @@ class Service:
         self.ref_key = hmac.new(secret.encode(), b"graph-node-ref", hashlib.sha256).digest()
         self.profiles = Profiles(settings.data_dir / "policies")
         # uploads are validated in a child process (api.validation): never stalling requests
-        self.validator = Validator()
-        self._pool: ThreadPoolExecutor | None = None
+        self.validator = Validator(
+            memory=settings.validate_memory_bytes, seconds=settings.validate_seconds
+        )
         self.index: CheckIndex | None = None
         self.index_error: str | None = None
         self._lock = threading.Lock()
-        self._queue_lock = threading.Lock()
-        self.futures: dict[str, Future[None]] = {}
-        self._recover()
+        self.jobs = Jobs(self.engine, settings, self.profiles, self._screened)
+        self.check_rate = RateLimit(settings.check_rate_per_minute)
 
     # ------------------------------------------------------------------ start-up
-    def _recover(self) -> None:
-        """Screenings cut off by a restart are marked failed (their findings were never
-        half-written: they are stored in one transaction at the end)."""
-        with Session(self.engine) as session:
-            stale = session.exec(
-                select(ScreeningRecord).where(col(ScreeningRecord.status).in_(PENDING))
-            ).all()
-            for record in stale:
-                if record.status == "cancelling":
-                    record.status = "cancelled"
-                else:
-                    record.status = "failed"
-                    record.error = {"detail": "服务重启，筛查中断 / interrupted by a restart"}
-                record.finished_at = now()
-                session.add(record)
-            session.commit()
-
     def bootstrap_admin(self) -> Path | None:
         """On first start (no admin token at all), issue one and keep it in
         ``<data_dir>/admin-token`` (mode 0600) for the operator to read."""
@@ -173,192 +142,50 @@ class Service:
             gc.collect()
             gc.freeze()
 
-    @property
-    def pool(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=self.settings.workers, thread_name_prefix="screen"
-                )
-            return self._pool
-
     def close(self) -> None:
         """Stop taking screenings (the app's shutdown); a later one starts a new pool."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        self.jobs.close()
         self.validator.close()
         self.engine.dispose()
 
     # ------------------------------------------------------------------ screenings
+    @property
+    def futures(self) -> dict[str, Future[None]]:
+        return self.jobs.futures
+
     def start_screening(
         self, dataset: DatasetRecord, policy: str, rules: list[str] | None, actor: str
     ) -> tuple[ScreeningRecord, bool]:
-        """Queue a screening; (record, created). The same dataset, profile and rules already
-        waiting or running give that screening back instead of a second one; past the
-        queue's bound (``settings.workers + settings.queue_limit`` pending in the database,
-        so across worker processes) :class:`QueueFull` is raised."""
-        with self._queue_lock, Session(self.engine) as session:
-            pending = session.exec(
-                select(ScreeningRecord).where(col(ScreeningRecord.status).in_(PENDING))
-            ).all()
-            for other in pending:
-                if (other.dataset_id, other.policy, other.rules) == (dataset.id, policy, rules):
-                    return other, False
-            if len(pending) >= self.settings.workers + self.settings.queue_limit:
-                raise QueueFull(len(pending))
-            record = self._queue(dataset, policy, rules, actor, session)
-        future = self.pool.submit(self._run, record.id)
-        self.futures[record.id] = future
-        sid = record.id
-
-        def forget(_done: Future[None]) -> None:
-            self.futures.pop(sid, None)
-
-        future.add_done_callback(forget)
-        return record, True
-
-    def _queue(
-        self,
-        dataset: DatasetRecord,
-        policy: str,
-        rules: list[str] | None,
-        actor: str,
-        session: Session,
-    ) -> ScreeningRecord:
-        record = ScreeningRecord(
-            id=f"sc-{uuid.uuid4().hex[:12]}",
-            dataset_id=dataset.id,
-            policy=policy,
-            rules=rules,
-            status="queued",
-            progress="排队中 / queued",
-            created_by=actor,
-            created_at=now(),
-        )
-        session.add(record)
-        session.commit()
-        session.refresh(record)
-        return record
+        return self.jobs.start(dataset, policy, rules, actor)
 
     def cancel_screening(self, screening_id: str) -> tuple[ScreeningRecord | None, bool]:
-        """Stop a screening: a queued one is cancelled at once, a running one is asked to
-        stop (``cancelling``) and stops at its next stage, storing nothing. (record, whether
-        this call stopped it): (None, False) when there is no such screening; one that has
-        ended (or is already stopping) is returned unchanged."""
-        with Session(self.engine) as session:
-            record = session.get(ScreeningRecord, screening_id)
-            if record is None:
-                return None, False
-            if record.status == "queued":
-                record.status = "cancelled"
-                record.progress = "已取消 / cancelled"
-                record.finished_at = now()
-            elif record.status == "running":
-                record.status = "cancelling"
-                record.progress = "正在取消 / cancelling"
-            else:
-                return record, False
-            session.add(record)
-            session.commit()
-            session.refresh(record)
-        future = self.futures.get(screening_id)
-        if future is not None and record.status == "cancelled":
-            future.cancel()
-        return record, True
+        return self.jobs.cancel(screening_id)
 
-    def _claim(self, screening_id: str) -> bool:
-        """queued -> running in one conditional UPDATE: a cancellation that came first wins."""
-        stmt = (
-            update(ScreeningRecord)
-            .where(col(ScreeningRecord.id) == screening_id, col(ScreeningRecord.status) == "queued")
-            .values(status="running", started_at=now(), progress="开始 / started")
-        )
-        with self.engine.begin() as conn:
-            return bool(conn.execute(stmt).rowcount)
-
-    def _status(self, screening_id: str) -> str | None:
-        with Session(self.engine) as session:
-            record = session.get(ScreeningRecord, screening_id)
-            return record.status if record else None
-
-    def _step(self, screening_id: str, step: str) -> None:
-        """A screening's progress, and the point where a cancellation takes effect."""
-        if self._status(screening_id) == "cancelling":
-            raise Cancelled
-        self._update(screening_id, progress=step[:200])
-
-    def _update(self, screening_id: str, **values: Any) -> None:
-        with Session(self.engine) as session:
-            record = session.get(ScreeningRecord, screening_id)
-            if record is None:
-                return
-            for k, v in values.items():
-                setattr(record, k, v)
-            session.add(record)
-            session.commit()
-
-    def _run(self, screening_id: str) -> None:
-        with Session(self.engine) as session:
-            record = session.get(ScreeningRecord, screening_id)
-            dataset = session.get(DatasetRecord, record.dataset_id) if record else None
-        if record is None or dataset is None or not self._claim(screening_id):
-            return  # cancelled while it waited
-        began = time.perf_counter()
-        try:
-            result: ScanResult = run_scan(
-                self.settings.datasets_dir / dataset.path,
-                policy=self.profiles.source(record.policy),
-                rules=record.rules,
-                progress=lambda step: self._step(screening_id, step),
-            )
-            self._step(screening_id, "建立核查索引 / building the check index")
-            index = CheckIndex(result, screening_id=screening_id, dataset_id=dataset.id)
-            run = run_record(result, time.perf_counter() - began)
-            run["check_index_seconds"] = index.build_seconds
-            self._step(screening_id, "保存发现 / storing findings")
-            store_findings(self.engine, screening_id, result.findings, run)
-            self._swap_index(index)
-        except Cancelled:
-            self._update(
-                screening_id,
-                status="cancelled",
-                finished_at=now(),
-                progress="已取消 / cancelled",
-            )
-        except DatasetError as exc:
-            errors = [issue_entry(i) for i in exc.issues if i.level == "error"]
-            self._fail(
-                screening_id,
-                {
-                    "detail": "数据集无法筛查 / dataset cannot be screened",
-                    "errors": plain(errors[:200]),
-                },
-            )
-        except (PolicyError, UnknownProfile) as exc:
-            self._fail(screening_id, {"detail": f"政策配置不可用 / policy profile unusable: {exc}"})
-        except Exception as exc:
-            log.exception("screening %s failed", screening_id)
-            self._fail(
-                screening_id,
-                {"detail": repr(exc)[:500], "trace": traceback.format_exc()[-2000:]},
-            )
-
-    def _fail(self, screening_id: str, error: dict[str, Any]) -> None:
-        self._update(
-            screening_id,
-            status="failed",
-            error=error,
-            finished_at=now(),
-            progress="失败 / failed",
-        )
+    def _screened(
+        self, screening_id: str, result: ScanResult, dataset_id: str
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        """A finished scan's check index, built before its findings are stored and put to
+        use once they are."""
+        index = CheckIndex(result, screening_id=screening_id, dataset_id=dataset_id)
+        return {"check_index_seconds": index.build_seconds}, lambda: self._swap_index(index)
 
     # ------------------------------------------------------------------ tokens
     def known_streets(self) -> list[str]:
-        """The streets the stored datasets name."""
+        """The streets the stored datasets name (a dataset stored before they were recorded
+        is read once to learn them)."""
         with Session(self.engine) as session:
-            lists = session.exec(select(DatasetRecord.streets)).all()
+            records = session.exec(select(DatasetRecord)).all()
+            for record in records:
+                if record.streets is None:
+                    folder = self.settings.datasets_dir / record.path
+                    try:
+                        record.streets = self.validator(folder).streets
+                    except Exception:  # a folder gone or unreadable: no streets from it
+                        log.exception("streets of dataset %s could not be read", record.id)
+                        record.streets = []
+                    session.add(record)
+            session.commit()
+            lists = [r.streets for r in records]
         return sorted({s for streets in lists for s in (streets or [])})
 
     def issue_token(

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     queue_limit: int = 4
     # largest upload accepted, in bytes: the request body, and the files once unzipped
     max_upload_bytes: int = 512 * 1024 * 1024
+    # an upload is validated in a child process with at most this much memory (bytes; 0:
+    # unlimited) and this long (seconds; 0: unlimited)
+    validate_memory_bytes: int = 8 * 1024**3
+    validate_seconds: float = 900
+    # pre-award checks a minute for one token (429 beyond): guessing at ID numbers is slow
+    check_rate_per_minute: int = 120
     # largest body of any other request (JSON, a policy file)
     max_body_bytes: int = 1024 * 1024
 

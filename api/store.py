@@ -9,17 +9,21 @@ and never duplicates them.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, update
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
-from api.files import new_scratch, private_dir
+from api.files import FILE_MODE, new_scratch, private_dir
 from api.jsonable import plain
 from api.models import DatasetRecord, FindingRecord, ScreeningFinding, ScreeningRecord, now
 from api.search import search_text
@@ -28,7 +32,11 @@ from api.validation import UPLOAD_NAME, DatasetSummary, validate_here
 from integrity.findings import Finding
 from integrity.readers import sha256_file
 
-__all__ = ["UPLOAD_NAME", "Limits", "Upload", "ingest", "store_findings"]
+__all__ = ["UPLOAD_NAME", "Cancelled", "Limits", "Upload", "ingest", "store_findings"]
+
+
+class Cancelled(Exception):  # noqa: N818 - a state, not an error of the code
+    """A screening asked to stop (or already ended) when its findings were to be stored."""
 
 
 def content_hash(folder: Path) -> str:
@@ -57,39 +65,77 @@ def ingest(
     try:
         unpack(uploads, scratch, limits)
         sha = content_hash(scratch)
-        with Session(engine) as session:
-            found = session.exec(select(DatasetRecord).where(DatasetRecord.sha256 == sha)).first()
+        found = _stored(engine, sha)
+        if found is not None:
+            return found, False
+        # one upload of these files at a time, in every worker: a second one waits, then
+        # finds the first's record (two at once used to remove each other's folder)
+        with dataset_lock(datasets_dir, sha):
+            found = _stored(engine, sha)
             if found is not None:
                 return found, False
-        summary = validate(scratch)
-        ds_id = f"ds-{sha[:12]}"
-        final = datasets_dir / ds_id
-        if final.exists():  # a folder left by a crash before its record was written
-            shutil.rmtree(final)
-        os.replace(scratch, final)
-        record = DatasetRecord(
-            id=ds_id,
-            name=name or ", ".join(sorted(p.name for p in final.iterdir()))[:300],
-            sha256=sha,
-            path=final.name,
-            files=summary.files,
-            rows=summary.rows,
-            warnings=summary.warnings,
-            streets=summary.streets,
-            created_by=actor,
-            created_at=now(),
-        )
-        try:
-            with Session(engine) as session:
-                session.add(record)
-                session.commit()
-                session.refresh(record)
-        except Exception:
-            shutil.rmtree(final, ignore_errors=True)
-            raise
-        return record, True
+            summary = validate(scratch)
+            ds_id = f"ds-{sha[:12]}"
+            final = datasets_dir / ds_id
+            if final.exists():  # left by a crash before its record was written: no record
+                shutil.rmtree(final)  # names it, and no one else may write it (the lock)
+            os.replace(scratch, final)
+            record = DatasetRecord(
+                id=ds_id,
+                name=name or ", ".join(sorted(p.name for p in final.iterdir()))[:300],
+                sha256=sha,
+                path=final.name,
+                files=summary.files,
+                rows=summary.rows,
+                warnings=summary.warnings,
+                streets=summary.streets,
+                created_by=actor,
+                created_at=now(),
+            )
+            try:
+                with Session(engine) as session:
+                    session.add(record)
+                    session.commit()
+                    session.refresh(record)
+            except IntegrityError:
+                # stored meanwhile by a process that does not take the lock (an older
+                # version): its record names the folder, which is left as it is
+                stored = _stored(engine, sha)
+                if stored is None:
+                    raise
+                return stored, False
+            except Exception:
+                shutil.rmtree(final, ignore_errors=True)
+                raise
+            return record, True
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)  # our own scratch folder, only
+
+
+def _stored(engine: Engine, sha: str) -> DatasetRecord | None:
+    with Session(engine) as session:
+        return session.exec(select(DatasetRecord).where(DatasetRecord.sha256 == sha)).first()
+
+
+@contextlib.contextmanager
+def dataset_lock(datasets_dir: Path, sha: str) -> Iterator[None]:
+    """An exclusive lock on one content hash: a thread lock in this process, a file lock
+    (flock) across the service's workers."""
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(sha, threading.Lock())
+    folder = private_dir(datasets_dir.with_name("locks"))
+    with lock:
+        fd = os.open(folder / sha[:32], os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -144,13 +190,23 @@ def store_findings(
         links = [{"screening_id": screening_id, "finding_id": fid} for fid in rows]
         if links:
             session.execute(insert(ScreeningFinding), links)
-        record = session.get(ScreeningRecord, screening_id)
-        if record is None:
-            raise RuntimeError(f"screening {screening_id} vanished")
-        record.status = "done"
-        record.progress = "完成 / done"
-        record.findings = len(rows)
-        record.run = plain(run)
-        record.finished_at = now()
-        session.add(record)
+        marked = session.execute(
+            update(ScreeningRecord)
+            .where(
+                col(ScreeningRecord.id) == screening_id,
+                col(ScreeningRecord.status) == "running",
+            )
+            .values(
+                status="done",
+                progress="完成 / done",
+                findings=len(rows),
+                run=plain(run),
+                finished_at=now(),
+            )
+        )
+        if not getattr(
+            marked, "rowcount", 0
+        ):  # cancelled (or ended) meanwhile: nothing of it is stored
+            session.rollback()
+            raise Cancelled
         session.commit()

@@ -1,10 +1,13 @@
 """Unpacking an upload into a scratch folder, counting real bytes against limits.
 
-What is counted is what is written, never what a header declares: a zip whose central
-directory under-declares a member's size is stopped at the limit, not inflated in memory
-first. Limits: the whole upload unpacked, one file, the number of files, and the inflation
-ratio of a zip member (a ledger deflates 5–15×; a member that inflates 200× past its first
-mebibyte is a zip bomb, not a ledger). Every refusal is a problem naming the file.
+The sizes held to the limits are the bytes written, not what a zip's header declares: a zip
+whose directory under-declares a member's size is stopped at the limit, not inflated in
+memory first. Limits: the whole upload unpacked, one file, the number of files and of zip
+entries, and the inflation ratio of a zip member over its packed size as the header gives it
+(a ledger deflates 5–15×; a member that inflates 200× past its first mebibyte is a zip bomb,
+not a ledger). A workbook (itself a zip, which the loader will inflate) is held to the same
+limits from its declared sizes before a sheet is read: Python's zip reader stops at the size
+a member declares. Every refusal is a problem naming the file.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class Limits:
     total: int  # bytes unpacked, all files together
     member: int  # bytes of one file
     files: int = 200  # table files in one upload
+    entries: int = 10_000  # members of one zip (an upload's or a workbook's)
+    inflation: int = 4  # a workbook's sheets may unpack to this many times the total limit
     ratio: int = 200  # a zip member's unpacked size over its packed size
     ratio_floor: int = 1 << 20  # the ratio is judged past this many bytes
 
@@ -55,10 +60,17 @@ def _refuse(status: int, file: str, zh: str, en: str, code: str = "upload") -> P
     return Problem(status, f"{file}：{zh} / {file}: {en}", errors=[file_error(file, zh, en, code)])
 
 
+MAX_NAME_BYTES = 200  # a file name the file system takes (255 bytes) with room to spare
+
+
 def _safe_name(name: str) -> str:
     base = PurePosixPath(name.replace("\\", "/")).name.strip()
     if not base or base.startswith(".") or base in {"..", "."}:
-        raise _refuse(422, name or "（无名）", "文件名无效", "invalid file name")
+        raise _refuse(422, name[:100] or "（无名）", "文件名无效", "invalid file name")
+    if len(base.encode()) > MAX_NAME_BYTES or "\x00" in base:
+        raise _refuse(
+            422, base[:60] + "…", "文件名过长或含非法字符", "the file name is too long or invalid"
+        )
     return base
 
 
@@ -103,6 +115,44 @@ class Unpacker:
 
     def _copy(self, src: IO[bytes], name: str, packed: int | None = None) -> None:
         target = self._target(name)
+        self._write(src, target, name, packed)
+        if target.suffix.lower() in (".xlsx", ".xlsm"):
+            self._check_workbook(target, name)
+
+    def _check_workbook(self, path: Path, name: str) -> None:
+        """A workbook is a zip the loader will inflate: its members are held to the same
+        limits before any sheet is read (a few hundred kilobytes of workbook can declare
+        gigabytes of sheet XML). Not a zip at all: left to the loader to report."""
+        lim = self.limits
+        try:
+            with zipfile.ZipFile(path) as book:
+                infos = book.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return
+        if len(infos) > lim.entries:
+            raise _refuse(
+                413, name, "工作簿内部文件过多", "the workbook holds too many parts", "too_large"
+            )
+        declared = sum(i.file_size for i in infos)
+        if declared > lim.total * lim.inflation:
+            raise _refuse(
+                413,
+                name,
+                f"工作簿解压后超过 {lim.total * lim.inflation} 字节",
+                f"the workbook unpacks to over {lim.total * lim.inflation} bytes",
+                "too_large",
+            )
+        for i in infos:
+            if i.file_size > lim.ratio_floor and i.file_size > lim.ratio * max(i.compress_size, 1):
+                raise _refuse(
+                    413,
+                    name,
+                    f"工作簿压缩比超过 {lim.ratio} 倍，疑似压缩炸弹，已拒收",
+                    f"a part of the workbook inflates more than {lim.ratio} times (a zip bomb?)",
+                    "zip_ratio",
+                )
+
+    def _write(self, src: IO[bytes], target: Path, name: str, packed: int | None) -> None:
         size = 0
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         with os.fdopen(fd, "wb") as out:
@@ -160,7 +210,16 @@ class Unpacker:
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             raise _refuse(422, upload.filename, "压缩包无法读取", "the zip cannot be read") from exc
         with archive:
-            for info in archive.infolist():
+            infos = archive.infolist()
+            if len(infos) > self.limits.entries:
+                raise _refuse(
+                    413,
+                    upload.filename,
+                    f"压缩包内文件超过 {self.limits.entries} 个",
+                    f"more than {self.limits.entries} entries in the zip",
+                    "too_many_files",
+                )
+            for info in infos:
                 name = info.filename
                 # zips made on Chinese Windows carry GBK names without the UTF-8 flag
                 if not info.flag_bits & 0x800:

@@ -9,16 +9,15 @@ problem to answer; the dataset itself stays on disk, and a screening loads it ag
 
 Children come from a forkserver that has the loader imported already (a child starts in
 milliseconds), and each validates one upload and exits, so the memory of a large upload is
-returned to the system at once.
+returned to the system at once. Each runs under an address-space limit and a time limit.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import resource
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -90,38 +89,62 @@ def validate_here(folder: Path) -> DatasetSummary:
     return _answer(_outcome(str(folder)))
 
 
+def _child(folder: str, answer: Connection, memory: int) -> None:
+    """The child's work: validate under an address-space limit, answer through the pipe."""
+    if memory > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    try:
+        outcome = _outcome(folder)
+    except MemoryError:
+        outcome = {
+            "problem": {
+                "status": 413,
+                "detail": "数据集过大，校验超出内存上限 / the dataset needs more memory to "
+                "validate than the service allows",
+            }
+        }
+    answer.send(outcome)
+    answer.close()
+
+
 class Validator:
-    """Validates in a child process; one pool per service, made on first use."""
+    """Validates each upload in a child process of its own, with a memory limit and a time
+    limit: a workbook that inflates beyond reason (a few hundred kilobytes can hold
+    gigabytes of sheet XML) fails its own child, not the service."""
 
-    def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def _executor(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["integrity.load", "api.validation"])
-                self._pool = ProcessPoolExecutor(
-                    max_workers=2, mp_context=context, max_tasks_per_child=1
-                )
-            return self._pool
+    def __init__(self, *, memory: int = 0, seconds: float = 0) -> None:
+        self.memory = memory
+        self.seconds = seconds
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["integrity.load", "api.validation"])
 
     def __call__(self, folder: Path) -> DatasetSummary:
+        receive, send = self._context.Pipe(duplex=False)
+        child = self._context.Process(
+            target=_child, args=(str(folder), send, self.memory), daemon=True
+        )
+        child.start()
+        send.close()
         try:
-            outcome = self._executor().submit(_outcome, str(folder)).result()
-        except BrokenProcessPool as exc:  # the child died (out of memory, killed)
-            with self._lock:
-                self._pool = None
+            if not receive.poll(self.seconds or None):
+                raise Problem(
+                    413,
+                    f"数据集校验超过 {self.seconds:.0f} 秒，已停止 / validating the dataset took "
+                    f"over {self.seconds:.0f} s and was stopped",
+                )
+            outcome = receive.recv()
+        except (EOFError, OSError) as exc:  # the child died without an answer
             raise Problem(
-                503,
-                "校验数据集的进程意外退出，请稍后重试 / the process validating the dataset "
-                "died; try again later",
+                413,
+                "校验数据集的进程意外退出（数据集可能过大）/ the process validating the dataset "
+                "died (the dataset may be too large)",
             ) from exc
+        finally:
+            receive.close()
+            if child.is_alive():
+                child.kill()
+            child.join(timeout=10)
         return _answer(outcome)
 
     def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        """Nothing held between uploads (each child ends with its upload)."""

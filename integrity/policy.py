@@ -137,9 +137,17 @@ def parse_profile(text: str, source: str) -> Profile:
     """A profile from a TOML text; ``source`` names it in errors (a file, an upload)."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise PolicyError(f"无法读取政策配置 / cannot read policy profile {source}: {exc}") from exc
-    return _parse(data, source)
+    try:
+        return _parse(data, source)
+    except PolicyError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
+        # a section of the wrong kind (rules_not_applicable = 5, a clause as a number …)
+        raise PolicyError(
+            f"政策配置文件有误 / invalid policy profile {source}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def load_profile(name_or_path: str | Path) -> Profile:

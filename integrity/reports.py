@@ -126,8 +126,9 @@ def write_street_workbook(
         by_street: dict[str, list[Row]] = {}
         for r in rows:
             by_street.setdefault(r["street"], []).append(r)
+        used: set[str] = set()
         for street in by_street or {"（无）": []}:
-            ws = wb.add_worksheet(_sheet_name(street))
+            ws = wb.add_worksheet(_sheet_name(street, used))
             ws.freeze_panes(2, 0)
             wb.write_cell(ws, 0, 0, title + f"（{street}）", bold)
             wb.write_row(ws, 1, 0, columns.values(), bold)
@@ -154,6 +155,16 @@ def write_reports(findings: list[Finding], folder: Path) -> list[str]:
     return written
 
 
-def _sheet_name(street: str) -> str:
+def _sheet_name(street: str, used: set[str]) -> str:
+    """A worksheet name Excel takes for a street: without []:*?/\\, not starting or ending
+    with an apostrophe, at most 31 characters, and unlike the names taken before (Excel
+    compares them ignoring case): 「A/B街道」 and 「AB街道」 get 「AB街道」 and 「AB街道(2)」."""
     bad = set("[]:*?/\\")
-    return "".join(ch for ch in street if ch not in bad)[:31] or "未注明街道"
+    base = "".join(ch for ch in street if ch not in bad).strip("'").strip()[:31] or "未注明街道"
+    name, n = base, 1
+    while name.casefold() in used:
+        n += 1
+        suffix = f"({n})"
+        name = base[: 31 - len(suffix)] + suffix
+    used.add(name.casefold())
+    return name

@@ -402,12 +402,11 @@ class CheckIndex(RelationsIndex):
             )
         if not given:
             return rows
+        # every person the bid names is kept as the bid's, also one the registry holds: a
+        # list that dropped a registered person would tell whoever sent a guessed ID number
+        # that the guess was right
         extra = prepare(pd.DataFrame(given), with_pinyin=False)
-        known = set(zip(rows["key"], rows["role"], strict=True))
-        extra = extra[
-            [(k, r) not in known for k, r in zip(extra["key"], extra["role"], strict=True)]
-        ]
-        return pd.concat([rows, extra], ignore_index=True) if len(extra) else rows
+        return pd.concat([rows, extra], ignore_index=True)
 
     def decision_kin(
         self, award: Award, roles: tuple[str, ...], floor: float

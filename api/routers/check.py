@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 
 from api.check.answer import answer
 from api.check.models import CheckIn, CheckOut
-from api.deps import AuditDep, ServiceDep, roles
+from api.deps import AuditDep, PrincipalDep, ServiceDep, roles
 from api.problems import Problem, problem_responses
 from api.routing import MaskedRoute
 
@@ -21,9 +22,11 @@ router = APIRouter(
     "/check",
     response_model=CheckOut,
     dependencies=[roles("admin", "reviewer", "auditor")],
-    responses=problem_responses(503),
+    responses=problem_responses(429, 503),
 )
-async def check(body: CheckIn, service: ServiceDep, audit: AuditDep) -> CheckOut:
+async def check(
+    body: CheckIn, service: ServiceDep, audit: AuditDep, principal: PrincipalDep
+) -> CheckOut:
     """Before an award: judged by the same rules as the batch screening (avoidance with the
     kinship path and how sure each identity link is, the catalogue on the award date, the
     cap, a split with the supplier's or a related supplier's earlier awards in the place,
@@ -37,6 +40,14 @@ async def check(body: CheckIn, service: ServiceDep, audit: AuditDep) -> CheckOut
     not, `assessments` are the findings, as the batch writes them."""
     index = service.index
     request = body.model_dump(mode="json")
+    wait = service.check_rate.wait(principal.token_id or principal.name)
+    if wait:
+        await run_in_threadpool(audit, {"denied": "rate"}, 429)
+        raise Problem(
+            429,
+            f"核查过于频繁，请{wait:.0f}秒后再试 / too many checks; try again in {wait:.0f} s",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
     subject = {
         "supplier": {k: v for k, v in request["supplier"].items() if v},
         "panel": request["panel"],
@@ -44,7 +55,7 @@ async def check(body: CheckIn, service: ServiceDep, audit: AuditDep) -> CheckOut
         "project": {k: v for k, v in request["project"].items() if v is not None},
     }
     if index is None:
-        audit(subject, 503)
+        await run_in_threadpool(audit, subject, 503)
         detail = "尚无已完成的筛查，无法核查 / no finished screening to check against"
         if service.index_error:
             detail += f" ({service.index_error[:200]})"
@@ -52,5 +63,9 @@ async def check(body: CheckIn, service: ServiceDep, audit: AuditDep) -> CheckOut
     # a few milliseconds of CPU: answered on the event loop (a worker thread would add a
     # thread hop and contend for the GIL without running any faster)
     result = answer(index, body)
-    audit(subject | {"verdict": result.verdict, "screening_id": index.screening_id})
+    # committed before the answer goes out, in a worker thread: a database locked by a
+    # screening storing its findings holds up this request, not the event loop
+    await run_in_threadpool(
+        audit, subject | {"verdict": result.verdict, "screening_id": index.screening_id}
+    )
     return result

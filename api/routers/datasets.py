@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.deps import AuditDep, PrincipalDep, ServiceDep, SessionDep, roles
+from api.jobs import QueueFull
 from api.models import DatasetRecord, FindingRecord, ScreeningFinding, ScreeningRecord
 from api.problems import Problem, problem_responses
 from api.profiles import UnknownProfile
@@ -24,7 +25,7 @@ from api.routing import (
 )
 from api.schemas import DatasetOut, DemoOut, ScreeningIn, ScreeningOut
 from api.security import Principal
-from api.service import QueueFull, Service
+from api.service import Service
 from api.store import Limits, Upload, ingest
 from integrity.errors import PolicyError
 from integrity.scan import select_rules
@@ -63,6 +64,9 @@ def _ingest(
         )
     except Problem as exc:
         audit({"upload": files, "error_count": exc.extra.get("error_count")}, exc.status)
+        raise
+    except Exception:
+        audit({"upload": files}, 500)  # a defect of ours: still, who sent what
         raise
     audit({"upload": files, "dataset_id": record.id, "created": created}, 201 if created else 200)
     return record, created

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import case, func
+from sqlalchemy import case, func, update
 from sqlmodel import Session, col, select
 
 from api.deps import AuditDep, PrincipalDep, SessionDep, roles
@@ -207,10 +207,19 @@ def change_status(
         actor_role=principal.role,
         at=now(),
     )
-    record.status = body.status
-    record.updated_at = event.at
+    # moved only from the status it was read in: two triagers at once cannot both move it
+    moved = session.execute(
+        update(FindingRecord)
+        .where(
+            col(FindingRecord.finding_id) == finding_id,
+            col(FindingRecord.status) == event.from_status,
+        )
+        .values(status=body.status, updated_at=event.at)
+    )
+    if not getattr(moved, "rowcount", 0):
+        session.rollback()
+        raise Problem(409, "该发现刚被他人处理，请刷新后再试 / changed meanwhile; reload it")
     session.add(event)
-    session.add(record)
     session.commit()
     session.refresh(record)
     audit({"finding_id": finding_id, "status": body.status})
@@ -233,6 +242,7 @@ def history(
         .where(FindingEvent.finding_id == finding_id)
         .order_by(col(FindingEvent.id))
     ).all()
+    audit({"finding_id": finding_id, "history": len(rows)})
     return [EventOut.model_validate(r.model_dump()) for r in rows]
 
 

@@ -109,13 +109,15 @@ class GraphView:
         return out
 
     def hidden(self, principal: Principal) -> set[str]:
-        """Officials of streets the principal may not see."""
+        """What a commission may not see: the officials and the projects of other streets
+        (and with them whatever is reachable only through them)."""
         if not principal.scoped:
             return set()
         return {
             n
             for n, d in self.g.nodes(data=True)
-            if d.get("staff_id") and not principal.sees_street(d.get("street"))
+            if (d.get("staff_id") or d.get("kind") == "project")
+            and not principal.sees_street(d.get("street"))
         }
 
     def edges(self, nodes: set[str]) -> list[dict[str, Any]]:
@@ -134,9 +136,10 @@ class GraphView:
         return out
 
 
-def _view(service: Any) -> GraphView:
+def _view(service: Any, audit: AuditDep, subject: dict[str, Any]) -> GraphView:
     index: CheckIndex | None = service.index
     if index is None:
+        audit(subject, 503)
         raise Problem(503, "尚无已完成的筛查 / no finished screening yet")
     with _lock:
         view = index._graph_view
@@ -157,15 +160,16 @@ def neighbourhood(
 ) -> dict[str, Any]:
     """Nodes and edges within ``depth`` hops of a person or organisation, for a page to draw
     (at most 500 nodes; ``truncated`` says when more were left out)."""
-    view = _view(service)
+    view = _view(service, audit, {"entity": entity})
     hidden = view.hidden(principal)
     try:
         centre = view.resolve(entity, hidden)
     except Problem as exc:
         audit({"entity": entity}, exc.status)
         raise
-    if centre in hidden:
-        raise audit.deny({"entity": entity}, "该人员不属于你的街道 / not in your streets")
+    if centre in hidden:  # answered as absent: a 403 would say another street has it
+        audit({"entity": entity, "denied": "street"}, 404)
+        raise Problem(404, f"图中没有「{entity}」/ no entity {entity!r} in the graph")
     seen = {centre}
     frontier = [centre]
     truncated = False
@@ -202,16 +206,17 @@ def path(
 ) -> dict[str, Any]:
     """The shortest chain of recorded relations between two entities (kin, roles,
     participation, awards, quotes, shared contacts), each edge with its source row."""
-    view = _view(service)
-    hidden = view.hidden(principal)
     subject = {"from": source, "to": target}
+    view = _view(service, audit, subject)
+    hidden = view.hidden(principal)
     try:
         a, b = view.resolve(source, hidden), view.resolve(target, hidden)
     except Problem as exc:
         audit(subject, exc.status)
         raise
     if a in hidden or b in hidden:
-        raise audit.deny(subject, "该人员不属于你的街道 / not in your streets")
+        audit(subject | {"denied": "street"}, 404)
+        raise Problem(404, "图中没有所指实体 / no such entity in the graph")
     graph = nx.restricted_view(view.undirected, hidden, []) if hidden else view.undirected
     try:
         nodes = nx.shortest_path(graph, a, b)

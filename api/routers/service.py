@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, UploadFile, status
 
 from api.deps import AuditDep, ServiceDep, roles
 from api.problems import Problem, problem_responses
-from api.profiles import MAX_PROFILE_BYTES
+from api.profiles import MAX_PROFILE_BYTES, ProfileExists
 from api.routing import MaskedRoute
 from api.schemas import HealthOut, IndexOut, PolicyOut
 from integrity import __version__
@@ -30,7 +30,12 @@ def health(service: ServiceDep) -> HealthOut:
     )
 
 
-@router.get("/policies", response_model=list[PolicyOut])
+@router.get(
+    "/policies",
+    response_model=list[PolicyOut],
+    dependencies=[roles("admin", "auditor", "commission", "reviewer")],
+    responses=problem_responses(401, 403, 422),
+)
 def policies(service: ServiceDep) -> list[PolicyOut]:
     """The policy profiles a screening can run under (shipped and added by an admin)."""
     out = []
@@ -48,7 +53,7 @@ def policies(service: ServiceDep) -> list[PolicyOut]:
     response_model=PolicyOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[roles("admin")],
-    responses=problem_responses(400, 401, 403, 413, 422),
+    responses=problem_responses(400, 401, 403, 409, 413, 422),
 )
 def add_policy(
     service: ServiceDep,
@@ -69,5 +74,12 @@ def add_policy(
     except PolicyError as exc:
         audit({"policy_file": filename}, 422)
         raise Problem(422, str(exc)) from exc
+    except ProfileExists as exc:
+        audit({"policy_file": filename, "policy": str(exc)}, 409)
+        raise Problem(
+            409,
+            f"已有名为「{exc}」的政策配置，请以新名称添加 / a profile named {exc} exists; add the "
+            "new one under another name",
+        ) from exc
     audit({"policy_file": filename, "policy": profile.name}, 201)
     return PolicyOut(name=profile.name, label=profile.label)
