@@ -167,6 +167,7 @@ class CheckIndex(RelationsIndex):
             Catalogue.of(t["catalogue"]) if "catalogue" in t else None
         )
         self.org_cores = list(self.orgs_by_core)
+        self._near_seen: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
         self._index_relations(t, holders)
 
     def _index_projects(self) -> None:
@@ -481,15 +482,24 @@ class CheckIndex(RelationsIndex):
         return [p for p in found if str(p["project_id"]) != award.project_id]
 
     def catalogue_near(self, core: str | None, code: str | None) -> list[dict[str, Any]]:
+        """The catalogue's near misses for a supplier, remembered (a similarity scan of the
+        whole catalogue's names costs milliseconds; suppliers come back)."""
         settings = self.profile.settings("off_catalogue")
         if self.catalogue is None or not isinstance(settings, OffCatalogueSettings):
             return []
-        near = self.catalogue.near(code, core, settings.near_name_ratio)
-        return (
-            []
-            if near is None
-            else [{str(k): v for k, v in r.items()} for r in near.to_dict("records")]
-        )
+        key = (core, code)
+        found = self._near_seen.get(key)
+        if found is None:
+            near = self.catalogue.near(code, core, settings.near_name_ratio)
+            found = (
+                []
+                if near is None
+                else [{str(k): v for k, v in r.items()} for r in near.to_dict("records")]
+            )
+            if len(self._near_seen) > 50_000:
+                self._near_seen.clear()
+            self._near_seen[key] = found
+        return [dict(r) for r in found]
 
 
 def _hits(

@@ -34,6 +34,10 @@ def name_keys(name: Any) -> frozenset[str]:
     return frozenset({name, f"py:{pinyin_key(name)}", *deletions(name)})
 
 
+# the usual answer, made once (callers only read it)
+NO_RELATIONS = pd.DataFrame(columns=["a", "b", "kind", "label", "confidence", "evidence"])
+
+
 class RelationsIndex:
     """Mixin of the check index: what could relate two organisations. The index provides
     ``scr``, ``holders`` (sorted by organisation), ``holders_of``, ``commonness`` and the
@@ -209,7 +213,7 @@ class RelationsIndex:
         possible = {(a, b): self.possible_kinds(a, b) for a, b in pairs if a != b}
         pairs = [pair for pair, kinds in possible.items() if kinds]
         if not pairs:
-            return pd.DataFrame(columns=["a", "b", "kind", "label", "confidence", "evidence"])
+            return NO_RELATIONS
         orgs = list(dict.fromkeys(o for pair in pairs for o in pair))
         holders = pd.concat([self.holders_of(o) for o in orgs], ignore_index=True)
         return org_relations(

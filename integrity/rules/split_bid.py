@@ -179,10 +179,11 @@ def groups(
     # every pair, the same supplier's too: the batch's prior counts the holder pairs of the
     # suppliers asked about together
     related = relate(pairs)
-    related = related[related["confidence"] >= settings.min_confidence]
     why: Why = {}
-    for r in related.to_dict("records"):
-        why.setdefault(frozenset((r["a"], r["b"])), []).append(r)
+    if len(related):
+        related = related[related["confidence"] >= settings.min_confidence]
+        for r in related.to_dict("records"):
+            why.setdefault(frozenset((r["a"], r["b"])), []).append(r)
     parent = list(range(len(pieces)))
 
     def root(i: int) -> int:
