@@ -16,12 +16,14 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.docs import install_docs
 from api.limits import MULTIPART_OVERHEAD, BodyLimit
 from api.logs import install_log_masking
 from api.routers import admin, check, datasets, findings, graph
 from api.routers import service as service_router
 from api.service import Service
 from api.settings import Settings
+from api.ui import install_pages
 from integrity import __version__
 
 log = logging.getLogger("integrity.api")
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None, *, load_index: bool = True) -> 
             "needs `Authorization: Bearer <token>`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs from local assets
+        redoc_url=None,
     )
     app.state.service = service
     settings = service.settings
@@ -94,4 +98,6 @@ def create_app(settings: Settings | None = None, *, load_index: bool = True) -> 
     install_log_masking()
     for module in (datasets, findings, check, graph, admin, service_router):
         app.include_router(module.router)
+    install_docs(app)
+    install_pages(app)
     return app

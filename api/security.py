@@ -137,7 +137,11 @@ class TokenStore:
             return session.exec(stmt).first() is not None
 
     def principal(self, token: str) -> Principal | None:
-        digest = token_hash(self.secret, token)
+        return self.principal_of_digest(token_hash(self.secret, token))
+
+    def principal_of_digest(self, digest: str) -> Principal | None:
+        """The principal of a token known by its keyed hash (a page's session keeps the
+        hash, never the token)."""
         at = time.monotonic()
         stamp = self._stamp_id()
         with self._lock:

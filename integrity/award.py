@@ -86,6 +86,11 @@ class AwardContext(Protocol):
         """The catalogue (None when the screened dataset has none)."""
         ...
 
+    def supplier_holders(self, award: Award) -> pd.DataFrame:
+        """The supplier's role holders: those the registry holds and those the bid names
+        (columns ``name``, ``role``)."""
+        ...
+
     def decision_kin(
         self, award: Award, roles: tuple[str, ...], floor: float
     ) -> list[dict[str, Any]]:

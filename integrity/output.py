@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from integrity import __version__
 from integrity.cells import csv_row, new_workbook
@@ -157,11 +157,12 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         writer.writerows(csv_row(row[name] for name in FIELDS) for row in rows)
 
 
-def _write_xlsx(path: Path, rows: list[dict[str, Any]]) -> None:
-    """The findings as a workbook (XlsxWriter, rows streamed in constant memory: openpyxl's
-    per-cell objects cost seconds on a city's findings), with a sheet explaining the fields;
-    cells through integrity.cells, so that no text becomes a formula or a link."""
-    wb = new_workbook(path, constant_memory=True)
+def write_findings_xlsx(target: Path | BinaryIO, rows: list[dict[str, Any]]) -> None:
+    """The findings (flat_row's rows) as a workbook, to a file or a stream (XlsxWriter, rows
+    streamed in constant memory: openpyxl's per-cell objects cost seconds on a city's
+    findings), with a sheet explaining the fields; cells through integrity.cells, so that no
+    text becomes a formula or a link."""
+    wb = new_workbook(target, constant_memory=True)
     try:
         bold = wb.add_format({"bold": True})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -195,7 +196,7 @@ def write_outputs(result: ScanResult, out_dir: str | Path, started: float) -> di
         rows = [flat_row(f) for f in result.findings]
         _write_json_lines(staging / "findings.json", [f.to_dict() for f in result.findings])
         _write_csv(staging / "findings.csv", rows)
-        _write_xlsx(staging / "findings.xlsx", rows)
+        write_findings_xlsx(staging / "findings.xlsx", rows)
         extra = write_reports(result.findings, staging)
         result.stages["write"] = round(time.perf_counter() - t0, 4)
         record = run_record(result, time.perf_counter() - started)

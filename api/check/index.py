@@ -409,6 +409,9 @@ class CheckIndex(RelationsIndex):
         extra = prepare(pd.DataFrame(given), with_pinyin=False)
         return pd.concat([rows, extra], ignore_index=True)
 
+    def supplier_holders(self, award: Award) -> pd.DataFrame:
+        return self.award_holders(award)
+
     def decision_kin(
         self, award: Award, roles: tuple[str, ...], floor: float
     ) -> list[dict[str, Any]]:

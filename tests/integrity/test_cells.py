@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from integrity.cells import FORMULA_PREFIXES, csv_cell, csv_row, is_risky, new_workbook
 from integrity.cli import app
 from integrity.findings import EvidenceStep, Finding, SourceRef
-from integrity.output import FIELDS, _write_csv, _write_xlsx, flat_row
+from integrity.output import FIELDS, _write_csv, flat_row
+from integrity.output import write_findings_xlsx as _write_xlsx
 from integrity.reports import REPORTS, report_rows, write_reports, write_street_workbook
 from integrity.sample import Sample, write_sample
 from tests.conftest import FIXTURES

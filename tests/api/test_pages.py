@@ -1,0 +1,223 @@
+"""The pages in a real headless Chromium (Debian's chromium and chromium-driver, driven by
+Selenium): sign in per role, run the README's demo check and see the conflict banner and the
+path picture, open a finding, triage it, see the history, be refused where the role may not
+go, and read the API's documentation offline with its Authorize button.
+
+Screenshots of every page are kept in out/screens/ (ignored by git) to be looked at.
+Outside CI a machine without Chromium skips these tests, saying so; under CI=true a missing
+browser is a failure (.ci/run installs it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from tests.api.conftest import COMMISSION_STREET, make_settings
+from tests.conftest import REPO
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+SCREENS = REPO / "out" / "screens"
+
+if not (CHROMIUM and DRIVER):
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            "Chromium and chromedriver are required under CI (apt-get install chromium "
+            "chromium-driver; .ci/run installs them)",
+            pytrace=False,
+        )
+    pytest.skip(
+        "NO BROWSER: the page tests need Debian's chromium and chromium-driver "
+        "(apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service as DriverService  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support import expected_conditions as when  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+class Live:
+    def __init__(self, url: str, tokens: dict[str, str]) -> None:
+        self.url = url
+        self.tokens = tokens
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Live]:
+    """The service on a real port, the demo screened, a token per role."""
+    folder = Path(tempfile.mkdtemp(prefix="integrity-pages-"))
+    app = create_app(make_settings(folder / "var", f"sqlite:///{folder / 't.db'}"))
+    store = app.state.service.tokens
+    tokens = {
+        role: store.issue(
+            f"页面-{role}", role, [COMMISSION_STREET] if role == "commission" else []
+        )[0]
+        for role in ("admin", "auditor", "commission", "reviewer")
+    }
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    demo = httpx.post(f"{url}/demo", headers={"Authorization": f"Bearer {tokens['admin']}"})
+    sid = demo.json()["screening"]["id"]
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        body = httpx.get(f"{url}/health").json()
+        if body["check_index"] and body["check_index"]["screening_id"] == sid:
+            break
+        time.sleep(0.3)
+    try:
+        yield Live(url, tokens)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1600",
+        "--lang=zh-CN",
+    ):
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}")
+    driver = webdriver.Chrome(service=DriverService(str(DRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def shot(driver: WebDriver, name: str) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SCREENS / f"{name}.png"))
+
+
+def sign_in(driver: WebDriver, live: Live, role: str, then: str = "/ui") -> None:
+    driver.get(f"{live.url}{then}")
+    WebDriverWait(driver, 20).until(when.presence_of_element_located((By.NAME, "token")))
+    assert "/ui/login" in driver.current_url
+    driver.find_element(By.NAME, "token").send_keys(live.tokens[role])
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(driver, 20).until(lambda d: "/ui/login" not in d.current_url)
+
+
+def test_a_reviewer_finds_the_demo_conflict(live: Live, browser: WebDriver) -> None:
+    browser.get(f"{live.url}/ui/login")
+    shot(browser, "01-login")
+    sign_in(browser, live, "reviewer", "/ui/check")
+    shot(browser, "02-check-form")
+    form = browser.find_element(By.CSS_SELECTOR, "form.check")
+    form.find_element(By.NAME, "supplier").send_keys("深圳市润泽睿智体育用品有限公司")
+    form.find_element(By.NAME, "community").send_keys("象角塘社区")
+    form.find_element(By.CSS_SELECTOR, "select[name=category] option[value='货物类']").click()
+    form.find_element(By.NAME, "amount_wan").send_keys("20")
+    browser.execute_script("document.querySelector('input[name=date]').value='2024-06-01'")
+    form.find_element(By.NAME, "panel").send_keys("BT0234")
+    browser.find_element(By.ID, "add-member").click()
+    browser.find_elements(By.NAME, "panel")[1].send_keys("黎志斌")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    banner = WebDriverWait(browser, 30).until(when.presence_of_element_located((By.ID, "verdict")))
+    assert "verdict-conflict" in banner.get_attribute("class")
+    assert "存在利益冲突" in banner.text and "张波龙" in banner.text
+    picture = browser.find_element(By.CSS_SELECTOR, "figure.picture svg")
+    said = picture.text + (picture.get_attribute("innerHTML") or "")
+    for part in ("张波龙", "堂弟", "张军海", "负责人", "family_links.csv"):
+        assert part in said, part
+    shot(browser, "03-check-conflict")
+    # the result's URL is shareable: opened again, the same verdict
+    shared = browser.current_url
+    assert "panel=BT0234" in shared and "supplier=" in shared
+    browser.get(shared)
+    assert "存在利益冲突" in browser.find_element(By.ID, "verdict").text
+    # a reviewer may not open the commission's pages
+    browser.get(f"{live.url}/ui/findings")
+    assert "无法打开此页面" in browser.page_source
+    shot(browser, "04-reviewer-refused")
+
+
+def test_an_unknown_supplier_offers_candidates(live: Live, browser: WebDriver) -> None:
+    sign_in(browser, live, "reviewer", "/ui/check?supplier=深圳市润泽睿智体育用品公司&panel=BT0234")
+    banner = browser.find_element(By.ID, "verdict")
+    assert "verdict-unknown" in banner.get_attribute("class")
+    pick = browser.find_element(By.PARTIAL_LINK_TEXT, "深圳市润泽睿智体育用品有限公司")
+    shot(browser, "05-check-unknown")
+    pick.click()
+    banner = WebDriverWait(browser, 30).until(when.presence_of_element_located((By.ID, "verdict")))
+    assert "verdict-conflict" in banner.get_attribute("class")
+
+
+def test_a_commission_triages_a_finding(live: Live, browser: WebDriver) -> None:
+    sign_in(browser, live, "commission", "/ui/findings")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.list tbody tr")
+    assert rows and all(COMMISSION_STREET in r.text for r in rows)
+    shot(browser, "06-findings")
+    browser.find_element(By.CSS_SELECTOR, "select[name=rule] option[value=avoidance]").click()
+    browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    link = WebDriverWait(browser, 20).until(
+        when.presence_of_element_located((By.CSS_SELECTOR, "table.list tbody a"))
+    )
+    link.click()
+    WebDriverWait(browser, 20).until(when.presence_of_element_located((By.ID, "history")))
+    assert browser.find_elements(By.CSS_SELECTOR, "figure.picture svg")
+    assert "**********" in browser.page_source or "id:" not in browser.page_source
+    shot(browser, "07-finding")
+    form = browser.find_element(By.CSS_SELECTOR, "form.triage")
+    form.find_element(By.CSS_SELECTOR, "select[name=status] option[value=confirmed]").click()
+    form.find_element(By.NAME, "reason").send_keys("经核实，两人确为堂兄弟关系")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 20).until(
+        when.text_to_be_present_in_element((By.ID, "history"), "经核实，两人确为堂兄弟关系")
+    )
+    assert browser.find_element(By.ID, "status").text == "已核实"
+    shot(browser, "08-finding-triaged")
+    # an auditor may not open the screenings' page as a commission
+    browser.get(f"{live.url}/ui/screenings")
+    assert "无法打开此页面" in browser.page_source
+
+
+def test_an_auditor_sees_the_screenings_and_the_docs_work_offline(
+    live: Live, browser: WebDriver
+) -> None:
+    sign_in(browser, live, "auditor", "/ui/screenings")
+    runs = browser.find_element(By.ID, "runs")
+    assert "完成" in runs.text and "发现清单" in runs.text
+    shot(browser, "09-screenings")
+    browser.get(f"{live.url}/docs")
+    authorize = WebDriverWait(browser, 30).until(
+        when.presence_of_element_located((By.CSS_SELECTOR, "button.authorize"))
+    )
+    assert authorize.is_displayed()
+    assert "签约前核查" in browser.page_source and "上传数据集" in browser.page_source
+    shot(browser, "10-docs")
+    logs = browser.get_log("browser") if hasattr(browser, "get_log") else []
+    assert not [e for e in logs if "net::" in str(e.get("message", ""))], logs
