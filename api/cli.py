@@ -67,13 +67,18 @@ def serve(
     service.close()
     console = err_console()
     if token_file is not None:
+        # shown once, on the console of whoever started the service (as the file is theirs)
         console.print(
-            f"首次启动：管理员令牌已写入 {token_file}（仅本机可读）/ first start: admin token "
-            f"written to {token_file}",
+            f"首次启动：管理员令牌 / first start, the admin token: "
+            f"{token_file.read_text().strip()}\n（另存于 {token_file}，仅本机可读 / also in "
+            f"{token_file}, readable by its owner only）",
             highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
     console.print(f"数据库 / database: {settings.url}", highlight=False, markup=False)
-    console.print(f"http://{host}:{port}/docs", highlight=False)
+    console.print(f"页面 / pages: http://{host}:{port}/ui/login", highlight=False)
+    console.print(f"接口文档 / API docs: http://{host}:{port}/docs", highlight=False)
     uvicorn.run(
         "api.app:create_app",
         factory=True,

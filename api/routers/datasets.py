@@ -290,6 +290,18 @@ def load_demo(
 ) -> DemoOut:
     """Load the bundled demo district and start its screening (one call; while that
     screening waits or runs, the same one is answered)."""
+    record, created, screening = demo(service, principal, audit, response)
+    return DemoOut(dataset=_dataset_out(record, created), screening=_screening_out(screening))
+
+
+DEMO_NAME = "演示数据：龙岗区（虚构） / demo district"
+
+
+def demo(
+    service: Service, principal: Principal, audit: AuditDep, response: Response
+) -> tuple[DatasetRecord, bool, ScreeningRecord]:
+    """The bundled demo district stored and its screening started (the API's and the
+    auditor's page's door alike)."""
     folder = service.settings.demo_dir
     if not folder.is_dir():
         raise Problem(404, "演示数据不存在 / the demo data is not installed")
@@ -300,8 +312,6 @@ def load_demo(
     ]
     with contextlib.ExitStack() as stack:
         uploads = [Upload(p.name, stack.enter_context(Path(p).open("rb"))) for p in paths]
-        record, created = _ingest(
-            service, uploads, "演示数据：龙岗区（虚构） / demo district", principal, audit
-        )
+        record, created = _ingest(service, uploads, DEMO_NAME, principal, audit)
     screening = _start(service, record, service.settings.demo_policy, None, principal, response)
-    return DemoOut(dataset=_dataset_out(record, created), screening=_screening_out(screening))
+    return record, created, screening

@@ -13,11 +13,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
+from sqlmodel import Session as Db
 
 from api.check.models import CheckIn
 from api.check.serve import run_check
 from api.deps import ServiceDep
+from api.models import DatasetRecord
 from api.problems import Problem
+from api.routers.datasets import DEMO_NAME
 from api.ui.common import (
     PAGES,
     SessionDep,
@@ -138,7 +141,13 @@ async def check_page(
         "amount_wan": amount_wan, "date": date, "title": title, "project_id": project_id,
         "step": step, "panel": members,
     }  # fmt: skip
-    values: dict[str, Any] = {"form": form, "csrf": session.csrf, "result": None, "error": ""}
+    values: dict[str, Any] = {
+        "form": form,
+        "csrf": session.csrf,
+        "result": None,
+        "error": "",
+        "example": _example(service),
+    }
     if supplier.strip():
         try:
             body = CheckIn.model_validate(
@@ -167,6 +176,29 @@ async def check_page(
         except Problem as exc:
             values["error"] = exc.detail
     return render(request, "check.html", session.principal, **values)
+
+
+# the README's demo check, offered as a link when the index screens the bundled demo
+EXAMPLE = [
+    ("supplier", "深圳市润泽睿智体育用品有限公司"),
+    ("community", "象角塘社区"),
+    ("category", "货物类"),
+    ("amount_wan", "20"),
+    ("date", "2024-06-01"),
+    ("panel", "BT0234"),
+    ("panel", "黎志斌"),
+]
+
+
+def _example(service: Any) -> str:
+    index = service.index
+    if index is None:
+        return ""
+    with Db(service.engine) as db:
+        dataset = db.get(DatasetRecord, index.dataset_id)
+    if dataset is None or dataset.name != DEMO_NAME:
+        return ""
+    return "/ui/check?" + urlencode(EXAMPLE)
 
 
 def _said(exc: Exception) -> str:

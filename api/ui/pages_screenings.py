@@ -53,6 +53,7 @@ def screenings_page(
         runs=[r.model_dump(mode="json", exclude={"run"}) for r in runs],
         counts={r.id: (r.run or {}).get("counts", {}) for r in runs},
         profiles=service.profiles.names(),
+        default_policy=service.settings.demo_policy,
         running=running,
         error=error,
         done=done,
@@ -93,6 +94,26 @@ def upload(
         return _back(error=detail)
     said = "已上传" if created else "相同文件已上传过"
     return _back(done=f"{said}：{record.name}（{record.rows}行）")
+
+
+@router.post("/demo")
+def load_demo(
+    request: Request,
+    service: ServiceDep,
+    session: SessionDep,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """The bundled demo district, stored and screened: the quickest way to try the pages."""
+    if not (same_origin(request) and Sessions.csrf_ok(session, csrf)):
+        return Response("表单已过期，请返回刷新后重试 / the form has expired", status_code=403)
+    audit = audit_for(service, session, request)
+    if refused(request, session, "screenings", audit) is not None:
+        return Response(status_code=403)
+    try:
+        _, _, record = api_datasets.demo(service, session.principal, audit, Response())
+    except Problem as exc:
+        return _back(error=exc.detail)
+    return _back(done=f"已载入演示数据，筛查 {record.id} 进行中")
 
 
 @router.post("/screenings")

@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -56,18 +57,14 @@ class Live:
         self.tokens = tokens
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[Live]:
-    """The service on a real port, the demo screened, a token per role."""
+@contextmanager
+def serving(with_demo: bool) -> Iterator[Live]:
+    """The service on a real port with an admin token; the demo screened and a token for
+    every role if asked."""
     folder = Path(tempfile.mkdtemp(prefix="integrity-pages-"))
     app = create_app(make_settings(folder / "var", f"sqlite:///{folder / 't.db'}"))
-    store = app.state.service.tokens
-    tokens = {
-        role: store.issue(
-            f"页面-{role}", role, [COMMISSION_STREET] if role == "commission" else []
-        )[0]
-        for role in ("admin", "auditor", "commission", "reviewer")
-    }
+    service = app.state.service
+    tokens = {"admin": service.tokens.issue("页面-admin", "admin")[0]}
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -75,20 +72,35 @@ def live() -> Iterator[Live]:
         time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    demo = httpx.post(f"{url}/demo", headers={"Authorization": f"Bearer {tokens['admin']}"})
-    sid = demo.json()["screening"]["id"]
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        body = httpx.get(f"{url}/health").json()
-        if body["check_index"] and body["check_index"]["screening_id"] == sid:
-            break
-        time.sleep(0.3)
     try:
+        if with_demo:
+            _screen_demo(url, tokens["admin"])
+            for role in ("auditor", "commission", "reviewer"):
+                streets = [COMMISSION_STREET] if role == "commission" else []
+                tokens[role] = service.tokens.issue(f"页面-{role}", role, streets)[0]
         yield Live(url, tokens)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _screen_demo(url: str, admin: str) -> None:
+    demo = httpx.post(f"{url}/demo", headers={"Authorization": f"Bearer {admin}"})
+    sid = demo.json()["screening"]["id"]
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        body = httpx.get(f"{url}/health").json()
+        if body["check_index"] and body["check_index"]["screening_id"] == sid:
+            return
+        time.sleep(0.3)
+    raise AssertionError("the demo was not screened in 180 s")
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Live]:
+    with serving(with_demo=True) as found:
+        yield found
 
 
 @pytest.fixture
@@ -221,3 +233,24 @@ def test_an_auditor_sees_the_screenings_and_the_docs_work_offline(
     shot(browser, "10-docs")
     logs = browser.get_log("browser") if hasattr(browser, "get_log") else []
     assert not [e for e in logs if "net::" in str(e.get("message", ""))], logs
+
+
+def test_from_a_fresh_service_to_the_demo_conflict_in_a_minute(browser: WebDriver) -> None:
+    """The README's first steps, in the browser only: sign in with the first admin token,
+    load the demo from the screenings' page, open the check's example: the conflict."""
+    with serving(with_demo=False) as fresh:
+        began = time.monotonic()
+        sign_in(browser, fresh, "admin", "/ui/screenings")
+        browser.find_element(By.ID, "load-demo").click()
+        WebDriverWait(browser, 120, poll_frequency=1).until(
+            lambda d: "run-done" in d.page_source and "发现清单" in d.page_source
+        )
+        browser.get(f"{fresh.url}/ui/check")
+        browser.find_element(By.ID, "example").click()
+        banner = WebDriverWait(browser, 30).until(
+            when.presence_of_element_located((By.ID, "verdict"))
+        )
+        took = time.monotonic() - began
+        shot(browser, "11-fresh-to-conflict")
+        assert "verdict-conflict" in banner.get_attribute("class")
+        assert took < 60, took
