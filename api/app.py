@@ -23,7 +23,7 @@ from api.routers import admin, check, datasets, findings, graph
 from api.routers import service as service_router
 from api.service import Service
 from api.settings import Settings
-from api.ui import install_pages
+from api.ui.install import install_pages
 from integrity import __version__
 
 log = logging.getLogger("integrity.api")

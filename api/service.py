@@ -33,6 +33,7 @@ from api.models import ApiToken, AuditEntry, DatasetRecord, ScreeningRecord, now
 from api.profiles import Profiles
 from api.security import Principal, TokenStore
 from api.settings import Settings
+from api.ui.session import Sessions
 from api.validation import Validator
 from integrity.scan import ScanResult, run_scan
 
@@ -93,6 +94,8 @@ class Service:
         self._lock = threading.Lock()
         self.jobs = Jobs(self.engine, settings, self.profiles, self._screened)
         self.check_rate = RateLimit(settings.check_rate_per_minute)
+        # the pages' signed sessions, under the service's secret
+        self.sessions = Sessions(self.tokens, secret)
 
     # ------------------------------------------------------------------ start-up
     def bootstrap_admin(self) -> Path | None:

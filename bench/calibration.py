@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT / "fixtures"))
 
 from generate_demo import generate  # noqa: E402
 
+from integrity.decisions import decisions  # noqa: E402
 from integrity.load import load_dataset  # noqa: E402
 from integrity.policy import load_profile  # noqa: E402
 from integrity.rules import ScanContext  # noqa: E402
-from integrity.rules.avoidance import decisions  # noqa: E402
 from integrity.screen import CONTEXT_PRIOR  # noqa: E402
 
 ROLES = ("法定代表人", "负责人", "股东", "董事", "监事", "经理")

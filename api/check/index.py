@@ -24,13 +24,13 @@ from rapidfuzz.distance import Levenshtein
 from api.check.relations import RelationsIndex
 from integrity.award import Award
 from integrity.catalogue import Catalogue
+from integrity.decisions import role_rank
 from integrity.evidence import text
 from integrity.findings import REQUEST_SOURCE
 from integrity.ids import ric_normalise, uscc_normalise
 from integrity.names import org_name, person_name, pinyin_key, split_surname
 from integrity.policy import Profile
 from integrity.resolve import NameShares, Weights, pinyin_of, prepare
-from integrity.rules.avoidance import role_rank
 from integrity.rules.off_catalogue import OffCatalogueSettings
 from integrity.rules.split_bid import SplitBidSettings, caps_of, pieces
 from integrity.scan import ScanResult

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import Audit, ServiceDep
@@ -58,17 +58,9 @@ class NotSignedIn(Exception):  # noqa: N818 - a state: the page sends the caller
     """The request has no valid session."""
 
 
-def sessions(service: Service) -> Sessions:
-    found: Sessions | None = getattr(service, "_ui_sessions", None)
-    if found is None:
-        found = Sessions(service.tokens, service.tokens.secret)
-        service._ui_sessions = found  # type: ignore[attr-defined]
-    return found
-
-
 async def current(request: Request, service: ServiceDep) -> Session:
     """The signed-in caller (or a redirect to the sign-in page)."""
-    session = sessions(service).of(request)
+    session = service.sessions.of(request)
     if session is None:
         raise NotSignedIn
     request.state.principal = session.principal
@@ -122,6 +114,24 @@ def refused(request: Request, session: Session, page: str, audit: Audit) -> HTML
         csrf=session.csrf,
         message=f"角色「{session.principal.role}」无权使用此页面",
     )
+
+
+EXPIRED = "表单已过期，请返回刷新后重试 / the form has expired"
+
+
+def posted(
+    request: Request, service: Service, session: Session, csrf: str, page: str | None
+) -> tuple[Audit, Response | None]:
+    """A form posted to a page: (its audit, the refusal to answer instead, if any) — a form
+    not from our pages or without this session's CSRF field (403), or a role that may not
+    use ``page`` (403, audited)."""
+    audit = audit_for(service, session, request)
+    if not (same_origin(request) and Sessions.csrf_ok(session, csrf)):
+        return audit, Response(EXPIRED, status_code=403)
+    if page is not None and session.principal.role not in PAGES[page]:
+        audit({"page": page, "denied": "role"}, 403)
+        return audit, Response(status_code=403)
+    return audit, None
 
 
 def to_login(request: Request) -> RedirectResponse:

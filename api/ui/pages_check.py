@@ -28,7 +28,6 @@ from api.ui.common import (
     refused,
     render,
     same_origin,
-    sessions,
 )
 from api.ui.paths import path_of, svg
 from api.ui.session import Sessions
@@ -61,7 +60,7 @@ def login(
     if not same_origin(request):
         return render(request, "login.html", None, 403, next=target, error="请从本系统页面登录")
     response = RedirectResponse(target, status_code=303)
-    principal = sessions(service).start(token, request, response)
+    principal = service.sessions.start(token, request, response)
     if principal is None:
         client = request.client.host if request.client else None
         service.audit(None, "POST", "/ui/login", {"client": client, "denied": "token"}, 401)

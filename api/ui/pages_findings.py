@@ -19,9 +19,8 @@ from api.models import TRANSITIONS
 from api.problems import Problem
 from api.routers import findings as api_findings
 from api.schemas import StatusIn
-from api.ui.common import SessionDep, audit_for, refused, render, same_origin
+from api.ui.common import SessionDep, audit_for, posted, refused, render
 from api.ui.paths import path_of, svg
-from api.ui.session import Sessions
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_SIZE = 100
@@ -154,9 +153,9 @@ def triage(
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Triage from the page: the API's own move (scope, transitions, reason, history)."""
-    if not (same_origin(request) and Sessions.csrf_ok(session, csrf)):
-        return Response("表单已过期，请返回刷新后重试 / the form has expired", status_code=403)
-    audit = audit_for(service, session, request)
+    audit, refusal = posted(request, service, session, csrf, None)
+    if refusal is not None:
+        return refusal
     error = ""
     try:
         body = StatusIn.model_validate({"status": status, "reason": reason})

@@ -20,8 +20,7 @@ from api.models import DatasetRecord, FindingRecord, ScreeningFinding, Screening
 from api.problems import Problem
 from api.routers import datasets as api_datasets
 from api.store import Upload
-from api.ui.common import SessionDep, audit_for, refused, render, same_origin
-from api.ui.session import Sessions
+from api.ui.common import SessionDep, audit_for, posted, refused, render
 from integrity.findings import finding_from_dict
 from integrity.output import flat_row, write_findings_xlsx
 
@@ -76,11 +75,9 @@ def upload(
     name: Annotated[str, Form(max_length=300)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    if not (same_origin(request) and Sessions.csrf_ok(session, csrf)):
-        return Response("表单已过期，请返回刷新后重试 / the form has expired", status_code=403)
-    audit = audit_for(service, session, request)
-    if refused(request, session, "screenings", audit) is not None:
-        return Response(status_code=403)
+    audit, refusal = posted(request, service, session, csrf, "screenings")
+    if refusal is not None:
+        return refusal
     uploads = [Upload(f.filename or "upload", f.file) for f in files if f.filename]
     try:
         record, created = api_datasets._ingest(service, uploads, name, session.principal, audit)
@@ -104,11 +101,9 @@ def load_demo(
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """The bundled demo district, stored and screened: the quickest way to try the pages."""
-    if not (same_origin(request) and Sessions.csrf_ok(session, csrf)):
-        return Response("表单已过期，请返回刷新后重试 / the form has expired", status_code=403)
-    audit = audit_for(service, session, request)
-    if refused(request, session, "screenings", audit) is not None:
-        return Response(status_code=403)
+    audit, refusal = posted(request, service, session, csrf, "screenings")
+    if refusal is not None:
+        return refusal
     try:
         _, _, record = api_datasets.demo(service, session.principal, audit, Response())
     except Problem as exc:
@@ -125,11 +120,9 @@ def start(
     policy: Annotated[str, Form(max_length=64)],
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    if not (same_origin(request) and Sessions.csrf_ok(session, csrf)):
-        return Response("表单已过期，请返回刷新后重试 / the form has expired", status_code=403)
-    audit = audit_for(service, session, request)
-    if refused(request, session, "screenings", audit) is not None:
-        return Response(status_code=403)
+    audit, refusal = posted(request, service, session, csrf, "screenings")
+    if refusal is not None:
+        return refusal
     with Db(service.engine) as db:
         dataset = db.get(DatasetRecord, dataset_id)
     if dataset is None or policy not in service.profiles.names():

@@ -9,7 +9,7 @@ from integrity.evidence import policy_steps, project_step, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.names import person_name
 from integrity.policy import RuleSettings
-from integrity.rules import ScanContext, rule
+from integrity.rules.registry import ScanContext, rule
 
 
 class AcceptanceSettings(RuleSettings):

@@ -19,7 +19,7 @@ from integrity.evidence import (
 )
 from integrity.findings import EvidenceStep, Finding, finding_id, yuan_wan
 from integrity.policy import Profile, RuleSettings, Severity
-from integrity.rules import ScanContext, assessor, rule
+from integrity.rules.registry import ScanContext, assessor, rule
 from integrity.screen import org_relations
 
 SEVERITY_OF = {"same_person": "high", "kin": "high", "contact": "medium"}

@@ -18,7 +18,7 @@ from integrity.catalogue import (
 from integrity.evidence import awarded_projects, policy_steps, project_step, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import Category, Profile, RuleSettings, Severity
-from integrity.rules import ScanContext, assessor, rule
+from integrity.rules.registry import ScanContext, assessor, rule
 
 
 class OffCatalogueSettings(RuleSettings):

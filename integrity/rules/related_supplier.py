@@ -7,11 +7,11 @@ from typing import Any
 
 import pandas as pd
 
+from integrity.decisions import decision_kin, decisions_taken, role_rank
 from integrity.evidence import identity_step, policy_steps, role_steps, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
-from integrity.rules import ScanContext, rule
-from integrity.rules.avoidance import decision_kin, decisions_taken, role_rank
+from integrity.rules.registry import ScanContext, rule
 from integrity.screen import ROSTER_PRIOR, normalised
 
 CLOSE = ("本人", "配偶", "直系血亲")

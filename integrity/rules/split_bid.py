@@ -14,7 +14,7 @@ from integrity.award import Assessment, Award, AwardContext
 from integrity.evidence import AWARDED_COLUMNS, PROJECT_COLUMNS, policy_steps, project_step, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
 from integrity.policy import Category, Profile, RuleSettings, Severity
-from integrity.rules import ScanContext, assessor, rule
+from integrity.rules.registry import ScanContext, assessor, rule
 from integrity.screen import org_relations
 
 # phase and batch markers that make one job look like several: 一期, 二期, 第一批, (二),

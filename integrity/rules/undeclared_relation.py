@@ -7,6 +7,7 @@ from typing import Literal
 
 import pandas as pd
 
+from integrity.decisions import decision_kin, decisions_taken, role_rank
 from integrity.evidence import (
     awarded_projects,
     identity_step,
@@ -17,8 +18,7 @@ from integrity.evidence import (
 )
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
-from integrity.rules import ScanContext, rule
-from integrity.rules.avoidance import decision_kin, decisions_taken, role_rank
+from integrity.rules.registry import ScanContext, rule
 from integrity.screen import ROSTER_PRIOR, normalised
 
 

@@ -269,9 +269,9 @@ def test_kin_in_roles_prunes_without_losing_a_pair() -> None:
     # kin_in_roles counts the prior and picks the relatives who can meet a holder without
     # building every (decision, relative) row: the same prior, and the same pairs at the
     # floor, as building them all and matching
+    from integrity.decisions import decisions  # noqa: PLC0415
     from integrity.policy import load_profile  # noqa: PLC0415
     from integrity.rules import ScanContext  # noqa: PLC0415
-    from integrity.rules.avoidance import decisions  # noqa: PLC0415
     from integrity.screen import estimated_prior, kin_of  # noqa: PLC0415
 
     ctx = ScanContext(dataset=load_dataset(DEMO), profile=load_profile("longgang-2023"))
