@@ -29,7 +29,7 @@ TITLES = {
     409: "状态冲突 / Conflict",
     413: "上传过大 / Upload too large",
     422: "输入无效 / Invalid input",
-    429: "排队已满 / Too many waiting",
+    429: "请求过多 / Too many requests",
     500: "服务内部错误 / Internal error",
     503: "暂不可用 / Not ready",
 }

@@ -35,7 +35,7 @@ from api.security import Principal, TokenStore
 from api.settings import Settings
 from api.ui.session import Sessions
 from api.validation import Validator
-from integrity.scan import ScanResult, run_scan
+from integrity.scan import ScanResult, run_scan, screening_for_check
 
 log = logging.getLogger("integrity.api")
 
@@ -111,7 +111,9 @@ class Service:
         return path
 
     def load_latest_index(self) -> None:
-        """Rebuild the check index from the latest finished screening (after a restart)."""
+        """Rebuild the check index from the latest finished screening (after a restart):
+        from its dataset and the priors its run record kept, without running the rules
+        again (a screening stored before the priors were recorded is run again)."""
         with Session(self.engine) as session:
             latest = session.exec(
                 select(ScreeningRecord)
@@ -123,11 +125,14 @@ class Service:
             dataset = session.get(DatasetRecord, latest.dataset_id)
         if dataset is None:
             return
+        folder = self.settings.datasets_dir / dataset.path
+        priors = (latest.run or {}).get("priors")
         try:
-            result = run_scan(
-                self.settings.datasets_dir / dataset.path,
-                policy=self.profiles.source(latest.policy),
-                rules=latest.rules,
+            policy = self.profiles.source(latest.policy)
+            result = (
+                screening_for_check(folder, policy=policy, priors=priors)
+                if isinstance(priors, dict)
+                else run_scan(folder, policy=policy, rules=latest.rules)
             )
             self._swap_index(CheckIndex(result, screening_id=latest.id, dataset_id=dataset.id))
         except Exception as exc:  # reported on /check, the service still serves the rest

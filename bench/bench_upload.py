@@ -72,7 +72,11 @@ def write_dataset(folder: Path, megabytes: int) -> list[Path]:
 
 
 def serve(data: Path, port: int) -> subprocess.Popen[bytes]:
-    env = os.environ | {"INTEGRITY_DATA_DIR": str(data)}
+    # one token polls the check all the while: its rate limit lifted
+    env = os.environ | {
+        "INTEGRITY_DATA_DIR": str(data),
+        "INTEGRITY_CHECK_RATE_PER_MINUTE": "1000000000",
+    }
     cmd = [
         str(ROOT / ".venv" / "bin" / "integrity"),
         "serve",

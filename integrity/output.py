@@ -79,6 +79,14 @@ def flat_row(finding: Finding) -> dict[str, Any]:
     return row
 
 
+def learnt_priors(result: ScanResult) -> dict[str, float]:
+    """The priors the rules measured (none when no rule read the screening)."""
+    ctx = result.context
+    if ctx is None or "screening" not in vars(ctx):
+        return {}
+    return {k: float(v) for k, v in sorted(ctx.screening.priors.items())}
+
+
 def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
     findings = result.findings
     by_rule = Counter(f.rule for f in findings)
@@ -86,6 +94,9 @@ def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
     by_street = Counter(f.street or "（未注明街道）" for f in findings)
     ds = result.dataset
     return {
+        # the numbers the screening learnt from the data (each rule's measured prior): kept
+        # with the run, so that a check index can be rebuilt without running the rules again
+        "priors": learnt_priors(result),
         "tool": "integrity",
         "version": __version__,
         "started_at": result.started_at,

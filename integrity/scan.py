@@ -311,3 +311,24 @@ def _run_scan(
         time.perf_counter() - t1 - sum(v for k, v in stages.items() if k != "load"), 4
     )
     return ScanResult(dataset, profile, findings, runs, stages, started, lenient, ctx)
+
+
+def screening_for_check(
+    dataset_path: str | Path,
+    *,
+    policy: str | Path,
+    priors: dict[str, float],
+    lenient: bool = False,
+) -> ScanResult:
+    """What a pre-award check index is built from, without running the rules: the dataset,
+    the profile, and the shared screening with the priors an earlier run of the rules
+    measured on the same data (its run record's ``priors``). The stages the index reads
+    (identities, roles, kinship) are computed as the index asks for them."""
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    profile = load_profile(policy)
+    dataset = load_dataset(dataset_path, lenient=lenient)
+    ctx = ScanContext(dataset=dataset, profile=profile)
+    ctx.screening.priors.update(priors)
+    stages = {"load": round(time.perf_counter() - t0, 4)}
+    return ScanResult(dataset, profile, [], [], stages, started, lenient, ctx)
