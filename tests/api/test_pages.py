@@ -184,6 +184,7 @@ def test_an_unknown_supplier_offers_candidates(live: Live, browser: WebDriver) -
     pick = browser.find_element(By.PARTIAL_LINK_TEXT, "深圳市润泽睿智体育用品有限公司")
     shot(browser, "05-check-unknown")
     pick.click()
+    WebDriverWait(browser, 30).until(when.staleness_of(banner))  # the picked supplier's page
     banner = WebDriverWait(browser, 30).until(when.presence_of_element_located((By.ID, "verdict")))
     assert "verdict-conflict" in banner.get_attribute("class")
 
@@ -194,7 +195,11 @@ def test_a_commission_triages_a_finding(live: Live, browser: WebDriver) -> None:
     assert rows and all(COMMISSION_STREET in r.text for r in rows)
     shot(browser, "06-findings")
     browser.find_element(By.CSS_SELECTOR, "select[name=rule] option[value=avoidance]").click()
+    before = browser.find_element(By.CSS_SELECTOR, "table.list")
     browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    # the filtered page replaces this one: a link found before it loads would go stale
+    WebDriverWait(browser, 20).until(when.staleness_of(before))
+    assert "rule=avoidance" in browser.current_url
     link = WebDriverWait(browser, 20).until(
         when.presence_of_element_located((By.CSS_SELECTOR, "table.list tbody a"))
     )
