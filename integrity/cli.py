@@ -50,6 +50,24 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def print_provisions(result: ScanResult, console: Console) -> None:
+    """The provisions' counts, then a table of those not checked and why."""
+    if not result.provisions:
+        return
+    count = Counter(p.status for p in result.provisions)
+    console.print(
+        f"[bold]政策条款[/bold]　共{len(result.provisions)}项：已检查{count['checked']}项，"
+        f"未检查{count['not_checked']}项，不适用{count['not_applicable']}项"
+    )
+    unchecked = [p for p in result.provisions if p.status == "not_checked"]
+    if not unchecked:
+        return
+    console.print("[bold]未检查的政策条款及原因[/bold]")
+    for p in unchecked:
+        console.print(f"  · {p.clause}　{p.topic}（{p.key}）", markup=False, soft_wrap=True)
+        console.print(f"      {p.reason}", markup=False, soft_wrap=True, style="dim")
+
+
 def print_summary(
     result: ScanResult, out_dir: Path, console: Console, reports: list[str] | None = None
 ) -> None:
@@ -114,6 +132,7 @@ def print_summary(
         console.print("[bold]未运行的规则[/bold]")
         for r in not_run:
             console.print(f"  · {r.title}（{r.rule}）：{r.reason}", markup=False)
+    print_provisions(result, console)
     ds = result.dataset
     warnings = ds.warning_total
     skipped = sum(ds.skipped_rows.values())

@@ -100,7 +100,9 @@ def to_amount(text: pd.Series, scale: float) -> Coerced:
 
 
 def to_count(text: pd.Series) -> Coerced:
-    number = pd.to_numeric(nfkc(text).str.replace(r"\s|人|个", "", regex=True), errors="coerce")
+    number = pd.to_numeric(
+        nfkc(text).str.replace(r"\s|人|个|户|年度|年", "", regex=True), errors="coerce"
+    )
     ok = number.notna() & (number >= 0) & (number == np.floor(number))
     values = number.where(ok).astype("Int64")
     return Coerced(values, text.notna() & ~ok)
@@ -157,6 +159,26 @@ def to_kin_term(text: pd.Series) -> Coerced:
     return Coerced(key, bad)
 
 
+_STARS = {"五": 5, "四": 4, "三": 3, "二": 2, "一": 1}
+
+
+def _star(cell: str) -> int | None:
+    key = re.sub(r"\s|星级|星|社区|级", "", cell)
+    if key and set(key) == {"★"}:
+        return len(key)
+    if key in _STARS:
+        return _STARS[key]
+    return int(key) if key.isdigit() and 1 <= int(key) <= 5 else None
+
+
+def to_star(text: pd.Series) -> Coerced:
+    """A community's star level as a number: 五星 / 五星级 / 5 / ★★★★★ -> 5."""
+    key = nfkc(text)
+    lookup = {v: _star(v) for v in key.dropna().unique()}
+    values = key.map(lookup, na_action="ignore").astype("Int64")
+    return Coerced(values, text.notna() & values.isna())
+
+
 def to_text(text: pd.Series) -> Coerced:
     return Coerced(text, pd.Series(False, index=text.index))
 
@@ -170,6 +192,7 @@ SIMPLE_COERCERS: dict[str, Callable[[pd.Series], Coerced]] = {
     "gender": to_gender,
     "phone": to_phone,
     "kin_term": to_kin_term,
+    "star": to_star,
     "text": to_text,
     "name": to_text,
 }

@@ -123,6 +123,8 @@ def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
             }
             for r in result.rule_runs
         ],
+        # every provision of the profile: checked by which rule, or why not
+        "provisions": [p.to_dict() for p in result.provisions],
         "counts": {
             "findings": len(findings),
             "leads": sum(f.is_lead for f in findings),

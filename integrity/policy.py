@@ -55,13 +55,33 @@ class RuleSettings(StrictModel):
 
 
 class Provision(StrictModel):
-    """A clause of the programme kept with its value, for rules and reports to come."""
+    """A clause of the programme with its value: a rule checks it (``rule``, by default the
+    rule that declares its key), or ``unchecked`` says why no ledger can show it."""
 
     key: str
     topic: str
     clause: Clause
     value: float | int | str | bool | None = None
     unit: str | None = None
+    rule: str | None = None
+    unchecked: str | None = Field(default=None, min_length=2)
+
+
+class ProgrammeSettings(RuleSettings):
+    """A programme-level rule's settings: the profile's provisions it checks (by key), their
+    clauses as the rule's citation, and the options of its ``[rules.<code>]`` section."""
+
+    provisions: dict[str, Provision] = Field(default_factory=dict)
+
+    def provision(self, key: str) -> Provision | None:
+        return self.provisions.get(key)
+
+    def value(self, key: str) -> float | None:
+        """A provision's number (None when the profile does not set it)."""
+        p = self.provisions.get(key)
+        if p is None or isinstance(p.value, (str, bool)) or p.value is None:
+            return None
+        return float(p.value)
 
 
 class Document(StrictModel):
@@ -88,6 +108,10 @@ class Profile(StrictModel):
     def settings(self, rule: str) -> RuleSettings | None:
         return self.rules.get(rule)
 
+    def provisions_of(self, rule: str) -> list[Provision]:
+        """The provisions a rule checks under this profile."""
+        return [p for p in self.provisions if p.rule == rule]
+
 
 def profile_dir() -> Path:
     return Path(str(resources.files("integrity") / "policies"))
@@ -106,16 +130,33 @@ def _parse(data: dict[str, Any], source: str) -> Profile:
         raise PolicyError(f"{source}: [rules] 必须是表 / must be a table")
     rules: dict[str, RuleSettings] = {}
     problems: list[str] = []
-    for code, section in raw_rules.items():
+    provisions = _provisions(data.get("provisions", []), problems)
+    data["provisions"] = provisions
+    checked_by: dict[str, dict[str, Provision]] = {}
+    for p in provisions:
+        if p.rule is not None:
+            checked_by.setdefault(p.rule, {})[p.key] = p
+    programme = [c for c, r in REGISTRY.items() if r.programme and c in checked_by]
+    for code in dict.fromkeys([*raw_rules, *programme]):
+        section = raw_rules.get(code, {})
         rule = REGISTRY.get(code)
         if rule is None:
             problems.append(
                 f"[rules.{code}]: 未知规则 / unknown rule (known: {', '.join(sorted(REGISTRY))})"
             )
             continue
+        if rule.programme:
+            mine = checked_by.get(code, {})
+            if not mine:
+                problems.append(
+                    f"[rules.{code}]: 没有由该规则检查的条款 / no [[provisions]] for this rule"
+                )
+                continue
+            clauses = list(dict.fromkeys(p.clause for p in mine.values()))
+            section = {"clause": clauses[0], "also": clauses[1:], **section, "provisions": mine}
         try:
             rules[code] = rule.settings_model.model_validate(section)
-        except ValidationError as exc:
+        except (ValidationError, TypeError) as exc:
             problems.append(f"[rules.{code}]: {exc}")
     for code in data.get("rules_not_applicable", {}):
         if code in raw_rules:
@@ -131,6 +172,46 @@ def _parse(data: dict[str, Any], source: str) -> Profile:
             f"政策配置文件有误 / invalid policy profile {source}:\n" + "\n".join(problems)
         )
     return profile.model_copy(update={"rules": rules})
+
+
+def _provisions(raw: Any, problems: list[str]) -> list[Provision]:
+    """The ``[[provisions]]``, each with the rule that checks it: the one named, else the
+    rule that declares its key; one with neither must say why it is not checked."""
+    from integrity.rules import PROVISION_RULES, REGISTRY  # noqa: PLC0415 - see _parse
+
+    if not isinstance(raw, list):
+        problems.append("[[provisions]] 必须是表的数组 / must be an array of tables")
+        return []
+    out: list[Provision] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw, 1):
+        try:
+            p = Provision.model_validate(item)
+        except ValidationError as exc:
+            problems.append(f"[[provisions]] #{i}: {exc}")
+            continue
+        where = f"[[provisions]] {p.key}"
+        if p.key in seen:
+            problems.append(f"{where}: 重复的条款 / duplicate key")
+        seen.add(p.key)
+        declared = PROVISION_RULES.get(p.key)
+        if p.rule is not None and p.rule not in REGISTRY:
+            problems.append(f"{where}: 未知规则 / unknown rule {p.rule!r}")
+        elif p.rule is not None and declared is not None and p.rule != declared:
+            problems.append(
+                f"{where}: 由规则 {declared} 检查 / checked by {declared}, not {p.rule}"
+            )
+        elif p.unchecked is not None and (p.rule or declared):
+            problems.append(
+                f"{where}: 有规则检查，不应写 unchecked / a rule checks it, drop `unchecked`"
+            )
+        elif p.rule is None and declared is None and p.unchecked is None:
+            problems.append(
+                f"{where}: 没有规则检查该条款，须以 unchecked 说明原因 / no rule checks it: "
+                'say why with `unchecked = "..."`'
+            )
+        out.append(p.model_copy(update={"rule": p.rule or declared}))
+    return out
 
 
 def parse_profile(text: str, source: str) -> Profile:

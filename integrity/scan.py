@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +24,9 @@ from typing import Literal
 from integrity.errors import PolicyError
 from integrity.findings import Finding, sort_findings
 from integrity.load import Dataset, load_dataset
-from integrity.policy import Profile, load_profile
+from integrity.policy import Profile, ProgrammeSettings, RuleSettings, load_profile
+from integrity.programme import missing_columns
+from integrity.provisions import ProvisionStatus, provision_statuses
 from integrity.rules import REGISTRY, ScanContext
 
 Progress = Callable[[str], None]
@@ -86,6 +88,8 @@ class ScanResult:
     # the rules' shared context (identities, kinship, holders): the service keeps it as the
     # index the pre-award check answers from
     context: ScanContext | None = None
+    # every provision of the profile: checked, not checked (and why), not applicable
+    provisions: list[ProvisionStatus] = field(default_factory=list)
 
 
 def select_rules(names: Sequence[str] | None) -> list[str]:
@@ -158,6 +162,11 @@ def run_rules(
 def _not_run_reason(code: str, dataset: Dataset, profile: Profile) -> str | None:
     rule = REGISTRY[code]
     if profile.settings(code) is None:
+        if rule.programme and code not in profile.rules_not_applicable:
+            return (
+                f"政策配置 {profile.name} 没有该规则检查的条款 / "
+                "the profile sets no provision this rule checks"
+            )
         return profile.rules_not_applicable.get(
             code,
             f"政策配置 {profile.name} 未设置该规则 / profile has no [rules.{code}] section",
@@ -168,10 +177,25 @@ def _not_run_reason(code: str, dataset: Dataset, profile: Profile) -> str | None
     return None
 
 
+def checkable(
+    settings: RuleSettings | None, checks: Mapping[str, Sequence[str]], dataset: Dataset
+) -> RuleSettings | None:
+    """A programme rule's settings without the provisions whose columns the dataset lacks:
+    those are reported as not checked (integrity.provisions), never judged on absent data."""
+    if not isinstance(settings, ProgrammeSettings):
+        return settings
+    kept = {
+        key: p
+        for key, p in settings.provisions.items()
+        if not missing_columns(dataset, checks.get(key, ()))
+    }
+    return settings.model_copy(update={"provisions": kept})
+
+
 def _run_one(ctx: ScanContext, profile: Profile, code: str) -> tuple[list[Finding], RuleRun]:
     rule = REGISTRY[code]
     began = time.perf_counter()
-    produced = list(rule.run(ctx, profile.settings(code)))
+    produced = list(rule.run(ctx, checkable(profile.settings(code), rule.checks, ctx.dataset)))
     run = RuleRun(
         code,
         rule.title,
@@ -310,7 +334,8 @@ def _run_scan(
     stages["rules"] = round(
         time.perf_counter() - t1 - sum(v for k, v in stages.items() if k != "load"), 4
     )
-    return ScanResult(dataset, profile, findings, runs, stages, started, lenient, ctx)
+    provisions = provision_statuses(profile, dataset, runs)
+    return ScanResult(dataset, profile, findings, runs, stages, started, lenient, ctx, provisions)
 
 
 def screening_for_check(

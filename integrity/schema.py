@@ -25,6 +25,7 @@ Kind = Literal[
     "gender",  # 男 / 女
     "phone",
     "kin_term",  # a kin term of data-contract.md "Kin terms"; unknown is an error
+    "star",  # a community's star level (沈阳): 五星 / 四星 / 三星, 5 / 4 / 3, ★★★★★
 ]
 
 
@@ -165,6 +166,8 @@ TABLES: dict[str, Table] = {
             ("服务类项目库/优质项目库", "服务类项目库", "优质项目库", "项目库"),
             (
                 C("level", "层级"),
+                # extension: the entry's number, which a project's 项目库编号 names
+                C("item_id", "项目库编号", "入库编号"),
                 C("item_name", "项目名称", required=True),
                 C("supplier_name", "承接单位", kind="name", required=True),
                 C("uscc", "统一社会信用代码", kind="uscc"),
@@ -202,6 +205,26 @@ TABLES: dict[str, Table] = {
                 C("uscc", "统一社会信用代码", "社会信用代码", kind="uscc"),
                 # extension: a declared 拆开申报、合并实施 package (罗湖), same value = one package
                 C("declared_package", "合并实施批次", "拆分申报批次"),
+                # data-contract.md "Programme columns and tables": what the programme-level
+                # provisions read (a provision whose columns are absent is reported not checked)
+                C("proposal_date", "征集日期", "申报日期", kind="date"),
+                C("screening_date", "筛选日期", "初步筛选日期", kind="date"),
+                C("council_date", "议事日期", "联席会议日期", kind="date"),
+                C("publicity_start", "公示开始日期", kind="date"),
+                C("publicity_end", "公示结束日期", kind="date"),
+                C("review_date", "联合评审日期", "评审日期", kind="date"),
+                C("decision_publicity_start", "审定公示开始日期", kind="date"),
+                C("decision_publicity_end", "审定公示结束日期", kind="date"),
+                C("filing_date", "备案日期", kind="date"),
+                C("start_date", "开工日期", "开始服务日期", kind="date"),
+                C("completion_date", "完工日期", kind="date"),
+                C("self_funded", "自筹资金", kind="amount"),
+                C("social_funds", "社会资金", "社会捐赠", kind="amount"),
+                C("overhead_amount", "管理费", "间接费用", kind="amount"),
+                C("catalogue_item", "项目库编号", kind="text"),
+                C("households_consulted", "征求意见户数", kind="count"),
+                C("objections", "异议户数", kind="count"),
+                C("remarks", "备注", "说明"),
             ),
             unique=("project_id",),
         ),
@@ -227,6 +250,27 @@ TABLES: dict[str, Table] = {
                 C("recused", "是否回避", kind="bool"),
             ),
             one_of=(("staff_id", "name"),),
+        ),
+        Table(
+            "communities",
+            ("社区", "社区信息", "社区基本情况"),
+            (
+                C("street", "街道", required=True),
+                C("community", "社区", required=True),
+                C("year", "年度", kind="count"),
+                C("households", "户数", "常住户数", "居民户数", kind="count"),
+                C("star_level", "星级", kind="star"),
+                C("quota", "配额", "年度资金", "资金配额", kind="amount"),
+            ),
+        ),
+        Table(
+            "street_quotas",
+            ("街道配额", "街道资金配额"),
+            (
+                C("street", "街道", required=True),
+                C("year", "年度", kind="count"),
+                C("quota", "总配额", "配额", kind="amount", required=True),
+            ),
         ),
     )
 }

@@ -13,13 +13,21 @@ from integrity.rules import (
     acceptance,  # noqa: F401
     avoidance,  # noqa: F401
     collusive_quotes,  # noqa: F401
+    community_budget,  # noqa: F401
+    funding_share,  # noqa: F401
+    lifecycle,  # noqa: F401
     nomination,  # noqa: F401
     off_catalogue,  # noqa: F401
     over_cap,  # noqa: F401
+    participation,  # noqa: F401
+    quotes_process,  # noqa: F401
     related_supplier,  # noqa: F401
+    service_share,  # noqa: F401
     split_bid,  # noqa: F401
+    timeline,  # noqa: F401
     undeclared_relation,  # noqa: F401
+    works_share,  # noqa: F401
 )
-from integrity.rules.registry import REGISTRY, Rule, ScanContext, assessor, rule
+from integrity.rules.registry import PROVISION_RULES, REGISTRY, Rule, ScanContext, assessor, rule
 
-__all__ = ["REGISTRY", "Rule", "ScanContext", "assessor", "rule"]
+__all__ = ["PROVISION_RULES", "REGISTRY", "Rule", "ScanContext", "assessor", "rule"]

@@ -33,6 +33,7 @@ def _who(row: dict[object, object]) -> set[str]:
     settings=AcceptanceSettings,
     needs=("projects", "participants"),
     screening=False,
+    checks={"acceptance.nominator_takes_part": ()},
 )
 def acceptance(ctx: ScanContext, settings: AcceptanceSettings) -> Iterator[Finding]:
     """已验收的项目中，没有任何一名点选该项目的居民或组织代表参与验收（谁点选项目、谁参与验收）。

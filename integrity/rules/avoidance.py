@@ -47,6 +47,7 @@ def _row(value: Any) -> int | None:
     title="应当回避而未回避",
     settings=AvoidanceSettings,
     needs=("staff", "projects", "participants"),
+    checks={"avoidance.kin_of_legal_rep": (), "avoidance.conflict_of_interest_rule": ()},
 )
 def avoidance(ctx: ScanContext, settings: AvoidanceSettings) -> Iterator[Finding]:
     """参与项目决策（筛选、评议、审核、评审、审定、采购经办、验收）且未记录回避的人员，

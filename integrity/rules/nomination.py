@@ -32,6 +32,7 @@ def nominators(ctx: ScanContext) -> pd.DataFrame:
     settings=NominationSettings,
     needs=("projects",),
     screening=False,
+    checks={"nomination.min_nominators": ()},
 )
 def nomination(ctx: ScanContext, settings: NominationSettings) -> Iterator[Finding]:
     """单个项目的点选居民或组织少于政策规定的人数（龙岗为5个），却进入了后续程序。

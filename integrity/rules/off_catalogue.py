@@ -46,6 +46,7 @@ def _entry_text(e: dict[Any, Any]) -> str:
     title="项目库以外的服务类项目",
     settings=OffCatalogueSettings,
     needs=("projects", "catalogue"),
+    checks={"off_catalogue.report": ()},
 )
 def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[Finding]:
     """服务类项目的承接单位在签约日期不在市级或区级服务类项目库内：从未入库、签约时已出库、

@@ -5,7 +5,7 @@ another)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from integrity.award import Assessment, Award, AwardContext
@@ -14,7 +14,7 @@ from integrity.findings import Finding
 from integrity.policy import Profile, RuleSettings
 
 S = TypeVar("S", bound=RuleSettings)
-__all__ = ["REGISTRY", "Rule", "ScanContext", "assessor", "rule"]
+__all__ = ["PROVISION_RULES", "REGISTRY", "Rule", "ScanContext", "assessor", "rule"]
 
 
 @dataclass
@@ -28,6 +28,12 @@ class Rule(Generic[S]):
     # judges one award before it is made (the pre-award check), ending in the same judge
     # function as ``run``; None for a rule that reads a whole roster or what follows award
     assess: Callable[[Award, AwardContext, S, Profile], Assessment] | None = None
+    # the profile provisions it checks, by key, with the columns each reads beyond ``needs``
+    # ("projects.council_date"; "a|b": either will do)
+    checks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # a programme-level rule: its settings are the profile's provisions it checks
+    # (ProgrammeSettings), its section optional
+    programme: bool = False
 
     @property
     def doc(self) -> str:
@@ -35,6 +41,8 @@ class Rule(Generic[S]):
 
 
 REGISTRY: dict[str, Rule[Any]] = {}
+# provision key -> the rule that checks it (filled as rules register)
+PROVISION_RULES: dict[str, str] = {}
 
 
 def rule(
@@ -44,6 +52,8 @@ def rule(
     settings: type[S],
     needs: tuple[str, ...],
     screening: bool = True,
+    checks: dict[str, tuple[str, ...]] | None = None,
+    programme: bool = False,
 ) -> Callable[
     [Callable[[ScanContext, S], Iterable[Finding]]], Callable[[ScanContext, S], Iterable[Finding]]
 ]:
@@ -52,7 +62,19 @@ def rule(
     ) -> Callable[[ScanContext, S], Iterable[Finding]]:
         if code in REGISTRY:
             raise ValueError(f"rule {code} registered twice")
-        REGISTRY[code] = Rule(code, title, settings, needs, fn, screening)
+        REGISTRY[code] = Rule(
+            code,
+            title,
+            settings,
+            needs,
+            fn,
+            screening,
+            checks=dict(checks or {}),
+            programme=programme,
+        )
+        for key in checks or {}:
+            if PROVISION_RULES.setdefault(key, code) != code:
+                raise ValueError(f"provision {key} checked by {PROVISION_RULES[key]} and {code}")
         return fn
 
     return register

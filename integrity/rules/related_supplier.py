@@ -47,6 +47,7 @@ def roster(ctx: ScanContext) -> pd.DataFrame:
     title="供应商关联回避提示",
     settings=RelatedSupplierSettings,
     needs=("staff",),
+    checks={"related_supplier.favouritism": ()},
 )
 def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Iterator[Finding]:
     """供应商名录（及项目库）中，法定代表人、负责人、股东、董事、监事或经理是本街道公职人员

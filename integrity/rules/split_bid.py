@@ -123,6 +123,7 @@ def pieces(
     title="化整为零拆分项目",
     settings=SplitBidSettings,
     needs=("projects",),
+    checks={"split_bid.declared_packages": ()},
 )
 def split_bid(ctx: ScanContext, settings: SplitBidSettings) -> Iterator[Finding]:
     """同一社区（或街道）同一年度内，同一类别、内容相近的两个以上项目（去除“一期”“第二批”等

@@ -58,6 +58,7 @@ def declared(ctx: ScanContext) -> tuple[set[tuple[str, str]], set[tuple[str, str
     title="未申报的亲属关系",
     settings=UndeclaredSettings,
     needs=("staff", "projects", "family_links"),
+    checks={"undeclared_relation.declaration_system": ()},
 )
 def undeclared_relation(ctx: ScanContext, settings: UndeclaredSettings) -> Iterator[Finding]:
     """公职人员的近亲属（配偶、直系血亲、三代以内旁系血亲、近姻亲）经户籍、婚姻登记等关系
