@@ -66,8 +66,16 @@ def with_years(projects: pd.DataFrame) -> pd.DataFrame:
     for col in reversed(YEAR_COLUMNS):
         if col in projects.columns:
             known = projects[col].notna()
-            year[known] = pd.to_datetime(projects.loc[known, col]).dt.year.astype(int).to_numpy()
+            years = pd.to_datetime(projects.loc[known, col]).dt.year
+            year[known] = pd.Series(
+                [int(y) for y in years], index=years.index, dtype=object
+            )  # Python ints: scopes and lookups compare them
     return projects.assign(_year=year)
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar (a groupby key) as the Python value it holds: 2024, not np.int64(2024)."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
 
 
 def year_text(year: object) -> str:
@@ -144,7 +152,7 @@ class GroupFinding:
             *project_evidence(self.rows),
             *policy_steps(profile.name, clauses),
         ]
-        scope = {k: v for k, v in self.scope.items() if v is not None and v != ""}
+        scope = {k: plain(v) for k, v in self.scope.items() if v is not None and v != ""}
         street = scope.get("street", _only(self.rows, "street"))
         community = scope.get("community", _only(self.rows, "community"))
         ids = sorted(str(p) for p in self.rows["project_id"]) if len(self.rows) else []

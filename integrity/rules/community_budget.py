@@ -12,7 +12,16 @@ from pydantic import Field
 
 from integrity.findings import EvidenceStep, Finding
 from integrity.policy import ProgrammeSettings, Provision
-from integrity.programme import GroupFinding, place, records, row_step, wan, with_years, year_text
+from integrity.programme import (
+    NO_YEAR,
+    GroupFinding,
+    place,
+    records,
+    row_step,
+    wan,
+    with_years,
+    year_text,
+)
 from integrity.rules.registry import ScanContext, rule
 
 MAX_PER_COMMUNITY = "community_budget.max_per_community"
@@ -72,6 +81,9 @@ def community_budget(ctx: ScanContext, settings: CommunityBudgetSettings) -> Ite
     """
     projects = with_years(ctx.dataset.table("projects"))
     projects = projects[projects["amount"].notna()]
+    for optional in ("street", "community"):  # a provision needing one is not run without it
+        if optional not in projects.columns:
+            projects = projects.assign(**{optional: None})
     funded = "funded_amount" in projects.columns and bool(projects["funded_amount"].notna().any())
     money = projects["funded_amount"].fillna(projects["amount"]) if funded else projects["amount"]
     projects = projects.assign(_money=money.astype(float))
@@ -98,7 +110,7 @@ def _spend_finding(
         rule="community_budget",
         provision=provision,
         severity=severity,
-        explanation=f"{what}项目{basis}合计{wan(spent)}，超过{wan(limit)}的额度。",
+        explanation=f"{what}{basis}合计{wan(spent)}，超过{wan(limit)}的额度。",
         scope=scope,
         figures={"spent": spent, "limit": limit, "over": spent - limit, "basis": basis},
         figure_text=f"{basis}合计{wan(spent)}，额度{wan(limit)}，超出{wan(spent - limit)}",
@@ -203,7 +215,9 @@ def _stars(
     listed = _communities(ctx)
     if listed is None or "star_level" not in listed.columns:
         return
-    years = sorted({y for y in projects["_year"] if isinstance(y, int)})
+    years: list[int | str] = sorted({y for y in projects["_year"] if isinstance(y, int)})
+    if (projects["_year"] == NO_YEAR).any():
+        years.append(NO_YEAR)
     for c in records(listed[listed["star_level"].notna()]):
         star = int(c["star_level"])
         for year in [int(c["year"])] if pd.notna(c.get("year")) else years:

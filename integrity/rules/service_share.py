@@ -31,6 +31,8 @@ def service_share(ctx: ScanContext, settings: ProgrammeSettings) -> Iterator[Fin
     资金之比；两项都低时合为一条，写明两个比例。
     """
     projects = with_years(ctx.dataset.table("projects"))
+    if "street" not in projects.columns:
+        projects = projects.assign(street=None)
     projects = projects[projects["community"].notna() & projects["amount"].notna()]
     by_count, by_funds = settings.provision(PROJECTS_MIN), settings.provision(FUNDS_MIN)
     min_count, min_funds = settings.value(PROJECTS_MIN), settings.value(FUNDS_MIN)

@@ -117,7 +117,8 @@ def _judge(
         if second <= deadline:
             return None
         late = (second - deadline).days
-        said = f"{a}{first}，{b}{second}，晚于{n}{unit}的期限（应于{deadline}前）{late}天{note}。"
+        limit = f"{n}{'个' if unit in ('月', '工作日') else ''}{unit}"
+        said = f"{a}{first}，{b}{second}，超过{limit}的期限（最迟应为{deadline}）{late}天{note}。"
         figures = {"deadline": str(deadline), "days_late": late, "limit": n, "unit": unit}
     figures |= {step.first: str(first), step.second: str(second)}
     where = place(r.get("street"), r.get("community"))

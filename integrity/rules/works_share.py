@@ -11,6 +11,7 @@ from integrity.findings import Finding
 from integrity.policy import ProgrammeSettings
 from integrity.programme import (
     GroupFinding,
+    plain,
     records,
     row_step,
     share,
@@ -63,7 +64,8 @@ def works_share(ctx: ScanContext, settings: WorksShareSettings) -> Iterator[Find
     projects = with_years(ctx.dataset.table("projects"))
     projects = projects[projects["street"].notna() & projects["amount"].notna()]
     quotas = _quotas(ctx) if settings.basis == "quota_else_spending" else {}
-    for (street, year), rows in projects.groupby(["street", "_year"], sort=True):
+    for (street, key), rows in projects.groupby(["street", "_year"], sort=True):
+        year = plain(key)
         works = float(rows.loc[rows["category"] == "工程类", "amount"].sum())
         spent = float(rows["amount"].sum())
         quota_row = quotas.get((str(street), year if isinstance(year, int) else None)) or (
@@ -72,7 +74,10 @@ def works_share(ctx: ScanContext, settings: WorksShareSettings) -> Iterator[Find
         if quota_row is not None:
             base, basis = float(quota_row["quota"]), "街道总配额"
         else:
-            base, basis = spent, "街道当年项目总金额（未提供街道配额表）"
+            base = spent
+            basis = "街道当年项目总金额（" + (
+                "街道配额表中无该街道该年度）" if quotas else "未提供街道配额表）"
+            )
         if base <= 0 or works / base >= threshold:
             continue
         extra = []

@@ -1,12 +1,18 @@
 """Every rule on its hand-written case: which groups it flags and which it must not (from
 expected.json), and the findings in full against a golden file (expected-<policy>.json,
-regenerated with UPDATE_GOLDEN=1 after reading the diff)."""
+regenerated with UPDATE_GOLDEN=1 after reading the diff).
+
+A case names one policy (``policy``, ``flagged``, ``not_flagged``) or several
+(``by_policy``: policy -> its own ``flagged`` / ``not_flagged``). Programme rules key their
+findings by scope (``keyed_by: "scope"``: ``provision@k=v;k=v``); ``exact: true`` asserts the
+findings are exactly those flagged, no more."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,14 +27,24 @@ CASES = sorted(
 )
 
 
-def expected(case: Path) -> dict[str, object]:
+def expected(case: Path) -> dict[str, Any]:
     return json.loads((case / "expected.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def run(case: Path) -> list[Finding]:
+def policies(case: Path) -> dict[str, dict[str, Any]]:
+    """Each policy the case is run under, with what it must flag and not flag under it."""
     spec = expected(case)
+    if "by_policy" in spec:
+        return {p: {**spec, **sub} for p, sub in spec["by_policy"].items()}
+    return {str(spec["policy"]): spec}
+
+
+RUNS = [(case, policy) for case in CASES for policy in policies(case)]
+
+
+def run(case: Path, policy: str) -> list[Finding]:
     findings, runs = run_rules(
-        load_dataset(case), load_profile(str(spec["policy"])), [str(spec["rule"])]
+        load_dataset(case), load_profile(policy), [str(expected(case)["rule"])]
     )
     assert runs[0].status == "run", runs[0].reason
     return findings
@@ -37,25 +53,43 @@ def run(case: Path) -> list[Finding]:
 def key(finding: Finding, keyed_by: str) -> str:
     if keyed_by == "staff_id|uscc":
         return f"{finding.staff_ids[0]}|{finding.suppliers[0]}"
+    if keyed_by == "scope":
+        scope = finding.details["scope"]
+        return f"{finding.details['provision']}@" + ";".join(
+            f"{k}={v}" for k, v in sorted(scope.items())
+        )
     return ",".join(sorted(finding.project_ids))
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
-def test_flags_what_it_should_and_nothing_it_should_not(case: Path) -> None:
-    spec = expected(case)
+def normal(keys: object, keyed_by: str) -> set[str]:
+    if keyed_by == "scope":
+        return set(keys)  # type: ignore[call-overload]
+    return {",".join(sorted(k.split(","))) for k in keys}  # type: ignore[attr-defined]
+
+
+def run_id(param: tuple[Path, str]) -> str:
+    return f"{param[0].name}-{param[1]}"
+
+
+@pytest.mark.parametrize("param", RUNS, ids=run_id)
+def test_flags_what_it_should_and_nothing_it_should_not(param: tuple[Path, str]) -> None:
+    case, policy = param
+    spec = policies(case)[policy]
     keyed_by = str(spec.get("keyed_by", "project_ids"))
-    asserted = {key(f, keyed_by) for f in run(case) if not f.is_lead}
-    flagged = {",".join(sorted(k.split(","))) for k in spec["flagged"]}  # type: ignore[attr-defined]
-    not_flagged = {",".join(sorted(k.split(","))) for k in spec["not_flagged"]}  # type: ignore[attr-defined]
+    asserted = {key(f, keyed_by) for f in run(case, policy) if not f.is_lead}
+    flagged = normal(spec["flagged"], keyed_by)
+    not_flagged = normal(spec["not_flagged"], keyed_by)
     assert flagged <= asserted, f"missed: {flagged - asserted}"
     assert not (not_flagged & asserted), f"flagged a decoy: {not_flagged & asserted}"
+    if spec.get("exact"):
+        assert asserted == flagged, f"not in expected.json: {asserted - flagged}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
-def test_golden(case: Path) -> None:
-    spec = expected(case)
-    got = [f.to_dict() for f in run(case)]
-    path = case / f"expected-{spec['policy']}.json"
+@pytest.mark.parametrize("param", RUNS, ids=run_id)
+def test_golden(param: tuple[Path, str]) -> None:
+    case, policy = param
+    got = [f.to_dict() for f in run(case, policy)]
+    path = case / f"expected-{policy}.json"
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(json.dumps(got, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     assert json.loads(json.dumps(got, ensure_ascii=False)) == json.loads(
@@ -63,9 +97,9 @@ def test_golden(case: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
-def test_every_finding_cites_and_shows_its_rows(case: Path) -> None:
-    for f in run(case):
+@pytest.mark.parametrize("param", RUNS, ids=run_id)
+def test_every_finding_cites_and_shows_its_rows(param: tuple[Path, str]) -> None:
+    for f in run(*param):
         assert f.citation and f.explanation.endswith(("。", "）"))
         assert any(step.kind == "policy" for step in f.evidence)
         rows = [s for s in f.evidence if s.kind != "policy" and s.source is not None]
