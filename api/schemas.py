@@ -70,6 +70,20 @@ class ScreeningIn(BaseModel):
     rules: list[str] | None = Field(default=None, description="rule codes; all when omitted")
 
 
+class ProvisionOut(BaseModel):
+    """One provision of the screening's profile and what the run did with it."""
+
+    key: str
+    topic: str
+    clause: str = Field(description="the reference a referral cites")
+    status: Literal["checked", "not_checked", "not_applicable"]
+    rule: str | None = Field(description="the rule that checks it")
+    reason: str = Field("", description="why it was not checked, or why it does not apply")
+    missing: list[str] = Field(
+        default_factory=list, description="the columns or tables that would let it be checked"
+    )
+
+
 class ScreeningOut(BaseModel):
     id: str
     dataset_id: str
@@ -84,6 +98,11 @@ class ScreeningOut(BaseModel):
     finished_at: Utc | None
     error: dict[str, Any] | None = None
     run: dict[str, Any] | None = None
+    provisions: list[ProvisionOut] = Field(
+        default_factory=list,
+        description="every provision of the profile: checked, not checked (and why), or not "
+        "applicable (empty until the screening is done)",
+    )
 
 
 class DemoOut(BaseModel):

@@ -44,7 +44,8 @@ def _dataset_out(record: DatasetRecord, created: bool = False) -> DatasetOut:
 
 
 def _screening_out(record: ScreeningRecord) -> ScreeningOut:
-    return ScreeningOut.model_validate(record.model_dump())
+    provisions = (record.run or {}).get("provisions") or []
+    return ScreeningOut.model_validate(record.model_dump() | {"provisions": provisions})
 
 
 def _ingest(

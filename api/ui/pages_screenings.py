@@ -51,6 +51,7 @@ def screenings_page(
         datasets=[d.model_dump(mode="json") for d in datasets],
         runs=[r.model_dump(mode="json", exclude={"run"}) for r in runs],
         counts={r.id: (r.run or {}).get("counts", {}) for r in runs},
+        provisions={r.id: (r.run or {}).get("provisions") or [] for r in runs},
         profiles=service.profiles.names(),
         default_policy=service.settings.demo_policy,
         running=running,

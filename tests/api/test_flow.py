@@ -37,6 +37,17 @@ def test_upload_screen_triage_rerun_export(api: Api) -> None:
     assert first["status"] == "done", first
     assert first["progress"] == "完成 / done"
     assert set(first["run"]["stages_seconds"]) >= {"load", "kinship", "rules"}
+    # every provision of the profile with its status, shown with the screening
+    provisions = {p["key"]: p for p in first["provisions"]}
+    assert provisions["works_share.min_ratio"]["status"] == "checked"
+    assert provisions["works_share.min_ratio"]["rule"] == "works_share"
+    assert provisions["funds.misuse"]["status"] == "not_checked"
+    assert provisions["funds.misuse"]["reason"]
+    assert {p["status"] for p in first["provisions"]} <= {
+        "checked",
+        "not_checked",
+        "not_applicable",
+    }
     page = api.get("/findings", params={"limit": 500}).json()
     assert page["total"] == first["findings"] > 20
     ids = sorted(item["finding_id"] for item in page["items"])

@@ -228,6 +228,9 @@ def test_an_auditor_sees_the_screenings_and_the_docs_work_offline(
     sign_in(browser, live, "auditor", "/ui/screenings")
     runs = browser.find_element(By.ID, "runs")
     assert "完成" in runs.text and "发现清单" in runs.text
+    provisions = browser.find_element(By.CSS_SELECTOR, "details.provisions")
+    assert "政策条款" in provisions.text and "未检查" in provisions.text
+    assert "funds.misuse" in provisions.text  # open: the provisions the run did not check
     shot(browser, "09-screenings")
     browser.get(f"{live.url}/docs")
     authorize = WebDriverWait(browser, 30).until(

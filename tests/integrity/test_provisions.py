@@ -52,7 +52,10 @@ def test_a_ledger_without_the_programme_columns_names_what_would_let_them_be_che
     got = statuses(BARE, "longgang-2023")
     council = got["timeline.council_after_screening"]
     assert council.status == "not_checked" and council.rule == "timeline"
-    assert council.missing == ("项目台账.筛选日期（screening_date）", "项目台账.议事日期（council_date）")
+    assert council.missing == (
+        "项目台账.筛选日期（screening_date）",
+        "项目台账.议事日期（council_date）",
+    )
     assert "项目台账.筛选日期（screening_date）" in council.reason
     assert got["lifecycle.accepted_after_award"].missing == (
         "项目台账.签约日期（award_date）",
