@@ -7,6 +7,8 @@
 Runs every rule on the dataset, then compares with the truth file (the generator's planted
 cases): a planted positive is found when a finding of its rule names the same projects
 (and, for roster rules, the same official); a decoy is hit when such a finding exists.
+Programme cases (truth entries with a ``policy``, ``provision`` and ``scope``) are scored under
+the profile they name: the demo's ledger read against each of the five programmes.
 Findings are counted two ways: assertions (confidence >= 0.5) and all findings including
 leads (线索待核). Precision counts every finding of the rule that matches no planted positive
 as false, including findings the generator did not plant on purpose (printed, to read).
@@ -19,17 +21,24 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from integrity.findings import Finding  # noqa: E402
+from integrity.rules import REGISTRY  # noqa: E402
 from integrity.scan import run_scan  # noqa: E402
 
 
 def matches(finding: Finding, case: dict[str, object]) -> bool:
     if finding.rule != case["rule"]:
         return False
+    if "scope" in case:  # a programme case: its provision over the same street/community/year
+        if finding.details.get("provision") != case["provision"]:
+            return False
+        scope = finding.details.get("scope") or {}
+        return all(str(scope.get(k)) == str(v) for k, v in case["scope"].items())  # type: ignore[attr-defined]
     projects = set(case["project_ids"])  # type: ignore[arg-type]
     staff = set(case["staff_ids"])  # type: ignore[arg-type]
     if projects and set(finding.project_ids) != projects:
@@ -91,12 +100,12 @@ def pct(v: object) -> str:
 
 def print_table(rows: list[dict[str, object]]) -> None:
     print(
-        f"{'rule':<20}{'count':<11}{'planted':>8}{'found':>6}{'recall':>7}"
+        f"{'rule':<34}{'count':<11}{'planted':>8}{'found':>6}{'recall':>7}"
         f"{'findings':>9}{'precision':>10}{'decoys':>7}{'hit':>4}{'hit≥0.5':>8}"
     )
     for r in rows:
         print(
-            f"{r['rule']:<20}{r['count']:<11}{r['planted']:>8}{r['found']:>6}{pct(r['recall']):>7}"
+            f"{r['rule']!s:<34}{r['count']:<11}{r['planted']:>8}{r['found']:>6}{pct(r['recall']):>7}"
             f"{r['findings']:>9}{pct(r['precision']):>10}{r['decoys']:>7}{r['decoys_hit']:>4}"
             f"{r['decoys_hit_assertions']:>8}"
         )
@@ -155,6 +164,11 @@ def main() -> int:
         default="demo",
         help="with --seeds: the generator's name pools (wide: namesakes rarer)",
     )
+    parser.add_argument(
+        "--policy",
+        help="score under this profile only (default: the district's own profile, then each "
+        "other profile its programme cases name)",
+    )
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
     args = parser.parse_args()
     if args.seeds:
@@ -165,7 +179,14 @@ def main() -> int:
         for seed in [int(x) for x in args.seeds.split(",") if x.strip()]:
             with tempfile.TemporaryDirectory() as tmp:
                 generate(Path(tmp), seed, args.names)
-                rows = scored(Path(tmp) / "longgang", Path(tmp) / "truth.json")
+                truth = json.loads((Path(tmp) / "truth.json").read_text(encoding="utf-8"))
+                rows = []
+                for policy in [args.policy] if args.policy else policies_of(truth):
+                    mine = scored(Path(tmp) / "longgang", Path(tmp) / "truth.json", policy)
+                    own = policy == truth["policy"]
+                    rows += [
+                        r | {"rule": r["rule"] if own else f"{r['rule']}@{policy}"} for r in mine
+                    ]
             per_seed.append(rows)
             print(f"seed {seed}")
             print_misses(rows)
@@ -176,21 +197,43 @@ def main() -> int:
         print(f"\nsum over seeds {args.seeds}")
         print_table(total)
         return 0
-    rows = scored(args.dataset, args.truth)
+    truth = json.loads(args.truth.read_text(encoding="utf-8"))
+    chosen = [args.policy] if args.policy else policies_of(truth)
+    tables = {policy: scored(args.dataset, args.truth, policy) for policy in chosen}
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps(tables, ensure_ascii=False, indent=2))
         return 0
     print(f"dataset {args.dataset}")
-    print_table(rows)
-    print_misses(rows)
+    for policy, rows in tables.items():
+        print(f"\npolicy {policy}")
+        print_table(rows)
+        print_misses(rows)
     return 0
 
 
-def scored(dataset: Path, truth_file: Path) -> list[dict[str, object]]:
+def policies_of(truth: dict[str, Any]) -> list[str]:
+    """The district's own profile first, then every other profile a case names."""
+    others = sorted({c["policy"] for c in truth["cases"] if "policy" in c} - {truth["policy"]})
+    return [truth["policy"], *others]
+
+
+def scored(dataset: Path, truth_file: Path, policy: str | None = None) -> list[dict[str, object]]:
+    """Under the district's own profile: every rule. Under another profile (the same ledger
+    read against another programme's provisions): the programme rules, whose cases name it."""
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
-    result = run_scan(dataset, policy=truth["policy"])
-    rules = sorted({c["rule"] for c in truth["cases"]} | {f.rule for f in result.findings})
-    return score(result.findings, truth["cases"], rules)
+    policy = policy or truth["policy"]
+    own = policy == truth["policy"]
+    cases = [c for c in truth["cases"] if c.get("policy", truth["policy"]) == policy]
+    if own:
+        result = run_scan(dataset, policy=policy)
+        rules = sorted({c["rule"] for c in cases} | {f.rule for f in result.findings})
+    else:
+        programme = [code for code, r in REGISTRY.items() if r.programme]
+        result = run_scan(dataset, policy=policy, rules=programme)
+        rules = sorted({c["rule"] for c in cases} | {f.rule for f in result.findings})
+    statuses = {p.status for p in result.provisions}
+    assert statuses <= {"checked", "not_checked", "not_applicable"}, statuses
+    return score(result.findings, cases, rules)
 
 
 def print_misses(rows: list[dict[str, object]]) -> None:

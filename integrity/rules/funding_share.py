@@ -107,7 +107,12 @@ def _social(
     frame = with_years(projects[projects["street"].notna()])
     for (street, year), rows in frame.groupby(["street", "_year"], sort=True):
         if rows["social_funds"].isna().all():
-            continue  # this street's ledger does not record social funds
+            ctx.note(
+                "funding_share",
+                f"{street}{year_text(year)}的项目均未填写社会资金（空白不等于零），"
+                "未判断社会力量参与比例。",
+            )
+            continue
         n_all = len(rows)
         n = int((rows["social_funds"].fillna(0) > 0).sum())
         if n >= 1 and n >= minimum * n_all:
