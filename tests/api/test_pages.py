@@ -211,7 +211,10 @@ def test_a_commission_triages_a_finding(live: Live, browser: WebDriver) -> None:
     form = browser.find_element(By.CSS_SELECTOR, "form.triage")
     form.find_element(By.CSS_SELECTOR, "select[name=status] option[value=confirmed]").click()
     form.find_element(By.NAME, "reason").send_keys("经核实，两人确为堂兄弟关系")
+    history = browser.find_element(By.ID, "history")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    # the triaged page replaces this one: read its history, not the old one's
+    WebDriverWait(browser, 20).until(when.staleness_of(history))
     WebDriverWait(browser, 20).until(
         when.text_to_be_present_in_element((By.ID, "history"), "经核实，两人确为堂兄弟关系")
     )
