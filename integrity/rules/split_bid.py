@@ -37,6 +37,12 @@ class SplitBidSettings(RuleSettings):
     # projects are one job's pieces when their subjects are at least this similar (0-100)
     title_similarity: float = 85.0
     window: str = "fiscal_year"  # pieces awarded in the same fiscal (calendar) year
+    # ... or in consecutive years, this many days apart at most: a job split across the year
+    # end (December and January) to stay under the cap (0: within one year only)
+    across_year_days: int = 60
+    # 罗湖 两年规划: two pieces of one works need in consecutive years, together at most this
+    # (yuan), are the programme's own two-year route: reported as explained, not as a split
+    two_year_plan_max: float | None = None
     close_days: int = 90  # stronger when all pieces fall within this many days
     near_cap_ratio: float = 0.9  # a piece at or above this share of the cap raises severity
     # 罗湖: projects marked with one declared package (合并实施批次) were split openly under
@@ -123,15 +129,20 @@ def pieces(
     title="化整为零拆分项目",
     settings=SplitBidSettings,
     needs=("projects",),
-    checks={"split_bid.declared_packages": ()},
+    checks={
+        "split_bid.declared_packages": (),
+        "split_bid.two_year_plan": ("projects.award_date|projects.approved_date",),
+    },
 )
 def split_bid(ctx: ScanContext, settings: SplitBidSettings) -> Iterator[Finding]:
     """同一社区（或街道）同一年度内，同一类别、内容相近的两个以上项目（去除“一期”“第二批”等
     字样后标题相近），由同一单位或关联单位（法定代表人或股东为同一人、法定代表人互为近亲属、
     联系电话相同等）承接，每个项目都在单项资金上限以内而合计超过上限，疑似化整为零规避限额。
 
-    全部项目在90天内签约、或有项目金额达到上限的90%以上的，严重程度提高。罗湖“拆开申报、
-    合并实施”的做法，如台账已标明同一合并实施批次，则作为已说明的情形列出，不作为拆分。
+    相邻两个年度、签约相隔不超过60天（跨年底拆分）的，也作为同一项目的拆分。全部项目在90天内
+    签约、或有项目金额达到上限的90%以上的，严重程度提高。罗湖“拆开申报、合并实施”的做法，
+    如台账已标明同一合并实施批次，则作为已说明的情形列出，不作为拆分；罗湖“两年规划”（相邻
+    两个年度各实施一个、合计不超过100万元）同样作为已说明的情形列出，超出的仍按拆分报告。
     """
     caps = _caps(ctx, settings)
     if not caps:
@@ -159,14 +170,14 @@ def groups(
     context) — each group with the relations that join it. ``pieces`` may be a whole
     district's or one award beside its place's history (the pre-award check). Plain records:
     a check's few pieces cost microseconds, not the milliseconds of small frames."""
-    buckets: dict[tuple[str, str, int], list[int]] = {}
+    buckets: dict[tuple[str, str], list[int]] = {}
     for i, p in enumerate(pieces):
-        key = (str(p["_place"]), str(p["project_category"]), int(p["_year"]))
+        key = (str(p["_place"]), str(p["project_category"]))
         buckets.setdefault(key, []).append(i)
     candidates: list[tuple[int, int]] = []
     for key in sorted(buckets):
         for i, j in combinations(buckets[key], 2):
-            if (
+            if together(pieces[i], pieces[j], settings) and (
                 fuzz.ratio(pieces[i]["_subject"], pieces[j]["_subject"])
                 >= settings.title_similarity
             ):
@@ -207,6 +218,27 @@ def groups(
     ]
 
 
+def together(a: Piece, b: Piece, settings: SplitBidSettings) -> bool:
+    """Two pieces in one window: the same year, or consecutive years at most
+    ``across_year_days`` apart (the year end between them)."""
+    years = abs(int(a["_year"]) - int(b["_year"]))
+    if years == 0:
+        return True
+    apart = abs((a["_when"] - b["_when"]).days)
+    return years == 1 and apart <= settings.across_year_days
+
+
+def two_year_plan(settings: SplitBidSettings, members: pd.DataFrame, total: float) -> bool:
+    """罗湖 两年规划: two pieces in consecutive years, together within the plan's ceiling."""
+    years = sorted(int(y) for y in members["_year"])
+    return (
+        settings.two_year_plan_max is not None
+        and len(years) == 2
+        and years[1] == years[0] + 1
+        and total <= settings.two_year_plan_max
+    )
+
+
 def judge(
     profile: Profile, settings: SplitBidSettings, members: list[Piece], why: Why
 ) -> Finding | None:
@@ -243,8 +275,10 @@ def _finding(
         and len(packages) == 1
         and members["declared_package"].notna().all()
     )
+    years = sorted({int(y) for y in members["_year"]})
+    planned = not explained and two_year_plan(settings, members, total)
     level = int(close) + int(len(near) > 0)
-    severity: Severity = "low" if explained else ("high", "medium", "low")[2 - level]
+    severity: Severity = "low" if explained or planned else ("high", "medium", "low")[2 - level]
     confidence = min((float(r["confidence"]) for r in links), default=1.0)
     category = str(members["project_category"].iloc[0])
     place = str(members["_place"].iloc[0])
@@ -255,12 +289,24 @@ def _finding(
         f"每个都不超过单项上限{yuan_wan(cap)}，合计{yuan_wan(total)}，超过上限"
         f"{yuan_wan(total - cap)}，签约相隔{span}天"
     )
+    if len(years) > 1:
+        explanation += f"，跨{'、'.join(str(y) for y in years)}年度签约"
     if len(near):
         explanation += f"，其中{len(near)}个达到上限的{settings.near_cap_ratio:.0%}以上"
-    if explained:
+    if planned:
+        explanation += (
+            f"。两个项目分属相邻两个年度、合计不超过{yuan_wan(settings.two_year_plan_max or 0)}，"
+            "符合“两年规划”的做法，请核对两年规划的审议材料。"
+        )
+    elif explained:
         explanation += (
             f"。台账标明为同一合并实施批次（{packages[0]}），属“拆开申报、合并实施”的已说明情形，"
             "请核对批次审批材料。"
+        )
+    elif len(years) > 1 and settings.two_year_plan_max is not None:
+        explanation += (
+            f"，超出“两年规划”（相邻两年、合计{yuan_wan(settings.two_year_plan_max)}以内）"
+            "的范围，疑似化整为零规避单项资金限额。"
         )
     else:
         explanation += "，疑似化整为零规避单项资金限额。"
@@ -304,6 +350,8 @@ def _finding(
             "span_days": span,
             "near_cap": [str(p) for p in near["project_id"]],
             "explained_declared_package": bool(explained),
+            "explained_two_year_plan": bool(planned),
+            "years": years,
             "subject": str(first["_subject"]),
             "relations": [r["label"] for r in links],
         },

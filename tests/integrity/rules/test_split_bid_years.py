@@ -1,0 +1,49 @@
+"""A split across the year end, and 罗湖's 两年规划 (two pieces in consecutive years within
+100万): the window on its last day and the day after, the plan at its ceiling and over it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from integrity.policy import load_profile
+from integrity.rules.split_bid import SplitBidSettings, together, two_year_plan
+
+
+def settings(**update: object) -> SplitBidSettings:
+    base = load_profile("longgang-2023").settings("split_bid")
+    assert isinstance(base, SplitBidSettings)
+    return base.model_copy(update=update)
+
+
+def piece(day: str, amount: float = 400_000) -> dict[str, object]:
+    when = pd.Timestamp(day)
+    return {"_when": when, "_year": when.year, "amount": amount}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "days", "grouped"),
+    [
+        ("2024-03-01", "2024-12-30", 60, True),  # one year: always
+        ("2023-12-01", "2024-01-30", 60, True),  # 60 days apart, across the year end
+        ("2023-12-01", "2024-01-31", 60, False),  # 61 days
+        ("2023-01-01", "2024-12-31", 730, True),  # 罗湖: any two consecutive years
+        ("2022-12-31", "2024-01-01", 730, False),  # two years apart
+    ],
+)
+def test_the_window(first: str, second: str, days: int, grouped: bool) -> None:
+    window = settings(across_year_days=days)
+    assert together(piece(first), piece(second), window) is grouped
+    assert together(piece(second), piece(first), window) is grouped
+
+
+def test_the_two_year_plan_at_its_ceiling_and_over_it() -> None:
+    plan = settings(two_year_plan_max=1_000_000)
+    pair = pd.DataFrame([piece("2023-05-10"), piece("2024-05-20")])
+    assert two_year_plan(plan, pair, 1_000_000.0)
+    assert not two_year_plan(plan, pair, 1_000_000.01)
+    same_year = pd.DataFrame([piece("2024-01-10"), piece("2024-05-20")])
+    assert not two_year_plan(plan, same_year, 900_000.0)
+    three = pd.DataFrame([piece("2023-05-10"), piece("2023-09-10"), piece("2024-05-20")])
+    assert not two_year_plan(plan, three, 900_000.0)
+    assert not two_year_plan(settings(), pair, 900_000.0)  # only where a plan exists
