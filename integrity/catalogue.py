@@ -3,7 +3,7 @@ in the catalogue, as off_catalogue and the pre-award check look a supplier up.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -41,13 +41,23 @@ class Catalogue:
 
     by_code: dict[str, pd.DataFrame]
     by_core: dict[str, pd.DataFrame]
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # 入库编号 -> its entry
 
     @classmethod
     def of(cls, table: pd.DataFrame) -> Catalogue:
         entries = _entries(table)
+        items = (
+            {
+                str(r["item_id"]): {str(k): v for k, v in r.items()}
+                for r in entries.dropna(subset=["item_id"]).to_dict("records")
+            }
+            if "item_id" in entries
+            else {}
+        )
         return cls(
             {str(k): g for k, g in entries.dropna(subset=["code"]).groupby("code")},
             {str(k): g for k, g in entries.dropna(subset=["core"]).groupby("core")},
+            items,
         )
 
     @property
@@ -68,9 +78,14 @@ class Catalogue:
 
     @staticmethod
     def valid_on(mine: pd.DataFrame, when: pd.Timestamp) -> bool:
+        return bool(len(Catalogue.valid_entries(mine, when)))
+
+    @staticmethod
+    def valid_entries(mine: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
+        """The entries in the catalogue on ``when`` (no date out: still in)."""
         starts = pd.to_datetime(mine["valid_from"])
         ends = pd.to_datetime(mine["valid_to"])
-        return bool(((starts.isna() | (starts <= when)) & (ends.isna() | (ends >= when))).any())
+        return mine[(starts.isna() | (starts <= when)) & (ends.isna() | (ends >= when))]
 
     def near(self, code: str | None, core: str | None, ratio: float) -> pd.DataFrame | None:
         """Entries whose name core is the same or close but whose USCC differs."""

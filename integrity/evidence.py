@@ -116,6 +116,7 @@ AWARDED_COLUMNS = (
     "approved_date",
     "acceptance_date",
     "nominator_count",
+    "catalogue_item",
     "supplier_name",
     "uscc",
     "org_key",

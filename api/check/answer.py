@@ -147,6 +147,7 @@ def to_award(index: CheckIndex, request: CheckIn) -> tuple[Award, Resolved, list
         "org_key": key,
         "declared_package": p.declared_package,
         "nominator_count": p.nominator_count,
+        "catalogue_item": p.catalogue_item,
         "_file": REQUEST_SOURCE,
         "_row": None,
     }

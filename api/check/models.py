@@ -122,6 +122,12 @@ class ProjectIn(BaseModel):
     nominator_count: int | None = Field(
         default=None, ge=0, le=100_000, description="residents or organisations who chose it"
     )
+    catalogue_item: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the catalogue entry (项目库编号) the project implements: a catalogued "
+        "supplier doing an item outside its own entries is reported",
+    )
 
     @field_validator("category")
     @classmethod

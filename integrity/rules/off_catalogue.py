@@ -46,7 +46,10 @@ def _entry_text(e: dict[Any, Any]) -> str:
     title="项目库以外的服务类项目",
     settings=OffCatalogueSettings,
     needs=("projects", "catalogue"),
-    checks={"off_catalogue.report": ()},
+    checks={
+        "off_catalogue.report": (),
+        "off_catalogue.catalogue_item": ("projects.catalogue_item", "catalogue.item_id"),
+    },
 )
 def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[Finding]:
     """服务类项目的承接单位在签约日期不在市级或区级服务类项目库内：从未入库、签约时已出库、
@@ -57,6 +60,9 @@ def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[
     出库日期即仍在库）。名称与项目库单位相同或相近、统一社会信用代码却不同的，单独说明
     （可能冒用库内单位名义）。按第十六条第（二）项，此类项目应逐一列表分报街道纪工委和区
     专责领导小组办公室备案，运行结果另附按街道分组的报备清单。
+
+    台账有“项目库编号”、项目库有“入库编号”时，还核对项目本身：承接单位虽在库内，但项目的
+    项目库编号不是该单位签约时有效的入库项目（库外项目，或库内其他单位的项目），同样列出。
     """
     projects = awarded_projects(ctx.screening.keyed["projects"])
     projects = projects[projects["project_category"].isin(settings.categories)]
@@ -110,8 +116,34 @@ def judge(
         if when is None:
             return None  # in the catalogue; without a date its validity cannot be checked
         if Catalogue.valid_on(mine, when):
-            return None
+            return _item_finding(profile, settings, row, mine, when, cat, code)
     return _finding(profile, settings, row, mine, when, near(core, code), code)
+
+
+def _item_finding(
+    profile: Profile,
+    settings: OffCatalogueSettings,
+    row: dict[Any, Any],
+    mine: pd.DataFrame,
+    when: pd.Timestamp,
+    cat: Catalogue,
+    code: str | None,
+) -> Finding | None:
+    """第十六条: a catalogued supplier doing an item outside its own entries — the project's
+    项目库编号 is none of the supplier's entries valid on the award date."""
+    item = text(row.get("catalogue_item"))
+    if item is None or "item_id" not in mine.columns:
+        return None
+    valid = Catalogue.valid_entries(mine, when)
+    if item in {str(i) for i in valid["item_id"].dropna()}:
+        return None
+    other = cat.items.get(item)
+    if other is None:
+        why = f"项目库编号{item}不在项目库中，不是该单位的入库项目"
+    else:
+        owner, name = other["supplier_name"], other["item_name"]
+        why = f"项目库编号{item}是{owner}的入库项目「{name}」，不是该单位的"
+    return _finding(profile, settings, row, valid, when, [], code, item_reason=why)
 
 
 def _finding(
@@ -122,13 +154,24 @@ def _finding(
     when: pd.Timestamp | None,
     near: list[dict[Any, Any]],
     code: str | None,
+    item_reason: str | None = None,
 ) -> Finding:
     pid = str(row["project_id"])
     supplier = str(row.get("supplier_name"))
     on = f"签约日期{when.date()}" if when is not None else "签约日期未填"
     steps: list[EvidenceStep] = [project_step(row)]
     severity: Severity = "low"
-    if mine is not None:
+    if item_reason is not None and mine is not None:
+        kind, why, severity = "item_outside_catalogue", f"虽在项目库内，但{item_reason}", "medium"
+        steps += [
+            EvidenceStep(
+                kind="catalogue",
+                text=_entry_text(e) + f"（入库编号 {e.get('item_id') or '未填'}）",
+                source=SourceRef(str(e["_file"]), int(e["_row"]), "catalogue"),
+            )
+            for e in mine.to_dict("records")
+        ]
+    elif mine is not None:
         kind = "expired_or_not_yet"
         first = pd.to_datetime(mine["valid_from"]).min()
         last = pd.to_datetime(mine["valid_to"]).max()
@@ -187,6 +230,7 @@ def _finding(
             "reason": kind,
             "award_date": str(when.date()) if when is not None else None,
             "near_catalogue_suppliers": sorted({str(e["supplier_name"]) for e in near}),
+            "catalogue_item": text(row.get("catalogue_item")),
             "amount": float(row["amount"]) if text(row.get("amount")) else None,
         },
     )

@@ -59,6 +59,7 @@ def request_for(pid: str, demo: Dataset) -> dict[str, Any] | None:
         "date": None if when is None else str(pd.Timestamp(when).date()),
         "funded_amount": _value(p.get("funded_amount")),
         "declared_package": _value(p.get("declared_package")),
+        "catalogue_item": _value(p.get("catalogue_item")),
         "nominator_count": None
         if _value(p.get("nominator_count")) is None
         else int(p["nominator_count"]),
