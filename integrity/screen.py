@@ -469,6 +469,8 @@ class Screening:
                     "file",
                     "row",
                     "table",
+                    "name_nfkc",
+                    "name_norm",
                 ]
             )
         parts = [p for p in parts if not p.empty]
@@ -1357,6 +1359,8 @@ def _kin_linked(
 ) -> list[dict[str, Any]]:
     """Role holders of the two organisations who are kin within the legal categories: one
     reason per pair of organisations and pair of people, every role named."""
+    if holders.empty:  # no role holder of either organisation is known: no kin to link
+        return []
     # only holders who appear in some kin link can have kin: the rest cost nothing
     everyone = holders
     holders = holders[in_index(holders["key"], scr.linked_keys)]

@@ -19,7 +19,7 @@ def test_off_catalogue_list_has_one_row_per_project_by_street(tmp_path: Path) ->
     wb = load_workbook(out / "第十六条报备清单.xlsx")
     assert wb.sheetnames == ["坂田街道"]
     rows = list(wb["坂田街道"].iter_rows(min_row=3, values_only=True))
-    assert sorted(r[2] for r in rows) == ["C2", "C3", "C5", "C7"]
+    assert sorted(r[2] for r in rows) == ["C2", "C3", "C5", "C7", "C8", "C9"]
     header = next(wb["坂田街道"].iter_rows(min_row=2, max_row=2, values_only=True))
     assert header[:5] == ("街道", "社区", "项目编号", "项目名称", "承接单位")
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))

@@ -6,8 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from integrity.load import load_dataset
 from integrity.policy import load_profile
 from integrity.rules.split_bid import SplitBidSettings, together, two_year_plan
+from integrity.scan import run_rules
+from tests.conftest import STAFF_HEADER, STAFF_ROWS, WriteCsv
 
 
 def settings(**update: object) -> SplitBidSettings:
@@ -47,3 +50,35 @@ def test_the_two_year_plan_at_its_ceiling_and_over_it() -> None:
     three = pd.DataFrame([piece("2023-05-10"), piece("2023-09-10"), piece("2024-05-20")])
     assert not two_year_plan(plan, three, 900_000.0)
     assert not two_year_plan(settings(), pair, 900_000.0)  # only where a plan exists
+
+
+def test_two_suppliers_without_a_supplier_table_are_not_related(write_csv: WriteCsv) -> None:
+    """A ledger with no supplier tables: two suppliers of similar projects have no known role
+    holders, so nothing relates them (and asking must not fail)."""
+    write_csv("staff.csv", STAFF_HEADER, STAFF_ROWS)
+    root = write_csv(
+        "projects.csv",
+        ["项目编号", "项目名称", "项目类别", "金额", "社区", "签约日期", "承接单位"],
+        [
+            [
+                "S1",
+                "翠竹社区长者助餐服务一期",
+                "服务类",
+                300000,
+                "翠竹社区",
+                "2024-03-01",
+                "甲公司",
+            ],
+            [
+                "S2",
+                "翠竹社区长者助餐服务二期",
+                "服务类",
+                300000,
+                "翠竹社区",
+                "2024-04-01",
+                "乙公司",
+            ],
+        ],
+    )
+    findings, runs = run_rules(load_dataset(root), load_profile("longgang-2023"), ["split_bid"])
+    assert runs[0].status == "run" and findings == []
