@@ -127,11 +127,16 @@ def print_summary(
         for r in noted:
             for message in r.notes:
                 console.print(f"  · {r.title}（{r.rule}）：{message}", markup=False)
-    not_run = [r for r in result.rule_runs if r.status != "run"]
-    if not_run:
-        console.print("[bold]未运行的规则[/bold]")
-        for r in not_run:
-            console.print(f"  · {r.title}（{r.rule}）：{r.reason}", markup=False)
+    na = result.profile.rules_not_applicable
+    for title, runs in (
+        ("未运行的规则", [r for r in result.rule_runs if r.status != "run" and r.rule not in na]),
+        ("本政策不适用的规则", [r for r in result.rule_runs if r.rule in na]),
+    ):
+        if runs:
+            console.print(f"[bold]{title}[/bold]")
+        for r in runs:
+            line = f"  · {r.title}（{r.rule}）：{r.reason}"
+            console.print(line, markup=False, soft_wrap=True)
     print_provisions(result, console)
     ds = result.dataset
     warnings = ds.warning_total
