@@ -117,6 +117,19 @@ def share(part: float, whole: float) -> str:
     return f"{part / whole:.2%}" if whole else "—"
 
 
+def project_label(r: dict[str, Any], category: bool = False) -> str:
+    """「龙城街道回龙埔社区项目「…」（LG2024-LC-0013）」: how a sentence names one project."""
+    kind = str(r.get("category") or "") if category else ""
+    where = place(r.get("street"), r.get("community"))
+    return f"{where}{kind}项目「{r['name']}」（{r['project_id']}）"
+
+
+def rows_of(frame: pd.DataFrame, r: dict[str, Any]) -> pd.DataFrame:
+    """The ledger row(s) of the project ``r`` names."""
+    mine: pd.DataFrame = frame[frame["project_id"] == r["project_id"]]
+    return mine
+
+
 def wan(amount: float) -> str:
     return yuan_wan(amount)
 

@@ -9,7 +9,16 @@ import pandas as pd
 
 from integrity.findings import Finding
 from integrity.policy import ProgrammeSettings
-from integrity.programme import GroupFinding, place, records, share, wan, with_years, year_text
+from integrity.programme import (
+    GroupFinding,
+    project_label,
+    records,
+    rows_of,
+    share,
+    wan,
+    with_years,
+    year_text,
+)
 from integrity.rules.registry import ScanContext, rule
 
 GOVERNMENT_MAX = "funding_share.government_share_max"
@@ -68,8 +77,7 @@ def _per_project(
             provision=provision,
             severity="medium",
             explanation=(
-                f"{place(r.get('street'), r.get('community'))}{r['category']}项目「{r['name']}」"
-                f"（{r['project_id']}）{label}{wan(part)}，占项目金额{wan(whole)}的"
+                f"{project_label(r, category=True)}{label}{wan(part)}，占项目金额{wan(whole)}的"
                 f"{share(part, whole)}，超过规定的{limit:.0%}。"
             ),
             scope={"project": r["project_id"]},
@@ -78,7 +86,7 @@ def _per_project(
                 f"{label}{wan(part)} ÷ 项目金额{wan(whole)} = {share(part, whole)}"
                 f"（上限{limit:.0%}）"
             ),
-            rows=over[over["project_id"] == r["project_id"]],
+            rows=rows_of(over, r),
         ).build(ctx.profile)
 
 

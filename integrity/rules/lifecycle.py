@@ -10,7 +10,7 @@ import pandas as pd
 
 from integrity.findings import Finding
 from integrity.policy import ProgrammeSettings
-from integrity.programme import GroupFinding, place, records
+from integrity.programme import GroupFinding, project_label, records, rows_of
 from integrity.rules.registry import ScanContext, rule
 
 AFTER_AWARD = "lifecycle.accepted_after_award"
@@ -64,13 +64,12 @@ def lifecycle(ctx: ScanContext, settings: LifecycleSettings) -> Iterator[Finding
                 provision=before,
                 severity="medium",
                 explanation=(
-                    f"{place(r.get('street'), r.get('community'))}项目「{r['name']}」"
-                    f"（{r['project_id']}）验收日期{accept}早于签约日期{award}，先验收后签约。"
+                    f"{project_label(r)}验收日期{accept}早于签约日期{award}，先验收后签约。"
                 ),
                 scope={"project": r["project_id"], "check": "accepted_before_award"},
                 figures={"award_date": str(award), "acceptance_date": str(accept)},
                 figure_text=f"签约日期{award}，验收日期{accept}",
-                rows=early[early["project_id"] == r["project_id"]],
+                rows=rows_of(early, r),
             ).build(ctx.profile)
     year_end = settings.provision(BY_YEAR_END)
     if year_end is None:
@@ -84,9 +83,7 @@ def lifecycle(ctx: ScanContext, settings: LifecycleSettings) -> Iterator[Finding
         done = None if pd.isna(r["_accepted"]) else pd.Timestamp(r["_accepted"]).date()
         if done is not None and done <= end:
             continue
-        where = (
-            f"{place(r.get('street'), r.get('community'))}项目「{r['name']}」（{r['project_id']}）"
-        )
+        where = project_label(r)
         if done is None:
             said = f"{award}签约，签约年度已结束，台账仍无验收日期，{award.year}年度内未验收。"
             severity, check = "medium", "never_accepted"
@@ -101,5 +98,5 @@ def lifecycle(ctx: ScanContext, settings: LifecycleSettings) -> Iterator[Finding
             scope={"project": r["project_id"], "check": check},
             figures={"award_date": str(award), "acceptance_date": str(done) if done else None},
             figure_text=f"签约日期{award}，验收日期{done or '无'}，年度截止{end}",
-            rows=awarded[awarded["project_id"] == r["project_id"]],
+            rows=rows_of(awarded, r),
         ).build(ctx.profile)

@@ -10,7 +10,16 @@ import pandas as pd
 
 from integrity.findings import Finding
 from integrity.policy import ProgrammeSettings
-from integrity.programme import GroupFinding, place, records, row_step, share, with_years
+from integrity.programme import (
+    GroupFinding,
+    place,
+    project_label,
+    records,
+    row_step,
+    rows_of,
+    share,
+    with_years,
+)
 from integrity.rules.registry import ScanContext, rule
 
 HOUSEHOLDS_MIN = "participation.households_min"
@@ -110,8 +119,7 @@ def _share(
             provision=provision,
             severity="medium",
             explanation=(
-                f"{place(r.get('street'), r.get('community'))}项目「{r['name']}」"
-                f"（{r['project_id']}）征求意见{asked}户，占社区{households}户的"
+                f"{project_label(r)}征求意见{asked}户，占社区{households}户的"
                 f"{share(asked, households)}，低于规定的{minimum:.0%}。"
             ),
             scope={"project": r["project_id"]},
@@ -120,7 +128,7 @@ def _share(
                 f"征求意见 {asked}/{households} 户 = {share(asked, households)}"
                 f"（下限{minimum:.0%}）"
             ),
-            rows=projects[projects["project_id"] == r["project_id"]],
+            rows=rows_of(projects, r),
             extra_steps=[row_step("communities", c, f"社区信息：{c['community']} {households}户")],
         ).build(ctx.profile)
 
@@ -146,8 +154,7 @@ def _objections(
             also=[days] if days is not None else [],
             severity="medium",
             explanation=(
-                f"{place(r.get('street'), r.get('community'))}项目「{r['name']}」"
-                f"（{r['project_id']}）公示期间{objected}户提出异议，达到征求意见{asked}户的"
+                f"{project_label(r)}公示期间{objected}户提出异议，达到征求意见{asked}户的"
                 f"{share(objected, asked)}（规定五分之一以上应重新表决），台账未见公示开始后"
                 "重新召开议事会议的日期。"
             ),
@@ -157,7 +164,7 @@ def _objections(
                 f"异议 {objected}/{asked} 户 = {share(objected, asked)}"
                 f"（达到{limit:.0%}须重新表决）"
             ),
-            rows=projects[projects["project_id"] == r["project_id"]],
+            rows=rows_of(projects, r),
         ).build(ctx.profile)
 
 
@@ -173,12 +180,9 @@ def _consulted(
             rule="participation",
             provision=provision,
             severity="medium",
-            explanation=(
-                f"{place(r.get('street'), r.get('community'))}项目「{r['name']}」"
-                f"（{r['project_id']}）征求意见户数为0，未经征集群众意见即申报。"
-            ),
+            explanation=(f"{project_label(r)}征求意见户数为0，未经征集群众意见即申报。"),
             scope={"project": r["project_id"]},
             figures={"consulted": 0},
             figure_text="征求意见户数 0",
-            rows=none[none["project_id"] == r["project_id"]],
+            rows=rows_of(none, r),
         ).build(ctx.profile)

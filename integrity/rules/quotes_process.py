@@ -13,7 +13,7 @@ from integrity.evidence import source_ref, text
 from integrity.findings import EvidenceStep, Finding, yuan_wan
 from integrity.names import org_names
 from integrity.policy import ProgrammeSettings, Provision, Severity
-from integrity.programme import GroupFinding, place, records
+from integrity.programme import GroupFinding, project_label, records, rows_of
 from integrity.rules.registry import ScanContext, rule
 
 THREE_QUOTES = "quotes_process.three_quotes"
@@ -63,7 +63,7 @@ def quotes_process(ctx: ScanContext, settings: QuotesProcessSettings) -> Iterato
     by_project = {pid: g for pid, g in quotes.groupby("project_id", sort=False)}  # noqa: C416
     for r in records(projects):
         mine = by_project.get(r["project_id"])
-        rows = projects[projects["project_id"] == r["project_id"]]
+        rows = rows_of(projects, r)
         for severity, check, said, figures in _problems(r, mine, int(minimum)):
             steps = [] if mine is None else [_quote_step(q) for q in records(mine)]
             yield _finding(ctx, provision, r, rows, steps, severity, check, said, figures)
@@ -163,12 +163,11 @@ def _finding(
     said: str,
     figures: dict[str, Any],
 ) -> Finding:
-    where = place(r.get("street"), r.get("community"))
     return GroupFinding(
         rule="quotes_process",
         provision=provision,
         severity=severity,
-        explanation=f"{where}{r['category']}项目「{r['name']}」（{r['project_id']}）{said}。",
+        explanation=f"{project_label(r, category=True)}{said}。",
         scope={"project": r["project_id"], "check": check},
         figures=figures,
         figure_text=said,

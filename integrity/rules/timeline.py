@@ -11,7 +11,7 @@ import pandas as pd
 
 from integrity.findings import Finding
 from integrity.policy import ProgrammeSettings, Provision
-from integrity.programme import GroupFinding, place, records
+from integrity.programme import GroupFinding, project_label, records, rows_of
 from integrity.rules.registry import ScanContext, rule
 from integrity.schema import TABLES
 from integrity.workdays import CALENDAR_NOTE, add_working_days, working_days
@@ -121,14 +121,13 @@ def _judge(
         said = f"{a}{first}，{b}{second}，超过{limit}的期限（最迟应为{deadline}）{late}天{note}。"
         figures = {"deadline": str(deadline), "days_late": late, "limit": n, "unit": unit}
     figures |= {step.first: str(first), step.second: str(second)}
-    where = place(r.get("street"), r.get("community"))
     return GroupFinding(
         rule="timeline",
         provision=provision,
         severity="low",
-        explanation=f"{where}项目「{r['name']}」（{r['project_id']}）{said}",
+        explanation=f"{project_label(r)}{said}",
         scope={"project": r["project_id"]},
         figures=figures,
         figure_text=f"{provision.topic}：{said}",
-        rows=projects[projects["project_id"] == r["project_id"]],
+        rows=rows_of(projects, r),
     ).build(ctx.profile)
