@@ -77,7 +77,8 @@ def community_budget(ctx: ScanContext, settings: CommunityBudgetSettings) -> Ite
     罗湖：每个社区每年封顶200万元；龙岗：街道资金按平均每个社区200万元测算（有街道配额表时按
     配额）；海沧：全区每年不超过3000万元、每个村居约80万元；沈阳：按社区星级拨付20万、10万、
     5万元，每个社区须开展三个基础类必选项目，并按星级选取不少于6个、4个、1个自选项目。
-    有“财政资金”列时按财政资金计算，否则按项目金额，并在说明中写明。
+    社区信息表填有社区配额的，社区当年的资金超过其配额也列出。有“财政资金”列时按财政资金
+    计算，否则按项目金额，并在说明中写明。
     """
     projects = with_years(ctx.dataset.table("projects"))
     projects = projects[projects["amount"].notna()]
@@ -90,6 +91,7 @@ def community_budget(ctx: ScanContext, settings: CommunityBudgetSettings) -> Ite
     basis = "财政资金（无财政资金的项目按项目金额）" if funded else "项目金额"
     yield from _per_community_max(ctx, settings, projects, basis)
     yield from _average(ctx, settings, projects, basis)
+    yield from _community_quota(ctx, settings, projects, basis)
     yield from _district(ctx, settings, projects, basis)
     yield from _stars(ctx, settings, projects, basis)
 
@@ -192,6 +194,38 @@ def _average(
                 basis,
                 severity="medium" if quota is not None else "low",
                 extra=extra,
+            )
+
+
+def _community_quota(
+    ctx: ScanContext, settings: ProgrammeSettings, projects: pd.DataFrame, basis: str
+) -> Iterator[Finding]:
+    """A community's own allocation (社区信息.配额) as the street's quota is split: its
+    spending in the year over it, under the clause that sets the allocations."""
+    provision = settings.provision(AVERAGE)
+    listed = _communities(ctx)
+    if provision is None or listed is None or "quota" not in listed.columns:
+        return
+    for c in records(listed[listed["quota"].notna()]):
+        for year, rows in projects[projects["community"] == c["community"]].groupby("_year"):
+            if pd.notna(c.get("year")) and int(c["year"]) != year:
+                continue
+            mine = rows[rows["street"].isna() | (rows["street"] == c["street"])]
+            spent, limit = float(mine["_money"].sum()), float(c["quota"])
+            if spent <= limit:
+                continue
+            step = row_step("communities", c, f"社区信息：{c['community']} 配额{wan(limit)}")
+            yield _spend_finding(
+                ctx,
+                provision,
+                {"street": c["street"], "community": c["community"], "year": year}
+                | {"check": "community_quota"},
+                mine,
+                spent,
+                limit,
+                f"{place(c['street'], c['community'])}{year_text(year)}（按社区配额）",
+                basis,
+                extra=[step],
             )
 
 
