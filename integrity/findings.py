@@ -63,6 +63,11 @@ class Finding:
     def is_lead(self) -> bool:
         return self.confidence < LEAD_THRESHOLD
 
+    @property
+    def status(self) -> str:
+        """风险提示, or 线索待核 below the confidence an assertion needs."""
+        return "线索待核" if self.is_lead else "风险提示"
+
     def to_dict(self) -> dict[str, Any]:
         # by hand: dataclasses.asdict deep-copies every value and is slow for 10^5 findings
         return {
@@ -70,7 +75,7 @@ class Finding:
             "rule": self.rule,
             "severity": self.severity,
             "confidence": self.confidence,
-            "status": "线索待核" if self.is_lead else "风险提示",
+            "status": self.status,
             "project_ids": list(self.project_ids),
             "staff_ids": list(self.staff_ids),
             "suppliers": list(self.suppliers),

@@ -14,14 +14,25 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from integrity import __version__
-from integrity.cells import csv_row, new_workbook
+from integrity.cells import csv_row
 from integrity.findings import Finding
 from integrity.reports import REPORTS, write_reports
 from integrity.scan import ScanResult
+from integrity.words import (
+    SEVERITIES,
+    confidence_word,
+    plain_evidence,
+    plain_step,
+    relation_path,
+    rule_title,
+    where,
+)
+from integrity.workbook import Column, Sheet, write_workbook
 
 FIELDS = [
     "finding_id",
@@ -170,33 +181,119 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         writer.writerows(csv_row(row[name] for name in FIELDS) for row in rows)
 
 
-def write_findings_xlsx(target: Path | BinaryIO, rows: list[dict[str, Any]]) -> None:
-    """The findings (flat_row's rows) as a workbook, to a file or a stream (XlsxWriter, rows
-    streamed in constant memory: openpyxl's per-cell objects cost seconds on a city's
-    findings), with a sheet explaining the fields; cells through integrity.cells, so that no
-    text becomes a formula or a link."""
-    wb = new_workbook(target, constant_memory=True)
-    try:
-        bold = wb.add_format({"bold": True})
-        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        ws = wb.add_worksheet("findings")
-        widths = {"explanation": 60, "evidence": 80, "citation": 30, "suppliers": 24}
-        wrapped = {"explanation", "evidence", "citation"}
-        for i, name in enumerate(FIELDS):
-            ws.set_column(i, i, widths.get(name, 14), wrap if name in wrapped else None)
-        ws.freeze_panes(1, 1)
-        wb.write_row(ws, 0, 0, FIELDS, bold)
-        for r, row in enumerate(rows, 1):
-            for c, name in enumerate(FIELDS):
-                wb.write_cell(ws, r, c, row[name], wrap if name in wrapped else None)
-        notes = wb.add_worksheet("字段说明")
-        notes.set_column(0, 0, 16)
-        notes.set_column(1, 1, 50)
-        wb.write_row(notes, 0, 0, ["字段", "说明"], bold)
-        for r, name in enumerate(FIELDS, 1):
-            wb.write_row(notes, r, 0, [name, FIELD_LABELS[name]])
-    finally:
-        wb.close()
+# findings.xlsx, for people: Chinese headers and values, the path, the evidence in words. The
+# first columns print on A4 landscape; the rest are for the screen (filters, the full text)
+FINDING_COLUMNS = (
+    Column("finding_id", "发现编号", 16, wrap=True),
+    Column("rule", "规则", 12, wrap=True),
+    Column("severity", "严重程度", 6),
+    Column("confidence_word", "把握", 9, wrap=True),
+    Column("street", "街道", 9, wrap=True),
+    Column("community", "社区", 10, wrap=True),
+    Column("project_ids", "涉及项目", 15, wrap=True),
+    Column("explanation", "说明", 42, wrap=True),
+    Column("path", "关系路径", 22, wrap=True),
+    Column("citation", "依据", 18, wrap=True),
+    Column("confidence", "可信度", 8, number_format="0%"),
+    Column("status", "性质", 10),
+    Column("staff_ids", "涉及人员", 12, wrap=True),
+    Column("suppliers", "涉及供应商", 22, wrap=True),
+    Column("evidence", "证据（逐条注明来源）", 70, wrap=True),
+    Column("policy", "政策配置", 15),
+)
+PRINTED = 10  # the columns a printed page holds
+EVIDENCE_COLUMNS = (
+    Column("finding_id", "发现编号", 16, wrap=True),
+    Column("n", "序号", 5),
+    Column("text", "证据", 80, wrap=True),
+    Column("source", "来源", 30, wrap=True),
+)
+# what each column of findings.xlsx shows, and the field of findings.json it comes from
+COLUMN_NOTES = {
+    "finding_id": ("finding_id", "编号：同样的输入和政策得到同样的编号"),
+    "rule": ("rule", "规则名称（findings.json 中为规则编码）"),
+    "severity": ("severity", "严重程度：高、中、低"),
+    "confidence_word": ("confidence", "身份关联的把握，用文字表述"),
+    "street": ("street", "街道"),
+    "community": ("community", "社区"),
+    "project_ids": ("project_ids", "涉及的项目编号"),
+    "explanation": ("explanation", "说明：可以照读的一句话"),
+    "path": ("details.path", "关系路径：人、亲属关系和任职，逐环列出"),
+    "citation": ("citation", "依据的条款"),
+    "confidence": ("confidence", "身份关联可信度（百分比）；低于50%为线索待核"),
+    "status": ("status", "风险提示，或线索待核（身份尚须核实）"),
+    "staff_ids": ("staff_ids", "涉及的公职人员编号"),
+    "suppliers": ("suppliers", "涉及的供应商：统一社会信用代码，无则名称"),
+    "evidence": ("evidence", "证据：逐条注明来源文件与行号（“证据明细”页逐行列出，便于打印）"),
+    "policy": ("policy", "政策配置"),
+    "triage": ("", "处理状态（服务端）"),
+    "triage_reason": ("", "最近一次处理意见（服务端）"),
+}
+
+
+def human_row(finding: Finding) -> dict[str, Any]:
+    """A finding as findings.xlsx shows it (the exports of the service too)."""
+    return {
+        "finding_id": finding.finding_id,
+        "rule": rule_title(finding.rule),
+        "severity": SEVERITIES.get(finding.severity, finding.severity),
+        "confidence": float(finding.confidence),
+        "confidence_word": confidence_word(float(finding.confidence)),
+        "status": finding.status,
+        "street": finding.street or "",
+        "community": finding.community or "",
+        "project_ids": "、".join(finding.project_ids),
+        "staff_ids": "、".join(finding.staff_ids),
+        "suppliers": "、".join(finding.suppliers),
+        "explanation": finding.explanation,
+        "path": relation_path(finding),
+        "citation": finding.citation,
+        "evidence": plain_evidence(finding),
+        "policy": finding.policy,
+        # the steps one by one, for the 证据明细 sheet (masked with the row)
+        "_steps": [[plain_step(e), where(e.to_dict()["source"])] for e in finding.evidence],
+    }
+
+
+NOTE_COLUMNS = (
+    Column("header", "列", 20),
+    Column("field", "findings.json 字段", 18),
+    Column("meaning", "说明", 70, wrap=True),
+)
+
+
+def evidence_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The evidence of human_row's rows, a row per step (a printed page holds them)."""
+    return [
+        {"finding_id": row["finding_id"], "n": n, "text": text, "source": source}
+        for row in rows
+        for n, (text, source) in enumerate(row.get("_steps") or [], 1)
+    ]
+
+
+def write_findings_xlsx(
+    target: Path | BinaryIO, rows: list[dict[str, Any]], extra: Sequence[Column] = ()
+) -> None:
+    """The findings (human_row's rows, masked by the caller where it must) as a workbook
+    through the one workbook writer: the findings (their first columns print on A4), the
+    evidence a row per step, and what each column holds."""
+    columns = (*FINDING_COLUMNS, *extra)
+    notes = [
+        {
+            "header": c.header,
+            "field": COLUMN_NOTES.get(c.key, ("", ""))[0],
+            "meaning": COLUMN_NOTES.get(c.key, ("", c.header))[1],
+        }
+        for c in columns
+    ]
+    write_workbook(
+        target,
+        [
+            Sheet("发现清单", columns, rows, title="廉洁风险筛查发现清单", print_columns=PRINTED),
+            Sheet("证据明细", EVIDENCE_COLUMNS, evidence_rows(rows), title="各项发现的证据"),
+            Sheet("字段说明", NOTE_COLUMNS, notes, title="各列的含义"),
+        ],
+    )
 
 
 def write_outputs(result: ScanResult, out_dir: str | Path, started: float) -> dict[str, Any]:
@@ -209,7 +306,7 @@ def write_outputs(result: ScanResult, out_dir: str | Path, started: float) -> di
         rows = [flat_row(f) for f in result.findings]
         _write_json_lines(staging / "findings.json", [f.to_dict() for f in result.findings])
         _write_csv(staging / "findings.csv", rows)
-        write_findings_xlsx(staging / "findings.xlsx", rows)
+        write_findings_xlsx(staging / "findings.xlsx", [human_row(f) for f in result.findings])
         extra = write_reports(result.findings, staging)
         result.stages["write"] = round(time.perf_counter() - t0, 4)
         record = run_record(result, time.perf_counter() - started)

@@ -10,13 +10,15 @@ Each is written as xlsx (a sheet per street, Chinese headers) and csv beside the
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from integrity.cells import csv_row, new_workbook
+from integrity.cells import csv_row
 from integrity.findings import Finding
+from integrity.words import confidence_word
+from integrity.workbook import Column, Sheet, write_workbook
 
 Row = dict[str, Any]
 
@@ -26,8 +28,9 @@ class Report:
     rule: str
     stem: str  # file name without suffix
     title: str
-    columns: dict[str, str]  # key -> Chinese header
+    columns: tuple[Column, ...]
     row: Callable[[Finding], Row]
+    printed: int | None = None  # the first columns a printed page holds
 
 
 def _off_catalogue(f: Finding) -> Row:
@@ -52,13 +55,16 @@ def _related(f: Finding) -> Row:
     return {
         "street": f.street or "（未注明街道）",
         "staff_id": "; ".join(f.staff_ids),
+        "official": f.details.get("official", ""),
+        "position": f.details.get("position", ""),
         "relation": f.details.get("relation", ""),
         "relative": f.details.get("relative", ""),
         "organisation": f.details.get("organisation", ""),
         "supplier": "; ".join(f.suppliers),
         "roles": "、".join(f.details.get("roles", [])),
         "path": f.details.get("path", ""),
-        "confidence": f.confidence,
+        "confidence": float(f.confidence),
+        "confidence_word": confidence_word(float(f.confidence)),
         "status": "线索待核" if f.is_lead else "回避提示",
         "finding_id": f.finding_id,
     }
@@ -69,39 +75,46 @@ REPORTS = (
         "off_catalogue",
         "第十六条报备清单",
         "项目库以外的服务类项目报备清单",
-        {
-            "street": "街道",
-            "community": "社区",
-            "project_id": "项目编号",
-            "project": "项目名称",
-            "supplier_name": "承接单位",
-            "supplier": "统一社会信用代码",
-            "award_date": "签约日期",
-            "amount_wan": "金额（万元）",
-            "reason": "情况说明",
-            "citation": "依据",
-            "finding_id": "发现编号",
-        },
+        (
+            Column("community", "社区", 12, wrap=True),
+            Column("project_id", "项目编号", 16, wrap=True),
+            Column("project", "项目名称", 20, wrap=True),
+            Column("supplier_name", "承接单位", 22, wrap=True),
+            Column("award_date", "签约日期", 11),
+            Column("amount_wan", "金额（万元）", 9, number_format="0.00"),
+            Column("reason", "情况说明", 46, wrap=True),
+            # on screen, not printed: the sheet is the street's, the clause in its title
+            Column("street", "街道", 12),
+            Column("supplier", "统一社会信用代码", 21),
+            Column("citation", "依据", 24, wrap=True),
+            Column("finding_id", "发现编号", 26),
+        ),
         _off_catalogue,
+        printed=7,
     ),
     Report(
         "related_supplier",
         "回避提示表",
         "供应商关联回避提示表",
-        {
-            "street": "街道",
-            "staff_id": "人员编号",
-            "relation": "关系类别",
-            "relative": "亲属（或本人）",
-            "organisation": "单位",
-            "supplier": "统一社会信用代码或名称",
-            "roles": "任职",
-            "path": "关系路径",
-            "confidence": "身份关联置信度",
-            "status": "性质",
-            "finding_id": "发现编号",
-        },
+        (
+            Column("staff_id", "人员编号", 9),
+            Column("official", "姓名", 8),
+            Column("position", "单位及职务", 18, wrap=True),
+            Column("relation", "关系类别", 10, wrap=True),
+            Column("relative", "亲属（或本人）", 9, wrap=True),
+            Column("organisation", "单位", 20, wrap=True),
+            Column("roles", "任职", 10, wrap=True),
+            Column("path", "关系路径", 30, wrap=True),
+            Column("confidence_word", "把握", 9, wrap=True),
+            Column("status", "性质", 8),
+            # on screen, not printed
+            Column("street", "街道", 12),
+            Column("supplier", "统一社会信用代码或名称", 21),
+            Column("confidence", "身份关联可信度", 9, number_format="0%"),
+            Column("finding_id", "发现编号", 26),
+        ),
         _related,
+        printed=10,
     ),
 )
 
@@ -113,29 +126,22 @@ def report_rows(report: Report, findings: list[Finding]) -> list[Row]:
 
 
 def write_street_workbook(
-    target: Path | BinaryIO, title: str, columns: dict[str, str], rows: list[Row]
+    target: Path | BinaryIO,
+    title: str,
+    columns: Sequence[Column],
+    rows: list[Row],
+    printed: int | None = None,
 ) -> None:
-    """One sheet per street (rows carry ``street``), a title line, Chinese headers, written
-    to a path or a binary stream (XlsxWriter: a city's thousands of rows in a fraction of
-    openpyxl's time). Cells go through integrity.cells: the rows carry titles, names and
-    triage reasons that must stay text, never formulas or links."""
-    wb = new_workbook(target, constant_memory=isinstance(target, Path))
-    try:
-        bold = wb.add_format({"bold": True})
-        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        by_street: dict[str, list[Row]] = {}
-        for r in rows:
-            by_street.setdefault(r["street"], []).append(r)
-        used: set[str] = set()
-        for street in by_street or {"（无）": []}:
-            ws = wb.add_worksheet(_sheet_name(street, used))
-            ws.freeze_panes(2, 0)
-            wb.write_cell(ws, 0, 0, title + f"（{street}）", bold)
-            wb.write_row(ws, 1, 0, columns.values(), bold)
-            for i, r in enumerate(by_street.get(street, []), 2):
-                wb.write_row(ws, i, 0, (r[key] for key in columns), wrap)
-    finally:
-        wb.close()
+    """One sheet per street (rows carry ``street``), titled and printed with the street's
+    name, through the one workbook writer (integrity.workbook)."""
+    by_street: dict[str, list[Row]] = {}
+    for r in rows:
+        by_street.setdefault(r["street"], []).append(r)
+    sheets = [
+        Sheet(street, columns, mine, title=f"{title}（{street}）", print_columns=printed)
+        for street, mine in (by_street or {"（无）": []}).items()
+    ]
+    write_workbook(target, sheets)
 
 
 def write_reports(findings: list[Finding], folder: Path) -> list[str]:
@@ -148,23 +154,10 @@ def write_reports(findings: list[Finding], folder: Path) -> list[str]:
         csv_name, xlsx_name = f"{report.stem}.csv", f"{report.stem}.xlsx"
         with (folder / csv_name).open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(csv_row(report.columns.values()))
-            writer.writerows(csv_row(r[k] for k in report.columns) for r in rows)
-        write_street_workbook(folder / xlsx_name, report.title, report.columns, rows)
+            writer.writerow(csv_row(c.header for c in report.columns))
+            writer.writerows(csv_row(r[c.key] for c in report.columns) for r in rows)
+        write_street_workbook(
+            folder / xlsx_name, report.title, report.columns, rows, report.printed
+        )
         written += [xlsx_name, csv_name]
     return written
-
-
-def _sheet_name(street: str, used: set[str]) -> str:
-    """A worksheet name Excel takes for a street: without []:*?/\\, not starting or ending
-    with an apostrophe, at most 31 characters, and unlike the names taken before (Excel
-    compares them ignoring case): 「A/B街道」 and 「AB街道」 get 「AB街道」 and 「AB街道(2)」."""
-    bad = set("[]:*?/\\")
-    base = "".join(ch for ch in street if ch not in bad).strip("'").strip()[:31] or "未注明街道"
-    name, n = base, 1
-    while name.casefold() in used:
-        n += 1
-        suffix = f"({n})"
-        name = base[: 31 - len(suffix)] + suffix
-    used.add(name.casefold())
-    return name

@@ -27,22 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from integrity.cells import new_workbook
 from integrity.findings import Finding
+from integrity.workbook import Column, Sheet, write_workbook
 
 WEIGHT = {"high": 4.0, "medium": 2.0, "low": 1.0}
-HEADERS = {
-    "order": "序号",
-    "street": "街道",
-    "community": "社区",
-    "project_id": "项目编号",
-    "name": "项目名称",
-    "category": "类别",
-    "amount_wan": "金额（万元）",
-    "risk": "风险权重",
-    "findings": "相关发现",
-    "reason": "抽取理由",
-}
 
 
 @dataclass(frozen=True)
@@ -126,33 +114,28 @@ def draw(projects: pd.DataFrame, findings: list[Finding], *, rate: float, seed: 
     return Sample(rows, len(frame), rate, seed, int(frame["_place"].nunique()))
 
 
+SAMPLE_COLUMNS = (
+    Column("order", "序号", 6),
+    Column("street", "街道", 12),
+    Column("community", "社区", 14),
+    Column("project_id", "项目编号", 18),
+    Column("name", "项目名称", 28, wrap=True),
+    Column("category", "类别", 8),
+    Column("amount_wan", "金额（万元）", 11, number_format="0.00"),
+    Column("risk", "风险权重", 9, number_format="0.0"),
+    Column("findings", "相关发现", 28, wrap=True),
+    Column("reason", "抽取理由", 40, wrap=True),
+)
+
+
 def _write_xlsx(sample: Sample, path: Path) -> None:
-    """One sheet: a bold title line, bold headers, then the projects (wrapped, top-aligned).
-    Cells go through integrity.cells: a project's name or community is written as text even
-    when it starts like a formula."""
-    wb = new_workbook(path)
-    try:
-        bold = wb.add_format({"bold": True})
-        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        ws = wb.add_worksheet("抽查样本")
-        wb.write_cell(
-            ws,
-            0,
-            0,
-            f"专项抽查样本：{sample.population}个项目中抽取{len(sample.rows)}个"
-            f"（比例不低于{sample.rate:.0%}，覆盖{sample.communities}个社区，随机种子{sample.seed}）",
-            bold,
-        )
-        wb.write_row(ws, 1, 0, HEADERS.values(), bold)
-        for i, r in enumerate(sample.rows, 2):
-            for c, key in enumerate(HEADERS):
-                value = "\n".join(r[key]) if key == "findings" else r[key]
-                if value is None or value == "":
-                    ws.write_blank(i, c, None, wrap)  # an empty cell keeps the row's style
-                else:
-                    wb.write_cell(ws, i, c, value, wrap)
-    finally:
-        wb.close()
+    """One sheet through the one workbook writer: the sample's provenance as its title."""
+    rows = [r | {"findings": "\n".join(r["findings"])} for r in sample.rows]
+    title = (
+        f"专项抽查样本：{sample.population}个项目中抽取{len(sample.rows)}个"
+        f"（比例不低于{sample.rate:.0%}，覆盖{sample.communities}个社区，随机种子{sample.seed}）"
+    )
+    write_workbook(path, [Sheet("抽查样本", SAMPLE_COLUMNS, rows, title=title)])
 
 
 def write_sample(sample: Sample, out_dir: Path) -> list[Path]:

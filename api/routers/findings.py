@@ -7,6 +7,7 @@ street, is refused (403) and logged; lists and their totals count only its own s
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -23,8 +24,10 @@ from api.schemas import EventOut, FindingOut, FindingPage, StatusIn
 from api.search import ESCAPE, like_pattern
 from api.security import Principal, present
 from integrity.findings import finding_from_dict
-from integrity.output import FIELD_LABELS, FIELDS, flat_row
+from integrity.output import FINDING_COLUMNS, PRINTED, human_row
 from integrity.reports import REPORTS, report_rows, write_street_workbook
+from integrity.words import TRIAGE
+from integrity.workbook import Column
 
 router = APIRouter(
     tags=["findings"],
@@ -248,19 +251,22 @@ def history(
 
 # --------------------------------------------------------------------------- exports
 
-STATUS_ZH = {"new": "待处理", "confirmed": "已核实", "dismissed": "已排除", "referred": "已移送"}
-REFERRAL_COLUMNS = {
-    **{k: FIELD_LABELS[k] for k in FIELDS},
-    "triage": "处理状态",
-    "triage_reason": "最近处理意见",
-}
+REFERRAL_COLUMNS = (
+    *FINDING_COLUMNS,
+    Column("triage", "处理状态", 10),
+    Column("triage_reason", "最近处理意见", 40, wrap=True),
+)
 
 
 def _xlsx(
-    title: str, columns: dict[str, str], rows: list[dict[str, Any]], filename: str
+    title: str,
+    columns: Sequence[Column],
+    rows: list[dict[str, Any]],
+    filename: str,
+    printed: int | None = PRINTED,
 ) -> StreamingResponse:
     buffer = io.BytesIO()
-    write_street_workbook(buffer, title, columns, rows)
+    write_street_workbook(buffer, title, columns, rows, printed)
     buffer.seek(0)
     return StreamingResponse(
         buffer,
@@ -312,9 +318,9 @@ def export_referrals(
         last_reason = {e.finding_id: e.reason for e in events}
     rows = []
     for r in records:
-        row = flat_row(finding_from_dict(r.data))
+        row = human_row(finding_from_dict(r.data))
         row["street"] = r.street or "（未注明街道）"
-        row["triage"] = STATUS_ZH.get(r.status, r.status)
+        row["triage"] = TRIAGE.get(r.status, r.status)
         row["triage_reason"] = last_reason.get(r.finding_id, "")
         rows.append(present(row, principal))  # the whole row: a reason may quote a number
     rows.sort(key=lambda x: (x["street"], x["finding_id"]))
@@ -339,4 +345,4 @@ def export_off_catalogue(
     findings = [finding_from_dict(r.data) for r in records]
     rows = [present(row, principal) for row in report_rows(report, findings)]
     audit({"export": "off_catalogue", "street": street, "rows": len(rows)})
-    return _xlsx(report.title, report.columns, rows, f"{report.stem}.xlsx")
+    return _xlsx(report.title, report.columns, rows, f"{report.stem}.xlsx", report.printed)

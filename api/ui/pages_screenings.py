@@ -22,7 +22,7 @@ from api.routers import datasets as api_datasets
 from api.store import Upload
 from api.ui.common import SessionDep, audit_for, posted, refused, render
 from integrity.findings import finding_from_dict
-from integrity.output import flat_row, write_findings_xlsx
+from integrity.output import human_row, write_findings_xlsx
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -162,7 +162,7 @@ async def download(
         data = json.dumps(run, ensure_ascii=False, indent=2).encode()
         return Response(data, media_type="application/json", headers=_attachment("run.json"))
     if what == "findings.xlsx":
-        flat = [flat_row(finding_from_dict(r.data)) for r in rows]
+        flat = [human_row(finding_from_dict(r.data)) for r in rows]
         buffer = io.BytesIO()
         write_findings_xlsx(buffer, [mask(row) for row in flat] if masked else flat)
         buffer.seek(0)

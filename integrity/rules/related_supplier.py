@@ -182,6 +182,12 @@ def _notice(
         policy=ctx.profile.name,
         details={
             "notice": "回避提示",
+            "official": str(best["staff_name"]),
+            "position": "、".join(
+                t for c in ("organisation", "position") if (t := text(person.get(c)))
+            )
+            if person is not None
+            else "",
             "relation": category,
             "relative": scr.name_of(best["relative"]),
             "organisation": org,

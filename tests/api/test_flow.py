@@ -105,7 +105,7 @@ def test_upload_screen_triage_rerun_export(api: Api) -> None:
     ws = wb[COMMISSION_STREET]
     assert ws["A1"].value.startswith("问题线索移送清单")
     headers = [c.value for c in ws[2]]
-    assert "依据条款" in headers and "证据路径（逐行注明来源文件与行号）" in headers
+    assert "依据" in headers and "证据（逐条注明来源）" in headers and "关系路径" in headers
     assert "最近处理意见" in headers
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
     assert [r[0] for r in rows] == [fid]

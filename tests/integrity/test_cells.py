@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from integrity.cells import FORMULA_PREFIXES, csv_cell, csv_row, is_risky, new_workbook
 from integrity.cli import app
 from integrity.findings import EvidenceStep, Finding, SourceRef
-from integrity.output import FIELDS, _write_csv, flat_row
+from integrity.output import FIELDS, FINDING_COLUMNS, _write_csv, flat_row, human_row
 from integrity.output import write_findings_xlsx as _write_xlsx
 from integrity.reports import REPORTS, report_rows, write_reports, write_street_workbook
 from integrity.sample import Sample, write_sample
@@ -230,7 +230,8 @@ def _check_csv_rows(rows: list[list[str]], expected: list[list[Any]]) -> None:
 def test_findings_csv_and_xlsx_hold_text_not_formulas(tmp_path: Path) -> None:
     rows = [flat_row(f) for f in FINDINGS]
     _write_csv(tmp_path / "findings.csv", rows)
-    _write_xlsx(tmp_path / "findings.xlsx", rows)
+    people = [human_row(f) for f in FINDINGS]
+    _write_xlsx(tmp_path / "findings.xlsx", people)
     expected = [[r[k] for k in FIELDS] for r in rows]
     assert {r["suppliers"] for r in rows} == set(SUPPLIERS)
 
@@ -239,9 +240,10 @@ def test_findings_csv_and_xlsx_hold_text_not_formulas(tmp_path: Path) -> None:
     _check_csv_rows(lines[1:], expected)
     assert lines[1][FIELDS.index("explanation")] == "'" + HYPERLINK
 
-    sheet = load_workbook(tmp_path / "findings.xlsx")["findings"]
-    _check_xlsx_rows(list(sheet.iter_rows(min_row=2)), expected)
-    cell = sheet.cell(2, FIELDS.index("explanation") + 1)
+    sheet = load_workbook(tmp_path / "findings.xlsx")["发现清单"]
+    keys = [c.key for c in FINDING_COLUMNS]
+    _check_xlsx_rows(list(sheet.iter_rows(min_row=3)), [[r[k] for k in keys] for r in people])
+    cell = sheet.cell(3, keys.index("explanation") + 1)
     assert cell.value == HYPERLINK and cell.hyperlink is None and cell.alignment.wrap_text
 
 
@@ -252,9 +254,9 @@ def test_street_lists_csv_and_xlsx_hold_text_not_formulas(tmp_path: Path) -> Non
     )
     for report in REPORTS:
         rows = report_rows(report, FINDINGS)
-        expected = [[r[k] for k in report.columns] for r in rows]
+        expected = [[r[c.key] for c in report.columns] for r in rows]
         lines = _csv_rows(tmp_path / f"{report.stem}.csv")
-        assert lines[0] == list(report.columns.values())
+        assert lines[0] == [c.header for c in report.columns]
         _check_csv_rows(lines[1:], expected)
         sheet = load_workbook(tmp_path / f"{report.stem}.xlsx")["坂田街道"]
         _check_xlsx_rows(list(sheet.iter_rows(min_row=3)), expected)
@@ -271,9 +273,9 @@ def test_street_workbook_to_a_stream_as_the_service_exports_it() -> None:
     sheet = load_workbook(buffer)["坂田街道"]
     assert sheet.cell(1, 1).value == report.title + "（坂田街道）"
     _check_xlsx_rows(
-        list(sheet.iter_rows(min_row=3)), [[r[k] for k in report.columns] for r in rows]
+        list(sheet.iter_rows(min_row=3)), [[r[c.key] for c in report.columns] for r in rows]
     )
-    amount = sheet.cell(3, list(report.columns).index("amount_wan") + 1)
+    amount = sheet.cell(3, [c.key for c in report.columns].index("amount_wan") + 1)
     assert amount.value == -2 and amount.data_type == "n"
 
 
@@ -304,7 +306,8 @@ def test_sample_workbook_holds_text_not_formulas(tmp_path: Path) -> None:
         for r in rows
     ]
     _check_xlsx_rows(list(sheet.iter_rows(min_row=3)), expected)
-    assert sheet.cell(3, 3).alignment.wrap_text  # an empty cell keeps the row's style
+    empty = sheet.cell(3, 3)  # an empty cell keeps the column's style (its printed border)
+    assert empty.value is None and empty.alignment.vertical == "top" and empty.border.left.style
     assert sheet.cell(3, 7).value == -1.5 and sheet.cell(3, 7).data_type == "n"
 
 
@@ -328,21 +331,21 @@ def test_a_scan_and_a_sample_of_a_poisoned_ledger(tmp_path: Path) -> None:
     result = runner.invoke(app, ["scan", str(root), "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     lines = _csv_rows(out / "第十六条报备清单.csv")
-    by_id = {line[2]: line for line in lines[1:]}
-    assert by_id["C2"][1:5] == ["'@SUM(A1)", "C2", "'" + HYPERLINK, "'+1+1"]
-    assert by_id["C5"][3] == "'-2+3"
+    by_id = {line[1]: line for line in lines[1:]}
+    assert by_id["C2"][0:4] == ["'@SUM(A1)", "C2", "'" + HYPERLINK, "'+1+1"]
+    assert by_id["C5"][2] == "'-2+3"
     sheet = load_workbook(out / "第十六条报备清单.xlsx")["坂田街道"]
-    cells = {row[2].value: row for row in sheet.iter_rows(min_row=3)}
-    _assert_text_cell(cells["C2"][1], "@SUM(A1)")
-    _assert_text_cell(cells["C2"][3], HYPERLINK)
-    _assert_text_cell(cells["C2"][4], "+1+1")
-    _assert_text_cell(cells["C5"][3], "-2+3")
+    cells = {row[1].value: row for row in sheet.iter_rows(min_row=3)}
+    _assert_text_cell(cells["C2"][0], "@SUM(A1)")
+    _assert_text_cell(cells["C2"][2], HYPERLINK)
+    _assert_text_cell(cells["C2"][3], "+1+1")
+    _assert_text_cell(cells["C5"][2], "-2+3")
     findings = _csv_rows(out / "findings.csv")
     communities = {line[FIELDS.index("community")] for line in findings[1:]}
     assert "'@SUM(A1)" in communities
-    fsheet = load_workbook(out / "findings.xlsx")["findings"]
-    col = FIELDS.index("community")
-    poisoned = [row[col] for row in fsheet.iter_rows(min_row=2) if row[col].value == "@SUM(A1)"]
+    fsheet = load_workbook(out / "findings.xlsx")["发现清单"]
+    col = [c.key for c in FINDING_COLUMNS].index("community")
+    poisoned = [row[col] for row in fsheet.iter_rows(min_row=3) if row[col].value == "@SUM(A1)"]
     assert poisoned and all(c.quotePrefix and c.data_type != "f" for c in poisoned)
 
     sample = tmp_path / "sample"

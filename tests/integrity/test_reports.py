@@ -19,9 +19,9 @@ def test_off_catalogue_list_has_one_row_per_project_by_street(tmp_path: Path) ->
     wb = load_workbook(out / "第十六条报备清单.xlsx")
     assert wb.sheetnames == ["坂田街道"]
     rows = list(wb["坂田街道"].iter_rows(min_row=3, values_only=True))
-    assert sorted(r[2] for r in rows) == ["C2", "C3", "C5", "C7", "C8", "C9"]
+    assert sorted(r[1] for r in rows) == ["C2", "C3", "C5", "C7", "C8", "C9"]
     header = next(wb["坂田街道"].iter_rows(min_row=2, max_row=2, values_only=True))
-    assert header[:5] == ("街道", "社区", "项目编号", "项目名称", "承接单位")
+    assert header[:5] == ("社区", "项目编号", "项目名称", "承接单位", "签约日期")
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["reports"] == ["第十六条报备清单.xlsx", "第十六条报备清单.csv"]
 
@@ -41,5 +41,5 @@ def test_recusal_notices_and_no_stale_list_from_an_earlier_run(tmp_path: Path) -
     assert code == 0
     assert not (out / "第十六条报备清单.csv").exists()
     lines = (out / "回避提示表.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0].startswith("街道,人员编号,关系类别")
-    assert {line.split(",")[1] for line in lines[1:]} == {"R1", "R2"}
+    assert lines[0].startswith("人员编号,姓名,单位及职务,关系类别")
+    assert {line.split(",")[0] for line in lines[1:]} == {"R1", "R2"}
