@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import shutil
 import threading
@@ -30,21 +29,13 @@ from api.search import search_text
 from api.uploads import Limits, Upload, unpack
 from api.validation import UPLOAD_NAME, DatasetSummary, validate_here
 from integrity.findings import Finding
-from integrity.readers import sha256_file
+from integrity.readers import content_hash
 
 __all__ = ["UPLOAD_NAME", "Cancelled", "Limits", "Upload", "ingest", "store_findings"]
 
 
 class Cancelled(Exception):  # noqa: N818 - a state, not an error of the code
     """A screening asked to stop (or already ended) when its findings were to be stored."""
-
-
-def content_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.iterdir()):
-        digest.update(path.name.encode())
-        digest.update(bytes.fromhex(sha256_file(path)))
-    return digest.hexdigest()
 
 
 def ingest(

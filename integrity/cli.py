@@ -7,6 +7,8 @@ import os
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,9 +18,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from graph import kinship
+from integrity import __version__
 from integrity.errors import DatasetError, PolicyError
 from integrity.load import load_dataset
-from integrity.output import write_outputs
+from integrity.output import dataset_sha256, write_outputs
 from integrity.policy import DEFAULT_PROFILE, available_profiles, load_profile
 from integrity.rules import REGISTRY
 from integrity.sample import draw as draw_sample
@@ -254,6 +257,16 @@ def sample(
         drawn = draw_sample(result.dataset.table("projects"), result.findings, rate=rate, seed=seed)
     except ValueError as exc:
         raise _fail(str(exc), EXIT_POLICY) from exc
+    drawn = replace(
+        drawn,
+        provenance={
+            "dataset": result.dataset.root,
+            "dataset_sha256": dataset_sha256(result.dataset),
+            "policy": profile.name,
+            "version": __version__,
+            "drawn_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
     written = write_sample(drawn, out)
     console = out_console()
     console.print(
@@ -262,6 +275,28 @@ def sample(
         f"其中有发现的{sum(1 for r in drawn.rows if r['findings'])}个。"
     )
     console.print("已写入：" + "、".join(str(p) for p in written))
+
+
+@app.command()
+def report(
+    scan_dir: Annotated[
+        Path, typer.Argument(help="筛查结果文件夹（scan 的 --out）/ a scan's output")
+    ],
+    out: Annotated[Path, typer.Option(help="报告输出文件夹 / output folder")] = Path("out/report"),
+    sample_dir: Annotated[
+        Path | None,
+        typer.Option("--sample", help="附入的抽查样本（sample 的 --out）/ a sample to include"),
+    ] = None,
+) -> None:
+    """写出审计报告：报告.html 与 报告.pdf（封面、汇总表、图表、政策条款、抽查样本、
+    高风险发现及关系路径图）。"""
+    from integrity.report import ReportError, write_report  # noqa: PLC0415 - slow imports
+
+    try:
+        written = write_report(scan_dir, out, sample=sample_dir)
+    except ReportError as exc:
+        raise _fail(str(exc), EXIT_DATA) from exc
+    out_console().print("已写入：" + "、".join(str(p) for p in written), soft_wrap=True)
 
 
 @app.command()

@@ -21,6 +21,8 @@ from typing import Any, BinaryIO
 from integrity import __version__
 from integrity.cells import csv_row
 from integrity.findings import Finding
+from integrity.load import Dataset
+from integrity.readers import files_hash
 from integrity.reports import REPORTS, write_reports
 from integrity.scan import ScanResult
 from integrity.words import (
@@ -90,6 +92,12 @@ def flat_row(finding: Finding) -> dict[str, Any]:
     return row
 
 
+def dataset_sha256(ds: Dataset) -> str:
+    """The SHA-256 of the files the dataset was read from (names and contents)."""
+    files = {s.file.split("#", 1)[0]: s.sha256 for s in ds.sources}
+    return files_hash(files.items())
+
+
 def learnt_priors(result: ScanResult) -> dict[str, float]:
     """The priors the rules measured (none when no rule read the screening)."""
     ctx = result.context
@@ -114,6 +122,8 @@ def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
         "duration_seconds": round(duration, 3),
         "stages_seconds": result.stages,
         "dataset": ds.root,
+        # the files screened (file name and content), one hash: what a report and a sample cite
+        "dataset_sha256": dataset_sha256(ds),
         "lenient": result.lenient,
         "policy": {
             "name": result.profile.name,

@@ -65,6 +65,22 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def files_hash(files: Iterable[tuple[str, str]]) -> str:
+    """One SHA-256 over files given as (name, content SHA-256), in name order: the same files
+    give the same hash, whatever order they were read in."""
+    digest = hashlib.sha256()
+    for name, sha in sorted(files):
+        digest.update(name.encode())
+        digest.update(bytes.fromhex(sha))
+    return digest.hexdigest()
+
+
+def content_hash(root: Path) -> str:
+    """A folder's SHA-256 over its files (names and contents), as the service names a
+    dataset."""
+    return files_hash((p.name, sha256_file(p)) for p in root.iterdir() if p.is_file())
+
+
 # --------------------------------------------------------------------------- CSV encodings
 
 # the candidates a CSV without a BOM is tried in, and how users know them

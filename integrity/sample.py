@@ -20,7 +20,7 @@ import math
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +40,12 @@ class Sample:
     rate: float
     seed: int
     communities: int
+    # where it was drawn from: dataset SHA-256, profile, tool version, when
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "provenance": self.provenance,
             "rate": self.rate,
             "seed": self.seed,
             "population": self.population,
@@ -135,7 +138,16 @@ def _write_xlsx(sample: Sample, path: Path) -> None:
         f"专项抽查样本：{sample.population}个项目中抽取{len(sample.rows)}个"
         f"（比例不低于{sample.rate:.0%}，覆盖{sample.communities}个社区，随机种子{sample.seed}）"
     )
-    write_workbook(path, [Sheet("抽查样本", SAMPLE_COLUMNS, rows, title=title)])
+    p = sample.provenance
+    notes = (
+        [
+            f"数据集 SHA-256：{p.get('dataset_sha256', '')}；政策配置：{p.get('policy', '')}；"
+            f"工具版本：integrity {p.get('version', '')}；抽取时间：{p.get('drawn_at', '')}"
+        ]
+        if p
+        else []
+    )
+    write_workbook(path, [Sheet("抽查样本", SAMPLE_COLUMNS, rows, title=title, notes=notes)])
 
 
 def write_sample(sample: Sample, out_dir: Path) -> list[Path]:
