@@ -19,7 +19,7 @@ from api import problems
 from api.docs import install_docs
 from api.limits import MULTIPART_OVERHEAD, BodyLimit
 from api.logs import install_log_masking
-from api.routers import admin, check, datasets, findings, graph
+from api.routers import admin, check, datasets, documents, findings, graph
 from api.routers import service as service_router
 from api.service import Service
 from api.settings import Settings
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, *, load_index: bool = True) -> 
     app.add_middleware(ServerTiming)
     problems.install(app)
     install_log_masking()
-    for module in (datasets, findings, check, graph, admin, service_router):
+    for module in (datasets, findings, documents, check, graph, admin, service_router):
         app.include_router(module.router)
     install_docs(app)
     install_pages(app)

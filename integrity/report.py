@@ -38,7 +38,7 @@ class ReportError(ValueError):
 class ScanOutput:
     """What a scan wrote, read back: the run record and the findings."""
 
-    folder: Path
+    folder: Path | None  # None: read from the service's store
     run: dict[str, Any]
     findings: list[Finding]
     sample: dict[str, Any] | None = None
