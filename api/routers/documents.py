@@ -19,7 +19,7 @@ from integrity.findings import finding_from_dict
 from integrity.referral import referral_docx
 from integrity.report import ScanOutput, render_html, render_pdf
 
-router = APIRouter(tags=["documents"], responses=problem_responses(401, 403, 404))
+router = APIRouter(tags=["documents"], responses=problem_responses(401, 403, 404, 422))
 
 PDF, HTML = "application/pdf", "text/html; charset=utf-8"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
