@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,13 +20,12 @@ from rich.table import Table
 from graph import kinship
 from integrity import __version__
 from integrity.errors import DatasetError, PolicyError
-from integrity.load import load_dataset
-from integrity.output import dataset_sha256, write_outputs
 from integrity.policy import DEFAULT_PROFILE, available_profiles, load_profile
-from integrity.rules import REGISTRY
-from integrity.sample import draw as draw_sample
-from integrity.sample import write_sample
-from integrity.scan import ScanResult, fewer_collections, run_scan, select_rules
+
+# pandas, the rules and the screening are imported by the commands that need them: `--help`
+# and `kin` answer without them
+if TYPE_CHECKING:
+    from integrity.scan import ScanResult
 
 app = typer.Typer(
     help="民生微实事廉洁风险筛查 / integrity-risk screening for community micro-projects",
@@ -35,13 +34,44 @@ app = typer.Typer(
 )
 
 
+def _console(stderr: bool) -> Console:
+    """Made per call: the terminal width (COLUMNS) is read when the command runs; output
+    that is not a terminal (a file, a pipe) is not wrapped at 80 columns."""
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty() or "COLUMNS" in os.environ:
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=10_000, soft_wrap=True)
+
+
 def out_console() -> Console:
-    # made per call: the terminal width (COLUMNS) is read when the command runs
-    return Console()
+    return _console(stderr=False)
 
 
 def err_console() -> Console:
-    return Console(stderr=True)
+    return _console(stderr=True)
+
+
+def _print_json(data: Any) -> None:
+    """A summary object on stdout, for scripts (--json)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"integrity {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="显示版本 / show the version"
+        ),
+    ] = False,
+) -> None:
+    """民生微实事廉洁风险筛查 / integrity-risk screening for community micro-projects."""
 
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
@@ -51,6 +81,30 @@ EXIT_DATA, EXIT_POLICY = 1, 2
 def _fail(message: str, code: int) -> typer.Exit:
     err_console().print(message, markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def scan_summary(record: dict[str, Any], out: Path) -> dict[str, Any]:
+    """What `scan --json` prints: where the files are, the counts, the rules and provisions
+    not run or not checked (the rest is in run.json)."""
+    return {
+        "out": str(out),
+        "files": ["findings.json", "findings.csv", "findings.xlsx", "run.json", *record["reports"]],
+        "policy": record["policy"]["name"],
+        "dataset_sha256": record["dataset_sha256"],
+        "counts": record["counts"],
+        "rules_not_run": [
+            {"rule": r["rule"], "reason": r["reason"]}
+            for r in record["rules"]
+            if r["status"] != "run"
+        ],
+        "provisions_not_checked": [
+            {"key": p["key"], "clause": p["clause"], "reason": p["reason"]}
+            for p in record["provisions"]
+            if p["status"] == "not_checked"
+        ],
+        "warnings": record["warnings_total"],
+        "seconds": record["duration_seconds"],
+    }
 
 
 def print_provisions(result: ScanResult, console: Console) -> None:
@@ -171,6 +225,9 @@ def scan(
         typer.Option(help="只运行这些规则，逗号分隔 / only these rules, comma-separated"),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="不显示汇总表 / no summary")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="在标准输出写出汇总（JSON）/ a JSON summary on stdout")
+    ] = False,
     jobs: Annotated[
         int,
         typer.Option(
@@ -182,6 +239,9 @@ def scan(
     ] = min(2, os.cpu_count() or 1),
 ) -> None:
     """筛查一个数据集并写出 findings.json/.csv/.xlsx 与 run.json。"""
+    from integrity.output import write_outputs  # noqa: PLC0415
+    from integrity.scan import fewer_collections, run_scan, select_rules  # noqa: PLC0415
+
     started = time.perf_counter()
     selected = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
     try:
@@ -221,7 +281,9 @@ def scan(
         with fewer_collections():
             record = write_outputs(result, out, started)
         progress.update(task, advance=1)
-    if not quiet:
+    if as_json:
+        _print_json(scan_summary(record, out))
+    elif not quiet:
         print_summary(result, out, out_console(), record.get("reports", []))
 
 
@@ -239,8 +301,16 @@ def sample(
         str, typer.Option(help="政策配置名称或 TOML 文件 / policy profile")
     ] = DEFAULT_PROFILE,
     out: Annotated[Path, typer.Option(help="输出文件夹 / output folder")] = Path("out/sample"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="在标准输出写出汇总（JSON）/ a JSON summary on stdout")
+    ] = False,
 ) -> None:
     """抽取专项抽查样本（第二十五条）：不低于比例、覆盖所有社区、按风险加权，写出 xlsx 与 json。"""
+    from integrity.output import dataset_sha256  # noqa: PLC0415
+    from integrity.sample import draw as draw_sample  # noqa: PLC0415
+    from integrity.sample import write_sample  # noqa: PLC0415
+    from integrity.scan import run_scan  # noqa: PLC0415
+
     try:
         profile = load_profile(policy)
         result = run_scan(dataset, policy=policy)
@@ -268,6 +338,10 @@ def sample(
         },
     )
     written = write_sample(drawn, out)
+    if as_json:
+        summary = {k: v for k, v in drawn.to_dict().items() if k != "projects"}
+        _print_json(summary | {"files": [str(p) for p in written]})
+        return
     console = out_console()
     console.print(
         f"从{drawn.population}个项目中抽取{len(drawn.rows)}个（比例{rate:.0%}，"
@@ -326,6 +400,8 @@ def policies() -> None:
 def list_rules() -> None:
     """列出已实现的规则及其说明。"""
     console = out_console()
+    from integrity.rules import REGISTRY  # noqa: PLC0415
+
     for code, rule in sorted(REGISTRY.items()):
         console.print(f"[bold]{code}[/bold]　{rule.title}（需要：{', '.join(rule.needs)}）")
         console.print(rule.doc, markup=False)
@@ -335,12 +411,30 @@ def list_rules() -> None:
 @app.command()
 def validate(
     dataset: Annotated[Path, typer.Argument(help="数据集文件夹或 .xlsx 工作簿")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="在标准输出写出汇总（JSON）/ a JSON summary on stdout")
+    ] = False,
 ) -> None:
     """只检查输入文件：列出错误与警告，不运行规则。"""
+    from integrity.load import load_dataset  # noqa: PLC0415
+
     try:
         ds = load_dataset(dataset)
     except DatasetError as exc:
+        if as_json:
+            _print_json({"ok": False, "errors": [i.to_dict() for i in exc.issues]})
+            raise typer.Exit(EXIT_DATA) from exc
         raise _fail(f"数据有误 / input errors:\n{exc}", EXIT_DATA) from exc
+    if as_json:
+        _print_json(
+            {
+                "ok": True,
+                "tables": [s.to_dict() for s in ds.sources],
+                "warnings": ds.warning_total,
+                "warning_list": [i.to_dict() for i in ds.warnings[:200]],
+            }
+        )
+        return
     console = out_console()
     for s in ds.sources:
         console.print(
