@@ -18,7 +18,7 @@ import csv
 import hashlib
 import io
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -310,6 +310,70 @@ def _filled(value: Any) -> bool:
     return not (isinstance(value, str) and not value.strip())
 
 
+MAX_CSV_PROBLEMS = 50
+
+
+def _record_width(counts: Counter[int]) -> int:
+    """The width most rows have (a title row above the header has fewer fields)."""
+    return counts.most_common(1)[0][0] if counts else 0
+
+
+def csv_problems(text: str, delimiter: str, display: str, table: str) -> list[InputIssue]:
+    """Every syntax problem of a CSV, each at its row (the line it starts on): a row with more
+    fields than the table's rows have (a comma inside a cell that is not quoted), and a quote
+    left open that swallows the lines after it into one cell, or runs to the end of the file.
+    Python's csv module reads the rows one by one, so that all are found, not the first."""
+    records: list[tuple[int, int, list[str]]] = []  # (first line, last line, fields)
+    broken: list[int] = []  # rows where a quote is left open or closed amiss
+    lines = text.splitlines(keepends=True)
+    offset = 0  # lines before the part being read
+    while offset < len(lines) and len(broken) < MAX_CSV_PROBLEMS:
+        reader = csv.reader(io.StringIO("".join(lines[offset:])), delimiter=delimiter, strict=True)
+        start = offset + 1
+        try:
+            for fields in reader:
+                records.append((start, offset + reader.line_num, fields))
+                start = offset + reader.line_num + 1
+            break
+        except csv.Error:
+            broken.append(start)
+            offset = start  # read on from the line after the broken one
+    widths = Counter(len(f) for _, _, f in records[:200] if any(x.strip() for x in f))
+    width = _record_width(widths)
+    issues: list[InputIssue] = []
+
+    def add(row: int, zh: str, en: str) -> None:
+        issues.append(InputIssue("error", "csv_syntax", display, zh, en, row=row, table=table))
+
+    for first, last, fields in records:
+        if len(issues) >= MAX_CSV_PROBLEMS:
+            break
+        if last > first and any(
+            line.count(delimiter) >= max(width - 1, 1)
+            for cell in fields
+            for line in cell.split("\n")[1:]
+        ):
+            add(
+                first,
+                f"引号未闭合：第{first}行的引号把第{first + 1}–{last}行并入了同一格"
+                "（请检查该行的引号）",
+                f"a quote left open: row {first} swallows rows {first + 1}-{last} into one cell",
+            )
+        elif width and len(fields) > width:
+            add(
+                first,
+                f"有{len(fields)}个字段，多于其余各行的{width}个（可能是未加引号的逗号）",
+                f"{len(fields)} fields where the other rows have {width} (an unquoted comma?)",
+            )
+    for row in broken:
+        add(
+            row,
+            "引号有误：该行的引号未闭合，或引号后缺少分隔符（该行无法读取，请检查引号）",
+            "a quote on this row is left open or not followed by a separator",
+        )
+    return sorted(issues, key=lambda i: i.row or 0)[:MAX_CSV_PROBLEMS]
+
+
 def read_csv(path: Path, display: str, table: Table) -> tuple[RawTable, str]:
     """Cells of a CSV file (all strings) and the encoding it was in."""
     data = path.read_bytes()
@@ -329,17 +393,27 @@ def read_csv(path: Path, display: str, table: Table) -> tuple[RawTable, str]:
             engine="c",
         )
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise ReadError(
-            InputIssue(
-                "error",
-                "csv_syntax",
-                display,
-                f"CSV 格式错误：{exc}",
-                f"malformed CSV: {exc}",
-            )
-        ) from exc
+        found = csv_problems(text, delimiter, display, table.name)
+        if not found:  # what the parser met but the row-by-row reading did not
+            found = [
+                InputIssue(
+                    "error",
+                    "csv_syntax",
+                    display,
+                    "CSV 格式错误，无法逐行读取",
+                    "malformed CSV: it cannot be read row by row",
+                    table=table.name,
+                )
+            ]
+        raise ReadError(*found) from exc
     except pd.errors.EmptyDataError:
         return RawTable([], pd.DataFrame(), 1), decoded.encoding
+    # a quote left open swallows the following lines into one cell: a cell holding a line
+    # break is looked at row by row, and rows merged that way are an error, never data
+    if frame.apply(lambda c: c.str.contains("\n", regex=False).any()).any():
+        merged = csv_problems(text, delimiter, display, table.name)
+        if merged:
+            raise ReadError(*merged)
     marks: dict[int, list[tuple[int | None, tuple[int, int]]]] = {}
     if decoded.spans:
         marks = _locate_marks(frame, decoded)

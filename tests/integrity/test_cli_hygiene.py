@@ -79,3 +79,37 @@ def test_output_to_a_file_is_not_wrapped_at_80_columns(tmp_path: Path) -> None:
         == "缺少列 / missing columns: 项目台账.审定日期（approved_date）、项目台账.备案日期（filing_date）"
     )
     assert sum(2 if ord(c) > 0x2E80 else 1 for c in reason) > 80
+
+
+def _validate(tmp_path: Path, staff: str) -> tuple[int, str]:
+    folder = tmp_path / "d"
+    folder.mkdir(exist_ok=True)
+    (folder / "staff.csv").write_text(staff, encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(folder)])
+    return result.exit_code, result.output
+
+
+def test_a_malformed_csv_names_every_problem_row_in_chinese(tmp_path: Path) -> None:
+    code, said = _validate(
+        tmp_path,
+        '人员编号,姓名,街道\nS1,王小明,龙城街道\nS2,李,四,龙城街道\nS3,"张三"x,龙城街道\n'
+        "S4,赵六,龙城街道\nS5,钱,七,龙城街道\n",
+    )
+    assert code == 1 and "Error tokenizing" not in said
+    assert "staff.csv 第3行：有4个字段，多于其余各行的3个" in said
+    assert "staff.csv 第4行：引号有误" in said
+    assert "staff.csv 第6行：有4个字段" in said  # every problem, not the first
+
+
+def test_a_quote_left_open_never_merges_rows_silently(tmp_path: Path) -> None:
+    code, said = _validate(
+        tmp_path,
+        '人员编号,姓名,街道\nS1,王小明,龙城街道\nS2,"李四,龙城街道\nS3,张三,龙城街道\n'
+        'S4,赵六",龙城街道\nS5,钱七,龙城街道\n',
+    )
+    assert code == 1 and "第3行的引号把第4–5行并入了同一格" in said
+    # a line break inside a properly quoted cell is data, not an error
+    code, said = _validate(
+        tmp_path, '人员编号,姓名,街道\nS1,"王\n小明",龙城街道\nS2,李四,龙城街道\n'
+    )
+    assert code == 0, said
