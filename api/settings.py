@@ -7,12 +7,29 @@ uploaded datasets, and on first start a generated admin token in ``var/admin-tok
 
 from __future__ import annotations
 
+import sys
+import sysconfig
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO = Path("demo") / "longgang"
+
+
+def bundled_demo() -> Path:
+    """The demo district: in a checkout, fixtures/demo/longgang; in an installed package,
+    the copy the wheel put under <prefix>/share/integrity (pyproject's data-files)."""
+    checkout = ROOT / "fixtures" / DEMO
+    if checkout.is_dir():
+        return checkout
+    for prefix in (sysconfig.get_path("data"), sys.prefix, sys.base_prefix):
+        installed = Path(prefix) / "share" / "integrity" / DEMO
+        if installed.is_dir():
+            return installed
+    return checkout  # missing: POST /demo says so
 
 
 class Settings(BaseSettings):
@@ -27,7 +44,7 @@ class Settings(BaseSettings):
     # empty: a random secret generated once and kept in <data_dir>/token-secret
     token_secret: str = ""
     # the bundled demo district (POST /demo loads it)
-    demo_dir: Path = ROOT / "fixtures" / "demo" / "longgang"
+    demo_dir: Path = Field(default_factory=bundled_demo)
     demo_policy: str = "longgang-2023"
     # screenings run in this many background threads (each is CPU-bound pandas work)
     workers: int = 1
