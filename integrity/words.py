@@ -83,6 +83,15 @@ def plain_step(step: EvidenceStep) -> str:
     return step.text
 
 
+def plain_text(step: Mapping[str, Any]) -> str:
+    """:func:`plain_step` of a step in its JSON form (the service stores findings as JSON)."""
+    return plain_step(
+        EvidenceStep(
+            str(step.get("kind", "")), str(step.get("text", "")), None, dict(step.get("data") or {})
+        )
+    )
+
+
 def plain_evidence(finding: Finding) -> str:
     """The evidence as numbered lines, each with its source row."""
     lines = []

@@ -32,6 +32,7 @@ from api.ui.words import (
     where,
 )
 from integrity import __version__
+from integrity.words import plain_text
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
@@ -44,6 +45,7 @@ TEMPLATES.env.globals.update(
     confidence_words=confidence_words,
     rule_title=rule_title,
     where=where,
+    plain=plain_text,
     version=__version__,
 )
 # which pages each role sees in the menu and may open
