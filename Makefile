@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck fixtures fixtures-check bench-load bench-kin bench-scan bench-check bench-upload bench-resolve quality quality-seeds oracle clean
+.PHONY: demo test lint typecheck fixtures fixtures-check golden bench-load bench-kin bench-scan bench-check bench-upload bench-resolve quality quality-seeds oracle clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ typecheck: $(STAMP)
 
 fixtures: $(STAMP)
 	$(BIN)/python fixtures/generate_demo.py
+
+# the hand-written cases' golden files: written here only, never by a test
+golden: $(STAMP)
+	$(BIN)/python fixtures/cases/golden.py
 
 fixtures-check: $(STAMP)
 	$(BIN)/python fixtures/generate_demo.py --check

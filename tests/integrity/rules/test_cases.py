@@ -1,6 +1,6 @@
 """Every rule on its hand-written case: which groups it flags and which it must not (from
 expected.json), and the findings in full against a golden file (expected-<policy>.json,
-regenerated with UPDATE_GOLDEN=1 after reading the diff).
+written by `make golden` only, after reading the diff).
 
 A case names one policy (``policy``, ``flagged``, ``not_flagged``) or several
 (``by_policy``: policy -> its own ``flagged`` / ``not_flagged``). Programme rules key their
@@ -10,7 +10,6 @@ findings are exactly those flagged, no more."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +86,12 @@ def test_flags_what_it_should_and_nothing_it_should_not(param: tuple[Path, str])
 
 @pytest.mark.parametrize("param", RUNS, ids=run_id)
 def test_golden(param: tuple[Path, str]) -> None:
+    """The findings in full against the golden file, which only `make golden` writes
+    (fixtures/cases/golden.py): a test never writes what it compares against."""
     case, policy = param
     got = [f.to_dict() for f in run(case, policy)]
     path = case / f"expected-{policy}.json"
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(json.dumps(got, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    assert path.exists(), f"no golden file {path.name}: run `make golden` and read the diff"
     assert json.loads(json.dumps(got, ensure_ascii=False)) == json.loads(
         path.read_text(encoding="utf-8")
     )
