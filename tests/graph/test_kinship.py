@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from graph.kinship import (
+    Step,
     UnknownKinTermError,
     chain_paths,
     describe,
@@ -187,9 +188,16 @@ def test_colloquial_terms(term: str, category: str) -> None:
     assert kin(term, "男").category == category
 
 
-def test_simplify_is_cached_and_pure() -> None:
+def test_simplify_is_cached_and_says_what_a_path_may_be() -> None:
+    """The father's son is oneself or a brother; known to be two people, only a brother;
+    asked again, the answer comes from the cache."""
     path = chain_paths("爸爸的儿子")[0]
-    assert simplify(path, "男") == simplify(path, "男")
+    brother = (Step(kind="sibling", sex="男", age=None, fictive=False),)
+    assert simplify(path, "男") == ((), brother)
+    assert simplify(path, "男", True) == (brother,)
+    hits = simplify.cache_info().hits
+    assert simplify(path, "男") is simplify(path, "男")
+    assert simplify.cache_info().hits == hits + 2
 
 
 runner = CliRunner()

@@ -61,5 +61,5 @@ def test_sample_command_writes_both_files(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads((out / "sample.json").read_text(encoding="utf-8"))
     assert data["drawn"] >= 0.2 * data["population"] and data["seed"] == 7
-    assert all(r["reason"] for r in data["projects"])
+    assert data["projects"] and all(r["reason"] for r in data["projects"])
     assert (out / "sample.xlsx").exists()
