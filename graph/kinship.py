@@ -325,6 +325,39 @@ _TERMS: dict[str, tuple[str, ...]] = {
     "表姨": ("m,f,xs,d", "m,m,xb,d", "m,m,xs,d"),
     "表侄": ("f,xs,s,s", "m,xb,s,s", "m,xs,s,s"),
     "表侄女": ("f,xs,s,d", "m,xb,s,d", "m,xs,s,d"),
+    # Cantonese and Hakka terms written in Shenzhen's declarations (粤语、客家话称谓)
+    "阿爸": ("f",),
+    "老豆": ("f",),
+    "老窦": ("f",),
+    "阿妈": ("m",),
+    "老母": ("m",),
+    "阿公": ("f,f", "m,f"),  # a grandfather, the father's or (粤) the mother's father
+    "阿爷": ("f,f",),
+    "阿嫲": ("f,m",),
+    "阿婆": ("m,m", "f,m"),  # 粤: the mother's mother; 客家: a grandmother
+    "阿伯": ("f,ob",),
+    "阿叔": ("f,lb",),
+    "阿姆": ("f,ob,w",),  # 客家: the wife of the father's elder brother
+    "阿婶": ("f,lb,w",),
+    "阿姑": ("f,xs",),
+    "阿舅": ("m,xb",),
+    "阿姨": ("m,xs",),
+    "大佬": ("ob",),
+    "细佬": ("lb",),
+    "家姐": ("os",),
+    "细妹": ("ls",),
+    "叔公": ("f,f,lb", "h,f,lb"),  # the grandfather's (or the husband's father's) younger brother
+    "伯公": ("f,f,ob", "h,f,ob"),
+    "舅公": ("f,m,xb", "m,m,xb"),  # a grandmother's brother
+    "姑婆": ("f,f,xs", "m,f,xs"),  # a grandfather's sister
+    "姨婆": ("f,m,xs", "m,m,xs"),  # a grandmother's sister
+    "家公": ("h,f",),  # the husband's father
+    "家婆": ("h,m",),
+    "外父": ("w,f",),  # the wife's father
+    "外母": ("w,m",),
+    "新抱": ("s,w",),  # a daughter-in-law
+    "心抱": ("s,w",),
+    "孙仔": ("s,s",),
 }
 # terms a declaration may carry that are no legal kinship at all (公务员回避规定 lists
 # spouses, blood and close in-law relations; a former spouse, a 干亲 and a fiancé(e) are not):
@@ -334,6 +367,8 @@ NOT_KIN: frozenset[str] = frozenset(
         "前妻", "前夫", "前配偶", "干爹", "干爸", "干妈", "干娘", "干儿子", "干女儿",
         "干亲", "义父", "义母", "义子", "义女", "未婚妻", "未婚夫", "对象", "男朋友",
         "女朋友", "朋友", "同学", "同事", "老乡",
+        # 粤语 fictive kin: a godparent or godchild (契爷、契妈、契仔、契女) is no relative
+        "契爷", "契爹", "契妈", "契娘", "契仔", "契女",
     }
 )  # fmt: skip
 # numbered and colloquial forms: 大哥 二姐 三叔 小舅 老舅 ...

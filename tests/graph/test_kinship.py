@@ -231,3 +231,34 @@ def test_steps_without_a_term_of_their_own_are_said_in_words() -> None:
     assert describe(parse_code("o")) == "哥哥或姐姐"
     assert describe(parse_code("f,l")) == "父亲的弟弟或妹妹"
     assert describe(parse_code("p*")) == "父母（拟制）"
+
+
+@pytest.mark.parametrize(
+    ("term", "sex", "category"),
+    [
+        ("叔公", "男", "非近亲属"),  # the grandfather's brother: the common ancestor 3 up
+        ("伯公", "男", "非近亲属"),
+        ("舅公", "男", "非近亲属"),
+        ("姑婆", "女", "非近亲属"),
+        ("姨婆", "女", "非近亲属"),
+        ("阿公", "男", "直系血亲"),
+        ("阿嫲", "男", "直系血亲"),
+        ("阿婆", "男", "直系血亲"),
+        ("老豆", "男", "直系血亲"),
+        ("家公", "女", "近姻亲"),
+        ("家婆", "女", "近姻亲"),
+        ("外父", "男", "近姻亲"),
+        ("新抱", "女", "近姻亲"),
+        ("细佬", "男", "三代以内旁系血亲"),
+        ("家姐", "女", "三代以内旁系血亲"),
+        ("老婆的细佬", "男", "近姻亲"),
+        ("阿姆", "男", "近姻亲"),
+    ],
+)
+def test_cantonese_and_hakka_terms(term: str, sex: str, category: str) -> None:
+    """Shenzhen's declarations write 粤语 and 客家 terms: known, not "unknown kin term"."""
+    assert kin(term, sex).category == category  # type: ignore[arg-type]
+
+
+def test_a_godparent_is_no_relative() -> None:
+    assert kin("契爷", "男").category is None  # 契爷: fictive kin, known but no link
