@@ -109,8 +109,22 @@ def person_names(names: list[str]) -> tuple[list[str], list[str]]:
     return written, simplified
 
 
+# A transliterated name written with a middle dot (Uyghur, Kazakh and other names:
+# 吐尔逊·喀迪尔, a person's name and the father's) has no Han surname: its first character is no
+# family name, and its parts come from small pools, so the same full name recurs among
+# different people about as often as the commonest Han full names (张伟, 王芳).
+TRANSLITERATED_NAME_SHARE = 2.0e-4
+
+
+def is_transliterated(name: str) -> bool:
+    return "·" in name
+
+
 def split_surname(name: str) -> tuple[str, str]:
-    """(surname, given name), compound surnames recognised: 欧阳子萱 -> (欧阳, 子萱)."""
+    """(surname, given name), compound surnames recognised: 欧阳子萱 -> (欧阳, 子萱); a
+    transliterated name has none: 吐尔逊·喀迪尔 -> ("", 吐尔逊·喀迪尔)."""
+    if is_transliterated(name):
+        return "", name
     if len(name) > 2 and name[:2] in COMPOUND_SURNAMES:
         return name[:2], name[2:]
     return name[:1], name[1:]
@@ -122,6 +136,8 @@ def pinyin_key(name: str) -> str:
     surname, given = split_surname(name)
     # character by character (a given name is not a phrase); each surname, given name and
     # character computed once (given names recur across surnames)
+    if not surname:  # a transliterated name: its syllables as written
+        return _given_pinyin(given)
     head = _surname_pinyin(surname)
     return f"{head} {_given_pinyin(given)}" if given else head
 

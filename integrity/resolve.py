@@ -31,6 +31,7 @@ from rapidfuzz.distance import Levenshtein
 from integrity.ids import ric_gender
 from integrity.names import (
     COMMON_FULL_NAMES,
+    TRANSLITERATED_NAME_SHARE,
     org_name,
     person_names,
     pinyin_key,
@@ -351,10 +352,7 @@ def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Ser
     unseen = 1 / total
     u = np.empty(len(distinct), dtype=float)
     for i, ((surname, given), name) in enumerate(zip(parts, distinct, strict=True)):
-        u[i] = max(
-            surname_share(surname) * float(given_share.get(given, unseen)),
-            COMMON_FULL_NAMES.get(name, 0.0),
-        )
+        u[i] = name_share(surname, given, name, float(given_share.get(given, unseen)))
     return pd.Series(u, index=np.asarray(distinct, dtype=object), dtype=float)
 
 
@@ -375,8 +373,17 @@ class NameShares:
 
     def u(self, name: str) -> float:
         surname, given = split_surname(name)
-        share = surname_share(surname) * float(self.given.get(given, 1 / self.total))
-        return max(share, COMMON_FULL_NAMES.get(name, 0.0))
+        return name_share(surname, given, name, float(self.given.get(given, 1 / self.total)))
+
+
+def name_share(surname: str, given: str, name: str, given_share: float) -> float:
+    """How common a full name is: the surname's national share times the given name's share
+    among the mentions, floored for the commonest full names; a transliterated name (no
+    surname) by its own share among the mentions, floored at TRANSLITERATED_NAME_SHARE: a rare
+    first character times an almost unique rest would make a namesake look decisive."""
+    if not surname:
+        return max(given_share, TRANSLITERATED_NAME_SHARE)
+    return max(surname_share(surname) * given_share, COMMON_FULL_NAMES.get(name, 0.0))
 
 
 Evidence = list[tuple[np.ndarray, str, np.ndarray]]  # (which pairs, reason, log-odds)

@@ -12,12 +12,14 @@ from stdnum.cn import ric
 
 from integrity.ids import ric_gender
 from integrity.load import load_dataset
+from integrity.names import TRANSLITERATED_NAME_SHARE, pinyin_key, split_surname
 from integrity.resolve import (
     BIRTH_RANGE_LABEL,
     _sex_from_ids,
     candidate_pairs,
     deletion_codes,
     deletions,
+    name_frequencies,
     organisation_links,
     prepare,
     score,
@@ -362,3 +364,15 @@ def test_a_declared_son_is_not_the_official_of_the_same_name_born_before_his_fat
     bare = people.drop(columns=["born_lo", "born_hi"])
     without = score(bare, bare, pairs, prior=6.2e-4, frequencies=freq)
     assert without["confidence"][0] > 0.5
+
+
+def test_a_transliterated_name_has_no_surname_and_is_not_rare() -> None:
+    """吐尔逊·喀迪尔 is a person's name and the father's, not the rare surname 吐 times a
+    unique given name: a name-only match on it weighs like one on 张伟, never like a rare name."""
+    assert split_surname("吐尔逊·喀迪尔") == ("", "吐尔逊·喀迪尔")
+    assert pinyin_key("吐尔逊·喀迪尔") == "tu er xun · ka di er"
+    crowd = [f"张{chr(0x4E00 + i % 2000)}{chr(0x4E00 + i // 2000)}" for i in range(10_000)]
+    names = pd.DataFrame({"name_norm": [*crowd, "吐尔逊·喀迪尔", "欧阳子萱"]})
+    u = name_frequencies(names)
+    assert u["吐尔逊·喀迪尔"] == TRANSLITERATED_NAME_SHARE  # once in 10,002: the floor
+    assert u["欧阳子萱"] < TRANSLITERATED_NAME_SHARE / 100  # a rare Han name stays rare
