@@ -13,7 +13,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 DEMO = FIXTURES / "demo" / "longgang"
-SEEDS = REPO.parent / "shared" / "seeds"
+# the programme documents the profiles quote: a copy in fixtures/seeds (so that a clone
+# without ../shared checks its quotes too), kept equal to ../shared/seeds where that exists
+SHARED_SEEDS = REPO.parent / "shared" / "seeds"
+SEEDS = FIXTURES / "seeds"
 
 WriteCsv = Callable[..., Path]
 

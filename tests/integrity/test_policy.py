@@ -10,7 +10,7 @@ import pytest
 
 from integrity.errors import PolicyError
 from integrity.policy import DEFAULT_PROFILE, available_profiles, load_profile, profile_dir
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, SHARED_SEEDS
 
 PROGRAMMES = ["haicang-2018", "longgang-2023", "luohu-2017", "nanshan-2020", "shenyang-2023"]
 
@@ -73,13 +73,20 @@ def _quotes(name: str) -> list[tuple[str, str]]:
     return clauses + [(p.clause.ref, p.clause.text) for p in profile.provisions]
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="shared/seeds is not beside the checkout")
 @pytest.mark.parametrize("name", PROGRAMMES)
 def test_every_quote_is_in_the_seed_document(name: str) -> None:
     seed = _plain((SEEDS / load_profile(name).document.seed).read_text(encoding="utf-8"))
     for ref, text in _quotes(name):
         for fragment in text.split("……"):  # an elision joins two passages
             assert _plain(fragment) in seed, f"{ref}: “{fragment}” is not in the seed"
+
+
+def test_the_copied_seeds_are_the_shared_ones() -> None:
+    """fixtures/seeds is ../shared/seeds as the team keeps it (where a checkout has both)."""
+    shared = sorted(SHARED_SEEDS.glob("*")) if SHARED_SEEDS.exists() else []
+    for path in shared:
+        assert (SEEDS / path.name).read_bytes() == path.read_bytes(), path.name
+    assert len(list(SEEDS.glob("*.txt"))) == 5
 
 
 def _write(tmp_path: Path, text: str) -> Path:
