@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from integrity.findings import EvidenceStep, Finding
+from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding
 from integrity.rules import REGISTRY
 
 SEVERITIES = {"high": "高", "medium": "中", "low": "低"}
@@ -27,7 +27,7 @@ def confidence_words(value: float) -> str:
         return "确定（身份证号相同，或证据足以认定同一人）"
     if value >= 0.8:
         return f"很可能是同一人（约{value:.0%}）"
-    if value >= 0.5:
+    if value >= LEAD_THRESHOLD:
         return f"可能是同一人（约{value:.0%}），须核实身份"
     if value >= 0.25:
         return f"有一定可能（约{value:.0%}），仅为线索，须核实身份"
@@ -40,7 +40,7 @@ def confidence_word(value: float) -> str:
         return "确定"
     if value >= 0.8:
         return "很可能"
-    if value >= 0.5:
+    if value >= LEAD_THRESHOLD:
         return "可能，须核实"
     return "线索，须核实"
 
@@ -72,7 +72,7 @@ def _identity(step: EvidenceStep) -> str:
     ]
     said = "、".join(dict.fromkeys(reasons)) or "姓名比对"
     c = float(confidence)
-    caveat = "，仅为线索，须核实身份" if c < 0.5 else ("，须核实身份" if c < 0.8 else "")
+    caveat = "，仅为线索，须核实身份" if c < LEAD_THRESHOLD else ("，须核实身份" if c < 0.8 else "")
     return f"{head}：{said}；双方未同时有可核对的身份证号；判断为同一人的把握约{c:.0%}{caveat}"
 
 

@@ -19,7 +19,7 @@ from integrity.evidence import (
     source_ref,
     text,
 )
-from integrity.findings import REQUEST_SOURCE, EvidenceStep, Finding, finding_id
+from integrity.findings import LEAD_THRESHOLD, REQUEST_SOURCE, EvidenceStep, Finding, finding_id
 from integrity.policy import Clause, Profile, RuleSettings, Severity
 from integrity.rules.registry import ScanContext, assessor, rule
 from integrity.screen import Screening, normalised
@@ -153,7 +153,7 @@ def judge(
             clauses = [*clauses, settings.roles_clause]
         citation = "；".join(dict.fromkeys(c.ref for c in clauses))
         confidence = float(best["confidence"])
-        if confidence < 0.5:
+        if confidence < LEAD_THRESHOLD:
             explanation += f"（身份关联置信度{confidence:.2f}，为线索待核，须先核实身份。）"
         evidence = [
             project_step(best),

@@ -9,7 +9,7 @@ import pandas as pd
 
 from integrity.decisions import decision_kin, decisions_taken, role_rank
 from integrity.evidence import identity_step, policy_steps, role_steps, text
-from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
+from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
 from integrity.rules.registry import ScanContext, rule
 from integrity.screen import ROSTER_PRIOR, normalised
@@ -137,7 +137,7 @@ def _notice(
     sat, done, taken = decisions_taken(group, who, org, staff_id, settings.decision_roles)
     if sat:
         explanation += f"其已参与该单位承接的项目{done}的决策且未回避。"
-    if confidence < 0.5:
+    if confidence < LEAD_THRESHOLD:
         explanation += f"（身份关联置信度{confidence:.2f}，为线索待核。）"
     person = staff_rows.loc[str(staff_id)] if str(staff_id) in staff_rows.index else None
     if isinstance(person, pd.DataFrame):

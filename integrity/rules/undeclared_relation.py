@@ -16,7 +16,7 @@ from integrity.evidence import (
     role_step,
     text,
 )
-from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
+from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
 from integrity.rules.registry import ScanContext, rule
 from integrity.screen import ROSTER_PRIOR, normalised
@@ -153,7 +153,7 @@ def undeclared_relation(ctx: ScanContext, settings: UndeclaredSettings) -> Itera
         )
         if sat:
             explanation += f"其本人参与了{done}的决策且未回避。"
-        if confidence < 0.5:
+        if confidence < LEAD_THRESHOLD:
             explanation += f"（身份关联置信度{confidence:.2f}，为线索待核。）"
         own = declarations[declarations["staff_id"].astype(str) == str(staff_id)]
         listed = "、".join(
