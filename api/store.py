@@ -24,11 +24,18 @@ from sqlmodel import Session, col, select
 
 from api.files import FILE_MODE, new_scratch, private_dir
 from api.jsonable import plain
-from api.models import DatasetRecord, FindingRecord, ScreeningFinding, ScreeningRecord, now
+from api.models import (
+    DatasetRecord,
+    FindingEvent,
+    FindingRecord,
+    ScreeningFinding,
+    ScreeningRecord,
+    now,
+)
 from api.search import search_text
 from api.uploads import Limits, Upload, unpack
 from api.validation import UPLOAD_NAME, DatasetSummary, validate_here
-from integrity.findings import Finding
+from integrity.findings import PERSON_CHAIN_RULES, Finding, finding_from_dict, person_chain
 from integrity.readers import content_hash
 
 __all__ = ["UPLOAD_NAME", "Cancelled", "Limits", "Upload", "ingest", "store_findings"]
@@ -129,6 +136,55 @@ _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
+REMEMBERED = "筛查（沿用此前的排除决定）"
+
+
+def remembered_dismissals(
+    session: Session, rows: dict[str, Finding], fresh: list[dict[str, Any]], stamp: Any
+) -> list[FindingEvent]:
+    """A new finding resting on a person chain a commission already dismissed (a namesake:
+    "not the same person") comes in dismissed, with an event citing that decision, instead
+    of the same lead again (integrity.findings.person_chain)."""
+    chains = {v["finding_id"]: person_chain(rows[v["finding_id"]]) for v in fresh}
+    if not any(chains.values()):
+        return []
+    dismissed = session.exec(
+        select(FindingRecord).where(
+            col(FindingRecord.status) == "dismissed",
+            col(FindingRecord.rule).in_(PERSON_CHAIN_RULES),
+        )
+    ).all()
+    decided: dict[str, tuple[str, str]] = {}
+    for record in dismissed:
+        chain = person_chain(finding_from_dict(record.data))
+        if chain is None:
+            continue
+        last = session.exec(
+            select(FindingEvent)
+            .where(FindingEvent.finding_id == record.finding_id)
+            .order_by(col(FindingEvent.id).desc())
+        ).first()
+        decided[chain] = (record.finding_id, last.reason if last is not None else "")
+    events = []
+    for values in fresh:
+        earlier = decided.get(chains[values["finding_id"]] or "")
+        if earlier is None:
+            continue
+        values["status"] = "dismissed"
+        events.append(
+            FindingEvent(
+                finding_id=values["finding_id"],
+                from_status="new",
+                to_status="dismissed",
+                reason=f"沿用对 {earlier[0]} 的排除决定：{earlier[1]}",
+                actor=REMEMBERED,
+                actor_role="system",
+                at=stamp,
+            )
+        )
+    return events
+
+
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -174,8 +230,12 @@ def store_findings(
                     values
                     | {"status": "new", "first_screening_id": screening_id, "first_seen": stamp}
                 )
+        events = remembered_dismissals(session, rows, fresh, stamp)
         if fresh:
             session.execute(insert(FindingRecord), fresh)
+        if events:
+            session.add_all(events)
+            session.flush()
         if changed:
             session.execute(update(FindingRecord), changed)
         links = [{"screening_id": screening_id, "finding_id": fid} for fid in rows]

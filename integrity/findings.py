@@ -89,6 +89,27 @@ class Finding:
         }
 
 
+# rules whose findings rest on a chain official → relative → role holder → organisation
+PERSON_CHAIN_RULES = ("avoidance", "related_supplier", "undeclared_relation")
+
+
+def person_chain(finding: Finding) -> str | None:
+    """The official, the person who holds the role and the organisation a finding's chain
+    joins (``BT0234|张军海|9144…``), where that person was matched by name rather than by an
+    ID number: a commission that rules "not the same person" rules on this chain, whatever
+    project or rule it next appears in. None for other findings."""
+    if finding.rule not in PERSON_CHAIN_RULES or not finding.staff_ids or not finding.suppliers:
+        return None
+    identity = finding.details.get("identity_confidence")
+    if identity is None or float(identity) >= 1.0:
+        return None  # an ID number decided: no namesake to rule out
+    path = str(finding.details.get("path") or "")
+    people = [part.split("→")[-1].strip() for part in path.split(" —")]
+    if len(people) < 2:
+        return None
+    return f"{finding.staff_ids[0]}|{people[-2]}|{finding.suppliers[0]}"
+
+
 def finding_from_dict(d: dict[str, Any]) -> Finding:
     """A finding read back from its ``to_dict`` form (the service stores findings as JSON)."""
     steps = []

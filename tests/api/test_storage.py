@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -165,4 +166,65 @@ def test_bad_upload_leaves_nothing_behind(database_url: str, tmp_path: Path) -> 
     assert list(target.iterdir()) == []  # no scratch folder, no dataset folder
     with Session(engine) as session:
         assert session.exec(text("SELECT count(*) FROM datasets")).one()[0] == 0  # type: ignore[call-overload]
+    engine.dispose()
+
+
+def _chain(
+    fid: str, project: str, identity: float, rule: str = "avoidance", staff: str = "S1"
+) -> Finding:
+    details = {
+        "identity_confidence": identity,
+        "path": "张波龙 —堂弟→ 张军海 —负责人→ 深圳市润泽睿智体育用品有限公司",
+    }
+    return replace(
+        _finding(fid), rule=rule, project_ids=[project], staff_ids=[staff], details=details
+    )
+
+
+def test_a_dismissed_namesake_is_remembered_at_the_next_screening(database_url: str) -> None:
+    """A commission rules "not the same person" once: the same chain (official, the person
+    matched by name, the organisation) in a new project or rule comes in dismissed, citing
+    that decision; a chain an ID number decided, or another person's, comes in new."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    for sid in ("sc-1", "sc-2"):
+        _screening(engine, sid)
+    store_findings(engine, "sc-1", [_chain("a-1", "P1", 0.53)], {})
+    with Session(engine) as session:
+        record = session.get(FindingRecord, "a-1")
+        assert record is not None
+        record.status = "dismissed"
+        session.add(record)
+        session.add(
+            FindingEvent(
+                finding_id="a-1",
+                from_status="new",
+                to_status="dismissed",
+                reason="经核实，登记的张军海与其堂弟并非同一人",
+                actor="坂田街道纪工委",
+                actor_role="commission",
+                at=now(),
+            )
+        )
+        session.commit()
+    later = [
+        _chain("a-2", "P2", 0.55),  # the same chain, another project
+        _chain("r-1", "", 0.55, rule="related_supplier"),  # the same chain, another rule
+        _chain("a-3", "P3", 1.0),  # the same names, but an ID number decided
+    ]
+    other = _chain("a-4", "P4", 0.6, staff="S2")
+    store_findings(engine, "sc-2", [*later, other], {})
+    with Session(engine) as session:
+        status = {r.finding_id: r.status for r in session.exec(select(FindingRecord)).all()}
+        assert status == {
+            "a-1": "dismissed",
+            "a-2": "dismissed",
+            "r-1": "dismissed",
+            "a-3": "new",
+            "a-4": "new",
+        }
+        events = session.exec(select(FindingEvent).where(FindingEvent.finding_id == "a-2")).all()
+        assert [e.reason for e in events] == [
+            "沿用对 a-1 的排除决定：经核实，登记的张军海与其堂弟并非同一人"
+        ]
     engine.dispose()
