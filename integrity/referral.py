@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -31,6 +32,14 @@ BODY_FONT, HEAD_FONT = "仿宋", "黑体"
 COLUMN_WIDTHS = (Cm(1.4), Cm(10.4), Cm(4.0))
 
 
+# characters XML 1.0 does not allow (a control character in a ledger cell or a request)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
 def _font(run: object, name: str, size: float, bold: bool = False) -> None:
     run.font.name = name  # type: ignore[attr-defined]
     run.font.size = Pt(size)  # type: ignore[attr-defined]
@@ -46,7 +55,7 @@ def _para(doc: object, text: str, *, size: float = 14, bold: bool = False, head:
     elif indent:
         p.paragraph_format.first_line_indent = Pt(size * 2)
     p.paragraph_format.line_spacing = 1.4
-    _font(p.add_run(text), HEAD_FONT if head else BODY_FONT, size, bold)
+    _font(p.add_run(xml_text(text)), HEAD_FONT if head else BODY_FONT, size, bold)
 
 
 def referral_docx(
@@ -72,9 +81,14 @@ def referral_docx(
         f"在对{where_}民生微实事项目的廉洁风险筛查中，发现以下问题线索（{rule_title(finding.rule)}，"
         f"严重程度：{SEVERITIES.get(finding.severity, finding.severity)}），现移送你单位核查处置。",
     )
-    _para(doc, "一、问题线索", head=True, indent=False)
+    numbers = iter("一二三四五六七八")
+
+    def heading(title: str) -> None:
+        _para(doc, f"{next(numbers)}、{title}", head=True, indent=False)
+
+    heading("问题线索")
     _para(doc, finding.explanation)
-    _para(doc, "二、依据", head=True, indent=False)
+    heading("依据")
     _para(doc, finding.citation)
     for step in finding.evidence:
         if step.kind == "policy":
@@ -82,13 +96,13 @@ def referral_docx(
     path = path_of(finding.to_dict())
     chain = relation_path(finding)
     if path is not None or chain:
-        _para(doc, "三、关系路径", head=True, indent=False)
+        heading("关系路径")
         if chain:
             _para(doc, chain)
         if path is not None:
             png = charts.to_png(charts.path_picture(path))
             doc.add_picture(io.BytesIO(png), width=Cm(15.5))
-    _para(doc, "四、证据（逐条注明来源）", head=True, indent=False)
+    heading("证据（逐条注明来源）")
     rows = [s for s in finding.evidence if s.kind != "policy"]
     table = doc.add_table(rows=1, cols=3)
     table.style = "Table Grid"
@@ -99,14 +113,15 @@ def referral_docx(
         cells = table.add_row().cells
         values = (str(n), plain_step(step), where(step.to_dict()["source"]))
         for cell, text in zip(cells, values, strict=True):
-            _font(cell.paragraphs[0].add_run(text), BODY_FONT, 10.5)
+            _font(cell.paragraphs[0].add_run(xml_text(text)), BODY_FONT, 10.5)
     table.autofit = False
     for column, width in zip(table.columns, COLUMN_WIDTHS, strict=True):
         column.width = width
         for cell in column.cells:
             cell.width = width
-    _para(doc, "五、身份关联的把握", head=True, indent=False)
-    _para(doc, f"{confidence_words(float(finding.confidence))}。")
+    if any(step.kind == "identity" for step in finding.evidence):
+        heading("身份关联的把握")
+        _para(doc, f"{confidence_words(float(finding.confidence))}。")
     _para(
         doc,
         "以上为筛查提示的问题线索，并非认定结论；涉及人员身份、亲属关系与任职情况，请核实后"

@@ -117,7 +117,7 @@ def context(scan: ScanOutput, today: dt.date | None = None) -> dict[str, Any]:
         "short_title": "廉洁风险筛查报告",
         "summary": (
             f"发现 {len(findings)} 条，其中高风险 {_severity_counts(findings)['high']} 条；"
-            f"涉及 {len(streets)} 个街道。"
+            f"涉及 {len([s for s in streets if s != '（未注明街道）'])} 个街道。"
         ),
         "profile": policy,
         "dataset_name": Path(str(run.get("dataset", ""))).name,
@@ -155,7 +155,10 @@ def _high(f: Finding) -> dict[str, Any]:
         "title": rule_title(f.rule),
         "where": "".join(x for x in (f.street, f.community) if x) or "（未注明街道）",
         "status": f.status,
-        "confidence": confidence_words(float(f.confidence)),
+        # how sure an identity link is: said only where the finding rests on one
+        "confidence": confidence_words(float(f.confidence))
+        if any(e.kind == "identity" for e in f.evidence)
+        else "",
         "explanation": f.explanation,
         "citation": f.citation,
         "picture": charts.to_svg(charts.path_picture(path)) if path else "",

@@ -165,7 +165,9 @@ def sheet_name(name: str, used: set[str]) -> str:
     apostrophe, at most 31 characters, and unlike the names taken before (Excel compares them
     ignoring case): 「A/B街道」 and 「AB街道」 get 「AB街道」 and 「AB街道(2)」."""
     bad = set("[]:*?/\\")
-    base = "".join(ch for ch in name if ch not in bad).strip("'").strip()[:31] or "未注明"
+    base = (
+        "".join(ch for ch in name if ch not in bad).strip("'").strip()[:31].strip("'") or "未注明"
+    )
     out, n = base, 1
     while out.casefold() in used:
         n += 1

@@ -157,6 +157,8 @@ def _average(
         return
     listed = _communities(ctx)
     quotas = ctx.dataset.table("street_quotas") if ctx.dataset.has("street_quotas") else None
+    if quotas is not None and "year" not in quotas.columns:
+        quotas = quotas.assign(year=None)  # a row without a year stands for every year
     frame = projects[projects["street"].notna()]
     for (street, year), rows in frame.groupby(["street", "_year"], sort=True):
         spent = float(rows["_money"].sum())
@@ -165,6 +167,8 @@ def _average(
             match = quotas[
                 (quotas["street"] == street) & (quotas["year"].isna() | (quotas["year"] == year))
             ]
+            # the year's own row before a row for every year
+            match = match.assign(_any=match["year"].isna()).sort_values("_any", kind="stable")
             quota = records(match)[0] if len(match) else None
         if quota is not None:
             limit = float(quota["quota"])
@@ -254,7 +258,10 @@ def _stars(
         years.append(NO_YEAR)
     for c in records(listed[listed["star_level"].notna()]):
         star = int(c["star_level"])
-        for year in [int(c["year"])] if pd.notna(c.get("year")) else years:
+        # the year the row names, else each year the community has projects in
+        named: list[int | str] | None = [int(c["year"])] if pd.notna(c.get("year")) else None
+        own = projects.loc[projects["community"] == c["community"], "_year"]
+        for year in named or [y for y in years if (own == y).any()]:
             mine = projects[
                 (projects["community"] == c["community"])
                 & (projects["street"].isna() | (projects["street"] == c["street"]))

@@ -31,7 +31,7 @@ class LifecycleSettings(ProgrammeSettings):
     screening=False,
     checks={
         AFTER_AWARD: ("projects.award_date", "projects.acceptance_date"),
-        BY_YEAR_END: ("projects.award_date",),
+        BY_YEAR_END: ("projects.award_date", "projects.acceptance_date"),
     },
     programme=True,
 )

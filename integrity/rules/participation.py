@@ -19,6 +19,7 @@ from integrity.programme import (
     rows_of,
     share,
     with_years,
+    year_text,
 )
 from integrity.rules.registry import ScanContext, rule
 
@@ -60,6 +61,8 @@ def participation(ctx: ScanContext, settings: ProgrammeSettings) -> Iterator[Fin
     projects = ctx.dataset.table("projects")
     if "households_consulted" not in projects.columns:
         return
+    if "street" not in projects.columns:  # optional: the scope is then the community
+        projects = projects.assign(street=None)
     yield from _households(ctx, settings, projects)
     yield from _share(ctx, settings, projects)
     yield from _objections(ctx, settings, projects)
@@ -86,7 +89,7 @@ def _households(
             provision=provision,
             severity="medium",
             explanation=(
-                f"{place(street, community)}{year}年度各项目征求意见户数合计{total}户"
+                f"{place(street, community)}{year_text(year)}各项目征求意见户数合计{total}户"
                 f"（同一户可能重复计算，实际只会更少），少于规定的{int(minimum)}户。"
             ),
             scope={"street": street, "community": community, "year": year},

@@ -136,6 +136,8 @@ def _problems(
             f"报价记录标明中选的是{names}，而台账的中标单位是{r.get('supplier_name')}",
             {"selected": names},
         )
+    if "amount" not in mine.columns:  # the quotes carry no prices: nothing to compare
+        return
     priced = mine.dropna(subset=["amount"])
     own = winner["amount"].dropna()
     if own.empty or priced.empty:

@@ -43,6 +43,7 @@ class SplitBidSettings(RuleSettings):
     # 罗湖 两年规划: two pieces of one works need in consecutive years, together at most this
     # (yuan), are the programme's own two-year route: reported as explained, not as a split
     two_year_plan_max: float | None = None
+    two_year_plan_categories: tuple[Category, ...] = ("工程类",)  # the route is for works
     close_days: int = 90  # stronger when all pieces fall within this many days
     near_cap_ratio: float = 0.9  # a piece at or above this share of the cap raises severity
     # 罗湖: projects marked with one declared package (合并实施批次) were split openly under
@@ -212,10 +213,20 @@ def groups(
     found: dict[int, list[int]] = {}
     for i in sorted(joined):
         found.setdefault(root(i), []).append(i)
-    return [
-        (sorted(group, key=lambda i: (pieces[i]["_when"], str(pieces[i]["project_id"]))), why)
-        for group in found.values()
-    ]
+    out = []
+    for group in found.values():
+        # links join pairs; a chain of them must not carry a job over more than two years
+        # (December, January, ..., December, January): such a chain is split by year
+        years = sorted({int(pieces[i]["_year"]) for i in group})
+        parts = [group] if len(years) <= 2 else [
+            [i for i in group if int(pieces[i]["_year"]) == y] for y in years
+        ]  # fmt: skip
+        out += [
+            (sorted(part, key=lambda i: (pieces[i]["_when"], str(pieces[i]["project_id"]))), why)
+            for part in parts
+            if len(part) > 1
+        ]
+    return out
 
 
 def together(a: Piece, b: Piece, settings: SplitBidSettings) -> bool:
@@ -233,6 +244,7 @@ def two_year_plan(settings: SplitBidSettings, members: pd.DataFrame, total: floa
     years = sorted(int(y) for y in members["_year"])
     return (
         settings.two_year_plan_max is not None
+        and bool(members["project_category"].isin(settings.two_year_plan_categories).all())
         and len(years) == 2
         and years[1] == years[0] + 1
         and total <= settings.two_year_plan_max
@@ -385,8 +397,12 @@ def assess(
     mine = piece_of(p, caps, when_col, scope)
     if mine is None:
         return Assessment("split_bid", reason="该项目超过单项上限或其类别无上限，不作拆分判断")
-    history = ctx.history(award, str(mine["_place"]), str(mine["project_category"]), mine["_year"])
-    looked = f"已比对{mine['_place']}本年度同类已签约项目{len(history)}个"
+    year = int(mine["_year"])
+    years = [year - 1, year, year + 1] if settings.across_year_days > 0 else [year]
+    place, category = str(mine["_place"]), str(mine["project_category"])
+    history = [p for y in years for p in ctx.history(award, place, category, y)]
+    span = "本年度及相邻年度" if len(years) > 1 else "本年度"
+    looked = f"已比对{mine['_place']}{span}同类已签约项目{len(history)}个"
     combined = [*history, mine]
     at = len(combined) - 1
     findings = [

@@ -21,7 +21,7 @@ def settings(**update: object) -> SplitBidSettings:
 
 def piece(day: str, amount: float = 400_000) -> dict[str, object]:
     when = pd.Timestamp(day)
-    return {"_when": when, "_year": when.year, "amount": amount}
+    return {"_when": when, "_year": when.year, "amount": amount, "project_category": "工程类"}
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,32 @@ def test_two_suppliers_without_a_supplier_table_are_not_related(write_csv: Write
     )
     findings, runs = run_rules(load_dataset(root), load_profile("longgang-2023"), ["split_bid"])
     assert runs[0].status == "run" and findings == []
+
+
+def test_a_chain_of_year_ends_is_not_one_job_over_three_years(write_csv: WriteCsv) -> None:
+    """December, January, December, January: each pair across a year end is close, but the
+    chain is no single job: no piece of it is joined beyond two years."""
+    write_csv("staff.csv", STAFF_HEADER, STAFF_ROWS)
+    days = ["2022-12-20", "2023-01-10", "2023-12-28", "2024-01-05"]
+    root = write_csv(
+        "projects.csv",
+        ["项目编号", "项目名称", "项目类别", "金额", "社区", "签约日期", "承接单位", "统一社会信用代码"],
+        [
+            [f"Y{i}", "翠竹社区长者助餐服务", "服务类", 150000, "翠竹社区", d, "深圳市恒信社工服务中心", "91440300MA5F8KXK0N"]
+            for i, d in enumerate(days, 1)
+        ],
+    )  # fmt: skip
+    findings, _ = run_rules(load_dataset(root), load_profile("longgang-2023"), ["split_bid"])
+    assert all(len({p[:4] for p in f.details.get("years", [])}) <= 2 for f in findings)
+    assert all(f.details["total"] <= 300_000 for f in findings)  # 2 × 15万: under the cap
+    assert findings == []
+
+
+def test_the_two_year_plan_is_a_works_route() -> None:
+    plan = settings(two_year_plan_max=1_000_000)
+    services = pd.DataFrame([piece("2023-05-10"), piece("2024-05-20")]).assign(
+        project_category="服务类"
+    )
+    works = services.assign(project_category="工程类")
+    assert two_year_plan(plan, works, 900_000.0)
+    assert not two_year_plan(plan, services, 900_000.0)
