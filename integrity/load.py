@@ -267,6 +267,27 @@ def _map_headers(
         if name is None:
             extras[header] = pos
             continue
+        if name in mapped and not table.column(name).required:
+            # an optional field written twice (备注 and 说明): the first is read, the other
+            # kept as a column of its own, and the user told
+            first = mapped[name][1]
+            extras[header] = pos
+            problems.append(
+                InputIssue(
+                    "warning",
+                    "duplicate_optional_column",
+                    display,
+                    f"「{header}」与「{first}」都可对应字段 {name}：读取「{first}」，"
+                    f"「{header}」作为其他列保留",
+                    f"columns {header!r} and {first!r} both name {name}: {first!r} is read, "
+                    f"{header!r} kept as an extra column",
+                    row=raw.header_row,
+                    column=header,
+                    field=name,
+                    table=table.name,
+                )
+            )
+            continue
         if name in mapped:
             first = mapped[name][1]
             problems.append(
@@ -347,8 +368,11 @@ class _TableLoader:
         self.issues = issues
         self.table = TABLES[source.table]
         mapped, self.extras, problems = _map_headers(raw, self.table, source.display)
-        if problems:
-            raise DatasetError(problems)
+        errors = [p for p in problems if p.level == "error"]
+        if errors:
+            raise DatasetError(errors)
+        for problem in problems:  # the warnings: an optional field written twice
+            issues.add(problem)
         self.mapped = mapped
         frame = raw.frame
         self.out = pd.DataFrame(index=frame.index)

@@ -113,3 +113,18 @@ def test_a_quote_left_open_never_merges_rows_silently(tmp_path: Path) -> None:
         tmp_path, '人员编号,姓名,街道\nS1,"王\n小明",龙城街道\nS2,李四,龙城街道\n'
     )
     assert code == 0, said
+
+
+def test_an_optional_field_written_twice_is_read_once_and_kept(tmp_path: Path) -> None:
+    """备注 and 说明 both name remarks: the first is read, the other kept, a warning says so
+    (a ledger with both used to be refused)."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "staff.csv").write_text("人员编号,姓名\nS1,王\n", encoding="utf-8")
+    (folder / "projects.csv").write_text(
+        "项目编号,项目名称,项目类别,金额,备注,说明\nP1,x,工程类,1000,a,b\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["validate", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert [w["code"] for w in summary["warning_list"]] == ["duplicate_optional_column"]
