@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
@@ -29,6 +30,10 @@ NODE_COLOURS = {"公职人员": "#dbeafe", "亲属": "#fef3c7", "登记人员": 
 STEP, BOX = 3.1, 1.8  # inches: a node's place, its box (the rest is the arrow)
 NAME_LINE = 10  # characters of a name on one line of its box
 AWARD = re.compile(r"签约日期\s*(\d{4})-(\d{2})")
+
+
+# matplotlib's settings are process-wide: a document draws its pictures holding this
+DRAWING = threading.RLock()
 
 
 class FontMissingError(RuntimeError):

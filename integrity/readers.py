@@ -325,7 +325,7 @@ def csv_problems(text: str, delimiter: str, display: str, table: str) -> list[In
     Python's csv module reads the rows one by one, so that all are found, not the first."""
     records: list[tuple[int, int, list[str]]] = []  # (first line, last line, fields)
     broken: list[int] = []  # rows where a quote is left open or closed amiss
-    lines = text.splitlines(keepends=True)
+    lines = io.StringIO(text).readlines()  # the line ends csv counts (not U+2028 and the like)
     offset = 0  # lines before the part being read
     while offset < len(lines) and len(broken) < MAX_CSV_PROBLEMS:
         reader = csv.reader(io.StringIO("".join(lines[offset:])), delimiter=delimiter, strict=True)

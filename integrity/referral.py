@@ -100,11 +100,30 @@ def referral_docx(
         if chain:
             _para(doc, chain)
         if path is not None:
-            png = charts.to_png(charts.path_picture(path))
+            with charts.DRAWING:
+                png = charts.to_png(charts.path_picture(path))
             doc.add_picture(io.BytesIO(png), width=Cm(15.5))
     heading("证据（逐条注明来源）")
+    _evidence_table(doc, finding)
+    if any(step.kind == "identity" for step in finding.evidence):
+        heading("身份关联的把握")
+        _para(doc, f"{confidence_words(float(finding.confidence))}。")
+    _para(
+        doc,
+        "以上为筛查提示的问题线索，并非认定结论；涉及人员身份、亲属关系与任职情况，请核实后"
+        "依规处置，并将结果反馈移送单位。",
+    )
+    _para(doc, f"移送单位：{sender or '＿＿＿＿＿＿（盖章）'}", indent=False)
+    _para(doc, f"{day.year}年{day.month}月{day.day}日", indent=False)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _evidence_table(doc: object, finding: Finding) -> None:
+    """The evidence (the clauses aside), a row per step with its source."""
     rows = [s for s in finding.evidence if s.kind != "policy"]
-    table = doc.add_table(rows=1, cols=3)
+    table = doc.add_table(rows=1, cols=3)  # type: ignore[attr-defined]
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(table.rows[0].cells, ("序号", "证据", "来源"), strict=True):
@@ -119,16 +138,3 @@ def referral_docx(
         column.width = width
         for cell in column.cells:
             cell.width = width
-    if any(step.kind == "identity" for step in finding.evidence):
-        heading("身份关联的把握")
-        _para(doc, f"{confidence_words(float(finding.confidence))}。")
-    _para(
-        doc,
-        "以上为筛查提示的问题线索，并非认定结论；涉及人员身份、亲属关系与任职情况，请核实后"
-        "依规处置，并将结果反馈移送单位。",
-    )
-    _para(doc, f"移送单位：{sender or '＿＿＿＿＿＿（盖章）'}", indent=False)
-    _para(doc, f"{day.year}年{day.month}月{day.day}日", indent=False)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()

@@ -60,6 +60,15 @@ class ScanOutput:
                 drawn = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise ReportError(f"抽查样本无法读取 / the sample cannot be read: {exc}") from exc
+            # a sample drawn from another dataset or under another profile is not this one's
+            given = drawn.get("provenance") or {}
+            ours = (run.get("dataset_sha256"), run.get("policy", {}).get("name"))
+            theirs = (given.get("dataset_sha256"), given.get("policy"))
+            if theirs != ours:
+                raise ReportError(
+                    "抽查样本不是从本次筛查的数据集与政策抽取的 / the sample was not drawn from "
+                    f"this screening's dataset and profile: {theirs} against {ours}"
+                )
         return cls(folder, run, [finding_from_dict(d) for d in raw], drawn)
 
 
@@ -169,6 +178,13 @@ def _high(f: Finding) -> dict[str, Any]:
 
 
 def render_html(scan: ScanOutput, today: dt.date | None = None) -> str:
+    """The report as HTML (its pictures drawn one document at a time: matplotlib's settings
+    are process-wide)."""
+    with charts.DRAWING:
+        return _render_html(scan, today)
+
+
+def _render_html(scan: ScanOutput, today: dt.date | None = None) -> str:
     env = Environment(
         loader=PackageLoader("integrity", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -191,8 +207,11 @@ def write_report(
 ) -> list[Path]:
     """报告.html and 报告.pdf into ``out_dir``, both or neither."""
     scan = ScanOutput.read(scan_dir, sample)
-    html = render_html(scan, today)
-    pdf = render_pdf(html)
+    try:
+        html = render_html(scan, today)
+        pdf = render_pdf(html)
+    except (charts.FontMissingError, OSError) as exc:
+        raise ReportError(f"报告无法生成 / the report cannot be made: {exc}") from exc
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:

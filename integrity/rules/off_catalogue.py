@@ -138,7 +138,14 @@ def _item_finding(
     if item in {str(i) for i in valid["item_id"].dropna()}:
         return None
     other = cat.items.get(item)
-    if other is None:
+    own = other is not None and (
+        (code is not None and str(other.get("code") or "") == code)
+        or str(other.get("core") or "")
+        == str(row.get("core") or name_core(row.get("supplier_name")))
+    )
+    if own:
+        why = f"项目库编号{item}是该单位的入库项目，但签约日期不在其有效期内"
+    elif other is None:
         why = f"项目库编号{item}不在项目库中，不是该单位的入库项目"
     else:
         owner, name = other["supplier_name"], other["item_name"]

@@ -17,7 +17,7 @@ from integrity.cli import app
 from integrity.findings import finding_from_dict
 from integrity.paths import path_of
 from integrity.referral import referral_docx
-from tests.conftest import DEMO
+from tests.conftest import DEMO, FIXTURES
 from tests.documents import need_pdf_tools
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -106,3 +106,16 @@ def test_a_referral_letter_opens_and_says_what_it_must(scanned: Path) -> None:
     assert [c.text for c in table.rows[0].cells] == ["序号", "证据", "来源"]
     assert any("family_links.csv 第4216行" in r.cells[2].text for r in table.rows)
     assert len(doc.inline_shapes) == 1  # the path picture
+
+
+def test_a_sample_from_another_dataset_is_refused(scanned: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    drawn = runner.invoke(
+        app, ["sample", str(FIXTURES / "cases" / "works_share"), "--seed", "1", "--out", str(other)]
+    )
+    assert drawn.exit_code == 0, drawn.output
+    result = runner.invoke(
+        app, ["report", str(scanned / "scan"), "--out", str(tmp_path / "r"), "--sample", str(other)]
+    )
+    assert result.exit_code == 1 and "抽查样本不是从本次筛查的数据集与政策抽取的" in result.output
+    assert not (tmp_path / "r").exists()
