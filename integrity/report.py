@@ -28,6 +28,9 @@ from integrity.provisions import STATUS_ZH
 from integrity.words import confidence_words, plain_step, rule_title, where
 
 REPORT_FILES = ("报告.html", "报告.pdf")
+# the high-severity findings drawn in full (a picture and the rows each); the rest, in a city's
+# screening, are in findings.xlsx: a report is read, and made in seconds, not minutes
+MAX_HIGH_SHOWN = 200
 
 
 class ReportError(ValueError):
@@ -100,15 +103,9 @@ def context(scan: ScanOutput, today: dt.date | None = None) -> dict[str, Any]:
         }
         for r in rules
     ]
+    pairs = Counter((f.rule, f.street or "（未注明街道）") for f in findings)
     street_rule = [
-        {
-            "rule": rule_title(r),
-            "cells": [
-                sum(1 for f in findings if f.rule == r and (f.street or "（未注明街道）") == s)
-                for s in streets
-            ],
-        }
-        for r in rules
+        {"rule": rule_title(r), "cells": [pairs[(r, s)] for s in streets]} for r in rules
     ]
     provisions = [
         p
@@ -119,7 +116,8 @@ def context(scan: ScanOutput, today: dt.date | None = None) -> dict[str, Any]:
         for p in run.get("provisions", [])
     ]
     month = charts.by_month(findings)
-    high = [_high(f) for f in findings if f.severity == "high"]
+    severe = [f for f in findings if f.severity == "high"]
+    high = [_high(f) for f in severe[:MAX_HIGH_SHOWN]]
     label = str(policy.get("label", ""))
     return {
         "title": f"{label}廉洁风险筛查报告",
@@ -154,6 +152,7 @@ def context(scan: ScanOutput, today: dt.date | None = None) -> dict[str, Any]:
         "provision_counts": Counter(p["status"] for p in provisions),
         "sample": scan.sample,
         "high": high,
+        "high_total": len(severe),
     }
 
 
