@@ -154,17 +154,18 @@ def remembered_dismissals(
             col(FindingRecord.rule).in_(PERSON_CHAIN_RULES),
         )
     ).all()
-    decided: dict[str, tuple[str, str]] = {}
-    for record in dismissed:
-        chain = person_chain(finding_from_dict(record.data))
-        if chain is None:
-            continue
-        last = session.exec(
+    chain_of = {r.finding_id: person_chain(finding_from_dict(r.data)) for r in dismissed}
+    wanted = [fid for fid, chain in chain_of.items() if chain is not None]
+    # each dismissed finding's latest reason, in one query (events in order: the last wins)
+    reasons: dict[str, str] = {}
+    for chunk in _chunks(wanted):
+        for event in session.exec(
             select(FindingEvent)
-            .where(FindingEvent.finding_id == record.finding_id)
-            .order_by(col(FindingEvent.id).desc())
-        ).first()
-        decided[chain] = (record.finding_id, last.reason if last is not None else "")
+            .where(col(FindingEvent.finding_id).in_(chunk))
+            .order_by(col(FindingEvent.id))
+        ).all():
+            reasons[event.finding_id] = event.reason
+    decided = {str(chain_of[fid]): (fid, reasons.get(fid, "")) for fid in wanted}
     events = []
     for values in fresh:
         earlier = decided.get(chains[values["finding_id"]] or "")

@@ -78,6 +78,19 @@ def plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
 
 
+PLACE_COLUMNS = ("street", "community")
+
+
+def ledger(dataset: Dataset) -> pd.DataFrame:
+    """The projects as the programme rules read them: with ``_year`` (:func:`with_years`), and
+    the place columns present even where the ledger has none (empty), so that a rule grouping
+    by place reads the same frame whatever optional columns a district keeps; a provision
+    that needs a place declares it in its rule's ``checks`` and is not run without it."""
+    projects = dataset.table("projects")
+    missing = {c: None for c in PLACE_COLUMNS if c not in projects.columns}
+    return with_years(projects.assign(**missing) if missing else projects)
+
+
 def year_text(year: object) -> str:
     """「2024年度」, or 「（年度不详）」 for rows with no date to place them in a year."""
     return "（年度不详）" if year == NO_YEAR else f"{year}年度"

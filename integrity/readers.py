@@ -18,7 +18,7 @@ import csv
 import hashlib
 import io
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -29,6 +29,7 @@ import charset_normalizer
 import pandas as pd
 from openpyxl import load_workbook
 
+from integrity.csvcheck import csv_problems
 from integrity.errors import InputIssue
 from integrity.schema import Table, normalise_header, split_unit
 
@@ -308,70 +309,6 @@ def _filled(value: Any) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return False
     return not (isinstance(value, str) and not value.strip())
-
-
-MAX_CSV_PROBLEMS = 50
-
-
-def _record_width(counts: Counter[int]) -> int:
-    """The width most rows have (a title row above the header has fewer fields)."""
-    return counts.most_common(1)[0][0] if counts else 0
-
-
-def csv_problems(text: str, delimiter: str, display: str, table: str) -> list[InputIssue]:
-    """Every syntax problem of a CSV, each at its row (the line it starts on): a row with more
-    fields than the table's rows have (a comma inside a cell that is not quoted), and a quote
-    left open that swallows the lines after it into one cell, or runs to the end of the file.
-    Python's csv module reads the rows one by one, so that all are found, not the first."""
-    records: list[tuple[int, int, list[str]]] = []  # (first line, last line, fields)
-    broken: list[int] = []  # rows where a quote is left open or closed amiss
-    lines = io.StringIO(text).readlines()  # the line ends csv counts (not U+2028 and the like)
-    offset = 0  # lines before the part being read
-    while offset < len(lines) and len(broken) < MAX_CSV_PROBLEMS:
-        reader = csv.reader(io.StringIO("".join(lines[offset:])), delimiter=delimiter, strict=True)
-        start = offset + 1
-        try:
-            for fields in reader:
-                records.append((start, offset + reader.line_num, fields))
-                start = offset + reader.line_num + 1
-            break
-        except csv.Error:
-            broken.append(start)
-            offset = start  # read on from the line after the broken one
-    widths = Counter(len(f) for _, _, f in records[:200] if any(x.strip() for x in f))
-    width = _record_width(widths)
-    issues: list[InputIssue] = []
-
-    def add(row: int, zh: str, en: str) -> None:
-        issues.append(InputIssue("error", "csv_syntax", display, zh, en, row=row, table=table))
-
-    for first, last, fields in records:
-        if len(issues) >= MAX_CSV_PROBLEMS:
-            break
-        if last > first and any(
-            line.count(delimiter) >= max(width - 1, 1)
-            for cell in fields
-            for line in cell.split("\n")[1:]
-        ):
-            add(
-                first,
-                f"引号未闭合：第{first}行的引号把第{first + 1}–{last}行并入了同一格"
-                "（请检查该行的引号）",
-                f"a quote left open: row {first} swallows rows {first + 1}-{last} into one cell",
-            )
-        elif width and len(fields) > width:
-            add(
-                first,
-                f"有{len(fields)}个字段，多于其余各行的{width}个（可能是未加引号的逗号）",
-                f"{len(fields)} fields where the other rows have {width} (an unquoted comma?)",
-            )
-    for row in broken:
-        add(
-            row,
-            "引号有误：该行的引号未闭合，或引号后缺少分隔符（该行无法读取，请检查引号）",
-            "a quote on this row is left open or not followed by a separator",
-        )
-    return sorted(issues, key=lambda i: i.row or 0)[:MAX_CSV_PROBLEMS]
 
 
 def read_csv(path: Path, display: str, table: Table) -> tuple[RawTable, str]:

@@ -15,11 +15,11 @@ from integrity.policy import ProgrammeSettings, Provision
 from integrity.programme import (
     NO_YEAR,
     GroupFinding,
+    ledger,
     place,
     records,
     row_step,
     wan,
-    with_years,
     year_text,
 )
 from integrity.rules.registry import ScanContext, rule
@@ -80,11 +80,8 @@ def community_budget(ctx: ScanContext, settings: CommunityBudgetSettings) -> Ite
     社区信息表填有社区配额的，社区当年的资金超过其配额也列出。有“财政资金”列时按财政资金
     计算，否则按项目金额，并在说明中写明。
     """
-    projects = with_years(ctx.dataset.table("projects"))
+    projects = ledger(ctx.dataset)
     projects = projects[projects["amount"].notna()]
-    for optional in ("street", "community"):  # a provision needing one is not run without it
-        if optional not in projects.columns:
-            projects = projects.assign(**{optional: None})
     funded = "funded_amount" in projects.columns and bool(projects["funded_amount"].notna().any())
     money = projects["funded_amount"].fillna(projects["amount"]) if funded else projects["amount"]
     projects = projects.assign(_money=money.astype(float))

@@ -12,6 +12,7 @@ from integrity.findings import Finding
 from integrity.policy import ProgrammeSettings
 from integrity.programme import (
     GroupFinding,
+    ledger,
     place,
     project_label,
     records,
@@ -58,11 +59,9 @@ def participation(ctx: ScanContext, settings: ProgrammeSettings) -> Iterator[Fin
     社区全年户数按各项目征求意见户数相加计算：同一户可能对多个项目提出意见，相加之数只会
     多于实际户数，低于下限即可确认不足。
     """
-    projects = ctx.dataset.table("projects")
+    projects = ledger(ctx.dataset)
     if "households_consulted" not in projects.columns:
         return
-    if "street" not in projects.columns:  # optional: the scope is then the community
-        projects = projects.assign(street=None)
     yield from _households(ctx, settings, projects)
     yield from _share(ctx, settings, projects)
     yield from _objections(ctx, settings, projects)

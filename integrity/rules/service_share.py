@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from integrity.findings import Finding
 from integrity.policy import ProgrammeSettings
-from integrity.programme import GroupFinding, place, share, wan, with_years, year_text
+from integrity.programme import GroupFinding, ledger, place, share, wan, year_text
 from integrity.rules.registry import ScanContext, rule
 
 PROJECTS_MIN = "service_share.project_share_min"
@@ -30,9 +30,7 @@ def service_share(ctx: ScanContext, settings: ProgrammeSettings) -> Iterator[Fin
     按社区和年度分组，分别计算服务类项目个数占全部项目个数之比、服务类项目资金占全部项目
     资金之比；两项都低时合为一条，写明两个比例。
     """
-    projects = with_years(ctx.dataset.table("projects"))
-    if "street" not in projects.columns:
-        projects = projects.assign(street=None)
+    projects = ledger(ctx.dataset)
     projects = projects[projects["community"].notna() & projects["amount"].notna()]
     by_count, by_funds = settings.provision(PROJECTS_MIN), settings.provision(FUNDS_MIN)
     min_count, min_funds = settings.value(PROJECTS_MIN), settings.value(FUNDS_MIN)

@@ -98,9 +98,7 @@ def test_a_chain_of_year_ends_is_not_one_job_over_three_years(write_csv: WriteCs
         ],
     )  # fmt: skip
     findings, _ = run_rules(load_dataset(root), load_profile("longgang-2023"), ["split_bid"])
-    assert all(len({p[:4] for p in f.details.get("years", [])}) <= 2 for f in findings)
-    assert all(f.details["total"] <= 300_000 for f in findings)  # 2 × 15万: under the cap
-    assert findings == []
+    assert findings == []  # no two neighbours reach the 50万 cap: 2 × 15万
 
 
 def test_the_two_year_plan_is_a_works_route() -> None:
