@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from api.security import mask_text
@@ -95,20 +97,42 @@ def test_commission_sees_only_its_street(screened: Api) -> None:
     assert any(e["outcome"] == 403 and e["actor"] == "坂田街道纪工委" for e in denied)
 
 
-def test_id_numbers_masked_except_for_admin(screened: Api) -> None:
-    item = screened.get("/findings", params={"rule": "avoidance", "limit": 1}).json()["items"][0]
-    fid = item["finding_id"]
-    as_admin = screened.get(f"/findings/{fid}").text
-    as_auditor = screened.get(f"/findings/{fid}", role="auditor").text
-    numbers = [
-        step["data"]["from"][3:]
-        for step in item["finding"]["evidence"]
+def _id_keys(finding: dict[str, Any]) -> list[str]:
+    return [
+        str(step["data"]["from"])[3:]
+        for step in finding["evidence"]
         if str(step.get("data", {}).get("from", "")).startswith("id:")
     ]
-    assert numbers, "the demo's avoidance findings carry ID-number keys"
-    assert numbers[0] in as_admin
-    assert numbers[0] not in as_auditor
-    assert f"{numbers[0][:4]}**********{numbers[0][-4:]}" in as_auditor
+
+
+def test_id_numbers_masked_for_every_role_but_admin(screened: Api) -> None:
+    """The same avoidance finding through each role's door: the admin reads the ID number,
+    the auditor and the street's commission read it masked in the finding, and a reviewer
+    checking the same supplier and panel reads it masked in the check's evidence."""
+    items = screened.get(
+        "/findings", params={"rule": "avoidance", "street": COMMISSION_STREET, "limit": 500}
+    ).json()["items"]
+    finding = next(i["finding"] for i in items if _id_keys(i["finding"]))
+    number = _id_keys(finding)[0]
+    masked = f"{number[:4]}**********{number[-4:]}"
+    fid = finding["finding_id"]
+
+    assert number in screened.get(f"/findings/{fid}").text
+    for role in ("auditor", "commission"):
+        text = screened.get(f"/findings/{fid}", role=role).text
+        assert number not in text and masked in text, role
+
+    body = {
+        "supplier": {"uscc": finding["suppliers"][0]},
+        "panel": [{"staff_id": s} for s in finding["staff_ids"]],
+    }
+    for role, shows in (("admin", number), ("reviewer", masked)):
+        r = screened.post("/check", role=role, json=body)
+        assert r.status_code == 200, r.text
+        assert any(a["rule"] == "avoidance" for a in r.json()["assessments"]), role
+        assert shows in r.text, role
+        if role != "admin":
+            assert number not in r.text
 
 
 def test_every_named_query_is_audited(screened: Api) -> None:

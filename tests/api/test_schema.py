@@ -7,6 +7,7 @@ type and body as the schema says."""
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,8 +25,10 @@ from tests.api.conftest import COMMISSION_STREET, Api, make_settings
 
 ROLES = ("admin", "auditor", "commission", "reviewer")
 # the schema is read at collection time, so the app is made at import (an empty SQLite
-# database in a scratch folder, removed by the fixture below)
+# database in a scratch folder, removed when the process ends: every xdist worker imports
+# this module, also one that runs none of its tests)
 FOLDER = Path(tempfile.mkdtemp(prefix="integrity-schema-"))
+atexit.register(shutil.rmtree, FOLDER, True)
 APP = create_app(
     make_settings(FOLDER / "var", f"sqlite:///{FOLDER / 'schema.db'}"), load_index=False
 )
