@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck fixtures fixtures-check golden bench-load bench-kin bench-scan bench-check bench-upload bench-resolve quality quality-seeds oracle clean
+.PHONY: demo test lint typecheck fixtures fixtures-check golden bench-load bench-kin bench-scan bench-check bench-upload bench-resolve quality quality-seeds mutation oracle clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,14 @@ quality: $(STAMP)
 # the same scoring on 40 districts the demo's generator draws from other seeds (~1 min)
 quality-seeds: $(STAMP)
 	$(BIN)/python bench/quality.py --seeds $$(seq -s, 1 40)
+
+# mutants of the rules, identity, kinship, masking and access code ([tool.mutmut] in
+# pyproject.toml), each run against the tests that reach it; resumes where it stopped (hours
+# on 2 cores the first time); the score per module and every survivor: bench/mutation.py
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,mutation]'
+	$(BIN)/mutmut run || true
+	$(BIN)/python bench/mutation.py
 
 bench-upload: $(STAMP)
 	$(BIN)/python bench/bench_upload.py --mb 200
