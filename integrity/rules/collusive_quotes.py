@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from integrity import prices
 from integrity.award import Assessment, Award, AwardContext
 from integrity.evidence import (
     awarded_projects,
@@ -17,8 +18,9 @@ from integrity.evidence import (
     source_ref,
     text,
 )
-from integrity.findings import EvidenceStep, Finding, finding_id, yuan_wan
+from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, finding_id, yuan_wan
 from integrity.policy import Profile, RuleSettings, Severity
+from integrity.prices import PricePattern
 from integrity.rules.registry import ScanContext, assessor, rule
 from integrity.screen import org_relations
 
@@ -28,8 +30,13 @@ SEVERITY_OF = {"same_person": "high", "kin": "high", "contact": "medium"}
 class CollusiveSettings(RuleSettings):
     # losing quotes each at an exact multiple of this step above the winner (1.05, 1.10...)
     ratio_step: float = 0.05
-    # quotes are rounded (to the hundred yuan): a ratio within this of a step counts
-    ratio_tolerance: float = 0.0005
+    # independent losing quotes taken to fall evenly within this share above the winner
+    # (the published 比价 records and the demo's generator: 3%-25%)
+    quote_spread: float = 0.25
+    # amounts read on a grid no coarser than this (yuan): 万元 with two decimals
+    amount_step: float = 100.0
+    # the share of quote sets taken to be coordinated before the prices are looked at
+    pattern_prior: float = 0.001
     min_confidence: float = 0.5
 
 
@@ -39,33 +46,16 @@ def _quotes(ctx: ScanContext) -> pd.DataFrame:
     return q
 
 
-def _price_pattern(rows: list[dict[Any, Any]], settings: CollusiveSettings) -> str | None:
-    """Identical quotes, or every losing quote at an exact step above the winner."""
-    amounts = [float(r["amount"]) for r in rows if text(r.get("amount"))]
-    if len(amounts) < 2:
-        return None
-    seen = [a for a in amounts if amounts.count(a) > 1]
-    if seen:
-        return f"{len(seen)}家报价金额完全相同（{yuan_wan(seen[0])}）"
-    winners = [r for r in rows if r.get("selected") is True and text(r.get("amount"))]
-    losers = [
-        float(r["amount"]) for r in rows if r.get("selected") is not True and text(r.get("amount"))
-    ]
-    if len(winners) != 1 or len(losers) < 2:
-        return None
-    base = float(winners[0]["amount"])
-    if base <= 0:
-        return None
-    ratios = [a / base for a in losers]
-    step = settings.ratio_step
-    nearest = [round(r / step) * step for r in ratios]
-    exact = all(
-        abs(r - n) <= settings.ratio_tolerance for r, n in zip(ratios, nearest, strict=True)
+def price_pattern(rows: list[dict[Any, Any]], settings: CollusiveSettings) -> PricePattern | None:
+    """Identical quotes, or every losing quote at an exact step above the winner, weighed
+    against the chance that independent quotes show it (integrity.prices)."""
+    return prices.find(
+        rows,
+        ratio_step=settings.ratio_step,
+        spread=settings.quote_spread,
+        max_step=settings.amount_step,
+        prior=settings.pattern_prior,
     )
-    if exact and all(r > 1 for r in ratios) and len(set(nearest)) == len(nearest):
-        said = "、".join(f"{r:.2f}倍" for r in sorted(nearest))
-        return f"落选报价分别恰为中选报价的{said}"
-    return None
 
 
 @rule(
@@ -85,7 +75,9 @@ def collusive_quotes(ctx: ScanContext, settings: CollusiveSettings) -> Iterator[
 
     关联报价意味着比价可能是陪标，违反政府采购法实施条例第十八条和招标投标法实施条例第四十条
     所列情形。报价金额完全相同、或落选报价恰为中选价的固定倍数（如1.05倍、1.10倍）另作为
-    低严重度的价格规律信号。
+    低严重度的价格规律信号：先算各家独立报价时（按账目的记账精度、落选价在中选价以上一定幅度内
+    均匀分布）出现这种规律的概率，再按事先设定的串通比例（千分之一）换算成串通的把握；巧合
+    概率大的只作线索待核，不作认定。
     """
     scr = ctx.screening
     quotes = _quotes(ctx)
@@ -130,7 +122,7 @@ def judge(
     pattern."""
     keys = sorted({str(r["org_key"]) for r in rows})
     links = [r for a, b in combinations(keys, 2) for r in by_pair.get((a, b), [])]
-    pattern = _price_pattern(rows, settings)
+    pattern = price_pattern(rows, settings)
     if not links and pattern is None:
         return None
     severity: Severity = "low"
@@ -139,15 +131,20 @@ def judge(
             severity = "high"
         elif severity == "low":
             severity = "medium"
-    confidence = max((float(r["confidence"]) for r in links), default=1.0)
+    confidence = max(
+        [float(r["confidence"]) for r in links] + ([pattern.confidence] if pattern else [])
+    )
     said = "；".join(str(r["label"]) for r in links)
     if pattern:
-        said = f"{said}；{pattern}" if said else pattern
+        shown = f"{pattern.said}（{pattern.words()}）"
+        said = f"{said}；{shown}" if said else shown
     name = project.get("project_name", "")
     found = "之间存在关联" if links else "的报价呈规律性差异"
-    explanation = (
-        f"项目「{name}」（{pid}）的{len(rows)}家报价单位{found}：{said}，"
-        f"比价可能为陪标，需核查“货比三家”是否真实。"
+    chance_explains = not links and confidence < LEAD_THRESHOLD
+    explanation = f"项目「{name}」（{pid}）的{len(rows)}家报价单位{found}：{said}，" + (
+        "巧合的可能较大，仅作线索待核，不作认定。"
+        if chance_explains
+        else "比价可能为陪标，需核查“货比三家”是否真实。"
     )
     steps: list[EvidenceStep] = []
     if "project_file" in project:
@@ -185,7 +182,8 @@ def judge(
         policy=profile.name,
         details={
             "relations": [{"kind": r["kind"], "label": r["label"]} for r in links],
-            "price_pattern": pattern,
+            "price_pattern": pattern.said if pattern else None,
+            "pattern_chance": round(pattern.chance, 6) if pattern else None,
         },
     )
 
