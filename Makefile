@@ -65,7 +65,11 @@ quality-seeds: $(STAMP)
 # on 2 cores the first time); the score per module and every survivor: bench/mutation.py
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,mutation]'
+	@# mutmut keeps mutants/ between runs; it is made anew when [tool.mutmut] changes
+	@sed -n '/^\[tool.mutmut\]/,$$p' pyproject.toml | sha256sum > .mutmut-config
+	@cmp -s .mutmut-config mutants/.config || rm -rf mutants
 	$(BIN)/mutmut run || true
+	@cp .mutmut-config mutants/.config && rm .mutmut-config
 	$(BIN)/python bench/mutation.py
 
 bench-upload: $(STAMP)
