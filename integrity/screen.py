@@ -36,7 +36,7 @@ import pandas as pd
 from graph.build import normalise_contact
 from graph.expand import EXPANSION_COLUMNS, SAME, KinGraph, invert
 from graph.kinship import Step, birth_gap, describe, parse_code
-from integrity.findings import REQUEST_SOURCE, EvidenceStep, SourceRef
+from integrity.findings import LEAD_THRESHOLD, REQUEST_SOURCE, EvidenceStep, SourceRef
 from integrity.identity import with_identity_keys
 from integrity.load import Dataset
 from integrity.names import person_name, person_names
@@ -1305,8 +1305,8 @@ def _same_person(
     right = pairs[["pair", "b"]].merge(
         holders.reset_index(names="h"), left_on="b", right_on="org_key"
     )
-    matched = scr.match_in_context(left, right, on=["pair"], prior=prior, floor=0.5)
-    matched = matched[matched["confidence"] >= 0.5]
+    matched = scr.match_in_context(left, right, on=["pair"], prior=prior, floor=LEAD_THRESHOLD)
+    matched = matched[matched["confidence"] >= LEAD_THRESHOLD]
     matched = matched.assign(
         l=left["h"].to_numpy()[matched["l"].to_numpy()],
         r=right["h"].to_numpy()[matched["r"].to_numpy()],

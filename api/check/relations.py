@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from integrity.findings import LEAD_THRESHOLD
 from integrity.names import pinyin_key
 from integrity.resolve import Weights, deletions
 from integrity.screen import (
@@ -205,7 +206,7 @@ class RelationsIndex:
         scored = score_in_context(
             ha, hb, frame, prior=self.org_prior_loosest, frequencies=self.commonness
         )
-        return bool((scored["confidence"] >= 0.5).any())
+        return bool((scored["confidence"] >= LEAD_THRESHOLD).any())
 
     def related(self, pairs: list[tuple[str, str]], rule: str) -> pd.DataFrame:
         """org_relations on the pairs that could be related, with their holders only,

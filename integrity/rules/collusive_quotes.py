@@ -37,7 +37,7 @@ class CollusiveSettings(RuleSettings):
     amount_step: float = 100.0
     # the share of quote sets taken to be coordinated before the prices are looked at
     pattern_prior: float = 0.001
-    min_confidence: float = 0.5
+    min_confidence: float = LEAD_THRESHOLD
 
 
 def _quotes(ctx: ScanContext) -> pd.DataFrame:

@@ -12,7 +12,14 @@ from rapidfuzz import fuzz
 
 from integrity.award import Assessment, Award, AwardContext
 from integrity.evidence import AWARDED_COLUMNS, PROJECT_COLUMNS, policy_steps, project_step, text
-from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
+from integrity.findings import (
+    LEAD_THRESHOLD,
+    EvidenceStep,
+    Finding,
+    SourceRef,
+    finding_id,
+    yuan_wan,
+)
 from integrity.policy import Category, Profile, RuleSettings, Severity
 from integrity.rules.registry import ScanContext, assessor, rule
 from integrity.screen import org_relations
@@ -51,7 +58,7 @@ class SplitBidSettings(RuleSettings):
     declared_packages_explained: bool = False
     # where: the same community, else the same street
     scope: tuple[str, ...] = ("community", "street")
-    min_confidence: float = 0.5
+    min_confidence: float = LEAD_THRESHOLD
 
 
 def caps_of(profile: Profile, settings: SplitBidSettings) -> dict[str, float]:
