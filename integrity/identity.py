@@ -32,12 +32,6 @@ from integrity.names import org_names, person_name, person_names
 from integrity.resolve import _sex_from_ids
 
 
-def _each(values: pd.Series, fn: Any) -> pd.Series:
-    """``fn`` once per distinct non-missing value (names and numbers repeat across rows),
-    spread back by position (no dictionary lookup per row)."""
-    return _spread(values, lambda distinct: [fn(v) for v in distinct])
-
-
 def _spread(values: pd.Series, fn_many: Any) -> pd.Series:
     """``fn_many`` on the list of distinct non-missing values, its results spread back to
     the rows (None where the value is missing)."""

@@ -20,6 +20,7 @@ from integrity.rules import (
     off_catalogue,  # noqa: F401
     over_cap,  # noqa: F401
     participation,  # noqa: F401
+    quote_screens,  # noqa: F401
     quotes_process,  # noqa: F401
     related_supplier,  # noqa: F401
     service_share,  # noqa: F401

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import stat
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.security import mask_text
-from tests.api.conftest import COMMISSION_STREET, OTHER_STREET, Api
+from api.service import Service
+from tests.api.conftest import COMMISSION_STREET, OTHER_STREET, Api, make_settings
 
 
 @pytest.mark.parametrize(
@@ -202,3 +205,38 @@ def test_the_remaining_endpoints(screened: Api) -> None:
     assert bad.status_code == 422 and "nowhere-2020" in bad.json()["detail"]
     assert screened.get("/findings/avoidance-000000000000").status_code == 404
     assert screened.get("/health").json()["check_index"]["policy"] == "longgang-2023"
+
+
+def test_first_start_issues_one_admin_token_readable_by_its_owner(tmp_path: Path) -> None:
+    """The first start with no admin token issues one into <data dir>/admin-token (0600)
+    that authenticates as admin; a later start, an admin existing, issues none."""
+    service = Service(make_settings(tmp_path / "var", f"sqlite:///{tmp_path / 'a.db'}"))
+    try:
+        path = service.bootstrap_admin()
+        assert path == tmp_path / "var" / "admin-token"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        token = path.read_text().strip()
+        principal = service.tokens.principal(token)
+        assert principal is not None and principal.role == "admin"
+        path.unlink()
+        assert service.bootstrap_admin() is None and not path.exists()
+    finally:
+        service.close()
+
+
+def test_a_reviewer_token_is_not_an_admin(tmp_path: Path) -> None:
+    service = Service(make_settings(tmp_path / "var", f"sqlite:///{tmp_path / 'a.db'}"))
+    try:
+        service.tokens.issue("评审甲", "reviewer")
+        assert not service.tokens.any_admin()
+        path = service.bootstrap_admin()
+        assert path is not None and service.tokens.any_admin()
+        _, admin = service.tokens.issue("管理员乙", "admin")
+        assert admin.id is not None and service.tokens.revoke(admin.id)
+        assert service.tokens.any_admin()  # the first admin is still there
+        first = service.tokens.principal(path.read_text().strip())
+        assert first is not None and first.token_id is not None
+        service.tokens.revoke(first.token_id)
+        assert not service.tokens.any_admin()  # a revoked admin is no admin
+    finally:
+        service.close()
