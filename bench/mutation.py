@@ -90,7 +90,9 @@ def main() -> int:
     total = sum(int(r["mutants"]) for r in rows)  # type: ignore[call-overload]
     killed = sum(int(r["killed"]) for r in rows)  # type: ignore[call-overload]
     if args.json:
-        print(json.dumps({"modules": rows, "total": total, "killed": killed, "survivors": survivors}))
+        print(
+            json.dumps({"modules": rows, "total": total, "killed": killed, "survivors": survivors})
+        )
         return 0
     print(f"{'module':<42}{'mutants':>8}{'killed':>8}{'survived':>9}{'no tests':>9}{'score':>7}")
     for r in rows:
