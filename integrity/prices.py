@@ -48,12 +48,14 @@ class PricePattern:
 
 
 def percent(p: float) -> str:
-    """0.00014 -> '0.014%', 0.0531 -> '5.3%', 0.877 -> '88%'."""
+    """0.00014 -> '0.014%', 0.0531 -> '5.3%', 0.877 -> '88%', 2e-8 -> '不到0.0001%'."""
     if p >= 0.1:
         return f"{p:.0%}"
     if p >= 0.001:
         return f"{p * 100:.1f}%"
-    return f"{p * 100:.2g}%"
+    if p >= 1e-6:
+        return f"{p * 100:.2g}%"
+    return "不到0.0001%"
 
 
 def grid_step(amounts: list[float], max_step: float) -> float:

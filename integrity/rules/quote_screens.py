@@ -331,5 +331,5 @@ def _finding(
         street=next(iter(streets)) if len(streets) == 1 else None,
         community=next(iter(communities)) if len(communities) == 1 else None,
         policy=profile.name,
-        details={k: (round(v, 6) if isinstance(v, float) else v) for k, v in details.items()},
+        details={k: (float(f"{v:.6g}") if isinstance(v, float) else v) for k, v in details.items()},
     )

@@ -104,3 +104,12 @@ def test_no_pattern_without_a_single_winner_or_two_losers() -> None:
     assert find(quotes(100_000, 105_000, 126_000)) is None  # 1.26: not a step
     assert find(quotes(100_000, 110_000, 110_000 * 1.0)) is not None  # equal: identical
     assert find(quotes(100_000, 105_000, 105_000 + 100)) is None  # the same step twice, nearly
+
+
+@pytest.mark.parametrize(
+    ("p", "said"),
+    [(0.877, "88%"), (0.1, "10%"), (0.0531, "5.3%"), (0.001, "0.1%"), (0.00014, "0.014%"),
+     (2.6e-8, "不到0.0001%")],
+)  # fmt: skip
+def test_percent_in_words(p: float, said: str) -> None:
+    assert prices.percent(p) == said
