@@ -182,77 +182,112 @@ def _fixed_sets(
         )
 
 
+SCREENS = (("low_spread", True), ("winner_apart", False))  # (screen, low values suspicious)
+
+
 def _place_screens(
     profile: Profile, settings: QuoteScreenSettings, all_tenders: list[Tender]
 ) -> Iterator[Finding]:
+    """Communities first; then each street without the communities already listed for the
+    same screen (a street is not listed again for the tenders of its listed community)."""
     priced = [t for t in all_tenders if len(t.bids) >= 3]
-    cvs = {t.project_id: bidstats.cv(t.bids) for t in priced}
-    rds = {t.project_id: bidstats.relative_distance(t.bids) for t in priced}
-    groups: dict[tuple[str, str | None], list[Tender]] = defaultdict(list)
+    measured = {
+        "low_spread": {t.project_id: bidstats.cv(t.bids) for t in priced},
+        "winner_apart": {t.project_id: bidstats.relative_distance(t.bids) for t in priced},
+    }
+    communities: dict[tuple[str, str], list[Tender]] = defaultdict(list)
+    streets: dict[str, list[Tender]] = defaultdict(list)
     for t in priced:
         if t.street:
-            groups[(t.street, None)].append(t)
+            streets[t.street].append(t)
             if t.community:
-                groups[(t.street, t.community)].append(t)
-    screened = {
-        g: ts
-        for g, ts in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+                communities[(t.street, t.community)].append(t)
+    groups: list[tuple[tuple[str, str | None], list[Tender]]] = [
+        ((street, community), ts)
+        for (street, community), ts in sorted(communities.items())
         if len(ts) >= settings.min_group
-    }
-    tests = 2 * len(screened)
-    rank = {
-        "low_spread": _ranks(cvs),
-        "winner_apart": _ranks(rds),
-    }
-    for (street, community), ts in screened.items():
-        where = f"{street}{community or ''}"
-        for screen, measured, lower in (
-            ("low_spread", cvs, True),
-            ("winner_apart", rds, False),
-        ):
-            mine = [t for t in ts if measured[t.project_id] is not None]
+    ]
+    groups += [
+        ((k, None), ts) for k, ts in sorted(streets.items()) if len(ts) >= settings.min_group
+    ]
+    tests = len(SCREENS) * len(groups)
+    for screen, lower in SCREENS:
+        values = measured[screen]
+        rank = _ranks(values)
+        listed: set[tuple[str, str]] = set()
+        for (street, community), ts in groups:
+            mine = [
+                t
+                for t in ts
+                if values[t.project_id] is not None and (street, t.community or "") not in listed
+            ]
             if len(mine) < settings.min_group:
                 continue
             test = bidstats.mean_below_chance if lower else bidstats.mean_above_chance
-            chance = test([rank[screen][t.project_id] for t in mine], list(rank[screen].values()))
+            chance = test([rank[t.project_id] for t in mine], list(rank.values()))
             overall = bidstats.adjusted(chance, tests)
             if overall > settings.alpha:
                 continue
-            values = [float(measured[t.project_id] or 0.0) for t in mine]
-            population = [v for v in measured.values() if v is not None]
-            mean, everywhere = statistics.median(values), statistics.median(population)
-            if lower:
-                measure = f"报价离散系数（标准差÷均值）中位数{mean:.1%}，全台账{everywhere:.1%}"
-                meaning = "各家报价过于接近"
-            else:
-                measure = (
-                    f"最低两家报价之差与落选报价标准差之比（相对距离）中位数{mean:.2f}，"
-                    f"全台账{everywhere:.2f}"
-                )
-                meaning = "中选价与彼此接近的落选报价明显分开"
-            explanation = (
-                f"{where}的{len(values)}次比价中，{measure}，{meaning}。从全台账随机抽取同样多次比价，"
-                f"其排位平均达到这一程度的概率约为{percent(chance)}，按本台账同时筛查的"
-                f"{len(screened)}个街道和社区校正后约{percent(overall)}。"
+            if community is not None:
+                listed.add((street, community))
+            without: list[str] = (
+                sorted({c for s_, c in listed if s_ == street}) if community is None else []
             )
-            yield _finding(
-                profile,
-                settings,
-                (screen, street, community),
-                explanation,
-                overall,
-                ts,
-                [],
-                {
-                    "screen": screen,
-                    "tenders": len(values),
-                    "median": round(mean, 4),
-                    "ledger_median": round(everywhere, 4),
-                    "chance": chance,
-                    "overall": overall,
-                },
-                per_tender=lambda t: _measures(t, cvs, rds),
-            )
+            yield _place_finding(
+                profile, settings, screen, (street, community), without, mine, values,
+                (chance, overall, len(groups)), measured,
+            )  # fmt: skip
+
+
+def _place_finding(
+    profile: Profile,
+    settings: QuoteScreenSettings,
+    screen: str,
+    place: tuple[str, str | None],
+    without: list[str],
+    mine: list[Tender],
+    values: dict[str, float | None],
+    odds: tuple[float, float, int],
+    measured: dict[str, dict[str, float | None]],
+) -> Finding:
+    chance, overall, groups = odds
+    street, community = place
+    own = [float(values[t.project_id] or 0.0) for t in mine]
+    median = statistics.median(own)
+    everywhere = statistics.median(v for v in values.values() if v is not None)
+    if screen == "low_spread":
+        measure = f"报价离散系数（标准差÷均值）中位数{median:.1%}，全台账{everywhere:.1%}"
+        meaning = "各家报价过于接近"
+    else:
+        measure = (
+            f"最低两家报价之差与落选报价标准差之比（相对距离）中位数{median:.2f}，"
+            f"全台账{everywhere:.2f}"
+        )
+        meaning = "中选价与彼此接近的落选报价明显分开"
+    apart = f"（不含已列出的{'、'.join(without)}）" if without else ""
+    explanation = (
+        f"{street}{community or ''}{apart}的{len(mine)}次比价中，{measure}，{meaning}。"
+        f"从全台账随机抽取同样多次比价，其排位平均达到这一程度的概率约为{percent(chance)}，"
+        f"按本台账同时筛查的{groups}个街道和社区校正后约{percent(overall)}。"
+    )
+    return _finding(
+        profile,
+        settings,
+        (screen, street, community),
+        explanation,
+        overall,
+        mine,
+        [],
+        {
+            "screen": screen,
+            "tenders": len(mine),
+            "median": round(median, 4),
+            "ledger_median": round(everywhere, 4),
+            "chance": chance,
+            "overall": overall,
+        },
+        per_tender=lambda t: _measures(t, measured["low_spread"], measured["winner_apart"]),
+    )
 
 
 def _ranks(measured: dict[str, float | None]) -> dict[str, float]:
