@@ -207,10 +207,6 @@ def _consistent(path: Path, speaker: Sex) -> bool:
     )
 
 
-def _sibling_age(a: Age, b: Age) -> Age:
-    return a if a == b else None
-
-
 Replacement = tuple[Step, ...]
 
 
@@ -243,13 +239,17 @@ def _sibling_sibling(a: Step, b: Step, before: Sex) -> list[Replacement]:
     return [*own, (Step("sibling", b.sex, age, a.fictive or b.fictive),)]
 
 
-def _keep_second_as(kind: Kind) -> RewriteRule:
+def _keep_second(kind: Kind, a: Step, b: Step) -> list[Replacement]:
     """The brother's father is the father; the son's sister is a daughter."""
+    return [(Step(kind, b.sex, None, a.fictive or b.fictive),)]
 
-    def rule(a: Step, b: Step, before: Sex) -> list[Replacement]:
-        return [(Step(kind, b.sex, None, a.fictive or b.fictive),)]
 
-    return rule
+def _sibling_parent(a: Step, b: Step, before: Sex) -> list[Replacement]:
+    return _keep_second("parent", a, b)
+
+
+def _child_sibling(a: Step, b: Step, before: Sex) -> list[Replacement]:
+    return _keep_second("child", a, b)
 
 
 RewriteRule = Callable[[Step, Step, Sex], list[Replacement]]
@@ -258,9 +258,9 @@ _RULES: dict[tuple[Kind, Kind], RewriteRule] = {
     ("child", "parent"): _child_parent,
     ("parent", "spouse"): _parent_spouse,
     ("sibling", "sibling"): _sibling_sibling,
-    ("sibling", "parent"): _keep_second_as("parent"),
-    ("child", "sibling"): _keep_second_as("child"),
-    ("spouse", "child"): _keep_second_as("child"),  # the wife's son: one's own son
+    ("sibling", "parent"): _sibling_parent,
+    ("child", "sibling"): _child_sibling,
+    ("spouse", "child"): _child_sibling,  # the wife's son: one's own son
     ("spouse", "spouse"): lambda a, b, before: [()],
 }
 

@@ -262,3 +262,63 @@ def test_cantonese_and_hakka_terms(term: str, sex: str, category: str) -> None:
 
 def test_a_godparent_is_no_relative() -> None:
     assert kin("契爷", "男").category is None  # 契爷: fictive kin, known but no link
+
+
+def test_an_answer_in_full() -> None:
+    """What the CLI and the API print for a chain, every key: the closest legal category
+    first, every alternative when the chain has several readings, and why none when none."""
+    assert kin("爸爸的儿子", "男").to_dict() == {
+        "chain": "爸爸的儿子",
+        "speaker_sex": "男",
+        "category": "三代以内旁系血亲",
+        "detail": "",
+        "generations": [1, 1],
+        "terms": ["兄弟"],
+        "codes": ["", "xb"],
+        "ambiguous": True,
+        "fictive": False,
+        "alternatives": [
+            {"code": "", "category": "本人", "detail": "", "generations": None,
+             "terms": ["本人", "自己"], "fictive": False},
+            {"code": "xb", "category": "三代以内旁系血亲", "detail": "", "generations": [1, 1],
+             "terms": ["兄弟"], "fictive": False},
+        ],
+    }  # fmt: skip
+    assert kin("老公", "男").to_dict() == {
+        "chain": "老公",
+        "speaker_sex": "男",
+        "category": None,
+        "detail": "该关系链与本人性别不符，不成立",
+        "generations": None,
+        "terms": [],
+        "codes": [],
+        "ambiguous": False,
+        "fictive": False,
+        "impossible": True,
+    }
+    father = kin("哥哥的爸爸").to_dict()
+    assert father["codes"] == ["f"] and father["category"] == "直系血亲"
+    assert father["generations"] == [1, 0] and "impossible" not in father
+    assert "alternatives" not in father and father["terms"][:2] == ["父亲", "爸爸"]
+
+
+@pytest.mark.parametrize(
+    ("chain", "codes"),
+    [
+        ("哥哥的爸爸", ["f"]),  # a sibling's parent is the parent
+        ("姐姐的妈妈", ["m"]),
+        ("儿子的妹妹", ["d"]),  # a child's sibling is a child
+        ("女儿的哥哥", ["s"]),
+        ("老婆的儿子", ["s"]),  # a spouse's child is one's own child (step-children aside)
+        ("老公的女儿", ["d"]),
+    ],
+)
+def test_the_second_step_kept(chain: str, codes: list[str]) -> None:
+    assert kin(chain).to_dict()["codes"] == codes
+
+
+def test_an_unknown_term_names_itself() -> None:
+    with pytest.raises(UnknownKinTermError) as caught:
+        chain_paths("老婆的师父")
+    assert caught.value.term == "师父"
+    assert "师父" in str(caught.value)
