@@ -310,11 +310,8 @@ def _measures(t: Tender, cvs: dict[str, float | None], rds: dict[str, float | No
 
 
 def _name(ts: list[Tender], key: str) -> str:
-    for t in ts:
-        for r in t.rows:
-            if str(r["org_key"]) == key and text(r.get("supplier_name")):
-                return str(r["supplier_name"])
-    return key.split(":", 1)[-1]
+    """The supplier's name as its first quote row writes it (报价单位 is a required column)."""
+    return next(str(r["supplier_name"]) for t in ts for r in t.rows if str(r["org_key"]) == key)
 
 
 def _finding(

@@ -83,3 +83,27 @@ def test_the_tight_community_and_not_the_plain_one(findings: list[Finding]) -> N
     assert f.community == TIGHT and f.street == STREET
     assert f.details["median"] < 0.01 < f.details["ledger_median"]
     assert "离散系数" in f.explanation and "相对距离" in f.evidence[0].text
+
+
+def test_evidence_each_tender_in_ledger_order_with_the_winner_marked(
+    findings: list[Finding],
+) -> None:
+    f = screens(findings)[("repeat_loser", code(COVER))]
+    rows = [e.source.row for e in f.evidence if e.kind == "quote" and e.source]
+    tenders = [rows[i : i + 3] for i in range(0, len(rows), 3)]  # three quotes a tender
+    assert len(tenders) == 20 and all(t == sorted(t) for t in tenders)  # type: ignore[type-var]
+    first = f.evidence[0].text
+    assert first == f"询价比价记录：C0 {NAMES[3]}，报价5.00万元，中选"
+    assert f.evidence[2].text == f"询价比价记录：C0 {NAMES[COVER]}，报价5.03万元"
+    assert [e.kind for e in f.evidence[-1:]] == ["policy"]
+
+
+def test_with_a_smaller_prior_the_same_screens_are_leads() -> None:
+    profile = load_profile("longgang-2023")
+    settings = profile.rules["quote_screens"].model_copy(update={"screen_prior": 0.00001})
+    lowered = profile.model_copy(update={"rules": {**profile.rules, "quote_screens": settings}})
+    found, _ = run_rules(load_dataset(CASE), lowered, ["quote_screens"])
+    cover = next(f for f in found if f.details["screen"] == "repeat_loser")
+    assert cover.is_lead and cover.explanation.endswith("偶然的可能不能排除，仅作线索待核。")
+    ring = next(f for f in found if f.details["screen"] == "fixed_set")
+    assert not ring.is_lead and ring.explanation.endswith("需调取报价文件核查。")
