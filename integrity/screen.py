@@ -604,11 +604,15 @@ class Screening:
         self, officials: pd.DataFrame, right: pd.DataFrame, on: list[str], guess: float
     ) -> float:
         """:func:`estimated_prior` of the officials' kin rows against ``right``, counted
-        without materialising the kin rows: per context, the number of kin rows with a
+        without materialising the kin rows: per context, the number of relatives with a
         valid ID number, and the (context, number) pairs the two sides share."""
-        rid = right.loc[right["id_valid"].astype(bool), [*on, "id_number"]]
+        rid = right.loc[right["id_valid"].astype(bool), [*on, "id_number"]].drop_duplicates()
         ids = self.kin_ids
         per_official = ids.groupby(level=0).size()
+        # in people, as estimated_prior counts: an official once per context (two officials
+        # of one context sharing a relative would count that relative twice: rare, and
+        # counting it exactly would build the kin rows this avoids)
+        officials = officials[[*on, "person_key"]].drop_duplicates()
         counts = officials[on].assign(
             _n=officials["person_key"].map(per_official).fillna(0).astype(np.int64)
         )
@@ -619,7 +623,6 @@ class Screening:
         rn = rid.groupby(on).size().rename("n_r")
         both = pd.concat([ln, rn], axis=1, join="inner")
         pairs = float((both["n_l"] * both["n_r"]).sum())
-        rid = rid.drop_duplicates()
         near = ids[ids["id_number"].isin(rid["id_number"])]
         lid = officials[[*on, "person_key"]].merge(
             near.reset_index(drop=True), left_on="person_key", right_on="official"
@@ -932,15 +935,17 @@ def estimated_prior(
     the match probability from deterministic rules), smoothed towards ``guess`` with the
     weight of ``weight`` matches. Ten thousand candidate pairs per true one in a city-wide
     roster, a few hundred in one project's panel: the data says which."""
-    lid = left.loc[left["id_valid"].astype(bool), [*on, "id_number"]]
-    rid = right.loc[right["id_valid"].astype(bool), [*on, "id_number"]]
+    # one person once per context on each side (an official in three roles on one panel is
+    # one candidate, not three): pairs and matches are both counted in distinct people
+    lid = left.loc[left["id_valid"].astype(bool), [*on, "id_number"]].drop_duplicates()
+    rid = right.loc[right["id_valid"].astype(bool), [*on, "id_number"]].drop_duplicates()
     if lid.empty or rid.empty:
         return guess
     ln = lid.groupby(on).size().rename("n_l")
     rn = rid.groupby(on).size().rename("n_r")
     both = pd.concat([ln, rn], axis=1, join="inner")
     pairs = float((both["n_l"] * both["n_r"]).sum())
-    matches = len(lid.drop_duplicates().merge(rid.drop_duplicates(), on=[*on, "id_number"]))
+    matches = len(lid.merge(rid, on=[*on, "id_number"]))
     return smoothed_prior(matches, pairs, guess, weight)
 
 
