@@ -8,7 +8,7 @@ import pytest
 
 from integrity.identity import person_keys
 from integrity.load import load_dataset
-from integrity.policy import load_profile
+from integrity.policy import available_profiles, load_profile
 from integrity.scan import run_rules
 from tests.conftest import STAFF_HEADER, STAFF_ROWS, WriteCsv
 
@@ -110,3 +110,30 @@ def test_an_invalid_id_number_is_never_an_identity_key() -> None:
     assert keys[0] == "id:110101199003078515"
     assert keys[1] is not None and not keys[1].startswith("id:")  # the name, never the number
     assert keys[2] is not None and keys[2].startswith("name:")
+
+
+CAPS = [
+    (policy, category, cap)
+    for policy in available_profiles()
+    if "over_cap" in load_profile(policy).rules
+    for category, cap in load_profile(policy).rules["over_cap"].caps.items()
+]
+
+
+@pytest.mark.parametrize(("policy", "category", "cap"), CAPS, ids=str)
+def test_every_cap_of_every_profile_at_under_and_over(
+    write_csv: WriteCsv, policy: str, category: str, cap: float
+) -> None:
+    """不超过: a project of exactly the cap is within it; one yuan more is over."""
+    write_csv("staff.csv", STAFF_HEADER, STAFF_ROWS)
+    amounts = {"UNDER": cap - 1, "AT": cap, "OVER": cap + 1}
+    root = write_csv(
+        "projects.csv",
+        ["项目编号", "项目名称", "项目类别", "金额", "街道", "社区", "签约日期", "承接单位"],
+        [
+            [pid, f"测试项目{pid}", category, amount, "龙城街道", "爱联社区", "2024-05-01", SUPPLIER[0]]
+            for pid, amount in amounts.items()
+        ],
+    )  # fmt: skip
+    findings, _ = run_rules(load_dataset(root), load_profile(policy), ["over_cap"])
+    assert [f.project_ids for f in findings] == [["OVER"]]
