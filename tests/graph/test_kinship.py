@@ -322,3 +322,16 @@ def test_an_unknown_term_names_itself() -> None:
         chain_paths("老婆的师父")
     assert caught.value.term == "师父"
     assert "师父" in str(caught.value)
+
+
+def test_a_term_outside_the_law_says_why_it_makes_no_link() -> None:
+    for chain in ("前妻", "老婆的前夫", "干 爹"):
+        answer = kin(chain).to_dict()
+        assert answer["detail"] == "前配偶、干亲、未婚夫妻等不属于法定亲属关系", chain
+        assert answer["category"] is None and answer["impossible"] is True
+
+
+def test_spaces_and_之_read_as_的() -> None:
+    assert kin("老婆 的 哥哥").to_dict()["codes"] == ["w,ob"]
+    assert kin("老婆之哥哥").to_dict()["codes"] == ["w,ob"]
+    assert kin(" 老婆 的 哥 哥 ").chain == " 老婆 的 哥 哥 "  # the chain as written is kept
