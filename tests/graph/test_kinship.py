@@ -331,7 +331,15 @@ def test_a_term_outside_the_law_says_why_it_makes_no_link() -> None:
         assert answer["category"] is None and answer["impossible"] is True
 
 
-def test_spaces_and_之_read_as_的() -> None:
+def test_spaces_are_dropped_and_zhi_reads_as_de() -> None:
     assert kin("老婆 的 哥哥").to_dict()["codes"] == ["w,ob"]
     assert kin("老婆之哥哥").to_dict()["codes"] == ["w,ob"]
     assert kin(" 老婆 的 哥 哥 ").chain == " 老婆 的 哥 哥 "  # the chain as written is kept
+
+
+def test_a_path_from_its_codes_and_back() -> None:
+    from graph.kinship import code_of, path_of  # noqa: PLC0415
+
+    assert path_of("w,ob") == (Step("spouse", "女"), Step("sibling", "男", "older"))
+    assert path_of("") == ()  # oneself
+    assert code_of(path_of("w,ob,f")) == "w,ob,f"
