@@ -42,8 +42,8 @@ class PricePattern:
     def words(self) -> str:
         """The chance and the confidence in plain words, for the explanation."""
         return (
-            f"若各家独立报价、金额精确到{self.grid_step:,.0f}元，出现此规律的概率约为"
-            f"{percent(self.chance)}，串通报价的把握约{percent(self.confidence)}"
+            f"若各家独立报价、金额精确到{self.grid_step:,.0f}元，出现此规律的概率"
+            f"{about(self.chance)}，串通报价的把握{about(self.confidence)}"
         )
 
 
@@ -56,6 +56,12 @@ def percent(p: float) -> str:
     if p >= 1e-6:
         return f"{p * 100:.2g}%"
     return "不到0.0001%"
+
+
+def about(p: float) -> str:
+    """'约为5.3%', or '不到0.0001%' for a chance too small to round."""
+    said = percent(p)
+    return said if said.startswith("不到") else f"约为{said}"
 
 
 def grid_step(amounts: list[float], max_step: float) -> float:

@@ -17,7 +17,7 @@ from integrity import bidstats
 from integrity.evidence import policy_steps, source_ref, text
 from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, finding_id, yuan_wan
 from integrity.policy import Profile, RuleSettings
-from integrity.prices import percent, posterior
+from integrity.prices import about, posterior
 from integrity.rules.registry import ScanContext, rule
 
 
@@ -91,8 +91,8 @@ def quote_screens(ctx: ScanContext, settings: QuoteScreenSettings) -> Iterator[F
     - 报价过于接近：某街道或社区的比价（三家以上报价，默认8次以上）报价离散系数（标准差÷
       均值）明显低于全台账（Huber & Imhof 2019）；
     - 中选价与其余报价明显分开：最低两家之差与落选报价标准差之比（相对距离，Imhof 2017）
-      明显高于全台账。后两项比较各次比价在全台账中的排位，用置换检验（随机抽取同样多次比价）
-      计算偶然出现的概率。
+      明显高于全台账。后两项比较各次比价在全台账中的排位，按秩和检验（从全台账不放回地
+      抽取同样多次比价）计算偶然出现的概率。
 
     每项都按本台账同时筛查的单位、组合或地区数校正（Bonferroni），校正后偶然出现的概率不超过
     5%才列出；把握按事先设定的百分之一先验换算。这些都是筛查信号，不是认定：列出的是需要
@@ -125,9 +125,9 @@ def _repeat_losers(
         said = "、".join(f"{n}{c}次" for n, c in beat_by.most_common(3))
         explanation = (
             f"{name}在本台账的{len(ts)}次比价中报价，一次也未中选（中选的是{said}）。若每次"
-            f"比价各家中选机会均等，{len(ts)}次全部落选的概率约为{percent(chance)}；本台账有"
-            f"{len(screened)}家单位报价{settings.min_tenders}次以上，至少一家如此的概率约为"
-            f"{percent(overall)}。"
+            f"比价各家中选机会均等，{len(ts)}次全部落选的概率{about(chance)}；本台账有"
+            f"{len(screened)}家单位报价{settings.min_tenders}次以上，至少一家如此的概率"
+            f"{about(overall)}。"
         )
         yield _finding(
             profile,
@@ -167,8 +167,8 @@ def _fixed_sets(
         explanation = (
             f"{names}在{len(ts)}次比价中同为全部报价单位，{turns}（{said}）。若各单位按各自"
             f"的参与频率独立参与比价（本台账{len(wide)}次三家以上比价），这几家同场至少"
-            f"{len(ts)}次的概率约为{percent(chance)}，按本台账可能的组合数校正后约"
-            f"{percent(overall)}。"
+            f"{len(ts)}次的概率{about(chance)}，按本台账可能的组合数校正后"
+            f"{about(overall)}。"
         )
         yield _finding(
             profile,
@@ -267,8 +267,8 @@ def _place_finding(
     apart = f"（不含已列出的{'、'.join(without)}）" if without else ""
     explanation = (
         f"{street}{community or ''}{apart}的{len(mine)}次比价中，{measure}，{meaning}。"
-        f"从全台账随机抽取同样多次比价，其排位平均达到这一程度的概率约为{percent(chance)}，"
-        f"按本台账同时筛查的{groups}个街道和社区校正后约{percent(overall)}。"
+        f"从全台账随机抽取同样多次比价，其排位平均达到这一程度的概率{about(chance)}，"
+        f"按本台账同时筛查的{groups}个街道和社区校正后{about(overall)}。"
     )
     return _finding(
         profile,
