@@ -17,14 +17,9 @@ import pandas as pd
 
 from integrity.findings import LEAD_THRESHOLD
 from integrity.names import pinyin_key
+from integrity.org_relations import contact_key, decisive_bare, org_relations
 from integrity.resolve import Weights, deletions
-from integrity.screen import (
-    Screening,
-    contact_key,
-    decisive_bare,
-    org_relations,
-    score_in_context,
-)
+from integrity.screen import Screening, score_in_context
 
 
 def name_keys(name: Any) -> frozenset[str]:

@@ -19,10 +19,10 @@ from integrity.evidence import (
     text,
 )
 from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, finding_id, yuan_wan
+from integrity.org_relations import org_relations
 from integrity.policy import Profile, RuleSettings, Severity
 from integrity.prices import PricePattern
 from integrity.rules.registry import ScanContext, assessor, rule
-from integrity.screen import org_relations
 
 SEVERITY_OF = {"same_person": "high", "kin": "high", "contact": "medium"}
 

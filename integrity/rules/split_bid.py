@@ -20,9 +20,9 @@ from integrity.findings import (
     finding_id,
     yuan_wan,
 )
+from integrity.org_relations import org_relations
 from integrity.policy import Category, Profile, RuleSettings, Severity
 from integrity.rules.registry import ScanContext, assessor, rule
-from integrity.screen import org_relations
 
 # phase and batch markers that make one job look like several: 一期, 二期, 第一批, (二),
 # 一标段, 第3次, A区 ... removed before titles are compared
