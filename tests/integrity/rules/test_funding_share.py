@@ -3,6 +3,11 @@ social-support floor exactly at its value."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
 from integrity.findings import Finding
 from integrity.load import load_dataset
 from integrity.policy import Profile, load_profile
@@ -47,3 +52,21 @@ def test_the_floor_exactly_at_its_value_is_met() -> None:
     assert "东孚街道" in social(run(with_social_min(0.2501))[0])
     # 嵩屿: 1 of 3; 新阳: 3 of 8 = 37.5%
     assert social(run(with_social_min(0.375))[0]) == {"东孚街道", "嵩屿街道", "海沧街道"}
+
+
+def test_without_the_overhead_and_social_columns_only_the_government_share_is_judged(
+    tmp_path: Path,
+) -> None:
+    """A provision whose column the ledger lacks is not judged (and nothing breaks): the
+    case's ledger without 管理费 and 社会资金."""
+    frame = pd.read_csv(CASE / "projects.csv", dtype=str)
+    frame.drop(columns=["管理费（万元）", "社会资金（万元）"]).to_csv(
+        tmp_path / "projects.csv", index=False
+    )
+    shutil.copy(CASE / "staff.csv", tmp_path / "staff.csv")
+    findings, runs = run_rules(
+        load_dataset(tmp_path), load_profile("haicang-2018"), ["funding_share"]
+    )
+    assert runs[0].status == "run"
+    assert {f.details["provision"] for f in findings} == {"funding_share.government_share_max"}
+    assert sorted(f.details["scope"]["project"] for f in findings) == ["FS-G1", "FS-W2"]
