@@ -4,8 +4,9 @@ mutmut 3 (configured under [tool.mutmut] in pyproject.toml) writes one `<module>
 per mutated module under mutants/, with the exit code of the tests run against each mutant.
 This script reads those files and prints, for each module: how many mutants were made, how
 many the tests killed (a failing test, a timeout or a crash all count as killed), how many
-survived, and how many no test reached. The score is killed ÷ all mutants made: a mutant no
-test reaches counts against the suite, as one that survives does.
+survived, and how many no test reached. The score is killed ÷ mutants checked: a mutant no
+test reaches counts against the suite, as one that survives does; a run stopped part way shows
+how many of each module's mutants were checked at all.
 
     python bench/mutation.py            # the table and the survivors' names
     python bench/mutation.py --diff     # ... and each survivor's change (mutmut show)
@@ -59,15 +60,17 @@ def table(found: dict[str, dict[str, str]]) -> list[dict[str, object]]:
     for module, outcomes in found.items():
         n = Counter(outcomes.values())
         total = len(outcomes)
+        checked = total - n["not checked"] - n["suspicious"]
         rows.append(
             {
                 "module": module,
                 "mutants": total,
+                "checked": checked,
                 "killed": n["killed"],
                 "survived": n["survived"],
                 "no tests": n["no tests"],
                 "not checked": n["not checked"] + n["suspicious"],
-                "score": round(n["killed"] / total, 3) if total else None,
+                "score": round(n["killed"] / checked, 3) if checked else None,
             }
         )
     return rows
@@ -85,23 +88,34 @@ def main() -> int:
     found = read()
     rows = table(found)
     survivors = sorted(
-        name for outcomes in found.values() for name, o in outcomes.items() if o != "killed"
+        name
+        for outcomes in found.values()
+        for name, o in outcomes.items()
+        if o in ("survived", "no tests")
     )
     total = sum(int(r["mutants"]) for r in rows)  # type: ignore[call-overload]
     killed = sum(int(r["killed"]) for r in rows)  # type: ignore[call-overload]
+    checked = sum(int(r["checked"]) for r in rows)  # type: ignore[call-overload]
     if args.json:
         print(
             json.dumps({"modules": rows, "total": total, "killed": killed, "survivors": survivors})
         )
         return 0
-    print(f"{'module':<42}{'mutants':>8}{'killed':>8}{'survived':>9}{'no tests':>9}{'score':>7}")
+    print(
+        f"{'module':<42}{'mutants':>8}{'checked':>8}{'killed':>8}{'survived':>9}"
+        f"{'no tests':>9}{'score':>7}"
+    )
     for r in rows:
+        score = r["score"] if r["score"] is not None else "-"
         print(
-            f"{r['module']:<42}{r['mutants']:>8}{r['killed']:>8}{r['survived']:>9}"
-            f"{r['no tests']:>9}{r['score'] if r['score'] is not None else '-':>7}"
+            f"{r['module']:<42}{r['mutants']:>8}{r['checked']:>8}{r['killed']:>8}"
+            f"{r['survived']:>9}{r['no tests']:>9}{score:>7}"
         )
-    print(f"{'all':<42}{total:>8}{killed:>8}{'':>9}{'':>9}{killed / max(total, 1):>7.3f}")
-    print(f"\n{len(survivors)} not killed:")
+    print(
+        f"{'all':<42}{total:>8}{checked:>8}{killed:>8}{'':>9}{'':>9}"
+        f"{killed / max(checked, 1):>7.3f}"
+    )
+    print(f"\n{len(survivors)} not killed (survived, or no test reached them):")
     for name in survivors:
         print(" ", name)
         if args.diff:
