@@ -98,7 +98,15 @@ def main() -> int:
     checked = sum(int(r["checked"]) for r in rows)  # type: ignore[call-overload]
     if args.json:
         print(
-            json.dumps({"modules": rows, "total": total, "killed": killed, "survivors": survivors})
+            json.dumps(
+                {
+                    "modules": rows,
+                    "total": total,
+                    "checked": checked,
+                    "killed": killed,
+                    "survivors": survivors,
+                }
+            )
         )
         return 0
     print(
