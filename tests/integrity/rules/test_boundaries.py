@@ -13,6 +13,8 @@ from integrity.scan import run_rules
 from tests.conftest import STAFF_HEADER, STAFF_ROWS, WriteCsv
 
 SUPPLIER = ("深圳市龙岗区春晖社会工作服务中心", "52440307AAAAAAAA6X")
+PROJECT_HEADER = ["项目编号", "项目名称", "项目类别", "金额", "街道", "社区", "签约日期", "承接单位",
+                  "统一社会信用代码"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -35,17 +37,7 @@ def test_the_catalogue_window_on_its_first_and_last_day(
     )
     root = write_csv(
         "projects.csv",
-        [
-            "项目编号",
-            "项目名称",
-            "项目类别",
-            "金额",
-            "街道",
-            "社区",
-            "签约日期",
-            "承接单位",
-            "统一社会信用代码",
-        ],
+        PROJECT_HEADER,
         [["C1", "长者助餐", "服务类", 200000, "坂田街道", "坂田社区", award, *SUPPLIER]],
     )
     findings, _ = run_rules(load_dataset(root), load_profile("longgang-2023"), ["off_catalogue"])
@@ -61,17 +53,7 @@ def _split(write_csv: WriteCsv, amounts: list[float], days: list[str]) -> list[d
     ]  # fmt: skip
     root = write_csv(
         "projects.csv",
-        [
-            "项目编号",
-            "项目名称",
-            "项目类别",
-            "金额",
-            "街道",
-            "社区",
-            "签约日期",
-            "承接单位",
-            "统一社会信用代码",
-        ],
+        PROJECT_HEADER,
         rows,
     )
     findings, _ = run_rules(load_dataset(root), load_profile("longgang-2023"), ["split_bid"])
@@ -129,9 +111,9 @@ def test_every_cap_of_every_profile_at_under_and_over(
     amounts = {"UNDER": cap - 1, "AT": cap, "OVER": cap + 1}
     root = write_csv(
         "projects.csv",
-        ["项目编号", "项目名称", "项目类别", "金额", "街道", "社区", "签约日期", "承接单位"],
+        PROJECT_HEADER,
         [
-            [pid, f"测试项目{pid}", category, amount, "龙城街道", "爱联社区", "2024-05-01", SUPPLIER[0]]
+            [pid, f"测试项目{pid}", category, amount, "龙城街道", "爱联社区", "2024-05-01", *SUPPLIER]
             for pid, amount in amounts.items()
         ],
     )  # fmt: skip
