@@ -31,8 +31,8 @@ from api.problems import issue_entry
 from api.profiles import Profiles, UnknownProfile
 from api.settings import Settings
 from api.store import Cancelled, store_findings
+from integrity.documents.output import run_record
 from integrity.errors import DatasetError, PolicyError
-from integrity.output import run_record
 from integrity.scan import ScanResult, run_scan
 
 PENDING = ("queued", "running", "cancelling")

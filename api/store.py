@@ -36,7 +36,7 @@ from api.search import search_text
 from api.uploads import Limits, Upload, unpack
 from api.validation import UPLOAD_NAME, DatasetSummary, validate_here
 from integrity.findings import PERSON_CHAIN_RULES, Finding, finding_from_dict, person_chain
-from integrity.readers import content_hash
+from integrity.load.readers import content_hash
 
 __all__ = ["UPLOAD_NAME", "Cancelled", "Limits", "Upload", "ingest", "store_findings"]
 

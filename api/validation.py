@@ -24,7 +24,7 @@ from typing import Any
 from api.jsonable import plain
 from api.problems import Problem, issue_entry
 from integrity.errors import DatasetError
-from integrity.load import Dataset, load_dataset
+from integrity.load.dataset import Dataset, load_dataset
 
 UPLOAD_NAME = "上传的数据集"  # how issues about the dataset as a whole name it
 MAX_ERRORS_LISTED = 500
@@ -116,7 +116,7 @@ class Validator:
         self.memory = memory
         self.seconds = seconds
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["integrity.load", "api.validation"])
+        self._context.set_forkserver_preload(["integrity.load.dataset", "api.validation"])
 
     def __call__(self, folder: Path) -> DatasetSummary:
         receive, send = self._context.Pipe(duplex=False)

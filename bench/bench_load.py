@@ -5,7 +5,7 @@
 Writes the two tables as CSV (projects in GBK with Chinese headers and a 万元 column, people in
 UTF-8 with BOM, ID numbers with the same noise as the demo), then times, in one run:
   baseline  pandas.read_csv of both files as plain strings (what any loader must at least pay)
-  loader    integrity.load.load_dataset: detection, header mapping, typing, ID and USCC checks
+  loader    load_dataset (integrity.load.dataset): detection, headers, typing, ID and USCC checks
 and prints wall time, the ratio to the baseline, and peak memory of each step (each step runs
 in a fresh process, so the peaks do not mask each other).
 """
@@ -96,7 +96,7 @@ def _baseline(root: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
 
 
 def _loader(root: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
-    from integrity.load import load_dataset  # noqa: PLC0415 - as above
+    from integrity.load.dataset import load_dataset  # noqa: PLC0415 - as above
 
     t = time.perf_counter()
     ds = load_dataset(root)

@@ -14,7 +14,7 @@ them copy a left-side name exactly with another ID number: the decoys). Each met
 
   exact    same name string (what a spreadsheet lookup does)
   naive    rapidfuzz ratio >= 90 on every pair (small sizes only)
-  resolver integrity.resolve: blocking + Fellegi-Sunter with name commonness, the prior
+  resolver integrity.identity.resolve: blocking + Fellegi-Sunter with name commonness, the prior
            estimated from the ID-confirmed pairs
   splink   Splink 5 on DuckDB (pip install -e '.[bench]'), link_only, comparisons on ID,
            name (NameComparison with term frequencies), pinyin (term frequencies), birth
@@ -184,8 +184,8 @@ def _frame(records: list[dict[str, Any]]) -> Any:
 
 
 def run_resolver(left: Records, right: Records, frames: Any) -> set[tuple[int, int]]:
-    from integrity.resolve import candidate_pairs, name_frequencies, prepare, score  # noqa: PLC0415
-    from integrity.screen import estimated_prior  # noqa: PLC0415
+    from integrity.identity.resolve import candidate_pairs, name_frequencies, prepare, score  # noqa: PLC0415
+    from integrity.screening.tables import estimated_prior  # noqa: PLC0415
 
     # one context for the whole roster (the prior's grouping column), set before prepare copies
     lf, rf = prepare(frames[0].assign(_c=1)), prepare(frames[1].assign(_c=1))
@@ -206,7 +206,7 @@ def run_splink(left: Records, right: Records, frames: Any) -> set[tuple[int, int
     import splink.comparison_library as cl  # noqa: PLC0415
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on  # noqa: PLC0415
 
-    from integrity.names import person_name, pinyin_key  # noqa: PLC0415
+    from integrity.identity.names import person_name, pinyin_key  # noqa: PLC0415
 
     logging.getLogger("splink").setLevel(logging.ERROR)
 
@@ -259,8 +259,8 @@ def run_splink(left: Records, right: Records, frames: Any) -> set[tuple[int, int
 
 
 IMPORTS = {
-    "resolver": ("integrity.resolve", "integrity.screen"),
-    "splink": ("splink", "splink.comparison_library", "duckdb", "integrity.names"),
+    "resolver": ("integrity.identity.resolve", "integrity.screening.tables"),
+    "splink": ("splink", "splink.comparison_library", "duckdb", "integrity.identity.names"),
     "naive": ("rapidfuzz",),
 }
 METHODS = {"exact": run_exact, "naive": run_naive, "resolver": run_resolver, "splink": run_splink}

@@ -2,7 +2,7 @@
 shared contacts, project participation and awards, every edge carrying its source row.
 
 The graph takes typed frames whose people and organisations already carry identity keys
-(``person_key``, ``org_key``: the resolver's work, see integrity.identity); it knows nothing
+(``person_key``, ``org_key``: the resolver's work, see integrity.identity.keys); it knows nothing
 of files. It serves explanations and single queries (networkx); the screening's bulk joins
 are in graph.expand.
 """
@@ -392,7 +392,7 @@ def _add_participants(rg: RelationshipGraph, frame: pd.DataFrame, staff: dict[st
 
 
 def build_graph(tables: dict[str, pd.DataFrame]) -> RelationshipGraph:
-    """The graph of a dataset whose frames carry identity keys (integrity.identity)."""
+    """The graph of a dataset whose frames carry identity keys (integrity.identity.keys)."""
     rg = RelationshipGraph()
     staff = _add_staff(rg, tables["staff"])
     if "relatives" in tables:

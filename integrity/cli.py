@@ -239,7 +239,7 @@ def scan(
     ] = min(2, os.cpu_count() or 1),
 ) -> None:
     """筛查一个数据集并写出 findings.json/.csv/.xlsx 与 run.json。"""
-    from integrity.output import write_outputs  # noqa: PLC0415
+    from integrity.documents.output import write_outputs  # noqa: PLC0415
     from integrity.scan import fewer_collections, run_scan, select_rules  # noqa: PLC0415
 
     started = time.perf_counter()
@@ -306,7 +306,7 @@ def sample(
     ] = False,
 ) -> None:
     """抽取专项抽查样本（第二十五条）：不低于比例、覆盖所有社区、按风险加权，写出 xlsx 与 json。"""
-    from integrity.output import dataset_sha256  # noqa: PLC0415
+    from integrity.documents.output import dataset_sha256  # noqa: PLC0415
     from integrity.sample import draw as draw_sample  # noqa: PLC0415
     from integrity.sample import write_sample  # noqa: PLC0415
     from integrity.scan import run_scan  # noqa: PLC0415
@@ -364,7 +364,7 @@ def report(
 ) -> None:
     """写出审计报告：报告.html 与 报告.pdf（封面、汇总表、图表、政策条款、抽查样本、
     高风险发现及关系路径图）。"""
-    from integrity.report import ReportError, write_report  # noqa: PLC0415 - slow imports
+    from integrity.documents.report import ReportError, write_report  # noqa: PLC0415 - slow imports
 
     try:
         written = write_report(scan_dir, out, sample=sample_dir)
@@ -416,7 +416,7 @@ def validate(
     ] = False,
 ) -> None:
     """只检查输入文件：列出错误与警告，不运行规则。"""
-    from integrity.load import load_dataset  # noqa: PLC0415
+    from integrity.load.dataset import load_dataset  # noqa: PLC0415
 
     try:
         ds = load_dataset(dataset)

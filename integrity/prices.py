@@ -26,8 +26,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from integrity.evidence import text
 from integrity.findings import yuan_wan
+from integrity.screening.evidence import text
 
 
 @dataclass(frozen=True)

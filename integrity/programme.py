@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.evidence import PROJECT_COLUMNS, policy_steps, project_step
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
-from integrity.load import Dataset
+from integrity.load.dataset import Dataset
+from integrity.load.schema import TABLES
 from integrity.policy import Profile, Provision, Severity
-from integrity.schema import TABLES
+from integrity.screening.evidence import PROJECT_COLUMNS, policy_steps, project_step
 
 # the dates a project is placed in a year by, first found first
 YEAR_COLUMNS = ("award_date", "approved_date", "proposal_date")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Literal, Protocol
 
-from integrity.load import Dataset
+from integrity.load.dataset import Dataset
 from integrity.policy import Profile
 from integrity.programme import column_label, missing_columns, missing_text
 from integrity.rules import REGISTRY

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from integrity.documents.workbook import Column, Sheet, write_workbook
 from integrity.findings import Finding
-from integrity.workbook import Column, Sheet, write_workbook
 
 WEIGHT = {"high": 4.0, "medium": 2.0, "low": 1.0}
 

@@ -1,7 +1,7 @@
 """One screening: load the dataset, run every applicable rule under a profile, time each stage.
 
 The CLI, the API and batch jobs all call :func:`run_scan`; writing files is
-:mod:`integrity.output`'s job, so a failed scan writes nothing.
+:mod:`integrity.documents.output`'s job, so a failed scan writes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Literal
 
 from integrity.errors import PolicyError
 from integrity.findings import Finding, sort_findings
-from integrity.load import Dataset, load_dataset
+from integrity.load.dataset import Dataset, load_dataset
 from integrity.policy import Profile, ProgrammeSettings, RuleSettings, load_profile
 from integrity.programme import missing_columns
 from integrity.provisions import ProvisionStatus, provision_statuses

@@ -30,12 +30,12 @@ from api.check.models import (
     Verdict,
 )
 from api.jsonable import plain
-from integrity.award import Assessment, Award
-from integrity.evidence import text
 from integrity.findings import LEAD_THRESHOLD, REQUEST_SOURCE, Finding
-from integrity.ids import uscc_normalise
-from integrity.names import org_name
+from integrity.identity.ids import uscc_normalise
+from integrity.identity.names import org_name
 from integrity.rules import REGISTRY
+from integrity.screening.award import Assessment, Award
+from integrity.screening.evidence import text
 
 PENDING_PROJECT = "未编号"  # a project the request gives no id
 PENDING_TITLE = "待签约项目"

@@ -4,7 +4,7 @@ check reads only the rows of its own panel and supplier.
 When a screening finishes, :class:`CheckIndex` keeps what the batch path computed — the
 identity keys, every official's relatives within the legal categories (with paths and
 confidences), every role holder of every organisation, the catalogue, the awarded projects.
-It answers the rules' questions about one award (:class:`integrity.award.AwardContext`):
+It answers the rules' questions about one award (:class:`integrity.screening.award.AwardContext`):
 the rules' own ``assess`` functions judge the award (:mod:`api.check.answer`), so a check and
 the next screening give one judgement. No rule logic lives here.
 """
@@ -22,19 +22,19 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from api.check.relations import RelationsIndex
-from integrity.award import Award
-from integrity.catalogue import Catalogue
-from integrity.decisions import role_rank
-from integrity.evidence import text
 from integrity.findings import REQUEST_SOURCE
-from integrity.ids import ric_normalise, uscc_normalise
-from integrity.names import org_name, person_name, pinyin_key, split_surname
+from integrity.identity.ids import ric_normalise, uscc_normalise
+from integrity.identity.names import org_name, person_name, pinyin_key, split_surname
+from integrity.identity.resolve import NameShares, Weights, pinyin_of, prepare
 from integrity.policy import Profile
-from integrity.resolve import NameShares, Weights, pinyin_of, prepare
 from integrity.rules.off_catalogue import OffCatalogueSettings
 from integrity.rules.split_bid import SplitBidSettings, caps_of, pieces
 from integrity.scan import ScanResult
-from integrity.screen import CONTEXT_PRIOR, Screening, kin_of, positions, score_in_context
+from integrity.screening.award import Award
+from integrity.screening.catalogue import Catalogue
+from integrity.screening.decisions import role_rank
+from integrity.screening.evidence import text
+from integrity.screening.tables import CONTEXT_PRIOR, Screening, kin_of, positions, score_in_context
 
 # how close a name must be to be offered as a candidate when it names nothing exactly
 CANDIDATE_SIMILARITY = 60.0
@@ -415,7 +415,7 @@ class CheckIndex(RelationsIndex):
     def decision_kin(
         self, award: Award, roles: tuple[str, ...], floor: float
     ) -> list[dict[str, Any]]:
-        """decision_kin's rows for one award (:class:`integrity.award.AwardContext`): the
+        """decision_kin's rows for one award (:class:`integrity.screening.award.AwardContext`): the
         panel's kin rows met by the supplier's holders in the batch's blocks, scored by the
         batch's resolver with the batch's measured prior, each beside the award's project
         and the member's participation."""

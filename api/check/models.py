@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from integrity.schema import CATEGORY_CANONICAL, PARTICIPANT_ROLES, canonical_category
+from integrity.load.schema import CATEGORY_CANONICAL, PARTICIPANT_ROLES, canonical_category
 
 Verdict = Literal["conflict", "caution", "clear", "unknown"]
 

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from integrity.findings import LEAD_THRESHOLD
-from integrity.names import pinyin_key
-from integrity.org_relations import contact_key, decisive_bare, org_relations
-from integrity.resolve import Weights, deletions
-from integrity.screen import Screening, score_in_context
+from integrity.identity.names import pinyin_key
+from integrity.identity.resolve import Weights, deletions
+from integrity.screening.org_relations import contact_key, decisive_bare, org_relations
+from integrity.screening.tables import Screening, score_in_context
 
 
 def name_keys(name: Any) -> frozenset[str]:

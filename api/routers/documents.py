@@ -15,9 +15,9 @@ from api.deps import AuditDep, PrincipalDep, SessionDep, roles
 from api.masking import mask
 from api.models import FindingRecord, ScreeningFinding, ScreeningRecord
 from api.problems import Problem, problem_responses
+from integrity.documents.referral import referral_docx
+from integrity.documents.report import ScanOutput, render_html, render_pdf
 from integrity.findings import finding_from_dict
-from integrity.referral import referral_docx
-from integrity.report import ScanOutput, render_html, render_pdf
 
 router = APIRouter(tags=["documents"], responses=problem_responses(401, 403, 404, 422))
 

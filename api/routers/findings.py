@@ -23,11 +23,11 @@ from api.routing import CHANGE_STATUS, FINDING_HISTORY, GET_FINDING, MaskedRoute
 from api.schemas import EventOut, FindingOut, FindingPage, StatusIn
 from api.search import ESCAPE, like_pattern
 from api.security import Principal, present
+from integrity.documents.output import FINDING_COLUMNS, PRINTED, human_row
+from integrity.documents.reports import REPORTS, report_rows, write_street_workbook
+from integrity.documents.words import TRIAGE
+from integrity.documents.workbook import Column
 from integrity.findings import finding_from_dict
-from integrity.output import FINDING_COLUMNS, PRINTED, human_row
-from integrity.reports import REPORTS, report_rows, write_street_workbook
-from integrity.words import TRIAGE
-from integrity.workbook import Column
 
 router = APIRouter(
     tags=["findings"],

@@ -31,7 +31,7 @@ from api.routing import MaskedRoute
 from api.schemas import GraphOut
 from api.security import Principal
 from graph.build import RelationshipGraph, build_graph
-from integrity.names import org_name, person_name
+from integrity.identity.names import org_name, person_name
 
 router = APIRouter(
     tags=["graph"],

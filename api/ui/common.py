@@ -32,7 +32,7 @@ from api.ui.words import (
     where,
 )
 from integrity import __version__
-from integrity.words import plain_text
+from integrity.documents.words import plain_text
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))

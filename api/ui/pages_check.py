@@ -31,7 +31,7 @@ from api.ui.common import (
 )
 from api.ui.paths import path_of, svg
 from api.ui.session import Sessions
-from integrity.names import org_name
+from integrity.identity.names import org_name
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")

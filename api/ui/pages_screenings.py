@@ -21,8 +21,8 @@ from api.problems import Problem
 from api.routers import datasets as api_datasets
 from api.store import Upload
 from api.ui.common import SessionDep, audit_for, posted, refused, render
+from integrity.documents.output import human_row, write_findings_xlsx
 from integrity.findings import finding_from_dict
-from integrity.output import human_row, write_findings_xlsx
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 

@@ -1,11 +1,11 @@
 """The relation path of a finding as inline SVG for the pages (the chain itself is read from
-the evidence by integrity.paths)."""
+the evidence by integrity.documents.paths)."""
 
 from __future__ import annotations
 
 from html import escape
 
-from integrity.paths import Path, path_of
+from integrity.documents.paths import Path, path_of
 
 __all__ = ["path_of", "svg"]
 

@@ -3,7 +3,7 @@ confidences in plain Chinese."""
 
 from __future__ import annotations
 
-from integrity.words import SEVERITIES, TRIAGE, confidence_words, rule_title, where
+from integrity.documents.words import SEVERITIES, TRIAGE, confidence_words, rule_title, where
 
 VERDICTS = {
     "conflict": ("存在利益冲突", "须回避后再作决定"),

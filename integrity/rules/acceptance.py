@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from integrity.evidence import policy_steps, project_step, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
-from integrity.names import person_name
+from integrity.identity.names import person_name
 from integrity.policy import RuleSettings
 from integrity.rules.registry import ScanContext, rule
+from integrity.screening.evidence import policy_steps, project_step, text
 
 
 class AcceptanceSettings(RuleSettings):

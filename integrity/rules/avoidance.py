@@ -8,9 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.award import Assessment, Award, AwardContext
-from integrity.decisions import decision_kin, recusals, role_rank
-from integrity.evidence import (
+from integrity.findings import LEAD_THRESHOLD, REQUEST_SOURCE, EvidenceStep, Finding, finding_id
+from integrity.policy import Clause, Profile, RuleSettings, Severity
+from integrity.rules.registry import ScanContext, assessor, rule
+from integrity.screening.award import Assessment, Award, AwardContext
+from integrity.screening.decisions import decision_kin, recusals, role_rank
+from integrity.screening.evidence import (
     identity_step,
     policy_steps,
     project_step,
@@ -19,10 +22,7 @@ from integrity.evidence import (
     source_ref,
     text,
 )
-from integrity.findings import LEAD_THRESHOLD, REQUEST_SOURCE, EvidenceStep, Finding, finding_id
-from integrity.policy import Clause, Profile, RuleSettings, Severity
-from integrity.rules.registry import ScanContext, assessor, rule
-from integrity.screen import Screening, normalised
+from integrity.screening.tables import Screening, normalised
 
 
 class AvoidanceSettings(RuleSettings):

@@ -9,8 +9,12 @@ from typing import Any
 import pandas as pd
 
 from integrity import prices
-from integrity.award import Assessment, Award, AwardContext
-from integrity.evidence import (
+from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, finding_id, yuan_wan
+from integrity.policy import Profile, RuleSettings, Severity
+from integrity.prices import PricePattern
+from integrity.rules.registry import ScanContext, assessor, rule
+from integrity.screening.award import Assessment, Award, AwardContext
+from integrity.screening.evidence import (
     awarded_projects,
     policy_steps,
     project_step,
@@ -18,11 +22,7 @@ from integrity.evidence import (
     source_ref,
     text,
 )
-from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, finding_id, yuan_wan
-from integrity.org_relations import org_relations
-from integrity.policy import Profile, RuleSettings, Severity
-from integrity.prices import PricePattern
-from integrity.rules.registry import ScanContext, assessor, rule
+from integrity.screening.org_relations import org_relations
 
 SEVERITY_OF = {"same_person": "high", "kin": "high", "contact": "medium"}
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.award import Assessment, Award, AwardContext
-from integrity.evidence import policy_steps, project_step, source_label, source_ref, text
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import Profile, RuleSettings
 from integrity.rules.registry import ScanContext, assessor, rule
+from integrity.screening.award import Assessment, Award, AwardContext
+from integrity.screening.evidence import policy_steps, project_step, source_label, source_ref, text
 
 
 class NominationSettings(RuleSettings):

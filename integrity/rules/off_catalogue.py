@@ -7,18 +7,18 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.award import Assessment, Award, AwardContext
-from integrity.catalogue import (
+from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
+from integrity.policy import Category, Profile, RuleSettings, Severity
+from integrity.rules.registry import ScanContext, assessor, rule
+from integrity.screening.award import Assessment, Award, AwardContext
+from integrity.screening.catalogue import (
     Catalogue,
     catalogue_date,
     name_core,
     near_entries,
     near_names,
 )
-from integrity.evidence import awarded_projects, policy_steps, project_step, text
-from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id
-from integrity.policy import Category, Profile, RuleSettings, Severity
-from integrity.rules.registry import ScanContext, assessor, rule
+from integrity.screening.evidence import awarded_projects, policy_steps, project_step, text
 
 
 class OffCatalogueSettings(RuleSettings):

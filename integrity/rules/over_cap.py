@@ -7,11 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.award import Assessment, Award, AwardContext
-from integrity.evidence import source_label, source_ref
 from integrity.findings import EvidenceStep, Finding, SourceRef, finding_id, yuan_wan
 from integrity.policy import Category, Profile, RuleSettings
 from integrity.rules.registry import ScanContext, assessor, rule
+from integrity.screening.award import Assessment, Award, AwardContext
+from integrity.screening.evidence import source_label, source_ref
 
 
 class OverCapSettings(RuleSettings):

@@ -14,11 +14,11 @@ from math import comb
 from typing import Any
 
 from integrity import bidstats
-from integrity.evidence import policy_steps, source_ref, text
 from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, finding_id, yuan_wan
 from integrity.policy import Profile, RuleSettings
 from integrity.prices import about, posterior
 from integrity.rules.registry import ScanContext, rule
+from integrity.screening.evidence import policy_steps, source_ref, text
 
 
 class QuoteScreenSettings(RuleSettings):

@@ -9,12 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.evidence import source_ref, text
 from integrity.findings import EvidenceStep, Finding, yuan_wan
-from integrity.names import org_names
+from integrity.identity.names import org_names
 from integrity.policy import ProgrammeSettings, Provision, Severity
 from integrity.programme import GroupFinding, project_label, records, rows_of
 from integrity.rules.registry import ScanContext, rule
+from integrity.screening.evidence import source_ref, text
 
 THREE_QUOTES = "quotes_process.three_quotes"
 

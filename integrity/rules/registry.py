@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from integrity.award import Assessment, Award, AwardContext
-from integrity.context import ScanContext
 from integrity.findings import Finding
 from integrity.policy import Profile, RuleSettings
+from integrity.screening.award import Assessment, Award, AwardContext
+from integrity.screening.context import ScanContext
 
 S = TypeVar("S", bound=RuleSettings)
 __all__ = ["PROVISION_RULES", "REGISTRY", "Rule", "ScanContext", "assessor", "rule"]

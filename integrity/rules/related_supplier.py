@@ -7,12 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.decisions import decision_kin, decisions_taken, role_rank
-from integrity.evidence import identity_step, policy_steps, role_steps, text
 from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, SourceRef, finding_id
 from integrity.policy import RuleSettings, Severity
 from integrity.rules.registry import ScanContext, rule
-from integrity.screen import ROSTER_PRIOR, normalised
+from integrity.screening.decisions import decision_kin, decisions_taken, role_rank
+from integrity.screening.evidence import identity_step, policy_steps, role_steps, text
+from integrity.screening.tables import ROSTER_PRIOR, normalised
 
 CLOSE = ("本人", "配偶", "直系血亲")
 

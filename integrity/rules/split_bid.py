@@ -10,8 +10,6 @@ from typing import Any
 import pandas as pd
 from rapidfuzz import fuzz
 
-from integrity.award import Assessment, Award, AwardContext
-from integrity.evidence import AWARDED_COLUMNS, PROJECT_COLUMNS, policy_steps, project_step, text
 from integrity.findings import (
     LEAD_THRESHOLD,
     EvidenceStep,
@@ -20,9 +18,17 @@ from integrity.findings import (
     finding_id,
     yuan_wan,
 )
-from integrity.org_relations import org_relations
 from integrity.policy import Category, Profile, RuleSettings, Severity
 from integrity.rules.registry import ScanContext, assessor, rule
+from integrity.screening.award import Assessment, Award, AwardContext
+from integrity.screening.evidence import (
+    AWARDED_COLUMNS,
+    PROJECT_COLUMNS,
+    policy_steps,
+    project_step,
+    text,
+)
+from integrity.screening.org_relations import org_relations
 
 # phase and batch markers that make one job look like several: 一期, 二期, 第一批, (二),
 # 一标段, 第3次, A区 ... removed before titles are compared

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from integrity.findings import Finding
+from integrity.load.schema import TABLES
 from integrity.policy import ProgrammeSettings, Provision
 from integrity.programme import GroupFinding, project_label, records, rows_of
 from integrity.rules.registry import ScanContext, rule
-from integrity.schema import TABLES
 from integrity.workdays import CALENDAR_NOTE, add_working_days, working_days
 
 

@@ -7,8 +7,11 @@ from typing import Literal
 
 import pandas as pd
 
-from integrity.decisions import decision_kin, decisions_taken, role_rank
-from integrity.evidence import (
+from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, SourceRef, finding_id
+from integrity.policy import RuleSettings, Severity
+from integrity.rules.registry import ScanContext, rule
+from integrity.screening.decisions import decision_kin, decisions_taken, role_rank
+from integrity.screening.evidence import (
     awarded_projects,
     identity_step,
     policy_steps,
@@ -16,10 +19,7 @@ from integrity.evidence import (
     role_step,
     text,
 )
-from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, SourceRef, finding_id
-from integrity.policy import RuleSettings, Severity
-from integrity.rules.registry import ScanContext, rule
-from integrity.screen import ROSTER_PRIOR, normalised
+from integrity.screening.tables import ROSTER_PRIOR, normalised
 
 
 class UndeclaredSettings(RuleSettings):

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from integrity.load import load_dataset
+from integrity.load.dataset import load_dataset
 from tests.api.conftest import Api
 from tests.conftest import DEMO
 

@@ -17,7 +17,7 @@ from api.check.answer import answer
 from api.check.index import CheckIndex
 from api.check.models import CheckIn
 from integrity.findings import REQUEST_SOURCE
-from integrity.load import Dataset, load_dataset
+from integrity.load.dataset import Dataset, load_dataset
 from integrity.policy import available_profiles
 from integrity.rules import REGISTRY
 from integrity.scan import run_scan

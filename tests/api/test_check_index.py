@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from api.check.index import CheckIndex
-from integrity.org_relations import org_relations
 from integrity.scan import run_scan
+from integrity.screening.org_relations import org_relations
 
 CASE = Path(__file__).resolve().parents[2] / "fixtures/cases/collusive_quotes"
 COUPLE = ("uscc:91440307CCCCCCCC15", "uscc:91440307CCCCCCCC28")  # bare 诸葛明远, bare 上官雪梅

@@ -12,7 +12,7 @@ import pytest
 from api.app import create_app
 from api.check.answer import answer
 from api.check.models import CheckIn
-from integrity.load import load_dataset
+from integrity.load.dataset import load_dataset
 from tests.api.conftest import make_settings, open_api
 from tests.api.test_check_equals_batch import request_for
 from tests.conftest import DEMO

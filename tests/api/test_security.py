@@ -45,7 +45,7 @@ from api.models import ScreeningRecord
 from api.problems import install as install_problems
 from api.store import Limits, Upload, ingest
 from api.validation import validate_here
-from integrity.load import load_dataset
+from integrity.load.dataset import load_dataset
 from integrity.policy import profile_dir
 from tests.api.conftest import COMMISSION_STREET, Api, make_settings, open_api
 from tests.conftest import DEMO

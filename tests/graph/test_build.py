@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from graph.build import PERSON, RelationshipGraph, build_graph, node, shared_contacts
-from integrity.identity import with_identity_keys
-from integrity.load import load_dataset
+from integrity.identity.keys import with_identity_keys
+from integrity.load.dataset import load_dataset
 from tests.conftest import FIXTURES, WriteCsv
 
 ZHANG, LI4, LI5, LI_FATHER = (

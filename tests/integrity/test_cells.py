@@ -19,12 +19,12 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
 from typer.testing import CliRunner
 
-from integrity.cells import FORMULA_PREFIXES, csv_cell, csv_row, is_risky, new_workbook
 from integrity.cli import app
+from integrity.documents.cells import FORMULA_PREFIXES, csv_cell, csv_row, is_risky, new_workbook
+from integrity.documents.output import FIELDS, FINDING_COLUMNS, _write_csv, flat_row, human_row
+from integrity.documents.output import write_findings_xlsx as _write_xlsx
+from integrity.documents.reports import REPORTS, report_rows, write_reports, write_street_workbook
 from integrity.findings import EvidenceStep, Finding, SourceRef
-from integrity.output import FIELDS, FINDING_COLUMNS, _write_csv, flat_row, human_row
-from integrity.output import write_findings_xlsx as _write_xlsx
-from integrity.reports import REPORTS, report_rows, write_reports, write_street_workbook
 from integrity.sample import Sample, write_sample
 from tests.conftest import FIXTURES
 

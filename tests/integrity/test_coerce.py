@@ -3,7 +3,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from integrity.coerce import column_text, to_amount, to_bool, to_category, to_date, to_percent
+from integrity.load.coerce import column_text, to_amount, to_bool, to_category, to_date, to_percent
 
 
 def one(fn, value, *args):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric, uscc
 
-from integrity.ids import (
+from integrity.identity.ids import (
     normalise_ric,
     normalise_uscc,
     ric_15_to_18,

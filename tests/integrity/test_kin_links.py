@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from graph.expand import expand
-from integrity.screen import sex_neutral_codes
+from integrity.screening.tables import sex_neutral_codes
 
 
 def links(rows: list[tuple[str, str, str, str | None, str | None]]) -> pd.DataFrame:

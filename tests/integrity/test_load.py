@@ -15,8 +15,8 @@ import pytest
 from openpyxl import Workbook
 
 from integrity.errors import DatasetError, InputIssue
-from integrity.load import load_dataset
-from integrity.schema import TABLES, normalise_header
+from integrity.load.dataset import load_dataset
+from integrity.load.schema import TABLES, normalise_header
 from tests.conftest import STAFF_HEADER, STAFF_ROWS, WriteCsv, csv_bytes
 
 PROJECT_HEADER = ["项目编号", "项目名称", "项目类别", "金额"]

@@ -1,6 +1,6 @@
 import pytest
 
-from integrity.names import (
+from integrity.identity.names import (
     org_name,
     org_name_written,
     org_names,

@@ -14,9 +14,9 @@ from docx import Document
 from typer.testing import CliRunner
 
 from integrity.cli import app
+from integrity.documents.paths import path_of
+from integrity.documents.referral import referral_docx
 from integrity.findings import finding_from_dict
-from integrity.paths import path_of
-from integrity.referral import referral_docx
 from tests.conftest import DEMO, FIXTURES
 from tests.documents import need_pdf_tools
 

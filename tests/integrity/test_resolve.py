@@ -10,10 +10,9 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric
 
-from integrity.ids import ric_gender
-from integrity.load import load_dataset
-from integrity.names import TRANSLITERATED_NAME_SHARE, pinyin_key, split_surname
-from integrity.resolve import (
+from integrity.identity.ids import ric_gender
+from integrity.identity.names import TRANSLITERATED_NAME_SHARE, pinyin_key, split_surname
+from integrity.identity.resolve import (
     BIRTH_RANGE_LABEL,
     _sex_from_ids,
     candidate_pairs,
@@ -24,7 +23,8 @@ from integrity.resolve import (
     prepare,
     score,
 )
-from integrity.screen import CONTEXT_PRIOR, Screening, implied_births
+from integrity.load.dataset import load_dataset
+from integrity.screening.tables import CONTEXT_PRIOR, Screening, implied_births
 from tests.conftest import DEMO
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
@@ -271,10 +271,10 @@ def test_kin_in_roles_prunes_without_losing_a_pair() -> None:
     # kin_in_roles counts the prior and picks the relatives who can meet a holder without
     # building every (decision, relative) row: the same prior, and the same pairs at the
     # floor, as building them all and matching
-    from integrity.decisions import decisions  # noqa: PLC0415
     from integrity.policy import load_profile  # noqa: PLC0415
     from integrity.rules import ScanContext  # noqa: PLC0415
-    from integrity.screen import estimated_prior, kin_of  # noqa: PLC0415
+    from integrity.screening.decisions import decisions  # noqa: PLC0415
+    from integrity.screening.tables import estimated_prior, kin_of  # noqa: PLC0415
 
     ctx = ScanContext(dataset=load_dataset(DEMO), profile=load_profile("longgang-2023"))
     scr = ctx.screening

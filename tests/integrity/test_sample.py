@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from integrity.cli import app
 from integrity.findings import Finding
-from integrity.load import load_dataset
+from integrity.load.dataset import load_dataset
 from integrity.sample import draw
 from tests.conftest import DEMO
 

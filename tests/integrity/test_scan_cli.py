@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from integrity.cli import app
-from integrity.output import OUTPUT_FILES
+from integrity.documents.output import OUTPUT_FILES
 from tests.conftest import DEMO, FIXTURES, STAFF_HEADER, STAFF_ROWS, WriteCsv
 
 runner = CliRunner(env={"COLUMNS": "200"})

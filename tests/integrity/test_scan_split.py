@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from integrity.findings import Finding
-from integrity.load import Dataset, load_dataset
+from integrity.load.dataset import Dataset, load_dataset
 from integrity.policy import load_profile
 from integrity.rules import REGISTRY, ScanContext
 from integrity.scan import DECISION_RULES, run_rules, select_rules

@@ -12,8 +12,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from integrity.cli import app
-from integrity.output import FINDING_COLUMNS, PRINTED
-from integrity.workbook import Column, display_width, widths
+from integrity.documents.output import FINDING_COLUMNS, PRINTED
+from integrity.documents.workbook import Column, display_width, widths
 from tests.conftest import DEMO
 
 runner = CliRunner(env={"COLUMNS": "200"})

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from integrity.identity import person_keys
-from integrity.load import load_dataset
+from integrity.identity.keys import person_keys
+from integrity.load.dataset import load_dataset
 from integrity.policy import available_profiles, load_profile
 from integrity.scan import run_rules
 from tests.conftest import STAFF_HEADER, STAFF_ROWS, WriteCsv

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from integrity.findings import Finding
-from integrity.load import load_dataset
+from integrity.load.dataset import load_dataset
 from integrity.policy import load_profile
 from integrity.scan import run_rules
 from tests.conftest import FIXTURES

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from integrity.findings import Finding
-from integrity.load import load_dataset
+from integrity.load.dataset import load_dataset
 from integrity.policy import Profile, load_profile
 from integrity.scan import RuleRun, run_rules
 from tests.conftest import FIXTURES

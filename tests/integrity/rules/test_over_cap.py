@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from integrity.findings import Finding
-from integrity.load import load_dataset
+from integrity.load.dataset import load_dataset
 from integrity.policy import load_profile
 from integrity.scan import run_rules
 from tests.conftest import FIXTURES

@@ -10,7 +10,7 @@ import pytest
 from stdnum.cn import uscc
 
 from integrity.findings import Finding
-from integrity.load import load_dataset
+from integrity.load.dataset import load_dataset
 from integrity.policy import load_profile
 from integrity.scan import run_rules
 from tests.conftest import FIXTURES

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrity.load import load_dataset
+from integrity.load.dataset import load_dataset
 from integrity.policy import load_profile
 from integrity.scan import run_rules
 from tests.conftest import STAFF_HEADER, STAFF_ROWS, WriteCsv

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from integrity.load import load_dataset
+from integrity.load.dataset import load_dataset
 from integrity.policy import load_profile
 from integrity.rules.split_bid import SplitBidSettings, together, two_year_plan
 from integrity.scan import run_rules

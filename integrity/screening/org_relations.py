@@ -3,7 +3,7 @@
 Which suppliers (two quoting for one award, two pieces of a split) are related, and how sure
 that is: the same person in roles at both (by ID number, or a bare name scored in context), the
 holders of the two near relatives, the same phone, e-mail or address to the room. Built on the
-shared screening tables (integrity.screen); the words a finding shows for each link too.
+shared screening tables (integrity.screening.tables); the words a finding shows for each link too.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import pandas as pd
 
 from graph.build import normalise_contact
 from integrity.findings import LEAD_THRESHOLD, REQUEST_SOURCE, EvidenceStep, SourceRef
-from integrity.resolve import (
+from integrity.identity.resolve import (
     prepare,
 )
-from integrity.screen import (
+from integrity.screening.tables import (
     CONTEXT_PRIOR,
     Screening,
     in_index,

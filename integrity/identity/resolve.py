@@ -28,8 +28,8 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from integrity.ids import ric_gender
-from integrity.names import (
+from integrity.identity.ids import ric_gender
+from integrity.identity.names import (
     COMMON_FULL_NAMES,
     TRANSLITERATED_NAME_SHARE,
     org_name,

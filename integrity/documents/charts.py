@@ -20,9 +20,9 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from integrity.documents.paths import Path
+from integrity.documents.words import SEVERITIES, rule_title
 from integrity.findings import Finding
-from integrity.paths import Path
-from integrity.words import SEVERITIES, rule_title
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
 SEVERITY_COLOURS = {"high": "#b3261e", "medium": "#d97706", "low": "#6b7280"}

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from integrity import coerce, ids
 from integrity.errors import DatasetError, InputIssue, Level
-from integrity.readers import (
+from integrity.identity import ids
+from integrity.load import coerce
+from integrity.load.readers import (
     RawTable,
     ReadError,
     column_lookup,
@@ -27,7 +28,7 @@ from integrity.readers import (
     sha256_file,
     sheet_names,
 )
-from integrity.schema import (
+from integrity.load.schema import (
     PARTICIPANT_ROLES,
     SUPPLIER_ROLES,
     TABLES,

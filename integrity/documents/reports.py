@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from integrity.cells import csv_row
+from integrity.documents.cells import csv_row
+from integrity.documents.words import confidence_word
+from integrity.documents.workbook import Column, Sheet, write_workbook
 from integrity.findings import Finding
-from integrity.words import confidence_word
-from integrity.workbook import Column, Sheet, write_workbook
 
 Row = dict[str, Any]
 
@@ -133,7 +133,7 @@ def write_street_workbook(
     printed: int | None = None,
 ) -> None:
     """One sheet per street (rows carry ``street``), titled and printed with the street's
-    name, through the one workbook writer (integrity.workbook)."""
+    name, through the one workbook writer (integrity.documents.workbook)."""
     by_street: dict[str, list[Row]] = {}
     for r in rows:
         by_street.setdefault(r["street"], []).append(r)

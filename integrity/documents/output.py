@@ -19,13 +19,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from integrity import __version__
-from integrity.cells import csv_row
-from integrity.findings import Finding
-from integrity.load import Dataset
-from integrity.readers import files_hash
-from integrity.reports import REPORTS, write_reports
-from integrity.scan import ScanResult
-from integrity.words import (
+from integrity.documents.cells import csv_row
+from integrity.documents.reports import REPORTS, write_reports
+from integrity.documents.words import (
     SEVERITIES,
     confidence_word,
     plain_evidence,
@@ -34,7 +30,11 @@ from integrity.words import (
     rule_title,
     where,
 )
-from integrity.workbook import Column, Sheet, write_workbook
+from integrity.documents.workbook import Column, Sheet, write_workbook
+from integrity.findings import Finding
+from integrity.load.dataset import Dataset
+from integrity.load.readers import files_hash
+from integrity.scan import ScanResult
 
 FIELDS = [
     "finding_id",

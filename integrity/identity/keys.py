@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from graph.kinship import chain_paths, code_of
-from integrity.ids import ric_birth_date
-from integrity.load import Dataset
-from integrity.names import org_names, person_name, person_names
-from integrity.resolve import _sex_from_ids
+from integrity.identity.ids import ric_birth_date
+from integrity.identity.names import org_names, person_name, person_names
+from integrity.identity.resolve import _sex_from_ids
+from integrity.load.dataset import Dataset
 
 
 def _spread(values: pd.Series, fn_many: Any) -> pd.Series:

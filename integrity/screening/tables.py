@@ -3,7 +3,7 @@
 A :class:`Screening` is built once per scan and computed lazily, so a rule that needs none
 of it (over_cap) costs nothing, and rules that need it share one computation:
 
-- ``keyed``: the tables with identity keys (integrity.identity);
+- ``keyed``: the tables with identity keys (integrity.identity.keys);
 - ``people``: one row per person key on the kin side (staff, declarations, registries), with
   the attributes the resolver compares (name, ID number, birth date, sex, phone);
 - ``kin_links``: every kin link read from a declaration or a registry row, one row per path
@@ -34,10 +34,9 @@ import pandas as pd
 from graph.expand import EXPANSION_COLUMNS, SAME, KinGraph, invert
 from graph.kinship import Step, birth_gap, describe, parse_code
 from integrity.findings import EvidenceStep, SourceRef
-from integrity.identity import with_identity_keys
-from integrity.load import Dataset
-from integrity.names import person_name, person_names
-from integrity.resolve import (
+from integrity.identity.keys import with_identity_keys
+from integrity.identity.names import person_name, person_names
+from integrity.identity.resolve import (
     Weights,
     deletion_codes,
     deletions,
@@ -47,6 +46,7 @@ from integrity.resolve import (
     prepare,
     score,
 )
+from integrity.load.dataset import Dataset
 
 # The prior that a relative of someone who decided on an award and a role holder of the
 # awarded supplier are one person, before any feature is compared: if about 2% of awards

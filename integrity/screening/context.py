@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from integrity.load import Dataset
+from integrity.load.dataset import Dataset
 from integrity.policy import Profile
-from integrity.screen import Screening
+from integrity.screening.tables import Screening
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from integrity.context import ScanContext
-from integrity.evidence import awarded_projects, text
 from integrity.findings import EvidenceStep, SourceRef
+from integrity.screening.context import ScanContext
+from integrity.screening.evidence import awarded_projects, text
 
 ROLE_ORDER = {"法定代表人": 0, "负责人": 1, "股东": 2, "董事": 3, "监事": 4, "经理": 5}
 

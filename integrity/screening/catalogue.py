@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from integrity.names import org_name
+from integrity.identity.names import org_name
 
 
 def catalogue_date(value: Any) -> pd.Timestamp | None:

@@ -21,11 +21,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from integrity import __version__, charts
+from integrity import __version__
+from integrity.documents import charts
+from integrity.documents.paths import path_of
+from integrity.documents.words import confidence_words, plain_step, rule_title, where
 from integrity.findings import Finding, finding_from_dict
-from integrity.paths import path_of
 from integrity.provisions import STATUS_ZH
-from integrity.words import confidence_words, plain_step, rule_title, where
 
 REPORT_FILES = ("报告.html", "报告.pdf")
 # the high-severity findings drawn in full (a picture and the rows each); the rest, in a city's

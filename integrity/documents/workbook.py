@@ -2,7 +2,7 @@
 lists, the inspection sample, the service's exports): Chinese headers, column widths from the
 content, wrapped long text, a filter and a frozen header row, and A4 landscape fitted to the
 page width with the header row repeated on every printed page, page numbers in the footer.
-Cells are written by integrity.cells, so no text becomes a formula or a link.
+Cells are written by integrity.documents.cells, so no text becomes a formula or a link.
 
 A sheet is declared as columns (key, header, how wide at most, wrapped or not, a number
 format) and rows of dicts; the widths are measured on the rows before they are written, as
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from integrity.cells import SafeWorkbook, new_workbook
+from integrity.documents.cells import SafeWorkbook, new_workbook
 
 A4 = 9  # Excel's paper code
 HEADER_FILL = "#DCE6F1"

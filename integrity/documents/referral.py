@@ -16,10 +16,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from integrity import charts
-from integrity.findings import Finding
-from integrity.paths import path_of
-from integrity.words import (
+from integrity.documents import charts
+from integrity.documents.paths import path_of
+from integrity.documents.words import (
     SEVERITIES,
     confidence_words,
     plain_step,
@@ -27,6 +26,7 @@ from integrity.words import (
     rule_title,
     where,
 )
+from integrity.findings import Finding
 
 BODY_FONT, HEAD_FONT = "仿宋", "黑体"
 COLUMN_WIDTHS = (Cm(1.4), Cm(10.4), Cm(4.0))

@@ -1,7 +1,7 @@
 """Who is related to whom, read from a finding's evidence: official → relative(s) → (the
 registered holder, when the identity link is not certain) → company, each edge labelled with
 the kin term or the role, each node with the row it was read in. The pages draw it as inline
-SVG, the report and the referral letters as a picture (integrity.charts); what is drawn is
+SVG, the report and the referral letters as a picture (integrity.documents.charts); what is drawn is
 the evidence redrawn: nothing is in it that the rows do not say."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrity.words import where
+from integrity.documents.words import where
 
 # "户籍/婚姻登记：张波龙 —堂弟→ 张军海", "企业登记：张军海 —负责人（持股30%）→ 某公司"
 HOP = re.compile(r"^(?:.*?：)?(.+?) —(.+?)→ (.+)$")

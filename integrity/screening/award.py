@@ -7,7 +7,7 @@ who checks an award and the screening that later reads it in the ledger get one 
 
 An :class:`Award` holds the award's rows in the shapes the batch reads (an awarded project
 row, participation rows, quote rows), their source being the request
-(:data:`integrity.evidence.REQUEST_SOURCE`) instead of a ledger row. An
+(:data:`integrity.screening.evidence.REQUEST_SOURCE`) instead of a ledger row. An
 :class:`AwardContext` answers, for this one award, the questions a batch rule answers with
 joins over the whole district: who among the panel's kin holds a role at the supplier, how
 two suppliers are related, what the catalogue says, which awards came before in the place.
@@ -21,10 +21,10 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from integrity.catalogue import Catalogue
-from integrity.evidence import PROJECT_COLUMNS
 from integrity.findings import Finding
-from integrity.screen import Screening
+from integrity.screening.catalogue import Catalogue
+from integrity.screening.evidence import PROJECT_COLUMNS
+from integrity.screening.tables import Screening
 
 
 @dataclass

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from graph import kinship
-from integrity.schema import canonical_category
+from integrity.load.schema import canonical_category
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # serials from 1900-01-01 to 2099-12-31; a bare number outside this is no date

@@ -29,9 +29,9 @@ import charset_normalizer
 import pandas as pd
 from openpyxl import load_workbook
 
-from integrity.csvcheck import csv_problems
 from integrity.errors import InputIssue
-from integrity.schema import Table, normalise_header, split_unit
+from integrity.load.csvcheck import csv_problems
+from integrity.load.schema import Table, normalise_header, split_unit
 
 HEADER_SEARCH_ROWS = 10
 
