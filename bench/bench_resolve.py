@@ -14,7 +14,7 @@ them copy a left-side name exactly with another ID number: the decoys). Each met
 
   exact    same name string (what a spreadsheet lookup does)
   naive    rapidfuzz ratio >= 90 on every pair (small sizes only)
-  resolver integrity.identity.resolve: blocking + Fellegi-Sunter with name commonness, the prior
+  resolver integrity.identity (blocking, scoring, priors): Fellegi-Sunter, name commonness, prior
            estimated from the ID-confirmed pairs
   splink   Splink 5 on DuckDB (pip install -e '.[bench]'), link_only, comparisons on ID,
            name (NameComparison with term frequencies), pinyin (term frequencies), birth
@@ -184,8 +184,9 @@ def _frame(records: list[dict[str, Any]]) -> Any:
 
 
 def run_resolver(left: Records, right: Records, frames: Any) -> set[tuple[int, int]]:
-    from integrity.identity.resolve import candidate_pairs, name_frequencies, prepare, score  # noqa: PLC0415
-    from integrity.screening.tables import estimated_prior  # noqa: PLC0415
+    from integrity.identity.blocking import candidate_pairs  # noqa: PLC0415
+    from integrity.identity.priors import estimated_prior  # noqa: PLC0415
+    from integrity.identity.scoring import name_frequencies, prepare, score  # noqa: PLC0415
 
     # one context for the whole roster (the prior's grouping column), set before prepare copies
     lf, rf = prepare(frames[0].assign(_c=1)), prepare(frames[1].assign(_c=1))
@@ -259,7 +260,11 @@ def run_splink(left: Records, right: Records, frames: Any) -> set[tuple[int, int
 
 
 IMPORTS = {
-    "resolver": ("integrity.identity.resolve", "integrity.screening.tables"),
+    "resolver": (
+        "integrity.identity.blocking",
+        "integrity.identity.scoring",
+        "integrity.identity.priors",
+    ),
     "splink": ("splink", "splink.comparison_library", "duckdb", "integrity.identity.names"),
     "naive": ("rapidfuzz",),
 }

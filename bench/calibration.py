@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT / "fixtures"))
 
 from generate_demo import generate  # noqa: E402
 
+from integrity.identity.priors import CONTEXT_PRIOR  # noqa: E402
 from integrity.load.dataset import load_dataset  # noqa: E402
 from integrity.policy import load_profile  # noqa: E402
 from integrity.rules import ScanContext  # noqa: E402
 from integrity.screening.decisions import decisions  # noqa: E402
-from integrity.screening.tables import CONTEXT_PRIOR  # noqa: E402
 
 ROLES = ("法定代表人", "负责人", "股东", "董事", "监事", "经理")
 STEPS = ("筛选", "评议", "审核", "评审", "审定", "采购经办", "验收")

@@ -11,7 +11,6 @@ the next screening give one judgement. No rule logic lives here.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,9 +22,11 @@ from rapidfuzz.distance import Levenshtein
 
 from api.check.relations import RelationsIndex
 from integrity.findings import REQUEST_SOURCE
+from integrity.identity.blocking import birth_bits, gender_bits, level_bits, need_bits, phone_bits
 from integrity.identity.ids import ric_normalise, uscc_normalise
 from integrity.identity.names import org_name, person_name, pinyin_key, split_surname
-from integrity.identity.resolve import NameShares, Weights, pinyin_of, prepare
+from integrity.identity.priors import CONTEXT_PRIOR
+from integrity.identity.scoring import NameShares, Weights, pinyin_of, prepare, score_in_context
 from integrity.policy import Profile
 from integrity.rules.off_catalogue import OffCatalogueSettings
 from integrity.rules.split_bid import SplitBidSettings, caps_of, pieces
@@ -34,7 +35,7 @@ from integrity.screening.award import Award
 from integrity.screening.catalogue import Catalogue
 from integrity.screening.decisions import role_rank
 from integrity.screening.evidence import text
-from integrity.screening.tables import CONTEXT_PRIOR, Screening, kin_of, positions, score_in_context
+from integrity.screening.kin import Screening, kin_of, positions
 
 # how close a name must be to be offered as a candidate when it names nothing exactly
 CANDIDATE_SIMILARITY = 60.0
@@ -327,10 +328,10 @@ class CheckIndex(RelationsIndex):
         whose best possible score at that key could reach ``floor`` (as the batch's
         viability pruning: a shared 王芳 with nothing else to compare never can)."""
         w = Weights()
-        need = math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
+        need = need_bits(prior, floor)
         keys, names = self._kin_key[rows], self._kin_name[rows]
         pinyins, lengths = self._kin_pinyin[rows], self._kin_len[rows]
-        u = self._kin_u[rows]
+        rarity = -np.log2(self._kin_u[rows])
         rnames = [str(n) if isinstance(n, str) else "" for n in right["name_norm"]]
         rbirth = (
             right["birth"].notna().to_numpy() if "birth" in right else np.zeros(len(right), bool)
@@ -341,25 +342,27 @@ class CheckIndex(RelationsIndex):
         edits = process.cdist(
             list(names), rnames, scorer=Levenshtein.distance, score_cutoff=1, dtype=np.int32
         )
-        gender = math.log2(w.gender_same_m / 0.5)
-        birth = math.log2(w.birth_same_m / w.birth_same_u)
-        phone = math.log2(w.phone_same_m / w.phone_same_u)
+        levels = level_bits(w)
         found: list[tuple[np.ndarray, int]] = []
         for j, (key, name) in enumerate(zip(right["key"].astype(str), rnames, strict=True)):
             hit = keys == key
             if name:
-                bonus = gender + np.where(self._kin_birth[rows] & rbirth[j], birth, 0.0)
-                bonus = bonus + np.where(self._kin_phone[rows] & rphone[j], phone, 0.0)
+                # the most the pair could score at each name level (blocking.headroom)
+                bonus = gender_bits(w) + np.where(
+                    self._kin_birth[rows] & rbirth[j], birth_bits(w), 0.0
+                )
+                head = bonus + np.where(self._kin_phone[rows] & rphone[j], phone_bits(w), 0.0)
+                head = head + rarity
                 surname = split_surname(name)[0]
-                exact = (names == name) & (np.log2(w.name_exact_m / u) + bonus >= need)
-                py_bits = np.log2(w.name_pinyin_m / u) - w.name_pinyin_density_bits + bonus
+                exact = (names == name) & (head + levels["name"] >= need)
+                py_bits = head + levels["pinyin"]
                 same_py = (pinyins == pinyin_key(name)) & ~(names == name)
                 if same_py.any():
                     other = np.array([split_surname(n)[0] != surname for n in names], dtype=bool)
                     py_bits = py_bits - np.where(other, w.name_surname_homophone_bits, 0.0)
                 hit |= exact | (same_py & (py_bits >= need))
                 if len(name) >= 3:
-                    edit_bits = np.log2(w.name_edit_m / u) - w.name_edit_density_bits + bonus
+                    edit_bits = head + levels["edit"]
                     hit |= (edits[:, j] == 1) & (lengths == len(name)) & (edit_bits >= need)
             nz = np.flatnonzero(hit)
             if len(nz):

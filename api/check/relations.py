@@ -9,17 +9,24 @@ these cannot be related by any of org_relations' reasons (same person, kin, cont
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from integrity.findings import LEAD_THRESHOLD
+from integrity.identity.blocking import (
+    birth_bits,
+    deletions,
+    gender_bits,
+    level_bits,
+    need_bits,
+    rarity_bits,
+)
 from integrity.identity.names import pinyin_key
-from integrity.identity.resolve import Weights, deletions
+from integrity.identity.scoring import score_in_context
+from integrity.screening.kin import Screening
 from integrity.screening.org_relations import contact_key, decisive_bare, org_relations
-from integrity.screening.tables import Screening, score_in_context
 
 
 def name_keys(name: Any) -> frozenset[str]:
@@ -54,12 +61,11 @@ class RelationsIndex:
         one-character substitutions) of holders without a valid ID number whose name could
         decide on its own, the holders met in kin links, the contacts."""
         linked = set(self.scr.linked_keys)
-        w = Weights()
-        need = -math.log2(self.org_prior_loosest / (1 - self.org_prior_loosest))  # 0.5
-        u = holders["name_norm"].map(self.commonness).fillna(1e-9).to_numpy(dtype=float)
+        need = need_bits(self.org_prior_loosest, 0.5)
         birth = holders["birth"].notna().to_numpy()
-        bits = np.log2(w.name_exact_m / u) + math.log2(w.gender_same_m / 0.5)
-        can = bits + np.where(birth, math.log2(w.birth_same_m / w.birth_same_u), 0.0) >= need
+        rarity = rarity_bits(holders["name_norm"], self.commonness, 1e-9)
+        bits = gender_bits() + np.where(birth, birth_bits(), 0.0) + rarity
+        can = bits + level_bits()["name"] >= need
         self.org_keys: dict[str, set[str]] = {}
         self.org_linked: dict[str, set[str]] = {}
         self.org_loose_names: dict[str, set[str]] = {}

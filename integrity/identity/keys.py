@@ -28,7 +28,7 @@ import pandas as pd
 from graph.kinship import chain_paths, code_of
 from integrity.identity.ids import ric_birth_date
 from integrity.identity.names import org_names, person_name, person_names
-from integrity.identity.resolve import _sex_from_ids
+from integrity.identity.scoring import _sex_from_ids
 from integrity.load.dataset import Dataset
 
 

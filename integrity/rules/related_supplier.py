@@ -8,11 +8,12 @@ from typing import Any
 import pandas as pd
 
 from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, SourceRef, finding_id
+from integrity.identity.priors import ROSTER_PRIOR
+from integrity.identity.scoring import normalised
 from integrity.policy import RuleSettings, Severity
 from integrity.rules.registry import ScanContext, rule
 from integrity.screening.decisions import decision_kin, decisions_taken, role_rank
 from integrity.screening.evidence import identity_step, policy_steps, role_steps, text
-from integrity.screening.tables import ROSTER_PRIOR, normalised
 
 CLOSE = ("本人", "配偶", "直系血亲")
 

@@ -24,7 +24,7 @@ import pandas as pd
 from integrity.findings import Finding
 from integrity.screening.catalogue import Catalogue
 from integrity.screening.evidence import PROJECT_COLUMNS
-from integrity.screening.tables import Screening
+from integrity.screening.kin import Screening
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 
 from integrity.load.dataset import Dataset
 from integrity.policy import Profile
-from integrity.screening.tables import Screening
+from integrity.screening.kin import Screening
 
 
 @dataclass(frozen=True)

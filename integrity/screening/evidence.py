@@ -13,8 +13,8 @@ import pandas as pd
 
 from integrity.findings import REQUEST_SOURCE, EvidenceStep, SourceRef, yuan_wan
 from integrity.policy import Clause
+from integrity.screening.kin import Screening
 from integrity.screening.org_relations import holder_step, identity_evidence
-from integrity.screening.tables import Screening
 
 LEDGER_LABELS = {"projects": "项目台账", "participants": "经办与评审记录", "quotes": "询价比价记录"}
 

@@ -18,17 +18,10 @@ import pandas as pd
 
 from graph.build import normalise_contact
 from integrity.findings import LEAD_THRESHOLD, REQUEST_SOURCE, EvidenceStep, SourceRef
-from integrity.identity.resolve import (
-    prepare,
-)
-from integrity.screening.tables import (
-    CONTEXT_PRIOR,
-    Screening,
-    in_index,
-    score_in_context,
-    smoothed_prior,
-    viable,
-)
+from integrity.identity.blocking import in_index, viable
+from integrity.identity.priors import CONTEXT_PRIOR, smoothed_prior
+from integrity.identity.scoring import prepare, score_in_context
+from integrity.screening.kin import Screening
 
 ROOM = re.compile(r"(\d+|[一二三四五六七八九十]+)(室|房|号房|单元\d+)$|\d{3,5}$")
 CONTACT_LABELS = {"phone": "联系电话", "email": "邮箱", "address": "注册地址"}
@@ -429,7 +422,7 @@ def decisive_bare(
     if each name's likelihood ratio is at least 1 / ``prior``)."""
     bare = holders[~holders["id_valid"] & holders["name_norm"].notna()]
     need = -math.log2(prior / (1 - prior))
-    return bare[viable(bare, freq, "name_norm", need).to_numpy()]
+    return bare[viable(bare, freq, "name", need).to_numpy()]
 
 
 def _kin_both_bare(

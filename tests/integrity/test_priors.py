@@ -1,12 +1,12 @@
 """The share of candidate pairs that are one person, measured on the pairs with ID numbers on
-both sides, counted in people (integrity.screening.tables.estimated_prior)."""
+both sides, counted in people (integrity.identity.priors.estimated_prior)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from integrity.screening.tables import estimated_prior, smoothed_prior
+from integrity.identity.priors import estimated_prior, smoothed_prior
 
 A, B, C, D = "440303198001011234", "440303198202022345", "44030319850303345X", "440303199004044567"
 

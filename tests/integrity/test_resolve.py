@@ -10,21 +10,21 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric
 
+from integrity.identity.blocking import candidate_pairs, deletion_codes, deletions
 from integrity.identity.ids import ric_gender
 from integrity.identity.names import TRANSLITERATED_NAME_SHARE, pinyin_key, split_surname
-from integrity.identity.resolve import (
+from integrity.identity.priors import CONTEXT_PRIOR
+from integrity.identity.scoring import (
     BIRTH_RANGE_LABEL,
     _sex_from_ids,
-    candidate_pairs,
-    deletion_codes,
-    deletions,
     name_frequencies,
     organisation_links,
     prepare,
     score,
 )
 from integrity.load.dataset import load_dataset
-from integrity.screening.tables import CONTEXT_PRIOR, Screening, implied_births
+from integrity.screening.kin import Screening
+from integrity.screening.tables import implied_births
 from tests.conftest import DEMO
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
@@ -271,10 +271,11 @@ def test_kin_in_roles_prunes_without_losing_a_pair() -> None:
     # kin_in_roles counts the prior and picks the relatives who can meet a holder without
     # building every (decision, relative) row: the same prior, and the same pairs at the
     # floor, as building them all and matching
+    from integrity.identity.priors import estimated_prior  # noqa: PLC0415
     from integrity.policy import load_profile  # noqa: PLC0415
     from integrity.rules import ScanContext  # noqa: PLC0415
     from integrity.screening.decisions import decisions  # noqa: PLC0415
-    from integrity.screening.tables import estimated_prior, kin_of  # noqa: PLC0415
+    from integrity.screening.kin import kin_of  # noqa: PLC0415
 
     ctx = ScanContext(dataset=load_dataset(DEMO), profile=load_profile("longgang-2023"))
     scr = ctx.screening

@@ -33,6 +33,7 @@ from integrity.identity.names import (
     COMMON_FULL_NAMES,
     TRANSLITERATED_NAME_SHARE,
     org_name,
+    person_name,
     person_names,
     pinyin_key,
     split_surname,
@@ -142,189 +143,6 @@ def _sex_from_ids(ids: pd.Series) -> pd.Series:
         for i in at[~ok]:  # another digit than 0-9 (a full-width one): as ric_gender says
             sex[i] = ric_gender(values[i])
     return pd.Series(sex, index=ids.index)
-
-
-def deletions(name: str) -> list[str]:
-    """The name with each character left out: two names one substitution apart share one.
-    Two-character names are left out: 王· would block every 王 with every other."""
-    if len(name) < 3:
-        return []
-    return [name[:i] + "\u2063" + name[i + 1 :] for i in range(len(name))]
-
-
-def _codes(lkey: pd.Series, rkey: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Both sides' keys as int64 codes of one factorisation; -1 where there is no key."""
-    codes, _ = pd.factorize(
-        np.concatenate([lkey.to_numpy(dtype=object), rkey.to_numpy(dtype=object)])
-    )
-    codes = codes.astype(np.int64)
-    return codes[: len(lkey)], codes[len(lkey) :]
-
-
-def deletion_codes(*sides: pd.Series) -> list[pd.Series]:
-    """The one-deletion forms of :func:`deletions` for each side's names, as integer codes
-    shared by the sides (equal codes, equal forms), indexed by the name's row (a row per
-    form). Computed on the names' code points as a matrix: no string per form."""
-    values = [side.to_numpy(dtype=object) for side in sides]
-    present = [np.array([isinstance(v, str) for v in vals], dtype=bool) for vals in values]
-    codes, distinct = pd.factorize(
-        np.concatenate([vals[ok] for vals, ok in zip(values, present, strict=True)])
-    )
-    names = np.asarray(distinct, dtype=str)
-    width = max(names.dtype.itemsize // 4, 1)
-    points = names.view(np.uint32).reshape(len(names), width) if len(names) else None
-    length = np.char.str_len(names) if len(names) else np.zeros(0, dtype=int)
-    owners: list[np.ndarray] = []
-    forms: list[np.ndarray] = []
-    for i in range(width if points is not None else 0):
-        who = np.flatnonzero((length >= 3) & (length > i))
-        form = points[who].copy()  # type: ignore[index]
-        form[:, i] = 0x2063  # the character left out, as in deletions()
-        owners.append(who)
-        forms.append(form)
-    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
-    matrix = np.concatenate(forms) if forms else np.zeros((0, width), dtype=np.uint32)
-    rows = np.ascontiguousarray(matrix).view(np.dtype((np.void, 4 * width))).ravel()
-    _, form_code = np.unique(rows, return_inverse=True)
-    # each distinct name's forms, contiguous
-    order = np.argsort(owner, kind="stable")
-    owner, form_code = owner[order], form_code.reshape(-1)[order]
-    start = np.searchsorted(owner, np.arange(len(names) + 1))
-    out: list[pd.Series] = []
-    offset = 0
-    for side, ok in zip(sides, present, strict=True):
-        name_of_row = codes[offset : offset + int(ok.sum())]
-        offset += int(ok.sum())
-        labels = side.index[ok]
-        counts = start[name_of_row + 1] - start[name_of_row]
-        first = np.repeat(start[name_of_row], counts)
-        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        out.append(
-            pd.Series(form_code[first + within], index=labels.repeat(counts), dtype=np.int64)
-        )
-    return out
-
-
-BLOCK_BITS = {"edit": 1, "id": 2, "name": 4, "phone": 8, "pinyin": 16}
-
-
-def candidate_pairs(
-    left: pd.DataFrame,
-    right: pd.DataFrame,
-    *,
-    max_block: int = 2000,
-    prior: float | None = None,
-    floor: float = 0.5,
-    frequencies: pd.Series | None = None,
-    weights: Weights | None = None,
-) -> pd.DataFrame:
-    """Pairs (left index, right index) sharing a blocking key: ID number, normalised name,
-    pinyin, a one-deletion form of the name, or a phone. A join per key, no all-pairs loop.
-
-    With ``prior`` (and ``frequencies``), only pairs that could reach ``floor`` are made, as
-    Splink's blocking rules would have it but derived from the weights: at each name level, a
-    left row whose name alone (with agreeing sex) could reach it is joined on the key; one
-    that would also need the same birth date is joined on (key, birth date); one that could
-    not reach it even so is not joined at that level (a pair it would need a phone for is
-    joined by the phone block). 张伟 across a city then costs nothing; 欧阳子萱 is joined."""
-    blocks: list[pd.DataFrame] = []
-
-    def join(
-        lkey: pd.Series,
-        rkey: pd.Series,
-        why: str,
-        cap: int | None = None,
-        lday: pd.Series | None = None,
-        rday: pd.Series | None = None,
-    ) -> None:
-        """Pairs sharing the key (and the birth day, when ``lday``/``rday`` are given: an
-        integer day number folded into the key's integer code, not a formatted date)."""
-        # the two sides' keys as integer codes of one factorisation (-1: none): the joins
-        # are on int64; keys coded already (by_level, deletion forms) are used as they are
-        if lkey.dtype.kind == "i" and rkey.dtype.kind == "i":
-            lc, rc = lkey.to_numpy(dtype=np.int64), rkey.to_numpy(dtype=np.int64)
-        else:
-            lc, rc = _codes(lkey, rkey)
-        lok, rok = lc >= 0, rc >= 0
-        if lday is not None and rday is not None:
-            ld, rd = lday.to_numpy(dtype=float), rday.to_numpy(dtype=float)
-            lok &= ~np.isnan(ld)
-            rok &= ~np.isnan(rd)
-            # days since 1970, offset to stay positive (years 1860 to 2840), fit in 20 bits
-            lc = (lc << 20) + np.where(lok, ld, 0).astype(np.int64) + 40_000
-            rc = (rc << 20) + np.where(rok, rd, 0).astype(np.int64) + 40_000
-        lk = pd.DataFrame({"key": lc[lok], "l": lkey.index[lok]})
-        rk = pd.DataFrame({"key": rc[rok], "r": rkey.index[rok]})
-        rk = rk[rk["key"].isin(lk["key"])]
-        if cap is not None:  # a fuzzy key shared by thousands says nothing: skip it
-            lk = lk[lk.groupby("key")["l"].transform("size") <= cap]
-            rk = rk[rk.groupby("key")["r"].transform("size") <= cap]
-        pairs = lk.merge(rk, on="key")[["l", "r"]]
-        blocks.append(pairs.assign(bit=np.int8(BLOCK_BITS[why])))
-
-    def days(frame: pd.DataFrame) -> pd.Series:
-        born = pd.to_datetime(frame["birth"])
-        as_days = born.to_numpy(dtype="datetime64[D]").astype("int64").astype(float)
-        return pd.Series(np.where(born.notna(), as_days, np.nan), index=frame.index)
-
-    lbirth, rbirth = days(left), days(right)
-
-    def by_level(lkey: pd.Series, rkey: pd.Series, why: str, cap: int | None = None) -> None:
-        if prior is None:
-            join(lkey, rkey, why, cap)
-            return
-        alone, with_birth = _name_viability(
-            left, lkey.index, why, prior, floor, frequencies, weights
-        )
-        if lkey.dtype.kind != "i":  # both joins of the level on one factorisation
-            lc, rc = _codes(lkey, rkey)
-            lkey, rkey = pd.Series(lc, index=lkey.index), pd.Series(rc, index=rkey.index)
-        join(lkey[alone], rkey, why, cap)
-        lk = lkey[with_birth]
-        join(lk, rkey, why, cap, lbirth.reindex(lk.index), rbirth.reindex(rkey.index))
-
-    lvalid = left["id_valid"].fillna(False).astype(bool)
-    rvalid = right["id_valid"].fillna(False).astype(bool)
-    join(left["id_number"].where(lvalid), right["id_number"].where(rvalid), "id")
-    by_level(left["name_norm"], right["name_norm"], "name")
-    by_level(left["pinyin"], right["pinyin"], "pinyin", cap=max_block)
-    ldel, rdel = deletion_codes(left["name_norm"], right["name_norm"])
-    by_level(ldel, rdel, "edit", cap=max_block)
-    if "phone" in left and "phone" in right:
-        join(left["phone"], right["phone"], "phone")
-    pairs = pd.concat(blocks, ignore_index=True).drop_duplicates()
-    # which keys brought each pair together, as bits: a groupby sum, not string joins
-    flags = pairs.groupby(["l", "r"], sort=True)["bit"].sum().reset_index()
-    names = {bits: ",".join(k for k, b in BLOCK_BITS.items() if bits & b) for bits in range(32)}
-    flags["block"] = flags["bit"].map(names)
-    return flags.drop(columns="bit")
-
-
-def _name_viability(
-    left: pd.DataFrame,
-    index: pd.Index,
-    level: str,
-    prior: float,
-    floor: float,
-    frequencies: pd.Series | None,
-    weights: Weights | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """For left rows (``index``, repeated for deletion keys): can the name at ``level`` reach
-    ``floor`` alone (with agreeing sex), or only with the same birth date too?"""
-    w = weights or Weights()
-    need = math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
-    names = left["name_norm"].reindex(index)
-    freq = frequencies if frequencies is not None else name_frequencies(left)
-    u = names.map(freq).fillna(1 / max(len(left), 1)).to_numpy(dtype=float)
-    bits = {
-        "name": np.log2(w.name_exact_m / u),
-        "pinyin": np.log2(w.name_pinyin_m / u) - w.name_pinyin_density_bits,
-        "edit": np.log2(w.name_edit_m / u) - w.name_edit_density_bits,
-    }[level] + math.log2(w.gender_same_m / 0.5)
-    alone = bits >= need
-    birth = left["birth"].reindex(index).notna().to_numpy()
-    with_birth = ~alone & birth & (bits + math.log2(w.birth_same_m / w.birth_same_u) >= need)
-    return alone, with_birth
 
 
 def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Series:
@@ -730,3 +548,34 @@ def organisation_links(orgs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     clash = codes_by_name[codes_by_name.map(len) > 1]
     near = pd.DataFrame({"name_core": clash.index, "usccs": clash.to_numpy()})
     return m, near
+
+
+def score_in_context(
+    lp: pd.DataFrame,
+    rp: pd.DataFrame,
+    pairs: pd.DataFrame,
+    *,
+    prior: float,
+    frequencies: pd.Series,
+    reasons_from: float = 0.0,
+) -> pd.DataFrame:
+    """The resolver's score of candidate pairs (l, r) of prepared mentions, where the same
+    ``id:`` key on both sides is the same valid ID number: 1.0, whatever the names.
+    ``reasons_from``: as in :func:`score` (pairs below it keep no list of reasons)."""
+    scored = score(lp, rp, pairs, prior=prior, frequencies=frequencies, reasons_from=reasons_from)
+    same_key = lp["key"].to_numpy()[scored["l"]] == rp["key"].to_numpy()[scored["r"]]
+    by_id = same_key & np.array(
+        [str(k).startswith("id:") for k in lp["key"].to_numpy()[scored["l"]]], dtype=bool
+    )
+    if by_id.any():
+        scored.loc[by_id, "confidence"] = 1.0
+        scored.loc[by_id, "reasons"] = pd.Series(
+            [[("身份证号相同", math.inf)]] * int(by_id.sum()),
+            dtype=object,
+            index=scored.index[by_id],
+        )
+    return scored
+
+
+def normalised(name: Any) -> str | None:
+    return None if name is None or pd.isna(name) else person_name(str(name))
