@@ -61,3 +61,13 @@ def test_no_rule_imports_another() -> None:
     assert len(rules) >= 9
     crossing = [(a, b) for a, b in g.edges if a in rules and b in rules]
     assert crossing == []
+
+
+MAX_LINES = 600
+
+
+def test_no_module_over_600_lines() -> None:
+    """A module that grows a second job is split in the same change (the developers' guide)."""
+    lines = {n: len(p.read_text(encoding="utf-8").splitlines()) for n, p in _modules().items()}
+    assert len(lines) > 60
+    assert {n: k for n, k in lines.items() if k > MAX_LINES} == {}
