@@ -66,9 +66,11 @@ def create_app(settings: Settings | None = None, *, load_index: bool = True) -> 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         install_log_masking()  # again: a server may configure its handlers after the app
+        stop = threading.Event()
         if load_index:
-            threading.Thread(target=service.load_latest_index, daemon=True).start()
+            threading.Thread(target=service.follow_latest, args=(stop,), daemon=True).start()
         yield
+        stop.set()
         service.close()
 
     app = FastAPI(

@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from api.check import snapshot
 from api.check.index import CheckIndex
 from api.db import make_engine, migrate
 from api.files import private_dir, private_file, sqlite_path, sweep_scratch, tighten_tree
@@ -84,6 +86,13 @@ class Service:
         # graph node refs are keyed under the service's secret: a ref reveals nothing of
         # the node it names (a person's node id may hold an ID number)
         self.ref_key = hmac.new(secret.encode(), b"graph-node-ref", hashlib.sha256).digest()
+        # the check index kept on disk (api.check.snapshot), signed under the same secret
+        self.snapshot_key = snapshot.signing_key(secret)
+        self.snapshot_dir = settings.data_dir / "check-index"
+        for name in snapshot.sweep(self.snapshot_dir):
+            log.warning("removed the scratch file of an interrupted index write: %s", name)
+        # where the current index came from: "screening", "snapshot" or "rebuilt"
+        self.index_source: str | None = None
         self.profiles = Profiles(settings.data_dir / "policies")
         # uploads are validated in a child process (api.validation): never stalling requests
         self.validator = Validator(
@@ -92,6 +101,7 @@ class Service:
         self.index: CheckIndex | None = None
         self.index_error: str | None = None
         self._lock = threading.Lock()
+        self._loading = threading.Lock()  # one index load at a time (start-up, refresh)
         self.jobs = Jobs(self.engine, settings, self.profiles, self._screened)
         self.check_rate = RateLimit(settings.check_rate_per_minute)
         # the pages' signed sessions, under the service's secret
@@ -110,10 +120,7 @@ class Service:
             fh.write(token + "\n")
         return path
 
-    def load_latest_index(self) -> None:
-        """Rebuild the check index from the latest finished screening (after a restart):
-        from its dataset and the priors its run record kept, without running the rules
-        again (a screening stored before the priors were recorded is run again)."""
+    def _latest_done(self) -> tuple[ScreeningRecord, DatasetRecord] | None:
         with Session(self.engine) as session:
             latest = session.exec(
                 select(ScreeningRecord)
@@ -121,12 +128,57 @@ class Service:
                 .order_by(col(ScreeningRecord.finished_at).desc())
             ).first()
             if latest is None:
-                return
+                return None
             dataset = session.get(DatasetRecord, latest.dataset_id)
-        if dataset is None:
+        return None if dataset is None else (latest, dataset)
+
+    def refresh_index(self) -> bool:
+        """Take up the latest finished screening's index if it is not the one in use (a
+        screening another worker ran: that worker kept its index, read here rather than
+        built again). True if the index changed."""
+        found = self._latest_done()
+        current = self.index
+        if found is None or (current is not None and current.screening_id == found[0].id):
+            return False
+        if not self._loading.acquire(blocking=False):
+            return False  # a start-up load or an earlier refresh is under way
+        try:
+            self.load_latest_index()
+        finally:
+            self._loading.release()
+        return self.index is not current
+
+    def follow_latest(self, stop: threading.Event) -> None:
+        """At start-up, the latest screening's index; then, every ``index_poll_seconds``,
+        a newer one finished by another worker (a thread, until ``stop``)."""
+        with self._loading:
+            self.load_latest_index()
+        interval = self.settings.index_poll_seconds
+        while interval > 0 and not stop.wait(interval):
+            try:
+                self.refresh_index()
+            except Exception:  # a database hiccup: try again at the next tick
+                log.exception("looking for a newer screening failed")
+
+    def load_latest_index(self) -> None:
+        """Rebuild the check index from the latest finished screening (after a restart):
+        from the index file it kept (api.check.snapshot) or else from its dataset and the
+        priors its run record kept, without running the rules again (a screening stored
+        before the priors were recorded is run again)."""
+        found = self._latest_done()
+        if found is None:
             return
+        latest, dataset = found
         folder = self.settings.datasets_dir / dataset.path
         priors = (latest.run or {}).get("priors")
+        try:
+            kept = snapshot.load(self.snapshot_dir, latest.id, self.snapshot_key)
+        except Exception:  # an unreadable file is built again, never fatal
+            log.exception("check index file could not be read: built again")
+            kept = None
+        if isinstance(kept, CheckIndex) and kept.dataset_id == dataset.id:
+            self._swap_index(kept, "snapshot")
+            return
         try:
             policy = self.profiles.source(latest.policy)
             result = (
@@ -134,15 +186,29 @@ class Service:
                 if isinstance(priors, dict)
                 else run_scan(folder, policy=policy, rules=latest.rules)
             )
-            self._swap_index(CheckIndex(result, screening_id=latest.id, dataset_id=dataset.id))
+            index = CheckIndex(result, screening_id=latest.id, dataset_id=dataset.id)
         except Exception as exc:  # reported on /check, the service still serves the rest
             self.index_error = repr(exc)
             log.exception("check index could not be rebuilt")
+            return
+        self._keep(index)
+        self._swap_index(index, "rebuilt")
 
-    def _swap_index(self, index: CheckIndex) -> None:
+    def _keep(self, index: CheckIndex) -> float | None:
+        """Write the index for the next start (seconds taken; None if it could not be)."""
+        began = time.perf_counter()
+        try:
+            snapshot.save(index, self.snapshot_dir, self.snapshot_key)
+        except Exception:  # a full disk costs the next start time, not this screening
+            log.exception("check index could not be written for the next start")
+            return None
+        return round(time.perf_counter() - began, 3)
+
+    def _swap_index(self, index: CheckIndex, source: str) -> None:
         with self._lock:
             self.index = index
             self.index_error = None
+            self.index_source = source
             # the index is millions of long-lived objects (path tuples among them): out of the
             # collector's way, or a full collection now and then stalls a check for a second.
             # Unfreezing first lets the previous index be collected.
@@ -175,7 +241,9 @@ class Service:
         """A finished scan's check index, built before its findings are stored and put to
         use once they are."""
         index = CheckIndex(result, screening_id=screening_id, dataset_id=dataset_id)
-        return {"check_index_seconds": index.build_seconds}, lambda: self._swap_index(index)
+        kept = self._keep(index)
+        timings = {"check_index_seconds": index.build_seconds, "check_index_kept_seconds": kept}
+        return timings, lambda: self._swap_index(index, "screening")
 
     # ------------------------------------------------------------------ tokens
     def known_streets(self) -> list[str]:

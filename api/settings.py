@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # unlimited) and this long (seconds; 0: unlimited)
     validate_memory_bytes: int = 8 * 1024**3
     validate_seconds: float = 900
+    # how often (seconds) a worker looks for a screening finished by another worker, to
+    # read the check index that worker kept (0: only at start-up)
+    index_poll_seconds: float = 5.0
     # pre-award checks a minute for one token (429 beyond): guessing at ID numbers is slow
     check_rate_per_minute: int = 120
     # largest body of any other request (JSON, a policy file)
