@@ -12,10 +12,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
+# the tests run the Spark engine in local mode too: its extra (PySpark) beside the dev tools
+SPARK_STAMP := $(VENV)/.spark
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/integrity scan fixtures/demo/longgang --policy longgang-2023 --out out/demo
 
-test: lint typecheck fixtures-check
+test: lint typecheck fixtures-check $(SPARK_STAMP)
 	$(BIN)/pytest -n 2
 
 lint: $(STAMP)

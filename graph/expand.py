@@ -48,11 +48,21 @@ def invert(path: Path, src_sex: Sex) -> Path:
     return tuple(out)
 
 
+def compose_code(left: str, right: str) -> str:
+    """The code of a path (``left``) followed by a kin link (``right``)."""
+    return right if left == SAME else f"{left},{right}"
+
+
+def inverse_code(code: str, src_sex: Sex) -> str:
+    """The code of a link read from its far end (an identity link stays one)."""
+    return code if code == SAME else code_of(invert(parse_code(code), src_sex))
+
+
 def with_inverses(links: pd.DataFrame) -> pd.DataFrame:
     """The links plus, for each, the link read the other way (a registry record of A's
     brother B is also a record of B's sibling A). Inverted rows keep the same link_id."""
     inverse_codes = {
-        (code, sex): code if code == SAME else code_of(invert(parse_code(code), sex))
+        (code, sex): inverse_code(code, sex)
         for code, sex in links[["code", "src_sex"]].drop_duplicates().itertuples(index=False)
     }
     inv = pd.DataFrame(
@@ -72,6 +82,12 @@ def with_inverses(links: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([forward, inv], ignore_index=True)
 
 
+def classify_code(code: str, sex: Sex) -> tuple[str, str, str]:
+    """(category, detail, simplified code) of a composed path code spoken by someone of
+    ``sex``: its closest reading (every engine classifies paths with this function)."""
+    return _summarise(classify_path(parse_code(code), sex, distinct=True))
+
+
 @dataclass
 class _Classifier:
     """Classification of composed codes, cached by (code, speaker sex)."""
@@ -82,9 +98,7 @@ class _Classifier:
         key = (code, sex)
         hit = self.cache.get(key)
         if hit is None:
-            alternatives = classify_path(parse_code(code), sex, distinct=True)
-            hit = _summarise(alternatives)
-            self.cache[key] = hit
+            hit = self.cache[key] = classify_code(code, sex)
         return hit
 
 
@@ -152,9 +166,7 @@ class _Codes:
             hit = self._composed.get((a, b))
             if hit is None:
                 left, right = self._strings[a], self._strings[b]
-                hit = self._composed[(a, b)] = self.intern(
-                    right if left == SAME else f"{left},{right}"
-                )
+                hit = self._composed[(a, b)] = self.intern(compose_code(left, right))
             table[j] = hit
         return np.where(identity, code, table[back.reshape(-1)])
 

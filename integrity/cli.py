@@ -19,7 +19,7 @@ from rich.table import Table
 
 from graph import kinship
 from integrity import __version__
-from integrity.errors import DatasetError, PolicyError
+from integrity.errors import DatasetError, EngineError, PolicyError
 from integrity.policy import DEFAULT_PROFILE, available_profiles, load_profile
 
 # pandas, the rules and the screening are imported by the commands that need them: `--help`
@@ -75,7 +75,7 @@ def main_options(
 
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
-EXIT_DATA, EXIT_POLICY = 1, 2
+EXIT_DATA, EXIT_POLICY, EXIT_ENGINE = 1, 2, 3
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -237,6 +237,19 @@ def scan(
             "run the rules in two processes (default 2 where there are 2+ CPUs)",
         ),
     ] = min(2, os.cpu_count() or 1),
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="亲属关系展开的引擎：pandas（默认）或 spark / the kin expansion's engine: "
+            "pandas (default) or spark (pip install 'integrity[spark]', Java)",
+        ),
+    ] = "pandas",
+    master: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark 集群地址（默认本机 local 模式）/ a Spark master URL (default: local mode)"
+        ),
+    ] = None,
 ) -> None:
     """筛查一个数据集并写出 findings.json/.csv/.xlsx 与 run.json。"""
     from integrity.documents.output import write_outputs  # noqa: PLC0415
@@ -268,8 +281,18 @@ def scan(
 
         try:
             result = run_scan(
-                dataset, policy=policy, lenient=lenient, rules=codes, progress=step, jobs=jobs
+                dataset,
+                policy=policy,
+                lenient=lenient,
+                rules=codes,
+                progress=step,
+                jobs=jobs,
+                engine=engine,
+                master=master,
             )
+        except EngineError as exc:
+            progress.stop()
+            raise _fail(str(exc), EXIT_ENGINE) from exc
         except DatasetError as exc:
             progress.stop()
             raise _fail(

@@ -75,3 +75,7 @@ class DatasetError(Exception):
 
 class PolicyError(Exception):
     """A policy profile is missing or malformed."""
+
+
+class EngineError(Exception):
+    """The engine asked for cannot run here (the Spark extra or a Java runtime missing)."""

@@ -28,6 +28,7 @@ from integrity.policy import Profile, ProgrammeSettings, RuleSettings, load_prof
 from integrity.programme import missing_columns
 from integrity.provisions import ProvisionStatus, provision_statuses
 from integrity.rules import REGISTRY, ScanContext
+from integrity.screening.tables import KinEngine
 
 Progress = Callable[[str], None]
 
@@ -90,6 +91,8 @@ class ScanResult:
     context: ScanContext | None = None
     # every provision of the profile: checked, not checked (and why), not applicable
     provisions: list[ProvisionStatus] = field(default_factory=list)
+    # the engine of the kin expansion ("pandas", the default, or "spark")
+    engine: str = "pandas"
 
 
 def select_rules(names: Sequence[str] | None) -> list[str]:
@@ -301,13 +304,41 @@ def run_scan(
     rules: Sequence[str] | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    engine: str = "pandas",
+    master: str | None = None,
 ) -> ScanResult:
     """``jobs``: see :func:`run_rules` (2 only where no other thread may hold a lock at the
-    fork: the CLI, not the service)."""
+    fork: the CLI, not the service). ``engine``: ``pandas`` (the default) or ``spark``
+    (the kin expansion as Spark jobs, on ``master`` or in local mode; the same findings)."""
+    kin_engine = _kin_engine(engine, master)
     with fewer_collections():
-        return _run_scan(
-            dataset_path, policy=policy, lenient=lenient, rules=rules, progress=progress, jobs=jobs
+        result = _run_scan(
+            dataset_path,
+            policy=policy,
+            lenient=lenient,
+            rules=rules,
+            progress=progress,
+            jobs=1 if kin_engine is not None else jobs,
+            kin_engine=kin_engine,
         )
+    result.engine = engine
+    return result
+
+
+ENGINES = ("pandas", "spark")
+
+
+def _kin_engine(engine: str, master: str | None) -> KinEngine | None:
+    if engine not in ENGINES:
+        raise PolicyError(
+            f"未知引擎 / unknown engine: {engine}; 可用 / available: {', '.join(ENGINES)}"
+        )
+    if engine == "pandas":
+        return None
+    # imported only when asked for: PySpark is an extra
+    from integrity.spark.engine import SparkEngine  # noqa: PLC0415
+
+    return SparkEngine.start(master)
 
 
 def _run_scan(
@@ -318,6 +349,7 @@ def _run_scan(
     rules: Sequence[str] | None,
     progress: Progress | None,
     jobs: int,
+    kin_engine: KinEngine | None,
 ) -> ScanResult:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     stages: dict[str, float] = {}
@@ -329,7 +361,7 @@ def _run_scan(
     dataset = load_dataset(dataset_path, lenient=lenient)
     stages["load"] = round(time.perf_counter() - t0, 4)
     t1 = time.perf_counter()
-    ctx = ScanContext(dataset=dataset, profile=profile)
+    ctx = ScanContext(dataset=dataset, profile=profile, kin_engine=kin_engine)
     findings, runs = run_rules(dataset, profile, selected, progress, stages, ctx, jobs)
     stages["rules"] = round(
         time.perf_counter() - t1 - sum(v for k, v in stages.items() if k != "load"), 4

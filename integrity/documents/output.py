@@ -125,6 +125,7 @@ def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
         # the files screened (file name and content), one hash: what a report and a sample cite
         "dataset_sha256": dataset_sha256(ds),
         "lenient": result.lenient,
+        "engine": result.engine,
         "policy": {
             "name": result.profile.name,
             "label": result.profile.label,

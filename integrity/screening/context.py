@@ -10,6 +10,7 @@ from typing import Any
 from integrity.load.dataset import Dataset
 from integrity.policy import Profile
 from integrity.screening.kin import Screening
+from integrity.screening.tables import KinEngine
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class ScanContext:
     notes: dict[str, list[str]] = field(default_factory=dict)
     # results two rules share (computed by the first that needs them), by key
     shared: dict[Any, Any] = field(default_factory=dict)
+    # the engine of the kin expansion (None: the default, in this process)
+    kin_engine: KinEngine | None = None
 
     def note(self, rule: str, message: str) -> None:
         self.notes.setdefault(rule, []).append(message)
@@ -30,4 +33,4 @@ class ScanContext:
     @cached_property
     def screening(self) -> Screening:
         """Identities, kin expansion and role holders, computed once and shared by rules."""
-        return Screening(self.dataset)
+        return Screening(self.dataset, kin_engine=self.kin_engine)

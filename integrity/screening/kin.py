@@ -49,6 +49,7 @@ from integrity.screening.tables import Tables
 BRIDGE_FLOOR = 0.5  # identity links below this confidence are not followed at all
 
 
+MAX_HOPS = 3  # kin links on one path: every legal category is reached within three
 MAX_BRIDGES = 1  # identity links on one kin path: each is a guess, two in a row compound it
 
 
@@ -159,14 +160,23 @@ class Screening(Tables):
             .reset_index(drop=True)
         )
         officials["sex"] = officials["sex"].where(officials["sex"].isin(["男", "女"]), None)
-        return self.kin_graph.expand(officials, max_same=MAX_BRIDGES)
+        if self.kin_engine is not None:
+            return self.kin_engine.expand(
+                officials, self.all_links, max_hops=MAX_HOPS, max_same=MAX_BRIDGES
+            )
+        return self.kin_graph.expand(officials, max_hops=MAX_HOPS, max_same=MAX_BRIDGES)
+
+    @cached_property
+    def all_links(self) -> pd.DataFrame:
+        """The kin links and the identity bridges, as the expansion reads them."""
+        links = pd.concat([self.kin_links, self.bridges], ignore_index=True)
+        return links[["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]]
 
     @cached_property
     def kin_graph(self) -> KinGraph:
         """The kin links and the identity bridges as one graph, built once: the officials'
         kinship, the holders' and any other walk start from it."""
-        links = pd.concat([self.kin_links, self.bridges], ignore_index=True)
-        return KinGraph(links[["link_id", "src", "dst", "code", "src_sex", "dst_sex", "conf"]])
+        return KinGraph(self.all_links)
 
     def kin_among(self, sources: pd.Index, targets: pd.Index) -> pd.DataFrame:
         """The relatives within the legal categories of the people ``sources`` among the

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -45,12 +45,39 @@ def _mentions(frame: pd.DataFrame, key: str, cols: dict[str, str], table: str) -
     return out.dropna(subset=["key"])
 
 
+# what the rules read once and a pre-award check never does (its index keeps its own kin
+# rows): the officials' kinship and its copies, the raw mentions, the links as one table
+NOT_PICKLED = frozenset({"kinship", "kin_all", "kin_ids", "mentions", "all_links"})
+
+
+class KinEngine(Protocol):
+    """What expands the officials' kinship: :func:`graph.expand.expand`'s arguments and
+    answer (the same rows whichever engine gives them)."""
+
+    name: str
+
+    def expand(
+        self, officials: pd.DataFrame, links: pd.DataFrame, *, max_hops: int, max_same: int
+    ) -> pd.DataFrame: ...
+
+
 @dataclass
 class Tables:
     dataset: Dataset
     # the prior each rule's matching used (estimated_prior), by rule: the pre-award check
     # scores its pairs with the same one
     priors: dict[str, float] = field(default_factory=dict)
+    # the engine that expands the officials' kinship (None: graph.expand in this process;
+    # integrity.spark.engine.SparkEngine: Spark jobs, the same rows)
+    kin_engine: KinEngine | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (the check index kept on disk) without the engine — a Spark session is a
+        connection, not data — and without the tables only the batch reads (NOT_PICKLED:
+        computed again if ever asked for)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in NOT_PICKLED}
+        state["kin_engine"] = None
+        return state
 
     # ------------------------------------------------------------------ tables
     @cached_property
