@@ -88,7 +88,8 @@ def new_scratch(parent: Path) -> Path:
     return path
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process with this id runs (one we may not signal counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -115,7 +116,7 @@ def sweep_scratch(parent: Path) -> list[str]:
             continue
         stale = age > SCRATCH_MAX_AGE_SECONDS
         if owner.isdigit():
-            stale = stale or not _alive(int(owner)) or int(owner) == os.getpid()
+            stale = stale or not alive(int(owner)) or int(owner) == os.getpid()
         else:  # an older version's scratch folder (no owner in its name)
             stale = True
         if stale:

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {root!r})
 began = time.perf_counter()
 from api.settings import Settings
@@ -61,7 +61,9 @@ print(json.dumps({{
     "seconds": round(time.perf_counter() - began, 1),
     "index_build_seconds": getattr(index, "build_seconds", None) if mode != "snapshot" else 0,
     "error": error,
-    "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    # VmHWM: this process's own peak (ru_maxrss would carry the parent's over the exec)
+    "peak_mib": round(int(next(l.split()[1] for l in open("/proc/self/status")
+                               if l.startswith("VmHWM"))) / 1024),
 }}))
 """
 

@@ -18,6 +18,7 @@ replaced. Only the latest screening's file is kept.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import io
@@ -32,6 +33,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from api.files import alive
 
 log = logging.getLogger("integrity.api")
 
@@ -115,7 +118,15 @@ def load(folder: Path, screening_id: str, key: bytes) -> Any | None:
         # another code's file (after an upgrade) or a changed one: built again
         log.warning("check index file %s does not match this code or key: ignored", path.name)
         return None
-    index = pickle.loads(view[head:])
+    # millions of objects come back at once: the cyclic collector, run again and again
+    # while they do, would find nothing to free (the service freezes them once swapped in)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        index = pickle.loads(view[head:])
+    finally:
+        if enabled:
+            gc.enable()
     if getattr(index, "screening_id", None) != screening_id:
         return None
     return index
@@ -128,20 +139,8 @@ def sweep(folder: Path) -> list[str]:
     for scratch in folder.glob("*.tmp") if folder.is_dir() else []:
         parts = scratch.name.split(".")
         pid = int(parts[1]) if len(parts) > 3 and parts[1].isdigit() else None
-        if pid is not None and pid != os.getpid() and _alive(pid):
-            continue
-        if pid == os.getpid():
-            continue  # this process's own writer may be at work
+        if pid is not None and (pid == os.getpid() or alive(pid)):
+            continue  # a writer at work: this process's own or another live one's
         scratch.unlink(missing_ok=True)
         removed.append(scratch.name)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

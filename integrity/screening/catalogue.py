@@ -3,9 +3,11 @@ in the catalogue, as off_catalogue and the pre-award check look a supplier up.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
@@ -34,13 +36,44 @@ def _entries(catalogue: pd.DataFrame) -> pd.DataFrame:
     return c
 
 
+class Groups(Mapping[str, pd.DataFrame]):
+    """A frame's rows grouped by one column, as a mapping (value -> its rows, in their
+    order, with their index: what ``dict(frame.groupby(column))`` gives), kept as one frame
+    sorted by the column and each value's span in it: a district's tens of thousands of
+    small groups are sliced when asked for, not built (or pickled) one frame each."""
+
+    def __init__(self, frame: pd.DataFrame, column: str) -> None:
+        rows = frame.dropna(subset=[column])
+        keys = rows[column].astype(str)
+        order = np.argsort(keys.to_numpy(dtype=str), kind="stable")
+        self.frame = rows.iloc[order]
+        values = keys.to_numpy()[order]
+        change = np.flatnonzero(values[1:] != values[:-1]) + 1
+        starts = np.concatenate([[0], change]) if len(values) else np.zeros(0, dtype=np.int64)
+        stops = np.concatenate([change, [len(values)]]) if len(values) else starts
+        self.spans = {str(values[a]): (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        a, b = self.spans[key]
+        return self.frame.iloc[a:b]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.spans)
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.spans
+
+
 @dataclass
 class Catalogue:
     """The catalogue's entries by USCC and by name core, as the rule and the pre-award check
     look a supplier up."""
 
-    by_code: dict[str, pd.DataFrame]
-    by_core: dict[str, pd.DataFrame]
+    by_code: Mapping[str, pd.DataFrame]
+    by_core: Mapping[str, pd.DataFrame]
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # 入库编号 -> its entry
 
     @classmethod
@@ -54,11 +87,7 @@ class Catalogue:
             if "item_id" in entries
             else {}
         )
-        return cls(
-            {str(k): g for k, g in entries.dropna(subset=["code"]).groupby("code")},
-            {str(k): g for k, g in entries.dropna(subset=["core"]).groupby("core")},
-            items,
-        )
+        return cls(Groups(entries, "code"), Groups(entries, "core"), items)
 
     @property
     def cores(self) -> list[str]:
@@ -68,7 +97,7 @@ class Catalogue:
         """The supplier's own entries: same USCC; without one on either side, same name core
         (a bare name carried by two catalogue suppliers: no guess)."""
         mine = self.by_code.get(code) if code else None
-        if mine is None and core in self.by_core:
+        if mine is None and core is not None and core in self.by_core:
             named = self.by_core[core]
             mine = named[named["code"].isna() | (code is None)]
             if code is None and named["code"].nunique() > 1:
@@ -110,7 +139,7 @@ def near_names(cores: pd.Series, catalogue: list[str], ratio: float) -> dict[str
 
 
 def near_entries(
-    close: list[str], code: str | None, by_core: dict[str, pd.DataFrame]
+    close: list[str], code: str | None, by_core: Mapping[str, pd.DataFrame]
 ) -> pd.DataFrame | None:
     """Catalogue entries whose name is the same or close but whose USCC differs."""
     if not close or not code:

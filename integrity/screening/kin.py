@@ -70,6 +70,10 @@ class _LinkLookup:
             self.cache[link_id] = hit
         return hit
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the rows looked up so far (the batch's explanations)."""
+        return {"frame": self.frame, "cache": None}
+
 
 @dataclass
 class Screening(Tables):

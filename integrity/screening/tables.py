@@ -235,19 +235,23 @@ class Tables:
         return dict(zip(self.people.index, self.people["name"], strict=True))
 
     @cached_property
-    def keys_by_name(self) -> dict[str, np.ndarray]:
-        """Each normalised name's person keys (people), for lookups that must not scan all
-        people (the pre-award check asks about a few names)."""
+    def keys_by_name(self) -> tuple[np.ndarray, dict[str, tuple[int, int]]]:
+        """The people's keys grouped by normalised name, and each name's (start, stop) in
+        them, for lookups that must not scan all people (the pre-award check asks about a
+        few names). One array and a table of spans: kept on disk and read back in a blink,
+        where a small array per name would not be."""
         people = self.people["name_norm"].dropna()
         codes, names = pd.factorize(people.to_numpy())
         order = np.argsort(codes, kind="stable")
-        bounds = np.cumsum(np.bincount(codes, minlength=len(names)))[:-1]
-        keys = np.split(people.index.to_numpy()[order], bounds)
-        return dict(zip(map(str, names), keys, strict=True))
+        stops = np.cumsum(np.bincount(codes, minlength=len(names)))
+        starts = stops - np.bincount(codes, minlength=len(names))
+        spans = {str(n): (int(a), int(b)) for n, a, b in zip(names, starts, stops, strict=True)}
+        return people.index.to_numpy()[order], spans
 
     def named(self, names: Any) -> pd.Index:
         """The person keys of the people with any of these normalised names."""
-        found = [self.keys_by_name[n] for n in names if n in self.keys_by_name]
+        keys_of, spans = self.keys_by_name
+        found = [keys_of[slice(*spans[n])] for n in names if n in spans]
         keys: pd.Index = pd.Index(np.concatenate(found) if found else np.array([], dtype=object))
         return keys
 
