@@ -12,7 +12,7 @@ import pandas as pd
 from integrity.findings import EvidenceStep, Finding, yuan_wan
 from integrity.identity.names import org_names
 from integrity.policy import ProgrammeSettings, Provision, Severity
-from integrity.programme import GroupFinding, project_label, records, rows_of
+from integrity.programme import GroupFinding, project_label, records
 from integrity.rules.registry import ScanContext, rule
 from integrity.screening.evidence import source_ref, text
 
@@ -59,14 +59,26 @@ def quotes_process(ctx: ScanContext, settings: QuotesProcessSettings) -> Iterato
     projects = _keyed(projects[projects["category"].isin(settings.categories)])
     projects = projects[projects["_name"].notna() | projects["_uscc"].notna()]
     quotes = _keyed(ctx.dataset.table("quotes"))
-    # not dict(groupby): a GroupBy has a .keys attribute, the column name
-    by_project = {pid: g for pid, g in quotes.groupby("project_id", sort=False)}  # noqa: C416
+    # one pass over each table: per-project frames would cost a pandas call per project
+    by_project: dict[Any, list[dict[str, Any]]] = {}
+    for q in records(quotes):
+        if _given(q.get("project_id")):
+            by_project.setdefault(q["project_id"], []).append(q)
+    ledger = dict(projects.groupby("project_id", sort=False).indices)
     for r in records(projects):
-        mine = by_project.get(r["project_id"])
-        rows = rows_of(projects, r)
-        for severity, check, said, figures in _problems(r, mine, int(minimum)):
-            steps = [] if mine is None else [_quote_step(q) for q in records(mine)]
+        mine = by_project.get(r["project_id"], [])
+        problems = list(_problems(r, mine, int(minimum)))
+        if not problems:
+            continue
+        rows = projects.iloc[ledger.get(r["project_id"], [])]
+        for severity, check, said, figures in problems:
+            steps = [_quote_step(q) for q in mine]
             yield _finding(ctx, provision, r, rows, steps, severity, check, said, figures)
+
+
+def _given(value: Any) -> bool:
+    """A value the ledger filled in (not None, NaN or NA)."""
+    return value is not None and not (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -85,25 +97,35 @@ def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _same(quotes: pd.DataFrame, r: dict[str, Any]) -> pd.Series:
-    """The quote rows of the project's own supplier."""
-    out = pd.Series(False, index=quotes.index)
+def _same(quote: dict[str, Any], r: dict[str, Any]) -> bool:
+    """Whether a quote row names the project's own supplier (same code, or same name)."""
     for col in ("_uscc", "_name"):
         value = r.get(col)
-        if isinstance(value, str) and value:
-            out |= quotes[col].astype(object).eq(value).fillna(False).astype(bool)
-    return out
+        if isinstance(value, str) and value and quote.get(col) == value:
+            return True
+    return False
 
 
-def _suppliers(quotes: pd.DataFrame) -> int:
+def _suppliers(quotes: list[dict[str, Any]]) -> int:
     """How many suppliers quoted (a code, else a name, counts one)."""
-    return int(quotes["_uscc"].fillna(quotes["_name"]).dropna().nunique())
+    keys = set()
+    for q in quotes:
+        key = q.get("_uscc") if _given(q.get("_uscc")) else q.get("_name")
+        if _given(key):
+            keys.add(key)
+    return len(keys)
+
+
+def _selected(quote: dict[str, Any]) -> bool:
+    """Whether the quote row is marked as the one selected (中选)."""
+    value = quote.get("selected")
+    return _given(value) and bool(value == True)  # noqa: E712 - True, 1 and numpy's True
 
 
 def _problems(
-    r: dict[str, Any], mine: pd.DataFrame | None, minimum: int
+    r: dict[str, Any], mine: list[dict[str, Any]], minimum: int
 ) -> Iterator[tuple[Severity, str, str, dict[str, Any]]]:
-    if mine is None or mine.empty:
+    if not mine:
         yield "medium", "no_quotes", "没有询价比价记录", {"quotes": 0, "min": minimum}
         return
     suppliers = _suppliers(mine)
@@ -114,8 +136,8 @@ def _problems(
             f"只有{suppliers}家单位报价，少于{minimum}家",
             {"quotes": int(suppliers), "min": minimum},
         )
-    winner = mine[_same(mine, r)]
-    if winner.empty:
+    winner = [q for q in mine if _same(q, r)]
+    if not winner:
         yield (
             "high",
             "winner_not_quoted",
@@ -123,29 +145,25 @@ def _problems(
             {"quotes": int(suppliers)},
         )
         return
-    selected = (
-        mine[mine["selected"].eq(True).fillna(False).astype(bool)]
-        if "selected" in mine
-        else mine.iloc[:0]
-    )
-    if len(selected) and not _same(selected, r).any():
-        names = "、".join(str(n) for n in selected["supplier_name"])
+    selected = [q for q in mine if _selected(q)]
+    if selected and not any(_same(q, r) for q in selected):
+        names = "、".join(str(q.get("supplier_name")) for q in selected)
         yield (
             "medium",
             "selected_other",
             f"报价记录标明中选的是{names}，而台账的中标单位是{r.get('supplier_name')}",
             {"selected": names},
         )
-    if "amount" not in mine.columns:  # the quotes carry no prices: nothing to compare
+    if "amount" not in mine[0]:  # the quotes carry no prices: nothing to compare
         return
-    priced = mine.dropna(subset=["amount"])
-    own = winner["amount"].dropna()
-    if own.empty or priced.empty:
+    priced = [q for q in mine if _given(q.get("amount"))]
+    own = [float(q["amount"]) for q in winner if _given(q.get("amount"))]
+    if not own or not priced:
         return
-    lowest = float(priced["amount"].min())
-    bid = float(own.min())
+    lowest = min(float(q["amount"]) for q in priced)
+    bid = min(own)
     if bid > lowest and not text(r.get("remarks")):
-        low = "、".join(str(n) for n in priced.loc[priced["amount"] == lowest, "supplier_name"])
+        low = "、".join(str(q.get("supplier_name")) for q in priced if float(q["amount"]) == lowest)
         yield (
             "medium",
             "not_lowest",
