@@ -302,7 +302,7 @@ def scan(
             raise _fail(str(exc), EXIT_POLICY) from exc
         progress.update(task, description="写出结果", advance=1)
         with fewer_collections():
-            record = write_outputs(result, out, started)
+            record = write_outputs(result, out, started, jobs=jobs)
         progress.update(task, advance=1)
     if as_json:
         _print_json(scan_summary(record, out))

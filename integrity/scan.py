@@ -7,28 +7,29 @@ The CLI, the API and batch jobs all call :func:`run_scan`; writing files is
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing as mp
-import pickle
-import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from integrity.errors import PolicyError
 from integrity.findings import Finding, sort_findings
+from integrity.forked import Forked, can_fork
 from integrity.load.dataset import Dataset, load_dataset
 from integrity.policy import Profile, ProgrammeSettings, RuleSettings, load_profile
 from integrity.programme import missing_columns
 from integrity.provisions import ProvisionStatus, provision_statuses
 from integrity.rules import REGISTRY, ScanContext
 from integrity.screening.tables import KinEngine
+
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
 
 Progress = Callable[[str], None]
 
@@ -111,6 +112,10 @@ def select_rules(names: Sequence[str] | None) -> list[str]:
 # are split over two (run_rules' ``jobs``): three of them share the decisions' kin matches
 # (ScanContext.shared); together they take about as long as the others (the city bench)
 DECISION_RULES = frozenset({"acceptance", "avoidance", "related_supplier", "undeclared_relation"})
+# the other rules are taken from one queue by both processes, the costliest first (their
+# seconds on the city bench): the process that is free takes the next, so neither waits long
+# for the other; rules not named here follow in their order
+COSTLIEST_FIRST = ("collusive_quotes", "off_catalogue", "quote_screens", "split_bid")
 
 
 def run_rules(
@@ -126,9 +131,10 @@ def run_rules(
     the shared stages (identity, resolve, kinship, roles) when a selected rule needs them.
 
     ``jobs`` 2: after the shared stages, the rules read from the decisions (acceptance,
-    avoidance, related_supplier, undeclared_relation) run in this process and the others in a forked
-    one, which sees everything computed so far without copying it and sends back its
-    findings, run records, notes and priors. The findings are the same either way. The CLI
+    avoidance, related_supplier, undeclared_relation) run in this process and the others in a
+    forked one, which sees everything computed so far without copying it and sends back its
+    findings, run records, notes and priors; this process, done with its own, takes the
+    others' next rule from their common queue. The findings are the same either way. The CLI
     asks for it; the service does not (a request thread holding a lock at the fork would
     leave the child waiting on it)."""
     ctx = ctx or ScanContext(dataset=dataset, profile=profile)
@@ -143,7 +149,7 @@ def run_rules(
     here = [c for c in runnable if c in DECISION_RULES]
     there = [c for c in runnable if c not in DECISION_RULES]
     done: dict[str, tuple[list[Finding], RuleRun]] = {}
-    if jobs >= 2 and here and there and "fork" in mp.get_all_start_methods():
+    if jobs >= 2 and here and there and can_fork():
         done.update(_run_split(ctx, profile, here, there, progress))
     findings: list[Finding] = []
     runs: list[RuleRun] = []
@@ -217,45 +223,24 @@ def _run_split(
     there: list[str],
     progress: Progress | None,
 ) -> dict[str, tuple[list[Finding], RuleRun]]:
-    """``here`` in this process, ``there`` in a forked child at the same time."""
+    """``here`` in this process while a forked child runs ``there``; both take ``there``'s
+    rules from one queue (costliest first), this process once ``here`` is done."""
     if "screening" in vars(ctx):  # prepared: what both halves read is built once, here
         ctx.screening.build_lookups()
-    receive, send = mp.get_context("fork").Pipe(duplex=False)
-    # objects that exist now are left out of collections (the collector writing to them
-    # would copy every page the two processes share)
-    gc.freeze()
+    queue = sorted(there, key=lambda c: COSTLIEST_FIRST.index(c) if c in COSTLIEST_FIRST else 99)
+    taken = mp.get_context("fork").Value("i", 0)  # how many of ``queue`` are taken
+    child = Forked("integrity-rules", _child, ctx, profile, queue, taken)
+    done: dict[str, tuple[list[Finding], RuleRun]] = {}
     try:
-        child = mp.get_context("fork").Process(
-            target=_child, args=(ctx, profile, there, send), name="integrity-rules", daemon=True
-        )
-        child.start()
-    finally:
-        gc.unfreeze()
-    send.close()
-    received = False
-    try:
-        done: dict[str, tuple[list[Finding], RuleRun]] = {}
-        for code in here:
+        # its own, then (lazily: once they are done) the next of the others
+        for code in itertools.chain(here, _take(queue, taken)):
             if progress:
                 progress(f"规则 {code}")
             done[code] = _run_one(ctx, profile, code)
-        try:
-            status, payload = receive.recv()
-            received = True
-        except EOFError:
-            child.join()
-            raise RuntimeError(
-                f"规则子进程异常退出 / the rules' child process died (exit code {child.exitcode}): "
-                f"{', '.join(there)}"
-            ) from None
-    finally:
-        if not received:  # this half failed (or was interrupted): the other's work is moot
-            child.terminate()
-        receive.close()
-        child.join()
-    if status == "error":
-        _raise_from_child(*payload)
-    results, notes, priors = payload
+    except BaseException:  # this half failed (or was interrupted): the other's work is moot
+        child.close()
+        raise
+    results, notes, priors = child.result()
     for code, (produced, run) in results.items():
         if progress:
             progress(f"规则 {code}")
@@ -266,34 +251,24 @@ def _run_split(
     return done
 
 
-def _raise_from_child(pickled: bytes | None, text: str) -> None:
-    """The child's exception, with its traceback as the cause (or, where it cannot be
-    rebuilt here, a RuntimeError carrying the traceback)."""
-    try:
-        error = pickle.loads(pickled) if pickled is not None else None
-    except Exception:
-        error = None
-    if isinstance(error, BaseException):
-        raise error from RuntimeError(f"规则子进程 / in the rules' child process:\n{text}")
-    raise RuntimeError(f"规则子进程出错 / the rules' child process failed:\n{text}")
+def _take(codes: list[str], taken: Synchronized[int]) -> Iterator[str]:
+    """The rules of ``codes`` no process has taken yet, one at a time, as this one is free."""
+    while True:
+        with taken.get_lock():
+            i = taken.value
+            taken.value = i + 1
+        if i >= len(codes):
+            return
+        yield codes[i]
 
 
-def _child(ctx: ScanContext, profile: Profile, codes: list[str], send: Connection) -> None:
-    # the parent's progress display may own sys.stdout/stderr (and its lock): the child
-    # writes a warning, if any, to the real streams
-    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-    try:
-        results = {code: _run_one(ctx, profile, code) for code in codes}
-        notes = {code: ctx.notes[code] for code in codes if code in ctx.notes}
-        send.send(("ok", (results, notes, dict(ctx.screening.priors))))
-    except BaseException as exc:  # the parent re-raises it (or, not picklable, its text)
-        try:
-            pickled: bytes | None = pickle.dumps(exc)
-        except Exception:
-            pickled = None
-        send.send(("error", (pickled, traceback.format_exc())))
-    finally:
-        send.close()
+def _child(
+    ctx: ScanContext, profile: Profile, codes: list[str], taken: Synchronized[int]
+) -> tuple[dict[str, tuple[list[Finding], RuleRun]], dict[str, list[str]], dict[str, float]]:
+    """The forked half: the rules it takes from the queue, their notes, the priors."""
+    results = {code: _run_one(ctx, profile, code) for code in _take(codes, taken)}
+    notes = {code: ctx.notes[code] for code in results if code in ctx.notes}
+    return results, notes, dict(ctx.screening.priors)
 
 
 def run_scan(

@@ -32,6 +32,7 @@ from integrity.documents.words import (
 )
 from integrity.documents.workbook import Column, Sheet, write_workbook
 from integrity.findings import Finding
+from integrity.forked import Forked, can_fork
 from integrity.load.dataset import Dataset
 from integrity.load.readers import files_hash
 from integrity.scan import ScanResult
@@ -307,18 +308,28 @@ def write_findings_xlsx(
     )
 
 
-def write_outputs(result: ScanResult, out_dir: str | Path, started: float) -> dict[str, Any]:
-    """Write the four files into ``out_dir``; returns the run record written as run.json."""
+def write_outputs(
+    result: ScanResult, out_dir: str | Path, started: float, *, jobs: int = 1
+) -> dict[str, Any]:
+    """Write the four files into ``out_dir``; returns the run record written as run.json.
+    ``jobs`` 2 (the command line: see :mod:`integrity.forked`): findings.xlsx, the slowest,
+    is written in a forked child while this process writes the others."""
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    workbook: Forked[None] | None = None
     try:
+        if jobs >= 2 and can_fork():
+            workbook = Forked("integrity-workbook", _findings_xlsx, result.findings, staging)
+        else:
+            _findings_xlsx(result.findings, staging)
         rows = [flat_row(f) for f in result.findings]
         _write_json_lines(staging / "findings.json", [f.to_dict() for f in result.findings])
         _write_csv(staging / "findings.csv", rows)
-        write_findings_xlsx(staging / "findings.xlsx", [human_row(f) for f in result.findings])
         extra = write_reports(result.findings, staging)
+        if workbook is not None:
+            workbook.result()
         result.stages["write"] = round(time.perf_counter() - t0, 4)
         record = run_record(result, time.perf_counter() - started)
         record["reports"] = extra
@@ -333,5 +344,11 @@ def write_outputs(result: ScanResult, out_dir: str | Path, started: float) -> di
                 if stale.name not in extra and stale.exists():
                     stale.unlink()
     finally:
+        if workbook is not None:  # failed here: the child's work is moot
+            workbook.close()
         shutil.rmtree(staging, ignore_errors=True)
     return record
+
+
+def _findings_xlsx(findings: list[Finding], staging: Path) -> None:
+    write_findings_xlsx(staging / "findings.xlsx", [human_row(f) for f in findings])
