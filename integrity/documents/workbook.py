@@ -50,12 +50,12 @@ class Sheet:
 
 def display_width(text: str) -> float:
     """How many character widths Excel gives ``text``'s longest line (wide characters: 2)."""
-    narrow = _narrow_only()
-    widest = 0.0
-    for line in text.split("\n"):
-        n_narrow = len(line.translate(narrow))
-        widest = max(widest, 2.0 * (len(line) - n_narrow) + 1.1 * n_narrow)
-    return widest
+    return max(_line_width(line) for line in text.split("\n"))
+
+
+def _line_width(line: str) -> float:
+    n_narrow = len(line.translate(_narrow_only()))
+    return 2.0 * (len(line) - n_narrow) + 1.1 * n_narrow
 
 
 @functools.cache
@@ -103,12 +103,20 @@ def row_height(columns: Sequence[Column], sizes: Sequence[float], row: dict[str,
             continue
         text = _cell_text(row.get(c.key), c)
         room = max(width - PADDING, 1.0)
-        if "\n" not in text and 2.0 * len(text) <= room:  # one line, however wide
+        if "\n" in text:
+            needed = sum(_lines(t, room) for t in text.split("\n"))
+        elif 2.0 * len(text) > room:  # else one line, however wide its characters
+            needed = _lines(text, room)
+        else:
             continue
-        # less a rounding error: the widest cell set the column's width and fits in one line
-        needed = (math.ceil(display_width(t) / room - 1e-9) for t in text.split("\n"))
-        lines = max(lines, sum(max(1, n) for n in needed))
+        lines = max(lines, needed)
     return min(LINE_HEIGHT * lines + 3, MAX_ROW_HEIGHT)
+
+
+def _lines(line: str, room: float) -> int:
+    """How many lines of ``room`` a line of text wraps into (at least one; less a rounding
+    error: the widest cell set the column's width and fits in one line)."""
+    return max(1, math.ceil(_line_width(line) / room - 1e-9))
 
 
 def _write_sheet(wb: SafeWorkbook, sheet: Sheet, used: set[str]) -> None:
