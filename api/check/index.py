@@ -496,12 +496,7 @@ class CheckIndex(RelationsIndex):
         key = (core, code)
         found = self._near_seen.get(key)
         if found is None:
-            near = self.catalogue.near(code, core, settings.near_name_ratio)
-            found = (
-                []
-                if near is None
-                else [{str(k): v for k, v in r.items()} for r in near.to_dict("records")]
-            )
+            found = self.catalogue.near(code, core, settings.near_name_ratio)
             if len(self._near_seen) > 50_000:
                 self._near_seen.clear()
             self._near_seen[key] = found

@@ -79,8 +79,9 @@ def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[
 
     def near(core: str | None, code: str | None) -> list[dict[Any, Any]]:
         if (core, code) not in near_rows:
-            found = near_entries(near_of.get(core, []) if core else [], code, cat.by_core)
-            near_rows[(core, code)] = [] if found is None else found.to_dict("records")
+            near_rows[(core, code)] = near_entries(
+                near_of.get(core, []) if core else [], code, cat.by_core
+            )
         return near_rows[(core, code)]
 
     for row in projects.sort_values("project_id").to_dict("records"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,20 @@ class Groups(Mapping[str, pd.DataFrame]):
         a, b = self.spans[key]
         return self.frame.iloc[a:b]
 
+    def records(self, key: str) -> list[dict[str, Any]]:
+        """The rows of ``key`` as dicts (column -> value), without a frame per lookup."""
+        a, b = self.spans[key]
+        return self._records[a:b]
+
+    @cached_property
+    def _records(self) -> list[dict[str, Any]]:
+        return [{str(k): v for k, v in r.items()} for r in self.frame.to_dict("records")]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_records", None)  # rebuilt when asked for, not pickled twice
+        return state
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.spans)
 
@@ -72,8 +87,8 @@ class Catalogue:
     """The catalogue's entries by USCC and by name core, as the rule and the pre-award check
     look a supplier up."""
 
-    by_code: Mapping[str, pd.DataFrame]
-    by_core: Mapping[str, pd.DataFrame]
+    by_code: Groups
+    by_core: Groups
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # 入库编号 -> its entry
 
     @classmethod
@@ -116,10 +131,10 @@ class Catalogue:
         ends = pd.to_datetime(mine["valid_to"])
         return mine[(starts.isna() | (starts <= when)) & (ends.isna() | (ends >= when))]
 
-    def near(self, code: str | None, core: str | None, ratio: float) -> pd.DataFrame | None:
+    def near(self, code: str | None, core: str | None, ratio: float) -> list[dict[str, Any]]:
         """Entries whose name core is the same or close but whose USCC differs."""
         if not core:
-            return None
+            return []
         close = near_names(pd.Series([core]), self.cores, ratio).get(core, [])
         return near_entries(close, code, self.by_core)
 
@@ -138,12 +153,10 @@ def near_names(cores: pd.Series, catalogue: list[str], ratio: float) -> dict[str
     }
 
 
-def near_entries(
-    close: list[str], code: str | None, by_core: Mapping[str, pd.DataFrame]
-) -> pd.DataFrame | None:
-    """Catalogue entries whose name is the same or close but whose USCC differs."""
+def near_entries(close: list[str], code: str | None, by_core: Groups) -> list[dict[str, Any]]:
+    """Catalogue entries (as dicts) whose name is the same or close but whose USCC differs."""
     if not close or not code:
-        return None
-    near = pd.concat([by_core[c] for c in close])
-    near = near[near["code"].notna() & (near["code"] != code)]
-    return near if len(near) else None
+        return []
+    return [
+        r for c in close for r in by_core.records(c) if pd.notna(r["code"]) and r["code"] != code
+    ]
