@@ -115,7 +115,7 @@ DECISION_RULES = frozenset({"acceptance", "avoidance", "related_supplier", "unde
 # the other rules are taken from one queue by both processes, the costliest first (their
 # seconds on the city bench): the process that is free takes the next, so neither waits long
 # for the other; rules not named here follow in their order
-COSTLIEST_FIRST = ("collusive_quotes", "off_catalogue", "quote_screens", "split_bid")
+COSTLIEST_FIRST = ("collusive_quotes", "split_bid", "quote_screens")
 
 
 def run_rules(
