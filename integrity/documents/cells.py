@@ -14,7 +14,10 @@ supplier's name, a triage reason), and Excel or WPS evaluates a cell that starts
   with the ``quote_prefix`` property added to its format, so Excel shows it unchanged, without
   the apostrophe, and does not evaluate it even when the cell is edited.
 
-Numbers (``int``/``float``, not ``bool``) stay numbers; ``None`` and ``""`` stay empty.
+Numbers (``int``/``float``, not ``bool``) stay numbers; ``None`` and ``""`` stay empty. A text
+longer than an XLSX cell holds (32,767 UTF-16 units) is cut with a note saying so, where
+XlsxWriter would cut it without one (a district's works-share finding lists hundreds of
+projects; the evidence sheet has them a row each).
 """
 
 from __future__ import annotations
@@ -31,6 +34,23 @@ from xlsxwriter.worksheet import Worksheet
 
 # OWASP's list plus the full-width forms: what a spreadsheet may read as the start of a formula
 FORMULA_PREFIXES = frozenset("=+-@\t\r＝＋－＠")
+CELL_LIMIT = 32_767  # UTF-16 code units an XLSX cell holds
+CUT_NOTE = "……（超出 Excel 单元格容量，以下从略 / cut: longer than a cell holds）"
+
+
+def fit_cell(text: str) -> str:
+    """``text`` as a cell holds it: whole, or cut with :data:`CUT_NOTE` at its end."""
+    if len(text) <= CELL_LIMIT // 2 or _units(text) <= CELL_LIMIT:
+        return text
+    room = CELL_LIMIT - _units(CUT_NOTE)
+    cut = text[:room]
+    while _units(cut) > room:  # characters outside the BMP take two units
+        cut = cut[: len(cut) - (_units(cut) - room + 1) // 2]
+    return cut + CUT_NOTE
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def is_risky(text: str) -> bool:
@@ -102,7 +122,7 @@ class SafeWorkbook(xlsxwriter.Workbook):  # type: ignore[misc]  # XlsxWriter shi
         elif _is_number(value):
             ws.write_number(row, col, value, fmt)
         else:
-            text = value if isinstance(value, str) else str(value)
+            text = fit_cell(value if isinstance(value, str) else str(value))
             ws.write_string(row, col, text, self.quoted(fmt) if is_risky(text) else fmt)
 
     def write_row(

@@ -20,7 +20,15 @@ from openpyxl.cell.cell import Cell, MergedCell
 from typer.testing import CliRunner
 
 from integrity.cli import app
-from integrity.documents.cells import FORMULA_PREFIXES, csv_cell, csv_row, is_risky, new_workbook
+from integrity.documents.cells import (
+    CELL_LIMIT,
+    CUT_NOTE,
+    FORMULA_PREFIXES,
+    csv_cell,
+    csv_row,
+    is_risky,
+    new_workbook,
+)
 from integrity.documents.output import FIELDS, FINDING_COLUMNS, _write_csv, flat_row, human_row
 from integrity.documents.output import write_findings_xlsx as _write_xlsx
 from integrity.documents.reports import REPORTS, report_rows, write_reports, write_street_workbook
@@ -146,6 +154,37 @@ def test_workbook_cells_text_numbers_and_formats(tmp_path: Path, constant_memory
     assert not any(c.quotePrefix for c in safe)
     link = sheet.cell(4, 1)
     assert link.value == "http://example.com/a" and link.hyperlink is None and link.font.b
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_a_text_longer_than_a_cell_is_cut_with_a_note_not_silently(tmp_path: Path) -> None:
+    path = tmp_path / "long.xlsx"
+    step = "项目P0001 社区路面修缮 12.34万元；"
+    texts = [
+        step * (CELL_LIMIT // len(step) + 5),  # over the limit
+        "𠀀" * (CELL_LIMIT // 2 + 10),  # over it in UTF-16 units, not in characters
+        "=" + "甲" * (CELL_LIMIT - 1),  # exactly full: whole; risky: still quoted
+        step * 10,
+    ]
+    wb = new_workbook(path, constant_memory=True)
+    try:
+        ws = wb.add_worksheet("s")
+        for r, text in enumerate(texts):
+            wb.write_cell(ws, r, 0, text)
+    finally:
+        wb.close()
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    cut, astral, full, short = (sheet.cell(r + 1, 1).value for r in range(len(texts)))
+    for value, text in ((cut, texts[0]), (astral, texts[1])):
+        assert isinstance(value, str) and value.endswith(CUT_NOTE)
+        assert CELL_LIMIT - 2 <= _utf16(value) <= CELL_LIMIT
+        assert text.startswith(value.removesuffix(CUT_NOTE))
+    assert full == texts[2] and sheet.cell(3, 1).quotePrefix
+    assert short == texts[3]
 
 
 def test_a_format_from_elsewhere_is_refused_for_risky_text(tmp_path: Path) -> None:
