@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from integrity.cli import app, err_console, out_console
+from integrity.cli import app
+from integrity.summary import err_console, out_console
 
 if TYPE_CHECKING:
     from api.settings import Settings

@@ -10,10 +10,9 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -21,39 +20,24 @@ from graph import kinship
 from integrity import __version__
 from integrity.errors import DatasetError, EngineError, PolicyError
 from integrity.policy import DEFAULT_PROFILE, available_profiles, load_profile
+from integrity.summary import (
+    err_console,
+    out_console,
+    print_json,
+    print_summary,
+    scan_summary,
+)
 
 # pandas, the rules and the screening are imported by the commands that need them: `--help`
 # and `kin` answer without them
 if TYPE_CHECKING:
-    from integrity.scan import ScanResult
+    pass
 
 app = typer.Typer(
     help="民生微实事廉洁风险筛查 / integrity-risk screening for community micro-projects",
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _console(stderr: bool) -> Console:
-    """Made per call: the terminal width (COLUMNS) is read when the command runs; output
-    that is not a terminal (a file, a pipe) is not wrapped at 80 columns."""
-    stream = sys.stderr if stderr else sys.stdout
-    if stream.isatty() or "COLUMNS" in os.environ:
-        return Console(stderr=stderr)
-    return Console(stderr=stderr, width=10_000, soft_wrap=True)
-
-
-def out_console() -> Console:
-    return _console(stderr=False)
-
-
-def err_console() -> Console:
-    return _console(stderr=True)
-
-
-def _print_json(data: Any) -> None:
-    """A summary object on stdout, for scripts (--json)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def _version(value: bool) -> None:
@@ -74,7 +58,6 @@ def main_options(
     """民生微实事廉洁风险筛查 / integrity-risk screening for community micro-projects."""
 
 
-SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 EXIT_DATA, EXIT_POLICY, EXIT_ENGINE = 1, 2, 3
 
 
@@ -83,180 +66,116 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def scan_summary(record: dict[str, Any], out: Path) -> dict[str, Any]:
-    """What `scan --json` prints: where the files are, the counts, the rules and provisions
-    not run or not checked (the rest is in run.json)."""
-    return {
-        "out": str(out),
-        "files": ["findings.json", "findings.csv", "findings.xlsx", "run.json", *record["reports"]],
-        "policy": record["policy"]["name"],
-        "dataset_sha256": record["dataset_sha256"],
-        "counts": record["counts"],
-        "rules_not_run": [
-            {"rule": r["rule"], "reason": r["reason"]}
-            for r in record["rules"]
-            if r["status"] != "run"
-        ],
-        "provisions_not_checked": [
-            {"key": p["key"], "clause": p["clause"], "reason": p["reason"]}
-            for p in record["provisions"]
-            if p["status"] == "not_checked"
-        ],
-        "warnings": record["warnings_total"],
-        "seconds": record["duration_seconds"],
-    }
-
-
-def print_provisions(result: ScanResult, console: Console) -> None:
-    """The provisions' counts, then a table of those not checked and why."""
-    if not result.provisions:
-        return
-    count = Counter(p.status for p in result.provisions)
-    console.print(
-        f"[bold]政策条款[/bold]　共{len(result.provisions)}项：已检查{count['checked']}项，"
-        f"未检查{count['not_checked']}项，不适用{count['not_applicable']}项"
-    )
-    unchecked = [p for p in result.provisions if p.status == "not_checked"]
-    if not unchecked:
-        return
-    console.print("[bold]未检查的政策条款及原因[/bold]")
-    for p in unchecked:
-        console.print(f"  · {p.clause}　{p.topic}（{p.key}）", markup=False, soft_wrap=True)
-        console.print(f"      {p.reason}", markup=False, soft_wrap=True, style="dim")
-
-
-def print_summary(
-    result: ScanResult, out_dir: Path, console: Console, reports: list[str] | None = None
-) -> None:
-    findings = result.findings
-    profile = result.profile
-    console.print(f"\n[bold]筛查完成[/bold]　政策：{profile.label}（{profile.name}）")
-    by_rule = Table(title="按规则与严重程度", show_lines=False)
-    for col in ("规则", "编码", "高", "中", "低", "合计", "线索"):
-        # names are never cut short: a commission reads them in an 80-column terminal
-        by_rule.add_column(
-            col,
-            justify="left" if col in ("规则", "编码") else "right",
-            no_wrap=col in ("规则", "编码"),
-            min_width={"规则": 16, "编码": 19, "线索": 4}.get(col),
-        )
-    for run in result.rule_runs:
-        if run.status != "run":
-            continue
-        mine = [f for f in findings if f.rule == run.rule]
-        sev = Counter(f.severity for f in mine)
-        by_rule.add_row(
-            run.title,
-            run.rule,
-            str(sev["high"]),
-            str(sev["medium"]),
-            str(sev["low"]),
-            str(len(mine)),
-            str(sum(f.is_lead for f in mine)),
-        )
-    sev_all = Counter(f.severity for f in findings)
-    by_rule.add_row(
-        "合计",
-        "",
-        str(sev_all["high"]),
-        str(sev_all["medium"]),
-        str(sev_all["low"]),
-        str(len(findings)),
-        str(sum(f.is_lead for f in findings)),
-        style="bold",
-    )
-    console.print(by_rule)
-    if findings:
-        by_street = Table(title="按街道")
-        for col in ("街道", "高", "中", "低", "合计"):
-            by_street.add_column(col, justify="left" if col == "街道" else "right")
-        streets = sorted({f.street or "（未注明街道）" for f in findings})
-        for street in streets:
-            mine = [f for f in findings if (f.street or "（未注明街道）") == street]
-            sev = Counter(f.severity for f in mine)
-            by_street.add_row(
-                street, str(sev["high"]), str(sev["medium"]), str(sev["low"]), str(len(mine))
-            )
-        console.print(by_street)
-    noted = [r for r in result.rule_runs if r.notes]
-    if noted:
-        console.print("[bold]数据缺口（不作为违规）[/bold]")
-        for r in noted:
-            for message in r.notes:
-                console.print(f"  · {r.title}（{r.rule}）：{message}", markup=False)
-    na = result.profile.rules_not_applicable
-    for title, runs in (
-        ("未运行的规则", [r for r in result.rule_runs if r.status != "run" and r.rule not in na]),
-        ("本政策不适用的规则", [r for r in result.rule_runs if r.rule in na]),
-    ):
-        if runs:
-            console.print(f"[bold]{title}[/bold]")
-        for r in runs:
-            line = f"  · {r.title}（{r.rule}）：{r.reason}"
-            console.print(line, markup=False, soft_wrap=True)
-    print_provisions(result, console)
-    ds = result.dataset
-    warnings = ds.warning_total
-    skipped = sum(ds.skipped_rows.values())
-    rows = sum(s.rows for s in ds.sources)
-    console.print(
-        f"读取 {len(ds.sources)} 张表共 {rows} 行；警告 {warnings} 条"
-        + (f"；跳过有错误的行 {skipped} 行" if skipped else "")
-        + "（详见 run.json）"
-    )
-    names = ["findings.json", "findings.csv", "findings.xlsx", "run.json", *(reports or [])]
-    console.print(f"结果已写入 {out_dir}/：{'、'.join(names)}")
+DatasetArg = Annotated[
+    Path, typer.Argument(help="数据集文件夹或 .xlsx 工作簿 / dataset folder or workbook")
+]
+PolicyOpt = Annotated[str, typer.Option(help="政策配置名称或 TOML 文件 / policy profile")]
+OutOpt = Annotated[Path, typer.Option(help="输出文件夹 / output folder")]
+LenientOpt = Annotated[
+    bool, typer.Option(help="跳过有错误的行并在 run.json 列出 / skip bad rows, list them")
+]
+QuietOpt = Annotated[bool, typer.Option(help="不显示汇总表 / no summary")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="在标准输出写出汇总（JSON）/ a JSON summary on stdout")
+]
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=2,
+        help="规则分两个进程并行（默认：有两个以上CPU时为2） / "
+        "run the rules in two processes (default 2 where there are 2+ CPUs)",
+    ),
+]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        help="亲属关系展开的引擎：pandas（默认）或 spark / the kin expansion's engine: "
+        "pandas (default) or spark (pip install 'integrity[spark]', Java)",
+    ),
+]
+MasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Spark 集群地址（默认本机 local 模式）/ a Spark master URL (default: local mode)"
+    ),
+]
+JOBS = min(2, os.cpu_count() or 1)
 
 
 @app.command()
 def scan(
-    dataset: Annotated[
-        Path, typer.Argument(help="数据集文件夹或 .xlsx 工作簿 / dataset folder or workbook")
-    ],
-    policy: Annotated[
-        str, typer.Option(help="政策配置名称或 TOML 文件 / policy profile")
-    ] = DEFAULT_PROFILE,
-    out: Annotated[Path, typer.Option(help="输出文件夹 / output folder")] = Path("out"),
-    lenient: Annotated[
-        bool, typer.Option(help="跳过有错误的行并在 run.json 列出 / skip bad rows, list them")
-    ] = False,
+    dataset: DatasetArg,
+    policy: PolicyOpt = DEFAULT_PROFILE,
+    out: OutOpt = Path("out"),
+    lenient: LenientOpt = False,
     rules: Annotated[
         str | None,
         typer.Option(help="只运行这些规则，逗号分隔 / only these rules, comma-separated"),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="不显示汇总表 / no summary")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="在标准输出写出汇总（JSON）/ a JSON summary on stdout")
-    ] = False,
-    jobs: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            max=2,
-            help="规则分两个进程并行（默认：有两个以上CPU时为2） / "
-            "run the rules in two processes (default 2 where there are 2+ CPUs)",
-        ),
-    ] = min(2, os.cpu_count() or 1),
-    engine: Annotated[
-        str,
-        typer.Option(
-            help="亲属关系展开的引擎：pandas（默认）或 spark / the kin expansion's engine: "
-            "pandas (default) or spark (pip install 'integrity[spark]', Java)",
-        ),
-    ] = "pandas",
-    master: Annotated[
-        str | None,
-        typer.Option(
-            help="Spark 集群地址（默认本机 local 模式）/ a Spark master URL (default: local mode)"
-        ),
-    ] = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    jobs: JobsOpt = JOBS,
+    engine: EngineOpt = "pandas",
+    master: MasterOpt = None,
 ) -> None:
     """筛查一个数据集并写出 findings.json/.csv/.xlsx 与 run.json。"""
+    selected = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
+    _screen(dataset, policy, out, lenient, selected, quiet, as_json, jobs, engine, master)
+
+
+@app.command("registry-screen")
+def registry_screen(
+    dataset: DatasetArg,
+    policy: PolicyOpt = DEFAULT_PROFILE,
+    out: OutOpt = Path("out"),
+    lenient: LenientOpt = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    jobs: JobsOpt = JOBS,
+    engine: EngineOpt = "pandas",
+    master: MasterOpt = None,
+) -> None:
+    """名录筛查（不需要项目台账）：公职人员本人及其亲属在供应商中任职的，写出回避提示表。
+
+    有项目台账时，另查未申报的亲属关系。/ Roster-only screening, no project ledger needed:
+    officials' relatives in the suppliers' roles, the recusal notice by street.
+    """
+    from integrity.scan import ROSTER_RULES  # noqa: PLC0415
+
+    _screen(
+        dataset,
+        policy,
+        out,
+        lenient,
+        list(ROSTER_RULES),
+        quiet,
+        as_json,
+        jobs,
+        engine,
+        master,
+        provisions=False,
+    )
+
+
+def _screen(
+    dataset: Path,
+    policy: str,
+    out: Path,
+    lenient: bool,
+    selected: list[str] | None,
+    quiet: bool,
+    as_json: bool,
+    jobs: int,
+    engine: str,
+    master: str | None,
+    *,
+    provisions: bool = True,
+) -> None:
     from integrity.documents.output import write_outputs  # noqa: PLC0415
     from integrity.scan import fewer_collections, run_scan, select_rules  # noqa: PLC0415
 
     started = time.perf_counter()
-    selected = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
     try:
         codes = select_rules(selected)
         load_profile(policy)
@@ -305,9 +224,9 @@ def scan(
             record = write_outputs(result, out, started, jobs=jobs)
         progress.update(task, advance=1)
     if as_json:
-        _print_json(scan_summary(record, out))
+        print_json(scan_summary(record, out))
     elif not quiet:
-        print_summary(result, out, out_console(), record.get("reports", []))
+        print_summary(result, out, out_console(), record.get("reports", []), provisions=provisions)
 
 
 @app.command()
@@ -363,7 +282,7 @@ def sample(
     written = write_sample(drawn, out)
     if as_json:
         summary = {k: v for k, v in drawn.to_dict().items() if k != "projects"}
-        _print_json(summary | {"files": [str(p) for p in written]})
+        print_json(summary | {"files": [str(p) for p in written]})
         return
     console = out_console()
     console.print(
@@ -445,11 +364,11 @@ def validate(
         ds = load_dataset(dataset)
     except DatasetError as exc:
         if as_json:
-            _print_json({"ok": False, "errors": [i.to_dict() for i in exc.issues]})
+            print_json({"ok": False, "errors": [i.to_dict() for i in exc.issues]})
             raise typer.Exit(EXIT_DATA) from exc
         raise _fail(f"数据有误 / input errors:\n{exc}", EXIT_DATA) from exc
     if as_json:
-        _print_json(
+        print_json(
             {
                 "ok": True,
                 "tables": [s.to_dict() for s in ds.sources],

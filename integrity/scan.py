@@ -112,6 +112,9 @@ def select_rules(names: Sequence[str] | None) -> list[str]:
 # are split over two (run_rules' ``jobs``): three of them share the decisions' kin matches
 # (ScanContext.shared); together they take about as long as the others (the city bench)
 DECISION_RULES = frozenset({"acceptance", "avoidance", "related_supplier", "undeclared_relation"})
+# the screening of a roster against the officials' families, which needs no project ledger
+# (integrity registry-screen); undeclared_relation runs where there is a ledger too
+ROSTER_RULES = ("related_supplier", "undeclared_relation")
 # the other rules are taken from one queue by both processes, the costliest first (their
 # seconds on the city bench): the process that is free takes the next, so neither waits long
 # for the other; rules not named here follow in their order

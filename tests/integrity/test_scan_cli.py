@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,49 @@ def test_a_scan_raises_the_collectors_threshold_and_restores_it() -> None:
             assert gc.get_threshold()[0] == SCAN_GC_THRESHOLD
         assert gc.get_threshold()[0] == SCAN_GC_THRESHOLD
     assert gc.get_threshold() == before
+
+
+ROSTER_FILES = (
+    "family_links.csv",
+    "亲属申报.csv",
+    "企业关联人员.csv",
+    "供应商.csv",
+    "公职人员.csv",
+)
+
+
+def test_registry_screen_needs_no_projects(tmp_path: Path) -> None:
+    """A roster alone (staff, their families, the suppliers and their people): the recusal
+    notice, undeclared_relation not run for want of a ledger, no programme provisions."""
+    roster = tmp_path / "roster"
+    roster.mkdir()
+    for name in ROSTER_FILES:
+        shutil.copy(DEMO / name, roster / name)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["registry-screen", str(roster), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert findings and {f["rule"] for f in findings} == {"related_supplier"}
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    status = {r["rule"]: (r["status"], r["reason"]) for r in run["rules"]}
+    assert set(status) == {"related_supplier", "undeclared_relation"}
+    assert status["related_supplier"][0] == "run"
+    assert status["undeclared_relation"][0] == "not_run"
+    assert "projects" in status["undeclared_relation"][1]
+    assert (out / "回避提示表.xlsx").exists()
+    assert "条款" not in result.output and "供应商关联回避提示" in result.output
+
+
+def test_registry_screen_is_the_roster_rules_of_a_scan(tmp_path: Path) -> None:
+    """With a ledger, the same findings as a scan of the two roster rules."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert (
+        runner.invoke(app, ["registry-screen", str(DEMO), "--out", str(a), "--quiet"]).exit_code
+        == 0
+    )
+    code, _ = scan(
+        str(DEMO), "--out", str(b), "--quiet", "--rules", "related_supplier,undeclared_relation"
+    )
+    assert code == 0
+    one, two = (json.loads((d / "findings.json").read_text(encoding="utf-8")) for d in (a, b))
+    assert one == two and {f["rule"] for f in one} == {"related_supplier", "undeclared_relation"}
