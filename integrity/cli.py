@@ -100,6 +100,14 @@ MasterOpt = Annotated[
         help="Spark 集群地址（默认本机 local 模式）/ a Spark master URL (default: local mode)"
     ),
 ]
+ByStreetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by-street",
+        help="另按街道分区写出 findings_by_street/（jsonl 或 parquet）/ also write the findings "
+        "partitioned by street (jsonl, or parquet with the spark extra)",
+    ),
+]
 JOBS = min(2, os.cpu_count() or 1)
 
 
@@ -118,10 +126,13 @@ def scan(
     jobs: JobsOpt = JOBS,
     engine: EngineOpt = "pandas",
     master: MasterOpt = None,
+    by_street: ByStreetOpt = None,
 ) -> None:
     """筛查一个数据集并写出 findings.json/.csv/.xlsx 与 run.json。"""
     selected = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
-    _screen(dataset, policy, out, lenient, selected, quiet, as_json, jobs, engine, master)
+    _screen(
+        dataset, policy, out, lenient, selected, quiet, as_json, jobs, engine, master, by_street
+    )
 
 
 @app.command("registry-screen")
@@ -135,6 +146,7 @@ def registry_screen(
     jobs: JobsOpt = JOBS,
     engine: EngineOpt = "pandas",
     master: MasterOpt = None,
+    by_street: ByStreetOpt = None,
 ) -> None:
     """名录筛查（不需要项目台账）：公职人员本人及其亲属在供应商中任职的，写出回避提示表。
 
@@ -154,6 +166,7 @@ def registry_screen(
         jobs,
         engine,
         master,
+        by_street,
         provisions=False,
     )
 
@@ -169,6 +182,7 @@ def _screen(
     jobs: int,
     engine: str,
     master: str | None,
+    by_street: str | None,
     *,
     provisions: bool = True,
 ) -> None:
@@ -181,6 +195,15 @@ def _screen(
         load_profile(policy)
     except PolicyError as exc:
         raise _fail(str(exc), EXIT_POLICY) from exc
+    if by_street is not None:
+        from integrity.documents.partitions import check_format  # noqa: PLC0415
+
+        try:
+            check_format(by_street)
+        except PolicyError as exc:
+            raise _fail(str(exc), EXIT_POLICY) from exc
+        except EngineError as exc:
+            raise _fail(str(exc), EXIT_ENGINE) from exc
     err = err_console()
     show_progress = err.is_terminal and not quiet
     progress = Progress(
@@ -221,7 +244,7 @@ def _screen(
             raise _fail(str(exc), EXIT_POLICY) from exc
         progress.update(task, description="写出结果", advance=1)
         with fewer_collections():
-            record = write_outputs(result, out, started, jobs=jobs)
+            record = write_outputs(result, out, started, jobs=jobs, by_street=by_street)
         progress.update(task, advance=1)
     if as_json:
         print_json(scan_summary(record, out))

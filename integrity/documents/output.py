@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 
 from integrity import __version__
 from integrity.documents.cells import csv_row
+from integrity.documents.partitions import FOLDER, write_by_street
 from integrity.documents.reports import REPORTS, write_reports
 from integrity.documents.words import (
     SEVERITIES,
@@ -309,11 +310,18 @@ def write_findings_xlsx(
 
 
 def write_outputs(
-    result: ScanResult, out_dir: str | Path, started: float, *, jobs: int = 1
+    result: ScanResult,
+    out_dir: str | Path,
+    started: float,
+    *,
+    jobs: int = 1,
+    by_street: str | None = None,
 ) -> dict[str, Any]:
     """Write the four files into ``out_dir``; returns the run record written as run.json.
     ``jobs`` 2 (the command line: see :mod:`integrity.forked`): findings.xlsx, the slowest,
-    is written in a forked child while this process writes the others."""
+    is written in a forked child while this process writes the others. ``by_street``
+    (``jsonl`` or ``parquet``): the findings also partitioned by street
+    (:mod:`integrity.documents.partitions`), replacing an earlier run's."""
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -328,11 +336,18 @@ def write_outputs(
         _write_json_lines(staging / "findings.json", [f.to_dict() for f in result.findings])
         _write_csv(staging / "findings.csv", rows)
         extra = write_reports(result.findings, staging)
+        partitioned = (
+            write_by_street(result.findings, staging / FOLDER, by_street, flat_row)
+            if by_street
+            else None
+        )
         if workbook is not None:
             workbook.result()
         result.stages["write"] = round(time.perf_counter() - t0, 4)
         record = run_record(result, time.perf_counter() - started)
         record["reports"] = extra
+        if partitioned is not None:
+            record["by_street"] = partitioned
         _write_json(staging / "run.json", record)
         out.mkdir(parents=True, exist_ok=True)
         for name in (*OUTPUT_FILES, *extra):
@@ -343,6 +358,10 @@ def write_outputs(
                 stale = out / f"{report.stem}{suffix}"
                 if stale.name not in extra and stale.exists():
                     stale.unlink()
+        # the same for the partitions: an earlier run's beside these findings would mislead
+        shutil.rmtree(out / FOLDER, ignore_errors=True)
+        if partitioned is not None:
+            os.replace(staging / FOLDER, out / FOLDER)
     finally:
         if workbook is not None:  # failed here: the child's work is moot
             workbook.close()

@@ -115,3 +115,29 @@ def test_an_unknown_engine_is_refused() -> None:
 
     with pytest.raises(PolicyError, match="unknown engine"):
         run_scan(DEMO, policy="longgang-2023", engine="duckdb")
+
+
+def test_spark_reads_the_partitions_by_street_as_one_table(spark: Any, tmp_path: Path) -> None:
+    """What a platform does with ``--by-street``: Spark reads the folder back, the street
+    from the folder names (Chinese names unescaped), every finding once."""
+    import json  # noqa: PLC0415
+
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from integrity.cli import app  # noqa: PLC0415
+    from integrity.documents.partitions import FOLDER, NO_STREET  # noqa: PLC0415
+
+    for fmt in ("jsonl", "parquet"):
+        out = tmp_path / fmt
+        result = CliRunner().invoke(
+            app, ["scan", str(DEMO), "--out", str(out), "--quiet", "--by-street", fmt]
+        )
+        assert result.exit_code == 0, result.output
+        want = {
+            f["finding_id"]: (f["street"] or NO_STREET, f["confidence"])
+            for f in json.loads((out / "findings.json").read_text(encoding="utf-8"))
+        }
+        reader = spark.read.json if fmt == "jsonl" else spark.read.parquet
+        rows = reader(str(out / FOLDER)).select("finding_id", "street", "confidence").collect()
+        got = {r["finding_id"]: (r["street"], r["confidence"]) for r in rows}
+        assert len(rows) == len(want) and got == want
