@@ -35,7 +35,8 @@ from integrity.screening.award import Award
 from integrity.screening.catalogue import Catalogue
 from integrity.screening.decisions import role_rank
 from integrity.screening.evidence import text
-from integrity.screening.kin import Screening, kin_of, positions
+from integrity.screening.kin import Screening, kin_of
+from integrity.screening.spans import positions
 
 # how close a name must be to be offered as a candidate when it names nothing exactly
 CANDIDATE_SIMILARITY = 60.0

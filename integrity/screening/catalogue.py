@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
 from integrity.identity.names import org_name
+from integrity.screening.spans import group_spans
 
 
 def catalogue_date(value: Any) -> pd.Timestamp | None:
@@ -45,14 +45,8 @@ class Groups(Mapping[str, pd.DataFrame]):
 
     def __init__(self, frame: pd.DataFrame, column: str) -> None:
         rows = frame.dropna(subset=[column])
-        keys = rows[column].astype(str)
-        order = np.argsort(keys.to_numpy(dtype=str), kind="stable")
+        order, self.spans = group_spans(rows[column].astype(str).to_numpy(), sort=True)
         self.frame = rows.iloc[order]
-        values = keys.to_numpy()[order]
-        change = np.flatnonzero(values[1:] != values[:-1]) + 1
-        starts = np.concatenate([[0], change]) if len(values) else np.zeros(0, dtype=np.int64)
-        stops = np.concatenate([change, [len(values)]]) if len(values) else starts
-        self.spans = {str(values[a]): (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
 
     def __getitem__(self, key: str) -> pd.DataFrame:
         a, b = self.spans[key]

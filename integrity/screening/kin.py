@@ -44,6 +44,7 @@ from integrity.identity.blocking import (
 )
 from integrity.identity.priors import CONTEXT_PRIOR, smoothed_prior
 from integrity.identity.scoring import pinyin_of, prepare, score, score_in_context
+from integrity.screening.spans import positions
 from integrity.screening.tables import Tables
 
 BRIDGE_FLOOR = 0.5  # identity links below this confidence are not followed at all
@@ -504,18 +505,6 @@ class Screening(Tables):
             )
             parts.append(f" —{label}→ {self.name_of(b)}")
         return "".join(parts)
-
-
-def positions(keys: pd.Series) -> dict[Any, tuple[int, int]]:
-    """For a sorted column, each value's (start, stop) row positions: a group's rows by
-    slicing, without a groupby or a boolean mask over the whole frame."""
-    values = keys.to_numpy()
-    if len(values) == 0:
-        return {}
-    change = np.flatnonzero(values[1:] != values[:-1]) + 1
-    starts = np.concatenate([[0], change])
-    stops = np.concatenate([change, [len(values)]])
-    return {values[a]: (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
 
 
 def _inverse(code: str, src_sex: Any) -> str:

@@ -31,6 +31,7 @@ from integrity.identity.names import person_names
 from integrity.identity.priors import population_prior
 from integrity.identity.scoring import filled, name_frequencies, prepare
 from integrity.load.dataset import Dataset
+from integrity.screening.spans import group_spans
 
 PERSON_COLUMNS = ["key", "name", "id_number", "id_valid", "birth_date", "gender", "phone"]
 
@@ -241,11 +242,7 @@ class Tables:
         few names). One array and a table of spans: kept on disk and read back in a blink,
         where a small array per name would not be."""
         people = self.people["name_norm"].dropna()
-        codes, names = pd.factorize(people.to_numpy())
-        order = np.argsort(codes, kind="stable")
-        stops = np.cumsum(np.bincount(codes, minlength=len(names)))
-        starts = stops - np.bincount(codes, minlength=len(names))
-        spans = {str(n): (int(a), int(b)) for n, a, b in zip(names, starts, stops, strict=True)}
+        order, spans = group_spans(people.astype(str).to_numpy())
         return people.index.to_numpy()[order], spans
 
     def named(self, names: Any) -> pd.Index:
