@@ -42,6 +42,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from peak import peak_mib
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -302,7 +304,7 @@ def _child(method: str, n_left: int, n_right: int, birth_missing: float, queue: 
     precision = tp / len(got) if got else 0.0
     recall = tp / len(truth) if truth else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mib()  # own peak: ru_maxrss would carry the harness RSS over the exec
     queue.put(
         {
             "method": method,

@@ -1,0 +1,42 @@
+"""A process's own peak memory, for the benchmarks.
+
+``resource.getrusage(...).ru_maxrss`` is the wrong measure for a process started from a larger
+one: Linux keeps the high-water mark across ``execve``, so a child spawned by a 2 GB parent
+reports at least the parent's RSS at the fork. ``VmHWM`` in ``/proc/<pid>/status`` is the peak
+of the process's own address space since its last exec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def peak_mib(pid: int | str = "self") -> float:
+    """The peak resident memory (VmHWM) of process ``pid`` in MiB (0 where it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started, and theirs (from /proc's children lists)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            tasks = Path(f"/proc/{current}/task").iterdir()
+            children = [
+                int(c)
+                for task in tasks
+                for c in (task / "children").read_text(encoding="ascii").split()
+            ]
+        except OSError:
+            continue
+        found.extend(children)
+        todo.extend(children)
+    return found
