@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from peak import descendants, peak_mib  # noqa: E402 - bench/ on the path first
 
 
 def rss_mib() -> float:
@@ -327,6 +328,7 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
             while not server.started:
                 time.sleep(0.05)
         results = []
+        worker_peaks: list[float] = []
         try:
             for mode in ("floor", "open", "closed"):
                 url = f"http://127.0.0.1:{args.port}"
@@ -341,11 +343,14 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
         finally:  # a failed client run must not leave the workers holding the port
             server.should_exit = True
             if workers is not None:
+                # each worker's own peak (VmHWM), read before they stop: RUSAGE_CHILDREN's
+                # ru_maxrss would carry this large process's RSS over their exec
+                worker_peaks = [peak_mib(pid) for pid in descendants(workers.pid)]
                 workers.terminate()
                 workers.wait(timeout=30)
             else:
                 thread.join(timeout=10)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = peak_mib()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
@@ -360,8 +365,10 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
     p50 = results[1]["p50_ms"] / 1000
     print(f"batch path / check p50 (open loop): {batch / p50:,.0f}x")
     if args.workers > 1:
-        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"peak RSS of a worker process: {children:,.0f} MiB (this process: {peak:,.0f})")
+        print(
+            f"peak RSS of the worker processes: {', '.join(f'{p:,.0f}' for p in worker_peaks)} "
+            f"MiB (this process: {peak:,.0f})"
+        )
     else:
         print(f"peak RSS of the server process: {peak:,.0f} MiB")
     return 0
