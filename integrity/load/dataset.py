@@ -30,7 +30,7 @@ from integrity.load.schema import (
 )
 from integrity.load.table import Issues, Source, TableLoader, read_source, with_table
 
-TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".parquet"}
 
 
 @dataclass(frozen=True)

@@ -275,7 +275,7 @@ def _pick_header(rows: list[list[Any]], table: Table) -> int:
     return best
 
 
-def _frame_from_rows(rows: list[list[Any]], table: Table, first_row_number: int) -> RawTable:
+def frame_from_rows(rows: list[list[Any]], table: Table, first_row_number: int) -> RawTable:
     if not rows:
         return RawTable([], pd.DataFrame(), first_row_number)
     head = _pick_header(rows, table)
@@ -589,4 +589,4 @@ def sheet_names(path: Path, display: str | None = None) -> list[str]:
 
 def read_sheet(path: Path, sheet: str, table: Table, display: str | None = None) -> RawTable:
     """Cells of one worksheet (native types: str, int, float, datetime)."""
-    return _frame_from_rows(list(iter_sheet_rows(path, sheet, display)), table, 1)
+    return frame_from_rows(list(iter_sheet_rows(path, sheet, display)), table, 1)

@@ -13,6 +13,7 @@ import pandas as pd
 from integrity.errors import DatasetError, InputIssue, Level
 from integrity.identity import ids
 from integrity.load import coerce
+from integrity.load.parquet import read_parquet
 from integrity.load.readers import RawTable, column_lookup, read_csv, read_sheet
 from integrity.load.schema import (
     PARTICIPANT_ROLES,
@@ -402,6 +403,8 @@ class TableLoader:
 
 def read_source(source: Source) -> tuple[RawTable, str | None]:
     table = TABLES[source.table]
+    if source.path.suffix.lower() == ".parquet":
+        return read_parquet(source.path, source.display, table), None
     if source.sheet is None:
         return read_csv(source.path, source.display, table)
     return read_sheet(source.path, source.sheet, table, source.display), None
