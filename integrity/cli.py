@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -30,9 +30,6 @@ from integrity.summary import (
 
 # pandas, the rules and the screening are imported by the commands that need them: `--help`
 # and `kin` answer without them
-if TYPE_CHECKING:
-    pass
-
 app = typer.Typer(
     help="民生微实事廉洁风险筛查 / integrity-risk screening for community micro-projects",
     no_args_is_help=True,
@@ -139,7 +136,7 @@ def scan(
 def registry_screen(
     dataset: DatasetArg,
     policy: PolicyOpt = DEFAULT_PROFILE,
-    out: OutOpt = Path("out"),
+    out: OutOpt = Path("out/registry"),  # not a scan's out/: a roster run would replace it
     lenient: LenientOpt = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -247,7 +244,7 @@ def _screen(
             record = write_outputs(result, out, started, jobs=jobs, by_street=by_street)
         progress.update(task, advance=1)
     if as_json:
-        print_json(scan_summary(record, out))
+        print_json(scan_summary(record, out, provisions=provisions))
     elif not quiet:
         print_summary(result, out, out_console(), record.get("reports", []), provisions=provisions)
 

@@ -39,10 +39,11 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def scan_summary(record: dict[str, Any], out: Path) -> dict[str, Any]:
+def scan_summary(record: dict[str, Any], out: Path, *, provisions: bool = True) -> dict[str, Any]:
     """What `scan --json` prints: where the files are, the counts, the rules and provisions
-    not run or not checked (the rest is in run.json)."""
-    return {
+    not run or not checked (the rest is in run.json; ``provisions``: not for a roster
+    screening, which checks none by design)."""
+    summary = {
         "out": str(out),
         "files": ["findings.json", "findings.csv", "findings.xlsx", "run.json", *record["reports"]],
         "policy": record["policy"]["name"],
@@ -61,6 +62,9 @@ def scan_summary(record: dict[str, Any], out: Path) -> dict[str, Any]:
         "warnings": record["warnings_total"],
         "seconds": record["duration_seconds"],
     }
+    if not provisions:
+        del summary["provisions_not_checked"]
+    return summary
 
 
 def print_provisions(result: ScanResult, console: Console) -> None:

@@ -26,9 +26,10 @@ from integrity.findings import Finding
 FOLDER = "findings_by_street"
 FORMATS = ("jsonl", "parquet")
 NO_STREET = "未注明街道"
-# what Spark's partition paths escape (ExternalCatalogUtils.charToEscape), as %XX of the code
-# point; other characters (Chinese among them) stay as they are
-_ESCAPED = frozenset("\"#%'*/:=?\\\x7f{}[]^")
+# what Spark's partition paths escape (ExternalCatalogUtils.charToEscape: \x01-\x1f and these;
+# NUL too, which no path can hold), as %XX of the code point; other characters (Chinese among
+# them) stay as they are
+_ESCAPED = frozenset("\"#%'*/:=?\\\x7f{[]^") | {chr(c) for c in range(0x20)}
 
 
 def check_format(fmt: str) -> None:
@@ -49,7 +50,7 @@ def check_format(fmt: str) -> None:
 def partition(street: str | None) -> str:
     """The folder of a street's findings: ``street=<name>``, escaped as Spark escapes it."""
     name = street or NO_STREET
-    escaped = "".join(f"%{ord(c):02X}" if c in _ESCAPED or ord(c) < 0x20 else c for c in name)
+    escaped = "".join(f"%{ord(c):02X}" if c in _ESCAPED else c for c in name)
     return f"street={escaped}"
 
 

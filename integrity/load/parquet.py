@@ -8,6 +8,7 @@ import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from integrity.errors import InputIssue
 from integrity.load.readers import RawTable, ReadError, frame_from_rows
@@ -48,8 +49,16 @@ def read_parquet(path: Path, display: str, table: Table) -> RawTable:
     return frame_from_rows(rows, table, 1)
 
 
+# the districts' clock: a timestamp stored with a zone (Spark writes them in UTC) is read as
+# the date and time it was in China, not in UTC (midnight in Shenzhen is the day before in UTC)
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
 def _parquet_cell(value: Any) -> Any:
-    """A Parquet value as a worksheet cell holds it (a date as a datetime at midnight)."""
+    """A Parquet value as a worksheet cell holds it (a date as a datetime at midnight; a
+    timestamp with a zone as China's local time; one without, as written)."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(LOCAL_TIME).replace(tzinfo=None)
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return datetime.datetime(value.year, value.month, value.day)
     if isinstance(value, Decimal):

@@ -286,9 +286,12 @@ def frame_from_rows(rows: list[list[Any]], table: Table, first_row_number: int) 
         for i in range(width)
     ]
     body = rows[head + 1 :]
-    frame = pd.DataFrame(body, dtype=object)
-    if body:
-        frame = frame.reindex(columns=range(width))
+    # a header and no rows (an empty export) is an empty table of those columns
+    frame = (
+        pd.DataFrame(body, dtype=object).reindex(columns=range(width))
+        if body
+        else pd.DataFrame(columns=range(width), dtype=object)
+    )
     frame.index = pd.RangeIndex(
         first_row_number + head + 1, first_row_number + head + 1 + len(body)
     )

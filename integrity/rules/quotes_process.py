@@ -25,7 +25,7 @@ class QuotesProcessSettings(ProgrammeSettings):
 
 
 def _quote_step(r: dict[str, Any]) -> EvidenceStep:
-    parts = [f"询价比价记录：{r['supplier_name']}"]
+    parts = [f"询价比价记录：{_name(r)}"]
     if text(r.get("amount")):
         parts.append(f"报价{yuan_wan(float(r['amount']))}")
     if r.get("selected") is True:
@@ -71,8 +71,8 @@ def quotes_process(ctx: ScanContext, settings: QuotesProcessSettings) -> Iterato
         if not problems:
             continue
         rows = projects.iloc[ledger.get(r["project_id"], [])]
+        steps = [_quote_step(q) for q in mine]
         for severity, check, said, figures in problems:
-            steps = [_quote_step(q) for q in mine]
             yield _finding(ctx, provision, r, rows, steps, severity, check, said, figures)
 
 
@@ -116,6 +116,11 @@ def _suppliers(quotes: list[dict[str, Any]]) -> int:
     return len(keys)
 
 
+def _name(quote: dict[str, Any]) -> str:
+    """A quote's supplier as the sentence names it (a row without a name says so)."""
+    return text(quote.get("supplier_name")) or "（未注明单位）"
+
+
 def _selected(quote: dict[str, Any]) -> bool:
     """Whether the quote row is marked as the one selected (中选)."""
     value = quote.get("selected")
@@ -147,7 +152,7 @@ def _problems(
         return
     selected = [q for q in mine if _selected(q)]
     if selected and not any(_same(q, r) for q in selected):
-        names = "、".join(str(q.get("supplier_name")) for q in selected)
+        names = "、".join(_name(q) for q in selected)
         yield (
             "medium",
             "selected_other",
@@ -163,7 +168,7 @@ def _problems(
     lowest = min(float(q["amount"]) for q in priced)
     bid = min(own)
     if bid > lowest and not text(r.get("remarks")):
-        low = "、".join(str(q.get("supplier_name")) for q in priced if float(q["amount"]) == lowest)
+        low = "、".join(_name(q) for q in priced if float(q["amount"]) == lowest)
         yield (
             "medium",
             "not_lowest",

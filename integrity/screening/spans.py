@@ -13,13 +13,15 @@ import pandas as pd
 
 
 def group_spans(
-    values: Any, *, sort: bool = False
+    values: Any, *, sort: bool = False, missing: bool = False
 ) -> tuple[np.ndarray, dict[Any, tuple[int, int]]]:
-    """``values`` (no missing ones) grouped: the positions that put equal values together,
-    each group's rows in their order (a stable sort), and each value's (start, stop) among
-    those positions. The groups come in the order the values first appear, or, ``sort``, in
-    the values' order."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=sort)
+    """``values`` grouped: the positions that put equal values together, each group's rows in
+    their order (a stable sort), and each value's (start, stop) among those positions. The
+    groups come in the order the values first appear, or, ``sort``, in the values' order.
+    A missing value is refused, or, ``missing``, grouped as one more value."""
+    codes, uniques = pd.factorize(
+        np.asarray(values, dtype=object), sort=sort, use_na_sentinel=not missing
+    )
     if len(codes) and codes.min() < 0:
         raise ValueError("group_spans: missing values cannot be grouped")
     order = np.argsort(codes, kind="stable")
@@ -30,9 +32,10 @@ def group_spans(
 
 
 def positions(keys: pd.Series) -> dict[Any, tuple[int, int]]:
-    """For a column sorted by its values (equal values together), each value's (start, stop)
-    row positions: a group's rows by slicing, without a groupby or a mask over the frame."""
-    order, spans = group_spans(keys.to_numpy())
+    """For a column sorted by its values (equal values together, missing ones too), each
+    value's (start, stop) row positions: a group's rows by slicing, without a groupby or a
+    mask over the frame."""
+    order, spans = group_spans(keys.to_numpy(), missing=True)
     if not np.array_equal(order, np.arange(len(order))):
         raise ValueError("positions: the column is not grouped by its values")
     return spans

@@ -111,3 +111,26 @@ def test_without_pyarrow_the_error_says_what_to_install(
     with pytest.raises(DatasetError) as caught:
         load_dataset(as_parquet)
     assert "pip install 'integrity[spark]'" in str(caught.value)
+
+
+def test_a_zoned_timestamp_is_read_as_chinas_date_not_utcs(tmp_path: Path) -> None:
+    """Spark writes timestamps in UTC: midnight of 1 March in Shenzhen is 29 February 16:00 UTC."""
+    root = tmp_path / "ds"
+    shutil.copytree(DEMO, root)
+    staff = _typed(_read(root / "公职人员.csv"), {})
+    local = pd.Timestamp("1980-03-01", tz="Asia/Shanghai")
+    staff["出生日期"] = pd.Series([local.tz_convert("UTC")] * len(staff))
+    (root / "公职人员.csv").unlink()
+    staff.to_parquet(root / "公职人员.parquet", index=False)
+    born = load_dataset(root).table("staff")["birth_date"]
+    assert {pd.Timestamp(d).date() for d in born} == {local.date()}
+
+
+def test_a_parquet_file_without_rows_is_an_empty_table(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    shutil.copytree(DEMO, root)
+    quotes = _read(root / "询价比价记录.csv").iloc[0:0]
+    (root / "询价比价记录.csv").unlink()
+    quotes.to_parquet(root / "询价比价记录.parquet", index=False)
+    ds = load_dataset(root)
+    assert ds.has("quotes") and len(ds.table("quotes")) == 0

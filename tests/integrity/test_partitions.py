@@ -73,6 +73,8 @@ def test_run_json_records_the_partitions(jsonl: Path) -> None:
 def test_street_names_are_escaped_as_spark_escapes_them() -> None:
     assert partition("南湾街道") == "street=南湾街道"
     assert partition("A/B=C%") == "street=A%2FB%3DC%25"
+    # Spark's list exactly: "{" but not "}", control characters; NUL too (no path holds it)
+    assert partition("x{y}\x01\x00") == "street=x%7By}%01%00"
     assert partition(None) == partition("") == f"street={NO_STREET}"
 
 

@@ -236,6 +236,22 @@ def test_registry_screen_needs_no_projects(tmp_path: Path) -> None:
     assert "条款" not in result.output and "供应商关联回避提示" in result.output
 
 
+def test_registry_screen_writes_beside_a_scan_not_over_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its default folder is out/registry: a roster run does not replace a scan's out/; its
+    --json summary, like its console one, lists no programme provisions."""
+    monkeypatch.chdir(tmp_path)
+    assert scan(str(DEMO), "--quiet")[0] == 0
+    before = (tmp_path / "out" / "findings.json").read_bytes()
+    result = runner.invoke(app, ["registry-screen", str(DEMO), "--json"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "findings.json").read_bytes() == before
+    assert (tmp_path / "out" / "registry" / "findings.json").exists()
+    summary = json.loads(result.output)
+    assert "provisions_not_checked" not in summary and summary["out"] == "out/registry"
+
+
 def test_registry_screen_is_the_roster_rules_of_a_scan(tmp_path: Path) -> None:
     """With a ledger, the same findings as a scan of the two roster rules."""
     a, b = tmp_path / "a", tmp_path / "b"

@@ -42,3 +42,10 @@ def test_positions_of_a_grouped_column_and_refusal_of_another() -> None:
     with pytest.raises(ValueError, match="not grouped"):
         positions(pd.Series(["x", "y", "x"]))
     assert positions(pd.Series(np.array([], dtype=object))) == {}
+
+
+def test_positions_keep_missing_keys_as_a_group_of_their_own() -> None:
+    """A holder without an organisation key sorts last; the check's index must still build."""
+    spans = positions(pd.Series(["a", "a", "b", None, None], dtype=object))
+    assert spans["a"] == (0, 2) and spans["b"] == (2, 3)
+    assert sorted(v for k, v in spans.items() if k not in ("a", "b")) == [(3, 5)]

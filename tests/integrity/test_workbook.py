@@ -96,3 +96,44 @@ def test_widths_follow_the_content() -> None:
     assert a == 32.0  # 15 characters of two widths, and the padding
     assert b == 30  # capped: the text wraps
     assert widths(columns, []) == [6.0, 6.0]  # the header's, at least the minimum
+
+
+def _reference_width(text: str) -> float:
+    """The definition: a wide or full-width character 2, any other 1.1, the longest line."""
+    import unicodedata  # noqa: PLC0415
+
+    return max(
+        sum(2.0 if unicodedata.east_asian_width(c) in "WF" else 1.1 for c in line)
+        for line in text.split("\n")
+    )
+
+
+def test_display_width_is_the_definitions_on_random_text() -> None:
+    import random  # noqa: PLC0415
+
+    r = random.Random(7)
+    pools = [
+        (0x20, 0x7F),
+        (0x3000, 0x9FFF),
+        (0xFF00, 0xFFEF),
+        (0x1F300, 0x1F6FF),
+        (0x20000, 0x2A000),
+    ]
+    for _ in range(2000):
+        text = "".join(
+            "\n" if r.random() < 0.05 else chr(r.randrange(*r.choice(pools)))
+            for _ in range(r.randrange(0, 80))
+        )
+        assert abs(display_width(text) - _reference_width(text)) < 1e-9, repr(text)
+
+
+def test_the_widest_cell_fits_its_column_in_one_line() -> None:
+    """The column's width comes from its widest cell: that cell is one line, not two (a
+    rounding error once made it two)."""
+    from integrity.documents.workbook import row_height  # noqa: PLC0415
+
+    column = Column("x", "列", 60, wrap=True)
+    for text in ("张波龙" * 4 + "abc" * 3, "甲乙丙丁戊" * 2 + "x", "ab" * 7):
+        sizes = widths([column], [{"x": text}])
+        assert row_height([column], sizes, {"x": text}) == row_height([column], sizes, {"x": "a"})
+        assert abs(sizes[0] - min(max(_reference_width(text) + 2.0, 6.0), 60)) < 1e-9
