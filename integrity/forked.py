@@ -39,9 +39,12 @@ class Forked(Generic[T]):
         try:
             self._child = fork.Process(target=_main, args=(fn, args, send), name=name, daemon=True)
             self._child.start()
+        except BaseException:  # nothing started: nothing to wait for
+            self._receive.close()
+            raise
         finally:
             gc.unfreeze()
-        send.close()
+            send.close()
         self._done = self._answered = False
 
     def result(self) -> T:

@@ -337,7 +337,7 @@ def write_outputs(
         _write_csv(staging / "findings.csv", rows)
         extra = write_reports(result.findings, staging)
         partitioned = (
-            write_by_street(result.findings, staging / FOLDER, by_street, flat_row)
+            write_by_street(result.findings, rows, staging / FOLDER, by_street)
             if by_street
             else None
         )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +54,14 @@ def partition(street: str | None) -> str:
 
 
 def write_by_street(
-    findings: list[Finding], folder: Path, fmt: str, flat: Callable[[Finding], dict[str, Any]]
+    findings: list[Finding], flat: list[dict[str, Any]], folder: Path, fmt: str
 ) -> dict[str, Any]:
-    """Write ``findings`` under ``folder`` (created), a partition per street; ``flat`` makes
-    the flat row of a finding (findings.csv's). Returns what run.json records."""
+    """Write ``findings`` under ``folder`` (created), a partition per street; ``flat``: their
+    flat rows (findings.csv's), in the same order. Returns what run.json records."""
     check_format(fmt)
-    groups: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        groups[partition(f.street)].append(f)
+    groups: dict[str, list[tuple[Finding, dict[str, Any]]]] = defaultdict(list)
+    for f, row in zip(findings, flat, strict=True):
+        groups[partition(f.street)].append((f, row))
     folder.mkdir(parents=True, exist_ok=True)
     for name, mine in sorted(groups.items()):
         part = folder / name
@@ -70,11 +69,11 @@ def write_by_street(
         if fmt == "jsonl":
             lines = (
                 json.dumps(_without_street(f.to_dict()), ensure_ascii=False, default=str)
-                for f in mine
+                for f, _ in mine
             )
             (part / "findings.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
         else:
-            _write_parquet(part / "findings.parquet", [_without_street(flat(f)) for f in mine])
+            _write_parquet(part / "findings.parquet", [_without_street(row) for _, row in mine])
     return {"folder": FOLDER, "format": fmt, "streets": len(groups), "findings": len(findings)}
 
 

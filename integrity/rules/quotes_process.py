@@ -62,7 +62,7 @@ def quotes_process(ctx: ScanContext, settings: QuotesProcessSettings) -> Iterato
     # one pass over each table: per-project frames would cost a pandas call per project
     by_project: dict[Any, list[dict[str, Any]]] = {}
     for q in records(quotes):
-        if _given(q.get("project_id")):
+        if _filled(q.get("project_id")):
             by_project.setdefault(q["project_id"], []).append(q)
     ledger = dict(projects.groupby("project_id", sort=False).indices)
     for r in records(projects):
@@ -76,9 +76,9 @@ def quotes_process(ctx: ScanContext, settings: QuotesProcessSettings) -> Iterato
             yield _finding(ctx, provision, r, rows, steps, severity, check, said, figures)
 
 
-def _given(value: Any) -> bool:
-    """A value the ledger filled in (not None, NaN or NA)."""
-    return value is not None and not (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+def _filled(value: Any) -> bool:
+    """A value the ledger filled in (evidence.text's reading: not None, NaN or NA)."""
+    return text(value) is not None
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -110,8 +110,8 @@ def _suppliers(quotes: list[dict[str, Any]]) -> int:
     """How many suppliers quoted (a code, else a name, counts one)."""
     keys = set()
     for q in quotes:
-        key = q.get("_uscc") if _given(q.get("_uscc")) else q.get("_name")
-        if _given(key):
+        key = q.get("_uscc") if _filled(q.get("_uscc")) else q.get("_name")
+        if _filled(key):
             keys.add(key)
     return len(keys)
 
@@ -124,7 +124,7 @@ def _name(quote: dict[str, Any]) -> str:
 def _selected(quote: dict[str, Any]) -> bool:
     """Whether the quote row is marked as the one selected (中选)."""
     value = quote.get("selected")
-    return _given(value) and bool(value == True)  # noqa: E712 - True, 1 and numpy's True
+    return _filled(value) and bool(value == True)  # noqa: E712 - True, 1 and numpy's True
 
 
 def _problems(
@@ -161,8 +161,8 @@ def _problems(
         )
     if "amount" not in mine[0]:  # the quotes carry no prices: nothing to compare
         return
-    priced = [q for q in mine if _given(q.get("amount"))]
-    own = [float(q["amount"]) for q in winner if _given(q.get("amount"))]
+    priced = [q for q in mine if _filled(q.get("amount"))]
+    own = [float(q["amount"]) for q in winner if _filled(q.get("amount"))]
     if not own or not priced:
         return
     lowest = min(float(q["amount"]) for q in priced)
