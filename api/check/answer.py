@@ -259,7 +259,7 @@ def answer(index: CheckIndex, request: CheckIn) -> CheckOut:
     began = time.perf_counter()
     award, resolved, panel = to_award(index, request)
     rules, findings = assess_all(index, award)
-    holders = index.award_holders(award)
+    holders = index.supplier_holders(award)
     supplier = SupplierOut(
         given={
             k: v for k, v in (("name", request.supplier.name), ("uscc", request.supplier.uscc)) if v
@@ -278,7 +278,7 @@ def answer(index: CheckIndex, request: CheckIn) -> CheckOut:
                 if text(h.get("file"))
                 else None,
             )
-            for h in plain(holders[["name", "role", "file", "row", "table"]].to_dict("records"))
+            for h in plain(holders)
         ],
     )
     verdict = verdict_of(findings, resolved.found, panel)

@@ -20,10 +20,11 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from api.check.holders import AwardHolders, HolderArrays, given_holders
 from api.check.relations import RelationsIndex
 from integrity.findings import REQUEST_SOURCE
 from integrity.identity.blocking import birth_bits, gender_bits, level_bits, need_bits, phone_bits
-from integrity.identity.ids import ric_normalise, uscc_normalise
+from integrity.identity.ids import uscc_normalise
 from integrity.identity.names import org_name, person_name, pinyin_key, split_surname
 from integrity.identity.priors import CONTEXT_PRIOR
 from integrity.identity.scoring import NameShares, Weights, pinyin_of, prepare, score_in_context
@@ -85,6 +86,7 @@ class CheckIndex(RelationsIndex):
         holders = scr.holders.sort_values("org_key", kind="stable").reset_index(drop=True)
         self.holders = holders
         self.holder_pos = positions(holders["org_key"])
+        self.holder_arrays = HolderArrays.of(holders)
         self.commonness = scr.name_commonness
         self.shares = NameShares.of(scr.named_people["name_norm"])
         self._index_orgs(scr.keyed, holders)
@@ -143,6 +145,13 @@ class CheckIndex(RelationsIndex):
         self._kin_u = kin["name_norm"].map(scr.name_commonness).fillna(1e-9).to_numpy(dtype=float)
         self._kin_birth = kin["birth"].notna().to_numpy()
         self._kin_phone = kin["phone"].notna().to_numpy()
+        self._kin_surname = np.array([split_surname(n)[0] for n in self._kin_name], dtype=object)
+        # what each blocking level and each agreeing field can add (identity.blocking)
+        self._weights = Weights()
+        self._levels = level_bits(self._weights)
+        self._gender_bits = gender_bits(self._weights)
+        self._birth_bits = birth_bits(self._weights)
+        self._phone_bits = phone_bits(self._weights)
         self.avoidance_prior = scr.priors.get("avoidance", CONTEXT_PRIOR)
         # the batch's measured share of kin or one person among the holder pairs of
         # suppliers asked about together, per rule (org_relations): the check weighs its few
@@ -321,100 +330,72 @@ class CheckIndex(RelationsIndex):
         return np.concatenate([np.arange(a, b) for a, b in spans])
 
     def candidates(
-        self, rows: np.ndarray, right: pd.DataFrame, *, prior: float, floor: float
-    ) -> pd.DataFrame:
-        """(l, r) pairs of kin rows (positions ``rows``) and holders that share a blocking
-        key as the batch blocks them — the person key, the normalised name, its pinyin, or
-        the name with one character substituted (names of three characters or more) — and
-        whose best possible score at that key could reach ``floor`` (as the batch's
-        viability pruning: a shared 王芳 with nothing else to compare never can)."""
-        w = Weights()
+        self, rows: np.ndarray, right: HolderArrays, *, prior: float, floor: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(l, r) pairs of kin rows (positions ``rows``) and holders (positions in
+        ``right``), ordered by holder, that share a blocking key as the batch blocks them —
+        the person key, the normalised name, its pinyin, or the name with one character
+        substituted (names of three characters or more) — and whose best possible score at
+        that key could reach ``floor`` (as the batch's viability pruning: a shared 王芳 with
+        nothing else to compare never can). One comparison of the panel's kin rows with the
+        supplier's holders, as matrices."""
+        w = self._weights
         need = need_bits(prior, floor)
-        keys, names = self._kin_key[rows], self._kin_name[rows]
-        pinyins, lengths = self._kin_pinyin[rows], self._kin_len[rows]
-        rarity = -np.log2(self._kin_u[rows])
-        rnames = [str(n) if isinstance(n, str) else "" for n in right["name_norm"]]
-        rbirth = (
-            right["birth"].notna().to_numpy() if "birth" in right else np.zeros(len(right), bool)
+        names = self._kin_name[rows]
+        rnames = right.name_norm
+        named = np.array([bool(n) for n in rnames], dtype=bool)[None, :]
+        hit = self._kin_key[rows][:, None] == right.key[None, :]
+        # the most the pair could score at each name level (blocking.headroom)
+        head = (
+            self._gender_bits
+            + np.where(self._kin_birth[rows][:, None] & right.birth[None, :], self._birth_bits, 0.0)
+            + np.where(self._kin_phone[rows][:, None] & right.phone[None, :], self._phone_bits, 0.0)
+            - np.log2(self._kin_u[rows])[:, None]
         )
-        rphone = (
-            right["phone"].notna().to_numpy() if "phone" in right else np.zeros(len(right), bool)
-        )
-        edits = process.cdist(
-            list(names), rnames, scorer=Levenshtein.distance, score_cutoff=1, dtype=np.int32
-        )
-        levels = level_bits(w)
-        found: list[tuple[np.ndarray, int]] = []
-        for j, (key, name) in enumerate(zip(right["key"].astype(str), rnames, strict=True)):
-            hit = keys == key
-            if name:
-                # the most the pair could score at each name level (blocking.headroom)
-                bonus = gender_bits(w) + np.where(
-                    self._kin_birth[rows] & rbirth[j], birth_bits(w), 0.0
-                )
-                head = bonus + np.where(self._kin_phone[rows] & rphone[j], phone_bits(w), 0.0)
-                head = head + rarity
-                surname = split_surname(name)[0]
-                exact = (names == name) & (head + levels["name"] >= need)
-                py_bits = head + levels["pinyin"]
-                same_py = (pinyins == pinyin_key(name)) & ~(names == name)
-                if same_py.any():
-                    other = np.array([split_surname(n)[0] != surname for n in names], dtype=bool)
-                    py_bits = py_bits - np.where(other, w.name_surname_homophone_bits, 0.0)
-                hit |= exact | (same_py & (py_bits >= need))
-                if len(name) >= 3:
-                    edit_bits = head + levels["edit"]
-                    hit |= (edits[:, j] == 1) & (lengths == len(name)) & (edit_bits >= need)
-            nz = np.flatnonzero(hit)
-            if len(nz):
-                found.append((nz, j))
-        if not found:
-            return pd.DataFrame({"l": [], "r": []}, dtype=np.int64)
-        return pd.DataFrame(
-            {
-                "l": np.concatenate([nz for nz, _ in found]),
-                "r": np.concatenate([np.full(len(nz), j) for nz, j in found]),
-            }
-        )
+        same = names[:, None] == rnames[None, :]
+        hit |= named & same & (head + self._levels["name"] >= need)
+        rpinyin = np.array([pinyin_key(n) if n else "" for n in rnames], dtype=object)
+        same_py = named & (self._kin_pinyin[rows][:, None] == rpinyin[None, :]) & ~same
+        if same_py.any():
+            rsurname = np.array([split_surname(n)[0] for n in rnames], dtype=object)
+            other = self._kin_surname[rows][:, None] != rsurname[None, :]
+            py_bits = (
+                head + self._levels["pinyin"] - np.where(other, w.name_surname_homophone_bits, 0.0)
+            )
+            hit |= same_py & (py_bits >= need)
+        rlen = np.array([len(n) for n in rnames], dtype=np.int16)
+        long = named & (rlen >= 3)[None, :]
+        if long.any():
+            edits = process.cdist(
+                list(names), list(rnames), scorer=Levenshtein.distance, score_cutoff=1,
+                dtype=np.int32,
+            )  # fmt: skip
+            hit |= (
+                long
+                & (edits == 1)
+                & (self._kin_len[rows][:, None] == rlen[None, :])
+                & (head + self._levels["edit"] >= need)
+            )
+        holder, kin = np.nonzero(hit.T)
+        return kin, holder
 
     # ------------------------------------------------------------------ one award
-    def award_holders(self, award: Award) -> pd.DataFrame:
+    def award_holders(self, award: Award) -> AwardHolders:
         """The supplier's registered role holders, plus the people the bid names (the legal
         representative written on it, with an ID number where known)."""
-        rows = self.holders_of(award.org_key)
-        given: list[dict[str, Any]] = []
-        for person in award.people:
-            name = text(person.get("name"))
-            if not name:
-                continue
-            number, problem = ric_normalise(text(person.get("id_number")) or "")
-            valid = bool(text(person.get("id_number"))) and problem is None
-            given.append(
-                {
-                    "org_key": award.org_key or "request:supplier",
-                    "org_name": text(award.project.get("supplier_name")) or "（申报单位）",
-                    "key": f"id:{number}" if valid else f"request:{person_name(name)}",
-                    "name": name,
-                    "id_number": number if valid else None,
-                    "id_valid": valid,
-                    "phone": None,
-                    "role": text(person.get("role")) or "法定代表人",
-                    "share": None,
-                    "file": REQUEST_SOURCE,
-                    "row": None,
-                    "table": "supplier_people",
-                }
-            )
-        if not given:
-            return rows
+        span = self.holder_pos.get(award.org_key) if award.org_key else None
+        at = np.arange(*span) if span is not None else np.empty(0, dtype=np.int64)
+        registered = self.holder_arrays.take(at)
         # every person the bid names is kept as the bid's, also one the registry holds: a
         # list that dropped a registered person would tell whoever sent a guessed ID number
         # that the guess was right
-        extra = prepare(pd.DataFrame(given), with_pinyin=False)
-        return pd.concat([rows, extra], ignore_index=True)
+        given = given_holders(award)
+        if given is None:
+            return AwardHolders(at, None, registered)
+        return AwardHolders(at, given, registered.then(HolderArrays.of(given)))
 
-    def supplier_holders(self, award: Award) -> pd.DataFrame:
-        return self.award_holders(award)
+    def supplier_holders(self, award: Award) -> list[dict[str, Any]]:
+        return self.award_holders(award).records()
 
     def decision_kin(
         self, award: Award, roles: tuple[str, ...], floor: float
@@ -423,32 +404,28 @@ class CheckIndex(RelationsIndex):
         panel's kin rows met by the supplier's holders in the batch's blocks, scored by the
         batch's resolver with the batch's measured prior, each beside the award's project
         and the member's participation."""
-        holders = self.award_holders(award)
-        right = holders[holders["role"].isin(roles)]
         by_key: dict[str, list[dict[str, Any]]] = {}
         for member in award.panel:
             if member.get("person_key"):
                 by_key.setdefault(str(member["person_key"]), []).append(member)
-        if right.empty or not by_key:
+        holders = self.award_holders(award)
+        wanted = set(roles)
+        in_role = np.flatnonzero([r in wanted for r in holders.arrays.role])
+        if not len(in_role) or not by_key:
             return []
         rows = self.kinpositions(list(by_key))
         if len(rows) == 0:
             return []
-        right = right.reset_index(drop=True)
-        pairs = self.candidates(rows, right, prior=self.avoidance_prior, floor=floor)
-        if pairs.empty:
+        met, by = self.candidates(
+            rows, holders.arrays.take(in_role), prior=self.avoidance_prior, floor=floor
+        )
+        if not len(met):
             return []  # the usual answer, in well under a millisecond
         # only the rows met by some candidate go on to the resolver's scoring
-        lrows = np.unique(pairs["l"].to_numpy())
-        rrows = np.unique(pairs["r"].to_numpy())
+        lrows, rrows = np.unique(met), np.unique(by)
         left = self.kin.iloc[rows[lrows]].reset_index(drop=True)
-        right = right.iloc[rrows].reset_index(drop=True)
-        pairs = pd.DataFrame(
-            {
-                "l": np.searchsorted(lrows, pairs["l"].to_numpy()),
-                "r": np.searchsorted(rrows, pairs["r"].to_numpy()),
-            }
-        )
+        right = holders.frame(self.holders, in_role[rrows])
+        pairs = pd.DataFrame({"l": np.searchsorted(lrows, met), "r": np.searchsorted(rrows, by)})
         right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
         lp = prepare(left, with_pinyin=False)
         rp = prepare(right, with_pinyin=False)

@@ -226,7 +226,7 @@ def assess(
         return Assessment.unable("avoidance", "未给出参与决策（筛选、评审、审核等）的人员")
     roles = (*settings.head_roles, *settings.other_roles)
     holders = ctx.supplier_holders(award)
-    if not len(holders) or not holders["role"].isin(roles).any():
+    if not any(h["role"] in roles for h in holders):
         return Assessment.unable(
             "avoidance",
             "承接单位的法定代表人、负责人、股东等不在筛查数据中，请求中也未给出，无法核对",

@@ -86,9 +86,9 @@ class AwardContext(Protocol):
         """The catalogue (None when the screened dataset has none)."""
         ...
 
-    def supplier_holders(self, award: Award) -> pd.DataFrame:
+    def supplier_holders(self, award: Award) -> list[dict[str, Any]]:
         """The supplier's role holders: those the registry holds and those the bid names
-        (columns ``name``, ``role``)."""
+        (``name``, ``role`` and their source's ``file``, ``row``, ``table``)."""
         ...
 
     def decision_kin(
