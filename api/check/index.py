@@ -453,10 +453,8 @@ class CheckIndex(RelationsIndex):
                 )
         return out
 
-    def relations(self, pairs: Any, rule: str) -> pd.DataFrame:
-        """org_relations on (a, b) pairs (a frame or a list) that could be related."""
-        if isinstance(pairs, pd.DataFrame):
-            pairs = list(zip(pairs["a"].astype(str), pairs["b"].astype(str), strict=True))
+    def relations(self, pairs: list[tuple[str, str]], rule: str) -> pd.DataFrame:
+        """org_relations on the (a, b) pairs that could be related."""
         return self.related(pairs, rule)
 
     def history(self, award: Award, place: str, category: str, year: int) -> list[dict[str, Any]]:
@@ -486,18 +484,26 @@ def _hits(
 ) -> list[dict[str, Any]]:
     """The scored pairs as plain records, kin row beside holder row (``h_`` columns), the
     closest and surest first (a DataFrame per answer costs more than the answer)."""
+    kin_conf = left["conf"].to_numpy()
+    kept = [
+        (li, ri, float(match), why, sure)
+        for li, ri, match, why in zip(
+            scored["l"], scored["r"], scored["confidence"], scored["reasons"], strict=True
+        )
+        for sure in [round(float(kin_conf[li]) * float(match), 4)]
+        if sure >= floor
+    ]
+    if not kept:  # namesakes the scoring told apart: no row to build
+        return []
     lcols = {str(c): left[c].to_numpy() for c in left.columns}
     rcols = {f"h_{c}": right[c].to_numpy() for c in right.columns}
     hits: list[dict[str, Any]] = []
-    for li, ri, match, why in zip(
-        scored["l"], scored["r"], scored["confidence"], scored["reasons"], strict=True
-    ):
+    for li, ri, match, why, sure in kept:
         row = {c: v[li] for c, v in lcols.items()} | {c: v[ri] for c, v in rcols.items()}
-        row["match_conf"] = float(match)
+        row["match_conf"] = match
         row["reasons"] = why
-        row["confidence"] = round(float(row["conf"]) * float(match), 4)
-        if row["confidence"] >= floor:
-            hits.append(row)
+        row["confidence"] = sure
+        hits.append(row)
     hits.sort(
         key=lambda h: (
             h["category"] != "本人",

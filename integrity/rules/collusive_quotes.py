@@ -198,8 +198,7 @@ def assess(
     if len({str(r["org_key"]) for r in rows}) < 2:
         return Assessment.unable("collusive_quotes", "需要两家以上报价单位")
     keys = sorted({str(r["org_key"]) for r in rows})
-    pairs = pd.DataFrame(list(combinations(keys, 2)), columns=["a", "b"])
-    related = ctx.relations(pairs, "collusive_quotes")
+    related = ctx.relations(list(combinations(keys, 2)), "collusive_quotes")
     by_pair: dict[tuple[str, str], list[dict[Any, Any]]] = {}
     if len(related):
         related = related[related["confidence"] >= settings.min_confidence]

@@ -165,13 +165,18 @@ def split_bid(ctx: ScanContext, settings: SplitBidSettings) -> Iterator[Finding]
     found = pieces(scr.keyed["projects"], caps, settings)
     if found is None:
         return
-    for group, why in groups(found, settings, lambda p: org_relations(scr, p, label="split_bid")):
+
+    def relate(pairs: list[tuple[str, str]]) -> pd.DataFrame:
+        return org_relations(scr, pd.DataFrame(pairs, columns=["a", "b"]), label="split_bid")
+
+    for group, why in groups(found, settings, relate):
         finding = judge(ctx.profile, settings, [found[i] for i in group], why)
         if finding is not None:
             yield finding
 
 
-Relate = Callable[[pd.DataFrame], pd.DataFrame]
+# org_relations on (a, b) pairs of organisation keys: its rows (a, b, confidence, ...)
+Relate = Callable[[list[tuple[str, str]]], pd.DataFrame]
 Why = dict[frozenset[str], list[dict[Any, Any]]]
 
 
@@ -201,7 +206,7 @@ def groups(
     # each pair of suppliers in one order, whatever the order of their rows: a relation is
     # told the same way for a district's ledger and for one award beside its history
     ends = [(str(pieces[i]["org_key"]), str(pieces[j]["org_key"])) for i, j in candidates]
-    pairs = pd.DataFrame([(min(a, b), max(a, b)) for a, b in ends], columns=["a", "b"])
+    pairs = [(min(a, b), max(a, b)) for a, b in ends]
     # every pair, the same supplier's too: the batch's prior counts the holder pairs of the
     # suppliers asked about together
     related = relate(pairs)

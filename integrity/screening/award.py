@@ -100,7 +100,7 @@ class AwardContext(Protocol):
         columns."""
         ...
 
-    def relations(self, pairs: pd.DataFrame, rule: str) -> pd.DataFrame:
+    def relations(self, pairs: list[tuple[str, str]], rule: str) -> pd.DataFrame:
         """org_relations on (a, b) pairs of organisation keys, weighed with the prior
         ``rule``'s batch run measured."""
         ...
