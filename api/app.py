@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.check.index import CheckIndex
 from api.docs import install_docs
 from api.limits import MULTIPART_OVERHEAD, BodyLimit
 from api.logs import install_log_masking
@@ -54,10 +55,19 @@ class ServerTiming:
         await self.app(scope, receive, timed)
 
 
-def create_app(settings: Settings | None = None, *, load_index: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    load_index: bool = True,
+    shared_index: tuple[CheckIndex | None, str | None] | None = None,
+) -> FastAPI:
     """The service. ``load_index``: rebuild the pre-award check's index from the latest
-    finished screening in the background at start-up (the check answers 503 until then)."""
+    finished screening in the background at start-up (the check answers 503 until then).
+    ``shared_index``: (index, source) a parent process loaded before forking this worker
+    (:mod:`api.workers`): answered from as it is, the parent taking up newer screenings."""
     service = Service(settings or Settings())
+    if shared_index is not None:
+        service.adopt_index(*shared_index)
     # screenings of a process that is gone (a crash, a restart) are ended; never those of
     # another live worker, and never by the command line (which builds no app)
     for ended in service.jobs.recover():

@@ -50,7 +50,7 @@ def serve(
     workers: Annotated[
         int,
         typer.Option(
-            help="HTTP 工作进程数，每个进程各建核查索引 / uvicorn workers, each with its index"
+            help="HTTP 工作进程数，共用一份核查索引 / uvicorn workers sharing one check index"
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="日志级别 / uvicorn log level")] = "info",
@@ -80,6 +80,12 @@ def serve(
     console.print(f"数据库 / database: {settings.url}", highlight=False, markup=False)
     console.print(f"页面 / pages: http://{host}:{port}/ui/login", highlight=False)
     console.print(f"接口文档 / API docs: http://{host}:{port}/docs", highlight=False)
+    if workers > 1:
+        # one check index, loaded here and shared by the forked workers (api.workers)
+        from api.workers import Workers  # noqa: PLC0415
+
+        pool = Workers(settings, host=host, port=port, count=workers, log_level=log_level)
+        raise typer.Exit(pool.run())
     uvicorn.run(
         "api.app:create_app",
         factory=True,

@@ -38,7 +38,12 @@ from integrity.scan import ScanResult, run_scan
 PENDING = ("queued", "running", "cancelling")
 log = logging.getLogger("integrity.api")
 Finished = Callable[[str, ScanResult, str], tuple[dict[str, Any], Callable[[], None]]]
-OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner() -> str:
+    """This process as a job's owner (host and pid): read at each call, as the workers of
+    `integrity serve --workers N` are forked from one parent after import."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class QueueFull(Exception):  # noqa: N818 - a state, not an error of the code
@@ -178,7 +183,7 @@ class Jobs:
                 rules=rules,
                 status="queued",
                 progress="排队中 / queued",
-                owner=OWNER,
+                owner=owner(),
                 created_by=actor,
                 created_at=now(),
             )
@@ -239,7 +244,7 @@ class Jobs:
             status="running",
             started_at=now(),
             progress="开始 / started",
-            owner=OWNER,
+            owner=owner(),
         )
         if record is None or dataset is None or not claimed:
             return  # cancelled while it waited

@@ -32,6 +32,9 @@ Utc = Annotated[datetime, AfterValidator(_utc)]
 class IndexOut(BaseModel):
     screening_id: str
     policy: str
+    # where this worker's index came from: screening (built at its end), snapshot (the file
+    # it kept), rebuilt (from stored state), shared (the parent's, `serve --workers N`)
+    source: str | None = None
 
 
 class HealthOut(BaseModel):

@@ -28,7 +28,7 @@ from api.check import snapshot
 from api.check.index import CheckIndex
 from api.db import make_engine, migrate
 from api.files import private_dir, private_file, sqlite_path, sweep_scratch, tighten_tree
-from api.jobs import Jobs
+from api.jobs import PENDING, Jobs
 from api.jsonable import plain
 from api.limits import RateLimit
 from api.models import ApiToken, AuditEntry, DatasetRecord, ScreeningRecord, now
@@ -169,6 +169,8 @@ class Service:
         if found is None:
             return
         latest, dataset = found
+        if self.index is not None and self.index.screening_id == latest.id:
+            return  # already this screening's (a worker given its parent's index)
         folder = self.settings.datasets_dir / dataset.path
         priors = (latest.run or {}).get("priors")
         try:
@@ -215,6 +217,28 @@ class Service:
             gc.unfreeze()
             gc.collect()
             gc.freeze()
+
+    def adopt_index(self, index: CheckIndex | None, source: str | None) -> None:
+        """Answer from an index loaded before this process was forked (api.workers): its
+        objects stay where the parent froze them, out of the collector's reach, so that no
+        collection writes to the pages this worker shares with the others."""
+        with self._lock:
+            self.index = index
+            self.index_source = source
+
+    def latest_screening_id(self) -> str | None:
+        """The latest finished screening's id (None before any)."""
+        found = self._latest_done()
+        return None if found is None else found[0].id
+
+    def screenings_pending(self) -> int:
+        """Screenings queued, running or being cancelled, by any worker."""
+        with Session(self.engine) as session:
+            return len(
+                session.exec(
+                    select(ScreeningRecord.id).where(col(ScreeningRecord.status).in_(PENDING))
+                ).all()
+            )
 
     def close(self) -> None:
         """Stop taking screenings (the app's shutdown); a later one starts a new pool."""

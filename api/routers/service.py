@@ -26,7 +26,11 @@ def health(service: ServiceDep) -> HealthOut:
         version=__version__,
         check_index=None
         if index is None
-        else IndexOut(screening_id=index.screening_id, policy=index.profile.name),
+        else IndexOut(
+            screening_id=index.screening_id,
+            policy=index.profile.name,
+            source=service.index_source,
+        ),
     )
 
 
