@@ -56,19 +56,10 @@ class Served:
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = os.environ | {"INTEGRITY_INDEX_POLL_SECONDS": "0.5", "PYTHONPATH": str(ROOT)}
+        command = [str(INTEGRITY), "serve", "--workers", "2", "--data-dir", str(var)]
+        command += ["--port", str(self.port), "--log-level", "warning"]
         self.proc = subprocess.Popen(
-            [
-                str(INTEGRITY),
-                "serve",
-                "--workers",
-                "2",
-                "--data-dir",
-                str(var),
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],  # fmt: skip
+            command,
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
