@@ -22,6 +22,32 @@ def peak_mib(pid: int | str = "self") -> float:
     return 0.0
 
 
+def pss_mib(pid: int | str = "self") -> float:
+    """The proportional set size of ``pid`` in MiB: its private pages plus its share of the
+    pages it shares (forked workers sharing one index each count a part of it); 0 where it
+    is gone."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    for line in rollup.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_now_mib(pid: int | str = "self") -> float:
+    """The resident memory (VmRSS) of ``pid`` now, in MiB (0 where it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def descendants(pid: int) -> list[int]:
     """The processes ``pid`` started, and theirs (from /proc's children lists)."""
     found: list[int] = []
