@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -102,6 +103,14 @@ class Audit:
     def __call__(self, subject: dict[str, Any], outcome: int = 200) -> None:
         self.service.audit(
             self.principal, self.request.method, self.request.url.path, subject, outcome
+        )
+
+    async def wait(self, subject: dict[str, Any], outcome: int = 200) -> None:
+        """The entry, awaited on the event loop (no thread held while it is written)."""
+        await asyncio.wrap_future(
+            self.service.audit_entry(
+                self.principal, self.request.method, self.request.url.path, subject, outcome
+            )
         )
 
     def deny(self, subject: dict[str, Any], detail: str) -> Problem:

@@ -21,9 +21,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from api.auditlog import AuditWriter
 from api.check import snapshot
 from api.check.index import CheckIndex
 from api.db import make_engine, migrate
@@ -103,6 +103,7 @@ class Service:
         self._lock = threading.Lock()
         self._loading = threading.Lock()  # one index load at a time (start-up, refresh)
         self.jobs = Jobs(self.engine, settings, self.profiles, self._screened)
+        self.audit_log = AuditWriter(self.engine)
         self.check_rate = RateLimit(settings.check_rate_per_minute)
         # the pages' signed sessions, under the service's secret
         self.sessions = Sessions(self.tokens, secret)
@@ -243,6 +244,7 @@ class Service:
     def close(self) -> None:
         """Stop taking screenings (the app's shutdown); a later one starts a new pool."""
         self.jobs.close()
+        self.audit_log.close()
         self.validator.close()
         self.engine.dispose()
 
@@ -326,8 +328,20 @@ class Service:
         outcome: int,
     ) -> None:
         """Append who asked what: a query about a contractor can itself tip off a suspect.
-        One INSERT, committed before the answer goes out (a plain insert: the ORM's unit of
-        work cost a pre-award check four times as much, 0.28 against 0.07 ms on SQLite)."""
+        Committed before the answer goes out (api.auditlog: one writer, entries that arrive
+        together committed together)."""
+        self.audit_entry(principal, method, path, subject, outcome).result()
+
+    def audit_entry(
+        self,
+        principal: Principal | None,
+        method: str,
+        path: str,
+        subject: dict[str, Any],
+        outcome: int,
+    ) -> Future[None]:
+        """:meth:`audit` without the wait: the future is done once the entry is committed
+        (an async request awaits it without holding a thread)."""
         entry = AuditEntry(
             at=now(),
             token_id=principal.token_id if principal else None,
@@ -338,6 +352,4 @@ class Service:
             subject=plain({k: v for k, v in subject.items() if v not in (None, "", [], {})}),
             outcome=outcome,
         )
-        row = entry.model_dump(exclude={"id"})
-        with self.engine.begin() as conn:
-            conn.execute(insert(AuditEntry).values(**row))
+        return self.audit_log.append(entry.model_dump(exclude={"id"}))

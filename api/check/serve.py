@@ -3,8 +3,6 @@ the index to answer from, the caller's rate, the answer, its audit entry."""
 
 from __future__ import annotations
 
-from fastapi.concurrency import run_in_threadpool
-
 from api.check.answer import answer
 from api.check.models import CheckIn, CheckOut
 from api.deps import Audit
@@ -17,8 +15,9 @@ async def run_check(
     service: Service, principal: Principal, audit: Audit, body: CheckIn
 ) -> CheckOut:
     """The check of ``body``; a problem (503 before any screening, 429 past the caller's
-    rate) otherwise. Audited either way, in a worker thread (a database locked by a
-    screening storing its findings holds up this request, not the event loop)."""
+    rate) otherwise. Audited either way, the entry's commit awaited (api.auditlog: a
+    database locked by a screening storing its findings holds up this request, not the
+    event loop)."""
     index = service.index
     request = body.model_dump(mode="json")
     subject = {
@@ -29,14 +28,14 @@ async def run_check(
     }
     wait = service.check_rate.wait(principal.token_id or principal.name)
     if wait:
-        await run_in_threadpool(audit, subject | {"denied": "rate"}, 429)
+        await audit.wait(subject | {"denied": "rate"}, 429)
         raise Problem(
             429,
             f"核查过于频繁，请{wait:.0f}秒后再试 / too many checks; try again in {wait:.0f} s",
             headers={"Retry-After": str(max(1, round(wait)))},
         )
     if index is None:
-        await run_in_threadpool(audit, subject, 503)
+        await audit.wait(subject, 503)
         detail = "尚无已完成的筛查，无法核查 / no finished screening to check against"
         if service.index_error:
             detail += " (index error logged)"
@@ -44,7 +43,5 @@ async def run_check(
     # a few milliseconds of CPU: answered on the event loop (a worker thread would add a
     # thread hop and contend for the GIL without running any faster)
     result = answer(index, body)
-    await run_in_threadpool(
-        audit, subject | {"verdict": result.verdict, "screening_id": index.screening_id}
-    )
+    await audit.wait(subject | {"verdict": result.verdict, "screening_id": index.screening_id})
     return result
