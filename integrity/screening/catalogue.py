@@ -100,7 +100,10 @@ class Catalogue:
 
     @property
     def cores(self) -> list[str]:
-        return list(self.by_core)
+        found: list[str] | None = self.__dict__.get("_cores")
+        if found is None:
+            found = self.__dict__["_cores"] = list(self.by_core)
+        return found
 
     def entries_of(self, code: str | None, core: str | None) -> pd.DataFrame | None:
         """The supplier's own entries: same USCC; without one on either side, same name core
@@ -129,7 +132,11 @@ class Catalogue:
         """Entries whose name core is the same or close but whose USCC differs."""
         if not core:
             return []
-        close = near_names(pd.Series([core]), self.cores, ratio).get(core, [])
+        # one name: one thread (cdist's threads cost more than they save, and a service's
+        # other workers want the other core)
+        cores = self.cores
+        found = process.extract(core, cores, scorer=fuzz.ratio, score_cutoff=ratio, limit=None)
+        close = [cores[j] for j in sorted(j for _, _, j in found)]
         return near_entries(close, code, self.by_core)
 
 
