@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,64 @@ def client_main(args: argparse.Namespace) -> int:
     result = asyncio.run(_drive(args.url, args.token, bodies, args.mode, args.rate))
     print(json.dumps(result))
     return 0
+
+
+# --------------------------------------------------------------------------- wrk
+
+WRK_SECONDS = 15
+WRK_SCRIPT = """
+local bodies = {}
+for line in io.lines(%(bodies)s) do bodies[#bodies + 1] = line end
+local i = 0
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = %(auth)s}
+request = function()
+  i = i %% #bodies + 1
+  if %(health)s then return wrk.format("GET", "/health", headers) end
+  return wrk.format("POST", "/check", headers, bodies[i])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+    summary.duration, summary.errors.status, latency:percentile(50),
+    latency:percentile(90), latency:percentile(99)))
+end
+"""
+
+
+def _wrk(
+    url: str, token: str, bodies: list[dict[str, Any]], path: str, tmp: Path
+) -> dict[str, Any]:
+    """A closed loop from wrk (C, one thread, 50 connections): the client takes a few per
+    cent of a core where httpx takes most of one, so the service has the machine."""
+    lines = tmp / "bodies.jsonl"
+    lines.write_text(
+        "\n".join(json.dumps(b, ensure_ascii=False) for b in bodies) + "\n", encoding="utf-8"
+    )
+    script = tmp / "check.lua"
+    script.write_text(
+        WRK_SCRIPT
+        % {
+            "bodies": json.dumps(str(lines)),
+            "auth": json.dumps(f"Bearer {token}"),
+            "health": "true" if path == "/health" else "false",
+        },
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        ["wrk", "-t1", "-c50", f"-d{WRK_SECONDS}s", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    n, micros, errors, p50, p90, p99 = (int(v) for v in line.split()[1:])
+    return {
+        "path": path,
+        "requests": n,
+        "seconds": round(micros / 1e6, 2),
+        "per_s": round(n / (micros / 1e6), 1),
+        "errors": errors,
+        "p50_ms": round(p50 / 1000, 2),
+        "p90_ms": round(p90 / 1000, 2),
+        "p99_ms": round(p99 / 1000, 2),
+    }
 
 
 # --------------------------------------------------------------------------- the server
@@ -344,6 +403,7 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
         results = []
         worker_peaks: list[float] = []
         shared: list[tuple[int, float, float]] = []
+        wrk_results: list[dict[str, Any]] = []
         try:
             for mode in MODES:
                 url = f"http://127.0.0.1:{args.port}"
@@ -356,6 +416,13 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
                     print(proc.stderr[-3000:])
                     return 1
                 results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            if shutil.which("wrk"):  # the closed loops again from a client written in C
+                for path in ("/health", "/check"):
+                    wrk_results.append(
+                        _wrk(f"http://127.0.0.1:{args.port}", token, bodies, path, Path(tmp))
+                    )
+            else:
+                print("wrk not installed (apt-get install wrk): the C client's loops skipped")
         finally:  # a failed client run must not leave the workers holding the port
             server.should_exit = True
             if workers is not None:
@@ -381,6 +448,13 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
             f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms, statuses {r['statuses']}, "
             f"resent after a closed connection {r['retried']}; in the "
             f"service (Server-Timing) p50 {r['server_p50_ms']} ms, p99 {r['server_p99_ms']} ms"
+        )
+    for r in wrk_results:
+        print(
+            f"wrk closed loop {r['path']:<8} 50 connections, one client thread: "
+            f"{r['requests']} requests in {r['seconds']} s ({r['per_s']}/s), "
+            f"p50 {r['p50_ms']} ms, p90 {r['p90_ms']} ms, p99 {r['p99_ms']} ms, "
+            f"non-2xx {r['errors']}"
         )
     p50 = results[1]["p50_ms"] / 1000
     print(f"batch path / check p50 (open loop): {batch / p50:,.0f}x")
