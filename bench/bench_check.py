@@ -19,7 +19,10 @@
      and the latency at that saturation;
    - floor, floor-closed: the same two loops on GET /health, a request that does nothing:
      what HTTP and the client cost by themselves on this machine (the client shares its two
-     cores with the service).
+     cores with the service);
+   - open-light, floor-light: the open loops again from a light client (loadgen.py: requests
+     prepared as bytes, latency from each request's scheduled time), and, where wrk is
+     installed, the closed loops from wrk (C): httpx takes most of a core from the service.
 4. Prints the ratio: the batch path's seconds over the check's p50, and the memory the loaded
    index holds (RSS after the screening minus RSS before it; the index's frames).
 """
@@ -49,7 +52,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from peak import descendants, peak_mib, pss_mib, rss_now_mib  # noqa: E402 - bench/ first
 
 CLIENTS = 50
-MODES = ("floor", "open", "closed", "floor-closed")
+MODES = ("floor", "open", "closed", "floor-closed", "floor-light", "open-light")
 
 
 def rss_mib() -> float:
@@ -132,6 +135,19 @@ async def _drive(
 
 def client_main(args: argparse.Namespace) -> int:
     bodies = json.loads(Path(args.bodies).read_text(encoding="utf-8"))
+    if args.mode.endswith("-light"):  # the open loop from the light client (loadgen.py)
+        from loadgen import open_loop, prepared  # noqa: PLC0415
+
+        host, port = args.url.split("//")[1].split(":")
+        health = args.mode.startswith("floor")
+        requests = prepared(
+            f"{host}:{port}", "GET" if health else "POST", "/health" if health else "/check",
+            args.token, bodies,
+        )  # fmt: skip
+        result = asyncio.run(open_loop(host, int(port), requests, args.rate))
+        result["mode"] = args.mode
+        print(json.dumps(result))
+        return 0
     result = asyncio.run(_drive(args.url, args.token, bodies, args.mode, args.rate))
     print(json.dumps(result))
     return 0
@@ -446,7 +462,13 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
             f"HTTP {r['mode']:<12} 50 clients: {r['requests']} requests in {r['wall_s']} s "
             f"({r['per_s']}/s), p50 {r['p50_ms']} ms, p90 {r['p90_ms']} ms, "
             f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms, statuses {r['statuses']}, "
-            f"resent after a closed connection {r['retried']}; in the "
+            f"resent after a closed connection {r['retried']}; "
+            + (
+                f"sent late by p50 {r['send_lag_p50_ms']} / p99 {r['send_lag_p99_ms']} ms; "
+                if "send_lag_p50_ms" in r
+                else ""
+            )
+            + f"in the "
             f"service (Server-Timing) p50 {r['server_p50_ms']} ms, p99 {r['server_p99_ms']} ms"
         )
     for r in wrk_results:
