@@ -85,7 +85,16 @@ def serve(
         from api.workers import Workers  # noqa: PLC0415
 
         pool = Workers(settings, host=host, port=port, count=workers, log_level=log_level)
-        raise typer.Exit(pool.run())
+        try:
+            code = pool.run()
+        except OSError as exc:  # the address taken, or not this machine's
+            console.print(
+                f"[red]无法监听 {host}:{port}（{exc.strerror}）/ cannot listen on "
+                f"{host}:{port}: {exc.strerror}[/red]",
+                highlight=False,
+            )
+            raise typer.Exit(2) from exc
+        raise typer.Exit(code)
     uvicorn.run(
         "api.app:create_app",
         factory=True,

@@ -147,3 +147,30 @@ def _sigterm_stops_every_worker(served: Served) -> None:
 def served_index(server: Served) -> tuple[str, str] | None:
     seen = server.index_everywhere()
     return next(iter(seen)) if len(seen) == 1 and None not in seen else None
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [
+                str(INTEGRITY),
+                "serve",
+                "--workers",
+                "2",
+                "--data-dir",
+                str(tmp_path / "var"),
+                "--port",
+                str(port),
+            ],
+            env=os.environ | {"PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert f"无法监听 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
