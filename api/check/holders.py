@@ -53,7 +53,8 @@ class HolderArrays:
     @classmethod
     def of(cls, frame: pd.DataFrame) -> HolderArrays:
         return cls(
-            key=frame["key"].astype(str).to_numpy(dtype=object),
+            # the frame's own strings (astype(str) would copy every one into the kept file)
+            key=np.array([k if isinstance(k, str) else str(k) for k in frame["key"]], dtype=object),
             name_norm=_strings(frame, "name_norm"),
             birth=_present(frame, "birth"),
             phone=_present(frame, "phone"),

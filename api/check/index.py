@@ -145,7 +145,12 @@ class CheckIndex(RelationsIndex):
         self._kin_u = kin["name_norm"].map(scr.name_commonness).fillna(1e-9).to_numpy(dtype=float)
         self._kin_birth = kin["birth"].notna().to_numpy()
         self._kin_phone = kin["phone"].notna().to_numpy()
-        self._kin_surname = np.array([split_surname(n)[0] for n in self._kin_name], dtype=object)
+        # one object per distinct surname: a few hundred strings in the kept file, not 500,000
+        surnames: dict[str, str] = {}
+        self._kin_surname = np.array(
+            [surnames.setdefault(s, s) for s in (split_surname(n)[0] for n in self._kin_name)],
+            dtype=object,
+        )
         # what each blocking level and each agreeing field can add (identity.blocking)
         self._weights = Weights()
         self._levels = level_bits(self._weights)
