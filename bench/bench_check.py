@@ -49,7 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from peak import descendants, peak_mib, pss_mib, rss_now_mib  # noqa: E402 - bench/ first
+from loadgen import summary  # noqa: E402 - bench/ on the path first
+from peak import descendants, peak_mib, pss_mib, rss_now_mib  # noqa: E402
 
 CLIENTS = 50
 MODES = ("floor", "open", "closed", "floor-closed", "floor-light", "open-light")
@@ -114,23 +115,7 @@ async def _drive(
         began = time.perf_counter()
         await asyncio.gather(*(client(k) for k in range(CLIENTS)))
         wall = time.perf_counter() - began
-    latencies.sort()
-    server.sort()
-    n, m = len(latencies), max(len(server), 1)
-    return {
-        "server_p50_ms": round(server[m // 2] * 1000, 2) if server else None,
-        "server_p99_ms": round(server[min(m - 1, int(m * 0.99))] * 1000, 2) if server else None,
-        "mode": mode,
-        "requests": n,
-        "statuses": statuses,
-        "retried": len(retried),
-        "wall_s": round(wall, 2),
-        "per_s": round(n / wall, 1),
-        "p50_ms": round(latencies[n // 2] * 1000, 2),
-        "p90_ms": round(latencies[int(n * 0.9)] * 1000, 2),
-        "p99_ms": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 2),
-        "max_ms": round(latencies[-1] * 1000, 2),
-    }
+    return summary(mode, latencies, server, statuses, wall) | {"retried": len(retried)}
 
 
 def client_main(args: argparse.Namespace) -> int:

@@ -104,24 +104,37 @@ async def open_loop(
     wall = time.perf_counter() - began
     for _, writer in idle:
         writer.close()
-    latencies.sort()
-    server.sort()
     lags.sort()
+    n = len(latencies)
+    return summary("open-light", latencies, [ms / 1000 for ms in server], statuses, wall) | {
+        "connections": opened,
+        "retried": 0,
+        "send_lag_p50_ms": round(lags[n // 2] * 1000, 2),
+        "send_lag_p99_ms": round(lags[min(n - 1, int(n * 0.99))] * 1000, 2),
+    }
+
+
+def summary(
+    mode: str,
+    latencies: list[float],
+    server: list[float],
+    statuses: dict[int, int],
+    wall: float,
+) -> dict[str, Any]:
+    """A loop's figures: rate, the client's latency percentiles and the service's own
+    (Server-Timing), from seconds."""
+    latencies, server = sorted(latencies), sorted(server)
     n, m = len(latencies), max(len(server), 1)
     return {
-        "mode": "open-light",
+        "mode": mode,
         "requests": n,
         "statuses": statuses,
-        "connections": opened,
         "wall_s": round(wall, 2),
         "per_s": round(n / wall, 1),
         "p50_ms": round(latencies[n // 2] * 1000, 2),
         "p90_ms": round(latencies[int(n * 0.9)] * 1000, 2),
         "p99_ms": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 2),
         "max_ms": round(latencies[-1] * 1000, 2),
-        "server_p50_ms": round(server[m // 2], 2) if server else None,
-        "server_p99_ms": round(server[min(m - 1, int(m * 0.99))], 2) if server else None,
-        "retried": 0,
-        "send_lag_p50_ms": round(lags[n // 2] * 1000, 2),
-        "send_lag_p99_ms": round(lags[min(n - 1, int(n * 0.99))] * 1000, 2),
+        "server_p50_ms": round(server[m // 2] * 1000, 2) if server else None,
+        "server_p99_ms": round(server[min(m - 1, int(m * 0.99))] * 1000, 2) if server else None,
     }

@@ -10,42 +10,32 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def peak_mib(pid: int | str = "self") -> float:
-    """The peak resident memory (VmHWM) of process ``pid`` in MiB (0 where it is gone)."""
+def _field_mib(path: str, field: str) -> float:
+    """A ``field:  N kB`` line of a /proc file, in MiB (0 where the process is gone)."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+        text = Path(path).read_text(encoding="ascii")
     except OSError:
         return 0.0
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
+    for line in text.splitlines():
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def peak_mib(pid: int | str = "self") -> float:
+    """The peak resident memory (VmHWM) of process ``pid`` in MiB (0 where it is gone)."""
+    return _field_mib(f"/proc/{pid}/status", "VmHWM")
 
 
 def pss_mib(pid: int | str = "self") -> float:
     """The proportional set size of ``pid`` in MiB: its private pages plus its share of the
-    pages it shares (forked workers sharing one index each count a part of it); 0 where it
-    is gone."""
-    try:
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="ascii")
-    except OSError:
-        return 0.0
-    for line in rollup.splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    pages it shares (forked workers sharing one index each count a part of it)."""
+    return _field_mib(f"/proc/{pid}/smaps_rollup", "Pss")
 
 
 def rss_now_mib(pid: int | str = "self") -> float:
-    """The resident memory (VmRSS) of ``pid`` now, in MiB (0 where it is gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
-    except OSError:
-        return 0.0
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """The resident memory (VmRSS) of ``pid`` now, in MiB."""
+    return _field_mib(f"/proc/{pid}/status", "VmRSS")
 
 
 def descendants(pid: int) -> list[int]:
