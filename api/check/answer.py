@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from api.check.index import Candidate, CheckIndex, Resolved
+from api.check.index import CheckIndex
+from api.check.lookups import Candidate, Resolved
 from api.check.models import (
     AssessmentOut,
     CandidateOut,

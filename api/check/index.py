@@ -12,22 +12,30 @@ the next screening give one judgement. No rule logic lives here.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from api.check.holders import AwardHolders, HolderArrays, given_holders
+from api.check.lookups import Lookups
 from api.check.relations import RelationsIndex
 from integrity.findings import REQUEST_SOURCE
 from integrity.identity.blocking import birth_bits, gender_bits, level_bits, need_bits, phone_bits
-from integrity.identity.ids import uscc_normalise
 from integrity.identity.names import org_name, person_name, pinyin_key, split_surname
 from integrity.identity.priors import CONTEXT_PRIOR
-from integrity.identity.scoring import NameShares, Weights, pinyin_of, prepare, score_in_context
+from integrity.identity.scoring import (
+    SCORED_COLUMNS,
+    NameShares,
+    Weights,
+    pinyin_of,
+    prepare,
+    rows_at,
+    score_in_context,
+    score_records_in_context,
+)
 from integrity.policy import Profile
 from integrity.rules.off_catalogue import OffCatalogueSettings
 from integrity.rules.split_bid import SplitBidSettings, caps_of, pieces
@@ -35,41 +43,16 @@ from integrity.scan import ScanResult
 from integrity.screening.award import Award
 from integrity.screening.catalogue import Catalogue
 from integrity.screening.decisions import role_rank
-from integrity.screening.evidence import text
 from integrity.screening.kin import Screening, kin_of
 from integrity.screening.spans import positions
 
-# how close a name must be to be offered as a candidate when it names nothing exactly
-CANDIDATE_SIMILARITY = 60.0
-MAX_CANDIDATES = 8
+# a holder's source columns as decision_kin names them beside the kin row's (then h_...)
+HOLDER_RENAMED = {"file": "h_file", "row": "h_row", "table": "h_table"}
+# up to this many candidate pairs are scored as records, more through the resolver's frames
+SMALL_PAIRS = 32
 
 
-@dataclass
-class Candidate:
-    """Something the request may have meant: a supplier or an official, with how alike."""
-
-    id: str  # the USCC (or the organisation key), or the staff id
-    name: str
-    similarity: float  # 0-100
-    street: str | None = None
-
-
-@dataclass
-class Resolved:
-    """How the request's supplier was found in the screened data."""
-
-    org_key: str | None
-    name: str | None
-    basis: str  # 统一社会信用代码, 规范化名称, 未找到, 名称不唯一
-    notes: list[str] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)
-
-    @property
-    def found(self) -> bool:
-        return self.basis in ("统一社会信用代码", "规范化名称")
-
-
-class CheckIndex(RelationsIndex):
+class CheckIndex(Lookups, RelationsIndex):
     """Everything a pre-award check reads, from one finished screening."""
 
     def __init__(self, result: ScanResult, *, screening_id: str, dataset_id: str) -> None:
@@ -123,9 +106,10 @@ class CheckIndex(RelationsIndex):
     def _index_staff(self, staff: pd.DataFrame) -> None:
         cols = ("staff_id", "name", "person_key", "street", "community", "position")
         self.staff = {
-            str(r["staff_id"]): r for r in staff[[c for c in cols if c in staff]].to_dict("records")
+            str(r["staff_id"]): {str(k): v for k, v in r.items()}
+            for r in staff[[c for c in cols if c in staff]].to_dict("records")
         }
-        self.staff_by_name: dict[str, list[str]] = {}
+        self.staff_by_name = {}
         for sid, r in self.staff.items():
             self.staff_by_name.setdefault(person_name(str(r["name"])), []).append(sid)
 
@@ -199,128 +183,6 @@ class CheckIndex(RelationsIndex):
         for piece in found or []:
             key = (str(piece["_place"]), str(piece["project_category"]), int(piece["_year"]))
             self.piece_groups.setdefault(key, []).append(piece)
-
-    # ------------------------------------------------------------------ lookups
-    def resolve_supplier(self, name: str | None, uscc: str | None) -> Resolved:
-        notes: list[str] = []
-        if uscc:
-            code, problem = uscc_normalise(uscc)
-            if problem is None:
-                key = f"uscc:{code}"
-                known = key in self.holder_pos or key in self.org_names
-                if name:
-                    others = self.orgs_by_core.get(org_name(name), set()) - {key}
-                    coded = sorted(o for o in others if o.startswith("uscc:"))
-                    if coded:
-                        notes.append(
-                            f"名称「{name}」在数据中属于统一社会信用代码不同的单位"
-                            f"（{'、'.join(c[5:] for c in coded)}），请核实是否冒用 / the name "
-                            "belongs to a company with another USCC in the data"
-                        )
-                if known:
-                    return Resolved(key, self.org_names.get(key, name), "统一社会信用代码", notes)
-                notes.append("该统一社会信用代码不在本次筛查数据中 / USCC not in the screened data")
-                return Resolved(key, name, "未找到", notes, self._org_candidates(name))
-            notes.append(
-                f"统一社会信用代码「{uscc}」校验不通过（{problem}），按名称查找 / "
-                f"the USCC fails its check ({problem}); looked up by name"
-            )
-        if name:
-            keys = sorted(self.orgs_by_core.get(org_name(name), set()))
-            if len(keys) == 1:
-                return Resolved(keys[0], self.org_names.get(keys[0], name), "规范化名称", notes)
-            if len(keys) > 1:
-                notes.append(
-                    f"名称「{name}」对应多个单位（{len(keys)}个，统一社会信用代码不同），"
-                    "请提供统一社会信用代码 / the name matches several companies; give the USCC"
-                )
-                return Resolved(
-                    None,
-                    name,
-                    "名称不唯一",
-                    notes,
-                    [
-                        Candidate(
-                            k[5:] if k.startswith("uscc:") else k,
-                            self.org_names.get(k, name),
-                            100.0,
-                        )
-                        for k in keys
-                    ],
-                )
-        notes.append("该单位不在本次筛查数据中 / supplier not in the screened data")
-        return Resolved(None, name, "未找到", notes, self._org_candidates(name))
-
-    def _org_candidates(self, name: str | None) -> list[Candidate]:
-        """Suppliers of the screened data named most like ``name``."""
-        if not name or not self.org_cores:
-            return []
-        out: list[Candidate] = []
-        for core, score, _ in process.extract(
-            org_name(name),
-            self.org_cores,
-            scorer=fuzz.ratio,
-            limit=MAX_CANDIDATES,
-            score_cutoff=CANDIDATE_SIMILARITY,
-        ):
-            for key in sorted(self.orgs_by_core[core]):
-                label = key[5:] if key.startswith("uscc:") else key
-                out.append(Candidate(label, self.org_names.get(key, core), round(float(score), 1)))
-        return out[:MAX_CANDIDATES]
-
-    def panel_member(
-        self, staff_id: str | None, name: str | None
-    ) -> tuple[str | None, str, list[Candidate]]:
-        """(the staff id, a note, candidates) of a panel member given by staff id or name:
-        the id is None when the member cannot be told apart (an unknown id, a name no
-        official or several officials bear)."""
-        if staff_id is not None:
-            if staff_id in self.staff:
-                return staff_id, "", []
-            return None, "工号不在人员表中", self._staff_candidates(name)
-        if name is not None:
-            ids = self.staff_by_name.get(person_name(name), [])
-            if len(ids) == 1:
-                return ids[0], "", []
-            if ids:
-                return (
-                    None,
-                    f"人员表中同名{len(ids)}人，请给出工号",
-                    [self._staff_candidate(sid, 100.0) for sid in ids[:MAX_CANDIDATES]],
-                )
-            return None, "人员表中无此姓名", self._staff_candidates(name)
-        return None, "未给出工号或姓名", []
-
-    def _staff_candidate(self, sid: str, similarity: float) -> Candidate:
-        r = self.staff[sid]
-        return Candidate(sid, str(r["name"]), similarity, text(r.get("street")))
-
-    def _staff_candidates(self, name: str | None) -> list[Candidate]:
-        if not name or not self.staff_by_name:
-            return []
-        out: list[Candidate] = []
-        for known, score, _ in process.extract(
-            person_name(name),
-            list(self.staff_by_name),
-            scorer=fuzz.ratio,
-            limit=MAX_CANDIDATES,
-            score_cutoff=CANDIDATE_SIMILARITY - 10,
-        ):
-            out += [
-                self._staff_candidate(sid, round(float(score), 1))
-                for sid in self.staff_by_name[known]
-            ]
-        return out[:MAX_CANDIDATES]
-
-    def _staff_view(self, sid: str) -> dict[str, Any]:
-        r = self.staff[sid]
-        return {
-            "staff_id": sid,
-            "name": str(r["name"]),
-            "street": text(r.get("street")),
-            "community": text(r.get("community")),
-            "person_key": str(r["person_key"]),
-        }
 
     def holders_of(self, org_key: str | None) -> pd.DataFrame:
         pos = self.holder_pos.get(org_key) if org_key else None
@@ -426,23 +288,13 @@ class CheckIndex(RelationsIndex):
         )
         if not len(met):
             return []  # the usual answer, in well under a millisecond
-        # only the rows met by some candidate go on to the resolver's scoring
-        lrows, rrows = np.unique(met), np.unique(by)
-        left = self.kin.iloc[rows[lrows]].reset_index(drop=True)
-        right = holders.frame(self.holders, in_role[rrows])
-        pairs = pd.DataFrame({"l": np.searchsorted(lrows, met), "r": np.searchsorted(rrows, by)})
-        right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
-        lp = prepare(left, with_pinyin=False)
-        rp = prepare(right, with_pinyin=False)
-        names = pd.concat([lp["name_norm"], rp["name_norm"]]).dropna().unique()
-        freq = self.commonness.reindex(names)
-        unseen = freq.isna()
-        if unseen.any():
-            freq[unseen] = [self.shares.u(str(n)) for n in freq.index[unseen]]
-        scored = score_in_context(lp, rp, pairs, prior=self.avoidance_prior, frequencies=freq)
         project = award.awarded()
+        if holders.given is None and len(met) <= SMALL_PAIRS:
+            hits = self._scored(rows[met], holders.positions[in_role[by]], floor)
+        else:
+            hits = self._scored_frames(holders, rows, in_role, met, by, floor)
         out: list[dict[str, Any]] = []
-        for hit in _hits(left, right, scored, floor):
+        for hit in hits:
             for member in by_key[str(hit["official"])]:
                 out.append(
                     hit
@@ -457,6 +309,78 @@ class CheckIndex(RelationsIndex):
                     }
                 )
         return out
+
+    def _scored(
+        self, kin_at: np.ndarray, holder_at: np.ndarray, floor: float
+    ) -> list[dict[str, Any]]:
+        """The candidate pairs (kin row ``kin_at[i]``, registered holder ``holder_at[i]``)
+        scored by the resolver as records (:func:`score_records_in_context`, the arithmetic
+        of the batch's scoring), without a frame: the decision_kin rows of those at
+        ``floor`` or above."""
+        ra = rows_at(self.kin, kin_at, SCORED_COLUMNS)
+        rb = rows_at(self.holders, holder_at, SCORED_COLUMNS)
+        freq: dict[str, float] = {}
+        for r in ra:
+            name = r["name_norm"]
+            if isinstance(name, str) and name not in freq:
+                u = self.commonness.get(name)
+                freq[name] = self.shares.u(name) if u is None or pd.isna(u) else u
+        keys = list(zip(self._kin_key[kin_at], self.holder_arrays.key[holder_at], strict=True))
+        matches, reasons = score_records_in_context(
+            ra,
+            rb,
+            keys,
+            prior=self.avoidance_prior,
+            frequencies=freq,
+            floor=1 / (len(np.unique(kin_at)) + len(np.unique(holder_at))),
+        )
+        conf = self.kin["conf"].array[kin_at].to_numpy()
+        kept = [
+            (i, match, why, sure)
+            for i, (match, why) in enumerate(zip(matches, reasons, strict=True))
+            for sure in [round(float(conf[i]) * float(match), 4)]
+            if sure >= floor
+        ]
+        if not kept:
+            return []
+        at = np.array([i for i, *_ in kept])
+        lcols = {str(c): self.kin[c].array[kin_at[at]].to_numpy() for c in self.kin.columns}
+        rcols = {
+            "h_" + HOLDER_RENAMED.get(str(c), str(c)): self.holders[c]
+            .array[holder_at[at]]
+            .to_numpy()
+            for c in self.holders.columns
+        }
+        return _ranked(
+            [(lcols, j, rcols, j, match, why, sure) for j, (_, match, why, sure) in enumerate(kept)]
+        )
+
+    def _scored_frames(
+        self,
+        holders: AwardHolders,
+        rows: np.ndarray,
+        in_role: np.ndarray,
+        met: np.ndarray,
+        by: np.ndarray,
+        floor: float,
+    ) -> list[dict[str, Any]]:
+        """:meth:`_scored` through the resolver's frames: for pairs beyond the few, or with
+        people the bid names (their rows are a frame of their own)."""
+        # only the rows met by some candidate go on to the resolver's scoring
+        lrows, rrows = np.unique(met), np.unique(by)
+        left = self.kin.iloc[rows[lrows]].reset_index(drop=True)
+        right = holders.frame(self.holders, in_role[rrows])
+        pairs = pd.DataFrame({"l": np.searchsorted(lrows, met), "r": np.searchsorted(rrows, by)})
+        right = right.rename(columns=HOLDER_RENAMED)
+        lp = prepare(left, with_pinyin=False)
+        rp = prepare(right, with_pinyin=False)
+        names = pd.concat([lp["name_norm"], rp["name_norm"]]).dropna().unique()
+        freq = self.commonness.reindex(names)
+        unseen = freq.isna()
+        if unseen.any():
+            freq[unseen] = [self.shares.u(str(n)) for n in freq.index[unseen]]
+        scored = score_in_context(lp, rp, pairs, prior=self.avoidance_prior, frequencies=freq)
+        return _hits(left, right, scored, floor)
 
     def relations(self, pairs: list[tuple[str, str]], rule: str) -> pd.DataFrame:
         """org_relations on the (a, b) pairs that could be related."""
@@ -502,8 +426,20 @@ def _hits(
         return []
     lcols = {str(c): left[c].to_numpy() for c in left.columns}
     rcols = {f"h_{c}": right[c].to_numpy() for c in right.columns}
+    return _ranked([(lcols, li, rcols, ri, match, why, sure) for li, ri, match, why, sure in kept])
+
+
+Columns = dict[str, np.ndarray]
+
+
+def _ranked(
+    kept: list[tuple[Columns, int, Columns, int, float, Any, float]],
+) -> list[dict[str, Any]]:
+    """decision_kin's rows: each kept pair's kin row (at its position in the kin columns)
+    beside its holder row (``h_`` columns), with the match's confidence and reasons and
+    the pair's, the closest and surest first."""
     hits: list[dict[str, Any]] = []
-    for li, ri, match, why, sure in kept:
+    for lcols, li, rcols, ri, match, why, sure in kept:
         row = {c: v[li] for c, v in lcols.items()} | {c: v[ri] for c, v in rcols.items()}
         row["match_conf"] = match
         row["reasons"] = why

@@ -19,7 +19,7 @@ make it up, so a finding can say why it believes a link.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,6 @@ from integrity.identity.ids import ric_gender
 from integrity.identity.names import (
     COMMON_FULL_NAMES,
     TRANSLITERATED_NAME_SHARE,
-    org_name,
     person_name,
     person_names,
     pinyin_key,
@@ -317,6 +316,13 @@ def _others(a: pd.DataFrame, b: pd.DataFrame, w: Weights) -> Evidence:
     ]
 
 
+# the columns of a mention the scoring compares
+SCORED_COLUMNS = (
+    "name_nfkc", "name_norm", "pinyin", "birth", "sex", "phone", "id_valid", "id_number",
+    "born_lo", "born_hi",
+)  # fmt: skip
+
+
 def score(
     left: pd.DataFrame,
     right: pd.DataFrame,
@@ -345,10 +351,7 @@ def score(
     pinyin_freq = pd.Series(dtype=float)
     floor = 1 / max(len(left) + len(right), 1)
     # only the compared columns: the callers' frames carry paths, sources and more
-    cols = [
-        "name_nfkc", "name_norm", "pinyin", "birth", "sex", "phone", "id_valid", "id_number",
-        "born_lo", "born_hi",
-    ]  # fmt: skip
+    cols = list(SCORED_COLUMNS)
     if len(pairs) <= small:
         return _score_small(
             _rows(left, pairs["l"], cols), _rows(right, pairs["r"], cols),
@@ -407,13 +410,18 @@ def _given(value: Any) -> bool:
 def _rows(frame: pd.DataFrame, labels: pd.Series, cols: list[str]) -> list[dict[str, Any]]:
     """The rows ``labels`` of ``frame`` as dicts of the compared columns (pinyin computed
     where the frame has none), without DataFrame.to_dict's per-call cost."""
-    at = frame.index.get_indexer(pd.Index(labels))
+    return rows_at(frame, frame.index.get_indexer(pd.Index(labels)), cols)
+
+
+def rows_at(frame: pd.DataFrame, at: np.ndarray, cols: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows at positions ``at`` of ``frame`` as :func:`_rows` gives them, each column
+    taken at those positions only (a column of a large frame is not converted whole)."""
     out: list[dict[str, Any]] = [{} for _ in at]
     for c in cols:
         if c in frame:
-            values = frame[c].to_numpy()[at]
+            values = frame[c].array[at].to_numpy()
         elif c == "pinyin":
-            names = frame["name_norm"].to_numpy()[at]
+            names = frame["name_norm"].array[at].to_numpy()
             values = np.array([pinyin_key(n) if isinstance(n, str) else None for n in names])
         else:
             values = np.full(len(at), None, dtype=object)
@@ -423,7 +431,7 @@ def _rows(frame: pd.DataFrame, labels: pd.Series, cols: list[str]) -> list[dict[
 
 
 def _name_reason(
-    x: dict[Any, Any], y: dict[Any, Any], w: Weights, freq: pd.Series, floor: float
+    x: dict[Any, Any], y: dict[Any, Any], w: Weights, freq: Frequencies, floor: float
 ) -> tuple[str, float]:
     """The name comparison of one pair, as ``_names`` makes it for many."""
     an = x["name_norm"] if isinstance(x["name_norm"], str) else ""
@@ -445,6 +453,11 @@ def _name_reason(
     return ("姓名不同", math.log2(0.005))
 
 
+Reasons = list[tuple[str, float]] | None
+# each normalised name's share of the population: a Series, or a dict for a few names
+Frequencies = pd.Series | Mapping[Any, Any]
+
+
 def _score_small(
     ra: list[dict[str, Any]],
     rb: list[dict[str, Any]],
@@ -457,6 +470,26 @@ def _score_small(
 ) -> pd.DataFrame:
     """:func:`score` for a few pairs, one at a time: the same features, weights, order of
     reasons and floating-point operations as the vectorised path."""
+    confidence, log_odds, reasons = score_records(ra, rb, prior, w, freq, floor, reasons_from)
+    out = pairs.reset_index(drop=True).copy()
+    out["confidence"] = np.round(np.array(confidence, dtype=float), 4)
+    out["log_odds"] = np.round(np.array(log_odds, dtype=float), 2)
+    out["reasons"] = pd.Series(reasons, dtype=object)
+    return out
+
+
+def score_records(
+    ra: list[dict[str, Any]],
+    rb: list[dict[str, Any]],
+    prior: float,
+    w: Weights,
+    freq: Frequencies,
+    floor: float,
+    reasons_from: float,
+) -> tuple[list[float], list[float], list[Reasons]]:
+    """(confidence, log-odds, reasons) of the pairs (ra[i], rb[i]): records of
+    :data:`SCORED_COLUMNS`, ``freq`` each normalised name's share of the population,
+    ``floor`` the share of a name not counted — :func:`score`'s arithmetic, pair by pair."""
     prior_bits = math.log2(prior / (1 - prior))
     head = (f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", round(prior_bits, 2))
     others = (
@@ -507,47 +540,7 @@ def _score_small(
         confidence.append(conf)
         log_odds.append(total)
         reasons.append(why)
-    out = pairs.reset_index(drop=True).copy()
-    out["confidence"] = np.round(np.array(confidence, dtype=float), 4)
-    out["log_odds"] = np.round(np.array(log_odds, dtype=float), 2)
-    out["reasons"] = pd.Series(reasons, dtype=object)
-    return out
-
-
-# --------------------------------------------------------------------------- organisations
-
-
-def organisation_links(orgs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Which organisation mentions are one organisation, and the near misses.
-
-    ``orgs``: columns ``name``, ``uscc``, ``uscc_valid``. Returns (links, near_misses):
-    ``links`` gives each mention an ``org_key`` — ``uscc:`` where the USCC is valid, else the
-    key of the single USCC its normalised name carries elsewhere (confidence 0.9, the name
-    alone), else ``org:<normalised name>``; ``near_misses`` lists normalised names carried by
-    two or more different valid USCCs: different companies with one name, worth reporting
-    (an impostor of a catalogue supplier looks exactly like this).
-    """
-    m = orgs.copy()
-    m["name_core"] = m["name"].map(lambda v: None if pd.isna(v) else org_name(str(v)))
-    valid = m["uscc_valid"].fillna(False).astype(bool)
-    with_code = m[valid & m["name_core"].notna()]
-    codes_by_name = with_code.groupby("name_core")["uscc"].agg(lambda s: sorted(set(s)))
-    unique_code = codes_by_name[codes_by_name.map(len) == 1].map(lambda s: s[0])
-    by_name = m["name_core"].map(unique_code)
-    m["org_key"] = np.where(
-        valid,
-        "uscc:" + m["uscc"].astype(str),
-        np.where(
-            by_name.notna(), "uscc:" + by_name.astype(str), "org:" + m["name_core"].astype(str)
-        ),
-    )
-    m["link_basis"] = np.where(
-        valid, "统一社会信用代码", np.where(by_name.notna(), "名称（规范化后相同）", "名称")
-    )
-    m["confidence"] = np.where(valid, 1.0, np.where(by_name.notna(), 0.9, 0.5))
-    clash = codes_by_name[codes_by_name.map(len) > 1]
-    near = pd.DataFrame({"name_core": clash.index, "usccs": clash.to_numpy()})
-    return m, near
+    return confidence, log_odds, reasons
 
 
 def score_in_context(
@@ -575,6 +568,26 @@ def score_in_context(
             index=scored.index[by_id],
         )
     return scored
+
+
+def score_records_in_context(
+    ra: list[dict[str, Any]],
+    rb: list[dict[str, Any]],
+    keys: list[tuple[str, str]],
+    *,
+    prior: float,
+    frequencies: Frequencies,
+    floor: float,
+) -> tuple[list[float], list[Reasons]]:
+    """:func:`score_in_context` for a few pairs given as records (a pre-award check's): the
+    confidence rounded as there, and the same ``id:`` key on both sides (``keys``: the pair's
+    person keys) the same valid ID number, 1.0 whatever the names."""
+    found, _, reasons = score_records(ra, rb, prior, Weights(), frequencies, floor, 0.0)
+    confidence = np.round(np.array(found, dtype=float), 4).tolist()
+    for i, (a, b) in enumerate(keys):
+        if a == b and str(a).startswith("id:"):
+            confidence[i], reasons[i] = 1.0, [("身份证号相同", math.inf)]
+    return confidence, reasons
 
 
 def normalised(name: Any) -> str | None:

@@ -3,6 +3,7 @@ term-frequency adjustment sees realistic name counts."""
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
@@ -12,15 +13,19 @@ from stdnum.cn import ric
 
 from integrity.identity.blocking import candidate_pairs, deletion_codes, deletions
 from integrity.identity.ids import ric_gender
+from integrity.identity.keys import _name_to_uscc, org_keys
 from integrity.identity.names import TRANSLITERATED_NAME_SHARE, pinyin_key, split_surname
 from integrity.identity.priors import CONTEXT_PRIOR
 from integrity.identity.scoring import (
     BIRTH_RANGE_LABEL,
+    SCORED_COLUMNS,
     _sex_from_ids,
     name_frequencies,
-    organisation_links,
     prepare,
+    rows_at,
     score,
+    score_in_context,
+    score_records_in_context,
 )
 from integrity.load.dataset import load_dataset
 from integrity.screening.kin import Screening
@@ -148,40 +153,36 @@ def test_blocking_finds_the_pair_without_all_pairs(a: str, b: str, block: str) -
     assert list(pairs["r"]) == [0] and block in pairs.iloc[0]["block"]
 
 
+def _org_keys_of(names: list[str], usccs: list[str | None]) -> list[str]:
+    """The organisation keys the screening gives these suppliers (keys.org_keys, then a
+    bare name taken to the one valid USCC its name carries elsewhere)."""
+    frame = pd.DataFrame(
+        {"supplier_name": names, "uscc": usccs, "uscc_valid": [u is not None for u in usccs]}
+    )
+    frame["org_key"] = org_keys(frame)
+    _name_to_uscc({"suppliers": frame})
+    return list(frame["org_key"])
+
+
 def test_company_variants_with_one_uscc_are_one_company() -> None:
-    orgs = pd.DataFrame(
-        {
-            "name": [
-                "深圳市龙岗区阳光社会工作服务中心",
-                "阳光社工服务中心（深圳）",
-                "深圳市阳光社会工作服务中心",
-            ],
-            "uscc": ["52440307AAAAAAAA84", None, "52440307AAAAAAAA84"],
-            "uscc_valid": [True, False, True],
-        }
+    keys = _org_keys_of(
+        [
+            "深圳市龙岗区阳光社会工作服务中心",
+            "阳光社工服务中心（深圳）",
+            "深圳市阳光社会工作服务中心",
+        ],
+        ["52440307AAAAAAAA84", None, "52440307AAAAAAAA84"],
     )
-    links, near = organisation_links(orgs)
-    assert links["org_key"].nunique() == 1
-    assert list(links["confidence"]) == [1.0, 0.9, 1.0]
-    assert near.empty
+    assert keys == ["uscc:52440307AAAAAAAA84"] * 3
 
 
-def test_one_name_two_usccs_are_two_companies_and_a_near_miss() -> None:
-    orgs = pd.DataFrame(
-        {
-            "name": [
-                "深圳市龙岗区阳光社会工作服务中心",
-                "深圳市阳光社会工作服务中心",
-                "阳光社工服务中心",
-            ],
-            "uscc": ["52440307AAAAAAAA84", "52440307AAAAAAAA97", None],
-            "uscc_valid": [True, True, False],
-        }
+def test_one_name_two_usccs_are_two_companies_and_a_bare_name_no_guess() -> None:
+    keys = _org_keys_of(
+        ["深圳市龙岗区阳光社会工作服务中心", "深圳市阳光社会工作服务中心", "阳光社工服务中心"],
+        ["52440307AAAAAAAA84", "52440307AAAAAAAA97", None],
     )
-    links, near = organisation_links(orgs)
-    assert links.loc[0, "org_key"] != links.loc[1, "org_key"]
-    assert links.loc[2, "org_key"] == "org:阳光社工服务中心"  # which of the two is unknown
-    assert near.iloc[0]["usccs"] == ["52440307AAAAAAAA84", "52440307AAAAAAAA97"]
+    assert keys[0] != keys[1]
+    assert keys[2] == "org:阳光社工服务中心"  # which of the two is unknown
 
 
 def test_few_pairs_score_alike_one_by_one_and_vectorised() -> None:
@@ -229,6 +230,31 @@ def test_few_pairs_score_alike_one_by_one_and_vectorised() -> None:
     # side's birth date contradicts, on both paths alike
     ranged = many["reasons"].map(lambda r: any(x[0] == BIRTH_RANGE_LABEL for x in r or []))
     assert ranged.sum() >= 10
+    # the check's records path (rows taken at positions, the same ``id:`` key deciding) gives
+    # score_in_context's confidences and reasons, over the frame's floor
+    in_context = score_in_context(people, holders, frame, prior=2e-4, frequencies=freq)
+    confidence, reasons = score_records_in_context(
+        rows_at(people, frame["l"].to_numpy(), SCORED_COLUMNS),
+        rows_at(holders, frame["r"].to_numpy(), SCORED_COLUMNS),
+        list(
+            zip(
+                people["key"].to_numpy()[frame["l"]],
+                holders["key"].to_numpy()[frame["r"]],
+                strict=True,
+            )
+        ),
+        prior=2e-4,
+        frequencies=freq,
+        floor=1 / (len(people) + len(holders)),
+    )
+    assert confidence == in_context["confidence"].tolist()
+    assert reasons == in_context["reasons"].tolist()
+    # the same number decides also where the holder's is hidden from the features (its key)
+    hidden = ~holders["id_valid"].to_numpy()[frame["r"]]
+    assert (
+        sum(r == [("身份证号相同", math.inf)] and h for r, h in zip(reasons, hidden, strict=True))
+        >= 2
+    )
 
 
 def test_deletion_codes_group_exactly_as_the_deletion_strings() -> None:
