@@ -6,11 +6,12 @@ requests prepared as bytes over keep-alive connections and reads each response b
 Content-Length, a few tens of microseconds of client time each.
 
 Open loop: the requests are scheduled at Poisson arrival times (``rate`` a second) whatever
-the answers; each is sent on an idle connection (a new one where none is idle, its opening
-counted), so a slow answer cannot hold back the requests due behind it (no coordinated
-omission). A request's latency counts from the moment the client starts it; how late that
-was against its schedule (the event loop's timer, or a client starved of CPU) is reported
-apart as the send lag.
+the answers; each is sent on an idle connection (a new one where none is idle, up to
+MAX_CONNECTIONS; then the next to come free, the wait counted), so a slow answer cannot hold
+back the requests due behind it (no coordinated omission); a connection the server resets is
+counted under status -1. A request's latency counts from the moment the client starts it;
+how late that was against its schedule (the event loop's timer, or a client starved of CPU)
+is reported apart as the send lag.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import json
 import random
 import time
 from typing import Any
+
+# the most connections the client opens (an overloaded server gets a queue, not a flood)
+MAX_CONNECTIONS = 200
 
 
 def prepared(
@@ -55,34 +59,50 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, float | None]:
     return status, timing
 
 
-async def open_loop(
+async def open_loop(  # noqa: PLR0915 - one loop, its connections and its figures
     host: str, port: int, requests: list[bytes], rate: float, seed: int = 3
 ) -> dict[str, Any]:
     """Send every request once at ``rate`` a second (Poisson); latencies and statuses."""
     rng = random.Random(seed)
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
     opened = 0
     latencies: list[float] = []
     server: list[float] = []
     statuses: dict[int, int] = {}
     lags: list[float] = []
 
+    free = asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]]()
+    live = 0
+
     async def one(request: bytes, due: float) -> None:
-        nonlocal opened
+        nonlocal opened, live
         start = time.perf_counter()
         lags.append(start - due)
-        if idle:
-            reader, writer = idle.pop()
+        # an idle connection, a new one up to MAX_CONNECTIONS, else the next to come free
+        # (the wait counts in the latency: the request was due)
+        if not free.empty() or live >= MAX_CONNECTIONS:
+            reader, writer = await free.get()
         else:
-            reader, writer = await asyncio.open_connection(host, port)
+            live += 1
             opened += 1
-        writer.write(request)
-        status, timing = await _answer(reader)
+            try:
+                reader, writer = await asyncio.open_connection(host, port)
+            except OSError:
+                live -= 1
+                statuses[-1] = statuses.get(-1, 0) + 1  # refused: counted, not timed
+                return
+        try:
+            writer.write(request)
+            status, timing = await _answer(reader)
+        except (OSError, asyncio.IncompleteReadError):  # reset by an overloaded server
+            live -= 1
+            writer.close()
+            statuses[-1] = statuses.get(-1, 0) + 1
+            return
         latencies.append(time.perf_counter() - start)
         statuses[status] = statuses.get(status, 0) + 1
         if timing is not None:
             server.append(timing)
-        idle.append((reader, writer))
+        free.put_nowait((reader, writer))
 
     # warm: a connection per expected concurrent request, and the server's first answers
     for request in requests[:20]:
@@ -102,8 +122,8 @@ async def open_loop(
         tasks.append(asyncio.create_task(one(request, due)))
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - began
-    for _, writer in idle:
-        writer.close()
+    while not free.empty():
+        free.get_nowait()[1].close()
     lags.sort()
     n = len(latencies)
     return summary("open-light", latencies, [ms / 1000 for ms in server], statuses, wall) | {
