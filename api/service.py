@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from api.auditlog import AuditWriter
 from api.check import snapshot
@@ -235,11 +235,9 @@ class Service:
     def screenings_pending(self) -> int:
         """Screenings queued, running or being cancelled, by any worker."""
         with Session(self.engine) as session:
-            return len(
-                session.exec(
-                    select(ScreeningRecord.id).where(col(ScreeningRecord.status).in_(PENDING))
-                ).all()
-            )
+            return session.exec(
+                select(func.count()).where(col(ScreeningRecord.status).in_(PENDING))
+            ).one()
 
     def close(self) -> None:
         """Stop taking screenings (the app's shutdown); a later one starts a new pool."""

@@ -338,7 +338,7 @@ class CheckIndex(Lookups, RelationsIndex):
         kept = [
             (i, match, why, sure)
             for i, (match, why) in enumerate(zip(matches, reasons, strict=True))
-            for sure in [round(float(conf[i]) * float(match), 4)]
+            for sure in [_sure(conf[i], match)]
             if sure >= floor
         ]
         if not kept:
@@ -419,7 +419,7 @@ def _hits(
         for li, ri, match, why in zip(
             scored["l"], scored["r"], scored["confidence"], scored["reasons"], strict=True
         )
-        for sure in [round(float(kin_conf[li]) * float(match), 4)]
+        for sure in [_sure(kin_conf[li], match)]
         if sure >= floor
     ]
     if not kept:  # namesakes the scoring told apart: no row to build
@@ -427,6 +427,12 @@ def _hits(
     lcols = {str(c): left[c].to_numpy() for c in left.columns}
     rcols = {f"h_{c}": right[c].to_numpy() for c in right.columns}
     return _ranked([(lcols, li, rcols, ri, match, why, sure) for li, ri, match, why, sure in kept])
+
+
+def _sure(kin_conf: Any, match: Any) -> float:
+    """A pair's confidence as decision_kin reports it: the kin link's times the identity
+    match's."""
+    return round(float(kin_conf) * float(match), 4)
 
 
 Columns = dict[str, np.ndarray]
