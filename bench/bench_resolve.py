@@ -68,11 +68,41 @@ REGIONS = ("440303", "440304", "440305", "440306", "440307", "440308", "440309",
 _USED: set[str] = set()  # ID numbers already given: a resident ID number is one person's
 
 
-def person(rng: random.Random, pid: int) -> dict[str, Any]:
+# --pool wide: given names from a pool several times larger (namesakes rarer)
+GIVEN_WIDE = GIVEN + (
+    "安柏楚丹德恩尔福广国汉和弘鸿辉家坚锦谨靖钧楷康朗礼立良鸣沐南朋琦启谦庆荣森尚胜舒泰"
+    "添维熙贤祥新信星兴雄轩言彦毅逸永友宇元远允泽哲振正之致智忠舟卓爱蓓碧灿朵芬菲芙桂"
+    "荷虹蕙佳娇锦菊兰岚蕾丽莲玲露曼梅蒙妙娜妮宁沛琴青蓉如茹珊素桃甜薇文娴湘欣馨秀萱雅"
+    "妍艳燕瑶怡莹颖咏优雨玉媛月韵芸珍真芷"
+)
+COMPOUND = ("欧阳", "司马", "诸葛", "上官", "司徒", "东方", "皇甫", "尉迟")
+# --pool mixed: names written with a middle dot (Uyghur and other transliterated names: a
+# person's name, then the father's), drawn from a short list as they are in life, and their
+# usual transliteration variants as the noise; compound surnames
+DOTTED = (
+    "吐尔逊", "喀迪尔", "阿不都", "买买提", "艾力", "热合曼", "古丽", "阿依古丽", "帕提古丽",
+    "努尔", "阿力木", "依明", "玉素甫", "克里木", "热依拉", "米娜瓦尔", "迪丽拜尔", "艾尼瓦尔",
+    "阿布拉", "吾买尔", "牙生", "托合提", "沙吾提", "巴图", "其其格", "乌兰", "哈斯",
+)  # fmt: skip
+DOTTED_VARIANTS = {"买买提": "麦麦提", "阿不都": "阿布都", "玉素甫": "玉苏甫", "吾买尔": "乌买尔"}
+
+
+def _name(rng: random.Random, pool: str) -> str:
+    if pool == "mixed":
+        roll = rng.random()
+        if roll < 0.08:
+            return rng.choice(DOTTED) + "·" + rng.choice(DOTTED)
+        if roll < 0.11:
+            return rng.choice(COMPOUND) + rng.choice(GIVEN) + rng.choice(GIVEN)
+    surname = SURNAMES[min(int(rng.paretovariate(1.2)) - 1, len(SURNAMES) - 1)]
+    chars = GIVEN_WIDE if pool == "wide" else GIVEN
+    return surname + rng.choice(chars) + (rng.choice(chars) if rng.random() < 0.75 else "")
+
+
+def person(rng: random.Random, pid: int, pool: str = "common") -> dict[str, Any]:
     from stdnum.cn import ric  # noqa: PLC0415
 
-    surname = SURNAMES[min(int(rng.paretovariate(1.2)) - 1, len(SURNAMES) - 1)]
-    given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.75 else "")
+    name = _name(rng, pool)
     male = rng.random() < 0.5
     y, m, d = rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(1, 28)
     while True:  # random numbers collide (a birthday paradox): draw again, as no two people
@@ -85,7 +115,7 @@ def person(rng: random.Random, pid: int) -> dict[str, Any]:
     phone = f"13{rng.randint(0, 999_999_999):09d}" if rng.random() < 0.3 else None
     return {
         "pid": pid,
-        "name": surname + given,
+        "name": name,
         "id_number": body + ric.calc_check_digit(body + "0"),
         "birth_date": f"{y}-{m:02d}-{d:02d}",
         "gender": "男" if male else "女",
@@ -96,6 +126,12 @@ def person(rng: random.Random, pid: int) -> dict[str, Any]:
 def noisy(rng: random.Random, rec: dict[str, Any], t2s: Any) -> dict[str, Any]:
     r = dict(rec)
     roll = rng.random()
+    if "·" in r["name"]:  # a transliterated name: another spelling, or another dot
+        if roll < 0.09:
+            r["name"] = "·".join(DOTTED_VARIANTS.get(p, p) for p in r["name"].split("·"))
+        elif roll < 0.12:
+            r["name"] = r["name"].replace("·", rng.choice(("•", "・", ".")))
+        return r
     if roll < 0.05:
         r["name"] = t2s.convert(r["name"])
     elif roll < 0.09:
@@ -106,13 +142,13 @@ def noisy(rng: random.Random, rec: dict[str, Any], t2s: Any) -> dict[str, Any]:
 
 
 def make(
-    n_left: int, n_right: int, seed: int = 5, birth_missing: float = 0.0
+    n_left: int, n_right: int, seed: int = 5, birth_missing: float = 0.0, pool: str = "common"
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     import opencc  # noqa: PLC0415
 
     s2t = opencc.OpenCC("s2t")
     rng = random.Random(seed)
-    left = [person(rng, i) for i in range(n_left)]
+    left = [person(rng, i, pool) for i in range(n_left)]
     right = []
     for j in range(n_right):
         if rng.random() < 0.2:  # a left-side person written again
@@ -127,10 +163,10 @@ def make(
                     r = dict(r)
                     r["_drop_left_id"] = True
         elif rng.random() < 0.02:  # a namesake decoy: a left name, another person
-            r = person(rng, n_left + j)
+            r = person(rng, n_left + j, pool)
             r["name"] = rng.choice(left)["name"]
         else:
-            r = person(rng, n_left + j)
+            r = person(rng, n_left + j, pool)
         right.append(r)
     drop = {r["pid"] for r in right if r.pop("_drop_left_id", False)}
     for rec in left:
@@ -187,8 +223,9 @@ def _frame(records: list[dict[str, Any]]) -> Any:
 
 def run_resolver(left: Records, right: Records, frames: Any) -> set[tuple[int, int]]:
     from integrity.identity.blocking import candidate_pairs  # noqa: PLC0415
+    from integrity.identity.mentions import name_frequencies, prepare  # noqa: PLC0415
     from integrity.identity.priors import estimated_prior  # noqa: PLC0415
-    from integrity.identity.scoring import name_frequencies, prepare, score  # noqa: PLC0415
+    from integrity.identity.scoring import score  # noqa: PLC0415
 
     # one context for the whole roster (the prior's grouping column), set before prepare copies
     lf, rf = prepare(frames[0].assign(_c=1)), prepare(frames[1].assign(_c=1))

@@ -1,50 +1,107 @@
-"""Calibration of name-only identity links in a project's panel (avoidance's context).
+"""Calibration of identity links: the confidence given against how often such links are one person.
 
-    .venv/bin/python bench/calibration.py --seeds 1,2,…,40
+    .venv/bin/python bench/calibration.py                      # measure on the measuring seeds
+    .venv/bin/python bench/calibration.py --fit                # fit on other seeds, then measure
+    .venv/bin/python bench/calibration.py --fit --write        # ... and write the fitted map
 
-For each district the demo's generator draws from a seed: hide the role holders' ID numbers
-(and what they give: birth date, sex, the number-based key), match the panels' officials and
-relatives to the holders of the awarded suppliers by name as avoidance does (the prior the
-rule measured on the real numbers), then compare each scored pair with the hidden numbers.
-Prints, per confidence band, the pairs, the mean confidence given and the share that are one
-person. The generator's namesake decoys (the official's brother 某建国 and an unrelated 某建国
-at the winner) are counted apart: with their numbers hidden they are the same name by design.
+Only links decided by names (and birth dates, sex, phones) are measured: a pair whose two
+sides carry valid resident ID numbers is decided by them (1 or 0) and is left out. Two sources
+of pairs whose truth is known:
+
+- panel: districts the demo's generator draws from a seed (name pools ``demo`` and ``wide``).
+  The role holders' ID numbers (and what they give: birth date, sex, the number-based key) are
+  hidden; the panels' officials and relatives are matched to the holders of the awarded
+  suppliers by name as avoidance does (the prior the rule measured on the real numbers); each
+  scored pair is compared with the hidden numbers. The generator's designed namesake decoys
+  (the official's brother 某建国 and an unrelated 某建国 at the winner, told apart in the data by
+  their ID numbers) are left out: with the numbers hidden they are one name by design.
+- roster: two rosters bench_resolve's generator draws (pools ``common``, ``wide`` and
+  ``mixed``: names written with a middle dot and their transliteration variants, compound
+  surnames), the whole roster as context, a fifth of the records without an ID number without
+  a birth date either; every candidate pair the blocking makes down to 0.01 is scored.
+
+For each source and pool: the reliability table (per tenth of confidence: pairs, mean
+confidence given, share that are one person) and the expected calibration error, ECE =
+sum over bins of n_b / N * |given_b - share_b|. ``--fit`` fits an isotonic map (scikit-learn,
+the ``bench`` extra) from the resolver's own posterior to the share on the fitting seeds and
+measures the map on the measuring seeds, never the same districts; ``--write`` stores its knots
+in ``integrity/identity/calibration.json``, which the resolver then applies to every link it
+judges by names.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "fixtures"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from generate_demo import generate  # noqa: E402
 
-from integrity.identity.priors import CONTEXT_PRIOR  # noqa: E402
+from integrity.identity import calibration  # noqa: E402
+from integrity.identity.priors import CONTEXT_PRIOR, ROSTER_PRIOR  # noqa: E402
 from integrity.load.dataset import load_dataset  # noqa: E402
 from integrity.policy import load_profile  # noqa: E402
 from integrity.rules import ScanContext  # noqa: E402
+from integrity.rules.related_supplier import roster  # noqa: E402
 from integrity.screening.decisions import decisions  # noqa: E402
 
 ROLES = ("法定代表人", "负责人", "股东", "董事", "监事", "经理")
 STEPS = ("筛选", "评议", "审核", "评审", "审定", "采购经办", "验收")
+BINS = np.r_[np.linspace(0.0, 0.9, 10), 1.0001]  # the last tenth holds 1.0
+# the roster's sizes: large enough for namesakes to abound, small enough for forty seeds
+ROSTER_LEFT, ROSTER_RIGHT = 10_000, 30_000
+ROSTER_BIRTH_MISSING = 0.2
+# the least confidence measured (a lead starts at 0.1)
+FLOOR = 0.01
 
 
-def scored_pairs(dataset: Path) -> pd.DataFrame:
+# the calibration map each source's links are stated with
+CONTEXT = {"panel": calibration.PANEL, "staff": calibration.ROSTER, "roster": calibration.ROSTER}
+
+
+@contextmanager
+def uncalibrated() -> Iterator[None]:
+    """The resolver's own posterior, without the fitted map (what the map is fitted on)."""
+    saved = calibration.current
+    calibration.current = lambda context=calibration.ROSTER: calibration.IDENTITY  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        calibration.current = saved  # type: ignore[assignment]
+
+
+def district_pairs(dataset: Path, context: str) -> pd.DataFrame:
+    """The links a district's rules judge, with the holders' ID numbers hidden: ``panel``,
+    each project's decision-makers and their relatives against the awarded supplier's holders
+    (avoidance); ``staff``, every official and relative against every supplier's holders
+    (related_supplier's roster, its prior)."""
     ctx = ScanContext(dataset=load_dataset(dataset), profile=load_profile("longgang-2023"))
     scr = ctx.screening
     _ = scr.name_commonness  # counted with the real holders
-    left = decisions(ctx, STEPS)
-    orgs = left[["project_id", "org_key"]]
     h = scr.holders
+    if context == "panel":
+        left = decisions(ctx, STEPS)
+        orgs = left[["project_id", "org_key"]]
+        on, guess = ["project_id"], CONTEXT_PRIOR
+    else:
+        staff = scr.keyed["staff"]
+        left = staff[["staff_id", "person_key", "name"]].assign(_all=1)
+        orgs = roster(ctx).assign(_all=1)
+        on, guess = ["_all"], ROSTER_PRIOR
     right = orgs.drop_duplicates().merge(h[h["role"].isin(ROLES)], on="org_key")
-    prior = scr._kin_prior(left, right, ["project_id"], CONTEXT_PRIOR)
+    prior = scr._kin_prior(left, right, on, guess)
     hidden = h.copy()
     had = hidden["id_valid"].to_numpy().copy()
     hidden["true_id"] = hidden["id_number"].where(hidden["id_valid"])
@@ -57,42 +114,145 @@ def scored_pairs(dataset: Path) -> pd.DataFrame:
     )
     scr.__dict__["holders"] = hidden
     scr._kin_prior = lambda *a, **k: prior  # type: ignore[method-assign]
-    hits = scr.kin_in_roles(left, orgs, on=["project_id"], roles=ROLES, prior=prior, floor=0.01)
+    hits = scr.kin_in_roles(
+        left, orgs, on=on, roles=ROLES, prior=prior, floor=FLOOR, context=CONTEXT[context]
+    )
     if hits.empty:
-        return hits
+        return pd.DataFrame(columns=["raw", "same", "decoy"])
     hits = hits[hits["h_true_id"].notna()]
     people = scr.people
     rel_id = people["id_number"].where(people["id_valid"].astype(bool)).reindex(hits["relative"])
     hits = hits.assign(rel_id=rel_id.to_numpy())
     hits = hits[hits["rel_id"].notna()]
-    hits = hits.assign(same=hits["rel_id"] == hits["h_true_id"])
-    return hits[["relative", "h_true_id", "h_name", "category", "match_conf", "same"]]
+    hits = hits.drop_duplicates(subset=["relative", "h_true_id", "match_conf"])
+    same = (hits["rel_id"] == hits["h_true_id"]).to_numpy()
+    decoy = hits["h_name"].str.endswith("建国").to_numpy() & ~same
+    return pd.DataFrame({"raw": hits["match_conf"].to_numpy(float), "same": same, "decoy": decoy})
+
+
+def roster_pairs(seed: int, pool: str) -> pd.DataFrame:
+    import bench_resolve  # noqa: PLC0415
+    from bench_resolve import _frame, make  # noqa: PLC0415
+
+    from integrity.identity.blocking import candidate_pairs  # noqa: PLC0415
+    from integrity.identity.mentions import name_frequencies, prepare  # noqa: PLC0415
+    from integrity.identity.priors import estimated_prior  # noqa: PLC0415
+    from integrity.identity.scoring import score  # noqa: PLC0415
+
+    bench_resolve._USED.clear()  # each seed's roster its own, whatever ran before
+    left, right = make(
+        ROSTER_LEFT, ROSTER_RIGHT, seed=seed, birth_missing=ROSTER_BIRTH_MISSING, pool=pool
+    )
+    lf, rf = prepare(_frame(left).assign(_c=1)), prepare(_frame(right).assign(_c=1))
+    prior = estimated_prior(lf, rf, ["_c"], guess=1e-6)
+    freq = name_frequencies(lf, rf)
+    pairs = candidate_pairs(lf, rf, prior=prior, floor=FLOOR, frequencies=freq)
+    scored = score(lf, rf, pairs, prior=prior, frequencies=freq, reasons_from=2.0)
+    li, ri = scored["l"].to_numpy(int), scored["r"].to_numpy(int)
+    by_id = lf["id_valid"].to_numpy(bool)[li] & rf["id_valid"].to_numpy(bool)[ri]
+    lpid = np.array([r["pid"] for r in left])[li]
+    rpid = np.array([r["pid"] for r in right])[ri]
+    raw = scored["confidence"].to_numpy(float)
+    keep = ~by_id & (raw >= FLOOR)
+    return pd.DataFrame({"raw": raw[keep], "same": (lpid == rpid)[keep], "decoy": False})
+
+
+def collect(source: str, pool: str, seeds: list[int], cache: Path | None) -> pd.DataFrame:
+    frames = []
+    for seed in seeds:
+        kept = cache / f"{source}-{pool}-{seed}.csv" if cache else None
+        if kept is not None and kept.exists():
+            frames.append(pd.read_csv(kept))
+            continue
+        if source in ("panel", "staff"):
+            with tempfile.TemporaryDirectory() as tmp:
+                generate(Path(tmp), seed, pool)
+                pairs = district_pairs(Path(tmp) / "longgang", source)
+        else:
+            pairs = roster_pairs(seed, pool)
+        frames.append(pairs.assign(seed=seed))
+        if kept is not None:
+            frames[-1].to_csv(kept, index=False)
+        print(f"  {source}/{pool} seed {seed}: {len(pairs)} pairs", file=sys.stderr, flush=True)
+    out = pd.concat(frames, ignore_index=True)
+    return out[~out["decoy"].astype(bool)]
+
+
+def reliability(given: np.ndarray, same: np.ndarray) -> tuple[pd.DataFrame, float]:
+    """Per tenth of confidence: pairs, mean given, share one person; and the ECE."""
+    band = pd.cut(given, BINS, right=False, include_lowest=True)
+    t = (
+        pd.DataFrame({"band": band, "given": given, "same": same.astype(float)})
+        .groupby("band", observed=True)
+        .agg(pairs=("same", "size"), given=("given", "mean"), one_person=("same", "mean"))
+    )
+    n = t["pairs"].sum()
+    ece = float((t["pairs"] / n * (t["given"] - t["one_person"]).abs()).sum()) if n else 0.0
+    return t, ece
+
+
+def fit(raw: np.ndarray, same: np.ndarray) -> calibration.Calibration:
+    from sklearn.isotonic import IsotonicRegression  # noqa: PLC0415
+
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    iso.fit(raw, same.astype(float))
+    return calibration.Calibration.from_knots(iso.X_thresholds_, iso.y_thresholds_)
+
+
+def seeds_of(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="1,2,3,4,5,6,7,8,9,10")
+    parser.add_argument("--seeds", default="101-120", help="measuring seeds (a-b, or a,b,c)")
+    parser.add_argument("--fit-seeds", default="1-40", help="fitting seeds, with --fit")
+    parser.add_argument("--fit", action="store_true")
+    parser.add_argument("--write", action="store_true", help="with --fit: store the knots")
+    parser.add_argument("--cache", type=Path, help="keep each district's pairs here (CSV)")
+    parser.add_argument("--sources", default="panel/demo,panel/wide,staff/demo,staff/wide,"
+                        "roster/common,roster/wide,roster/mixed")  # fmt: skip
     args = parser.parse_args()
-    frames = []
-    for seed in [int(x) for x in args.seeds.split(",") if x.strip()]:
-        with tempfile.TemporaryDirectory() as tmp:
-            generate(Path(tmp), seed)
-            pairs = scored_pairs(Path(tmp) / "longgang")
-        frames.append(pairs.assign(seed=seed))
-        print(f"seed {seed}: {len(pairs)} pairs scored", flush=True)
-    h = pd.concat(frames, ignore_index=True)
-    h = h.drop_duplicates(subset=["seed", "relative", "h_true_id", "match_conf"])
-    decoy = h["h_name"].str.endswith("建国") & ~h["same"]
-    bands = [0, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1.01]
-    for label, part in (("namesake decoys apart", h[~decoy]), ("designed decoys", h[decoy])):
-        table = part.assign(band=pd.cut(part["match_conf"], bands, right=False))
-        print(f"\n{label}")
-        print(
-            table.groupby("band", observed=True)
-            .agg(pairs=("same", "size"), given=("match_conf", "mean"), one_person=("same", "mean"))
-            .round(2)
-            .to_string()
-        )
+    measure, fitting = seeds_of(args.seeds), seeds_of(args.fit_seeds)
+    if args.fit and set(measure) & set(fitting):
+        parser.error("the fitting and measuring seeds must be different districts")
+    kinds = [tuple(s.split("/", 1)) for s in args.sources.split(",")]
+    with uncalibrated():
+        if args.cache:
+            args.cache.mkdir(parents=True, exist_ok=True)
+        held = {k: collect(*k, measure, args.cache) for k in kinds}
+        train = {k: collect(*k, fitting, args.cache) for k in kinds} if args.fit else {}
+    maps = {c: calibration.current(c) for c in calibration.CONTEXTS}
+    if args.fit:
+        for context in calibration.CONTEXTS:
+            parts = [f for (source, _), f in train.items() if CONTEXT[source] == context]
+            if not parts:
+                continue
+            both = pd.concat(parts, ignore_index=True)
+            maps[context] = fit(both["raw"].to_numpy(), both["same"].to_numpy())
+            print(f"{context}: fitted on seeds {args.fit_seeds}, {len(both)} pairs, "
+                  f"{len(maps[context].raw)} knots")  # fmt: skip
+    report: dict[str, dict[str, float]] = {}
+    for (source, pool), pairs in held.items():
+        raw, same = pairs["raw"].to_numpy(), pairs["same"].to_numpy()
+        print(f"\n{source}/{pool}, seeds {args.seeds}: {len(pairs)} pairs")
+        t0, e0 = reliability(raw, same)
+        t1, e1 = reliability(maps[CONTEXT[source]](raw), same)
+        print("the resolver's posterior:")
+        print(t0.round(3).to_string())
+        print(f"ECE {e0:.4f}")
+        print("stated (the map applied):")
+        print(t1.round(3).to_string())
+        print(f"ECE {e1:.4f}")
+        report[f"{source}/{pool}"] = {"pairs": len(pairs), "ece_raw": e0, "ece_stated": e1}
+    print(json.dumps(report, ensure_ascii=False))
+    if args.fit and args.write:
+        calibration.write(maps, fitted_on=f"{args.sources}; seeds {args.fit_seeds}")
+        print(f"wrote {calibration.CALIBRATION_FILE}")
     return 0
 
 

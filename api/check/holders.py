@@ -19,8 +19,8 @@ import pandas as pd
 
 from integrity.findings import REQUEST_SOURCE
 from integrity.identity.ids import ric_normalise
+from integrity.identity.mentions import prepare
 from integrity.identity.names import person_name
-from integrity.identity.scoring import prepare
 from integrity.screening.award import Award
 from integrity.screening.evidence import text
 

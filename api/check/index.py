@@ -24,14 +24,13 @@ from api.check.lookups import Lookups
 from api.check.relations import RelationsIndex
 from integrity.findings import REQUEST_SOURCE
 from integrity.identity.blocking import birth_bits, gender_bits, level_bits, need_bits, phone_bits
+from integrity.identity.calibration import PANEL
+from integrity.identity.mentions import NameShares, pinyin_of, prepare
 from integrity.identity.names import org_name, person_name, pinyin_key, split_surname
 from integrity.identity.priors import CONTEXT_PRIOR
 from integrity.identity.scoring import (
     SCORED_COLUMNS,
-    NameShares,
     Weights,
-    pinyin_of,
-    prepare,
     rows_at,
     score_in_context,
     score_records_in_context,
@@ -207,7 +206,7 @@ class CheckIndex(Lookups, RelationsIndex):
         nothing else to compare never can). One comparison of the panel's kin rows with the
         supplier's holders, as matrices."""
         w = self._weights
-        need = need_bits(prior, floor)
+        need = need_bits(prior, floor, PANEL)
         names = self._kin_name[rows]
         rnames = right.name_norm
         named = np.array([bool(n) for n in rnames], dtype=bool)[None, :]
@@ -333,6 +332,7 @@ class CheckIndex(Lookups, RelationsIndex):
             prior=self.avoidance_prior,
             frequencies=freq,
             floor=1 / (len(np.unique(kin_at)) + len(np.unique(holder_at))),
+            context=PANEL,
         )
         conf = self.kin["conf"].array[kin_at].to_numpy()
         kept = [
@@ -379,7 +379,9 @@ class CheckIndex(Lookups, RelationsIndex):
         unseen = freq.isna()
         if unseen.any():
             freq[unseen] = [self.shares.u(str(n)) for n in freq.index[unseen]]
-        scored = score_in_context(lp, rp, pairs, prior=self.avoidance_prior, frequencies=freq)
+        scored = score_in_context(
+            lp, rp, pairs, prior=self.avoidance_prior, frequencies=freq, context=PANEL
+        )
         return _hits(left, right, scored, floor)
 
     def relations(self, pairs: list[tuple[str, str]], rule: str) -> pd.DataFrame:

@@ -23,7 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from integrity.identity.scoring import Weights, name_frequencies, pinyin_of
+from integrity.identity import calibration
+from integrity.identity.calibration import ROSTER
+from integrity.identity.mentions import name_frequencies, pinyin_of
+from integrity.identity.scoring import Weights
 
 
 def deletions(name: str) -> list[str]:
@@ -182,9 +185,11 @@ def candidate_pairs(
     return flags.drop(columns="bit")
 
 
-def need_bits(prior: float, floor: float) -> float:
-    """The log-odds (bits) a pair's features must add to the prior to reach ``floor``."""
-    return math.log2(floor / (1 - floor)) - math.log2(prior / (1 - prior))
+def need_bits(prior: float, floor: float, context: str = ROSTER) -> float:
+    """The log-odds (bits) a pair's features must add to the prior to reach ``floor`` as
+    ``context``'s calibration map states it (the posterior the map lifts to ``floor``)."""
+    raw = min(max(calibration.current(context).raw_floor(floor), 1e-12), 1 - 1e-12)
+    return math.log2(raw / (1 - raw)) - math.log2(prior / (1 - prior))
 
 
 def level_bits(w: Weights | None = None) -> dict[str, float]:

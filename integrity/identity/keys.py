@@ -27,8 +27,8 @@ import pandas as pd
 
 from graph.kinship import chain_paths, code_of
 from integrity.identity.ids import ric_birth_date
+from integrity.identity.mentions import sex_from_ids
 from integrity.identity.names import org_names, person_name, person_names
-from integrity.identity.scoring import _sex_from_ids
 from integrity.load.dataset import Dataset
 
 
@@ -87,7 +87,7 @@ def org_keys(
 def sex_of(frame: pd.DataFrame, id_col: str, gender_col: str | None = None) -> pd.Series:
     """男/女 from the gender column where given, else from a valid ID number."""
     from_id = (
-        _sex_from_ids(frame[id_col].where(frame[f"{id_col}_valid"].fillna(False).astype(bool)))
+        sex_from_ids(frame[id_col].where(frame[f"{id_col}_valid"].fillna(False).astype(bool)))
         .where(lambda sex: sex.notna(), None)
         .astype(object)
         if id_col in frame

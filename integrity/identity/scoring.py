@@ -19,7 +19,7 @@ make it up, so a finding can say why it believes a link.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,18 +28,13 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from integrity.identity.ids import ric_gender
+from integrity.identity import calibration
+from integrity.identity.calibration import ROSTER
+from integrity.identity.mentions import name_frequencies, pinyin_of
 from integrity.identity.names import (
-    COMMON_FULL_NAMES,
-    TRANSLITERATED_NAME_SHARE,
-    person_name,
-    person_names,
     pinyin_key,
     split_surname,
-    surname_share,
 )
-
-MENTION_COLUMNS = ["name", "id_number", "id_valid", "birth_date", "gender", "phone"]
 
 
 @dataclass(frozen=True)
@@ -74,133 +69,6 @@ class Weights:
     # father): a typo or a wrong link for a true match, for about half of all other pairs
     birth_range_conflict_m: float = 0.02
     birth_range_conflict_u: float = 0.5
-
-
-def _by_value(series: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
-    """``fn`` applied once per distinct value (names repeat: 张伟 is computed once)."""
-    values = series.dropna().unique()
-    return series.map({v: fn(str(v)) for v in values})
-
-
-def pinyin_of(names: pd.Series) -> pd.Series:
-    """Pinyin keys of normalised names (pypinyin costs about 0.1 ms a name: computed only
-    where a homophone could matter, once per distinct name)."""
-    return _by_value(names, pinyin_key)
-
-
-def prepare(mentions: pd.DataFrame, *, with_pinyin: bool = True) -> pd.DataFrame:
-    """Normalised name, pinyin, birth date and sex (from a valid ID number where given).
-    Columns already prepared (a frame that went through here) are kept as they are; without
-    ``with_pinyin`` the pinyin is left for :func:`score` to compute on the pairs it sees."""
-    m = mentions.copy()
-    for col in MENTION_COLUMNS:
-        if col not in m:
-            m[col] = False if col == "id_valid" else None
-    if not {"name_nfkc", "name_norm"} <= set(m.columns):
-        values = m["name"].dropna().unique()
-        written, comparable = person_names([str(v) for v in values])
-        m["name_nfkc"] = m["name"].map(dict(zip(values, written, strict=True)))
-        m["name_norm"] = m["name"].map(dict(zip(values, comparable, strict=True)))
-    if with_pinyin and "pinyin" not in m:
-        m["pinyin"] = pinyin_of(m["name_norm"])
-    if not {"birth", "sex"} <= set(m.columns):
-        valid = m["id_valid"].fillna(False).astype(bool)
-        ids = m["id_number"].where(valid)
-        birth = pd.to_datetime(m["birth_date"], errors="coerce")
-        # the ID number's birth date where the row gives none (or none that parses)
-        gap = birth.isna() & ids.notna()
-        if gap.any():
-            born = pd.to_datetime(ids[gap].str.slice(6, 14), format="%Y%m%d", errors="coerce")
-            birth = birth.fillna(born)
-        m["birth"] = birth
-        m["sex"] = filled(m["gender"], _sex_from_ids(ids))
-    return m
-
-
-def filled(values: pd.Series, fill: Any) -> pd.Series:
-    """``values.fillna(fill)`` with the result's type inferred explicitly (an object column
-    left all NaN becomes float, as pandas 2 does silently and pandas 3 will not)."""
-    with pd.option_context("future.no_silent_downcasting", True):
-        return values.fillna(fill).infer_objects()
-
-
-def _sex_from_ids(ids: pd.Series) -> pd.Series:
-    """男 or 女 from the 17th digit of 18-character ID numbers (ids.ric_gender, vectorised:
-    every number here is a distinct value)."""
-    values = ids.to_numpy(dtype=object)
-    full = np.array([isinstance(v, str) and len(v) == 18 for v in values], dtype=bool)
-    # as the per-value map gave it: NaN where there is no number, None where it tells nothing
-    sex = np.full(len(ids), None, dtype=object)
-    sex[pd.isna(values)] = np.nan
-    if full.any():
-        points = np.array(values[full].tolist(), dtype="<U18").view(np.uint32).reshape(-1, 18)
-        digit = points[:, 16].astype(np.int64) - ord("0")
-        ok = (digit >= 0) & (digit <= 9)
-        at = np.flatnonzero(full)
-        sex[at[ok & (digit % 2 == 1)]] = "男"
-        sex[at[ok & (digit % 2 == 0)]] = "女"
-        for i in at[~ok]:  # another digit than 0-9 (a full-width one): as ric_gender says
-            sex[i] = ric_gender(values[i])
-    return pd.Series(sex, index=ids.index)
-
-
-def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Series:
-    """How common each normalised name is: the u probability of an exact name match.
-
-    A small district's data cannot tell a rare name from a common one by counting full names
-    (王芳 and 张军海 may each appear once), so the share is composed: the surname's national
-    share (names.SURNAME_SHARE) times the given name's share among the mentions (given names
-    recur across surnames, so even a small dataset counts them), floored at one mention.
-    ``column`` other than ``name_norm`` (e.g. pinyin) gives the plain share of the mentions."""
-    names = pd.concat([f[column] for f in frames], ignore_index=True).dropna()
-    if column != "name_norm":
-        counts = names.value_counts()
-        return counts / counts.sum()
-    # one pass over the distinct names (in order of appearance): the surname's national share
-    # times the given name's share among the mentions (as NameShares counts it), floored for
-    # the commonest full names
-    codes, distinct = pd.factorize(names)
-    parts = [split_surname(name) for name in distinct]
-    total = max(len(names), 1)
-    per_name = np.bincount(codes, minlength=len(distinct))
-    given_share = (
-        pd.Series(per_name, index=[given for _, given in parts]).groupby(level=0).sum() / total
-    ).to_dict()
-    unseen = 1 / total
-    u = np.empty(len(distinct), dtype=float)
-    for i, ((surname, given), name) in enumerate(zip(parts, distinct, strict=True)):
-        u[i] = name_share(surname, given, name, float(given_share.get(given, unseen)))
-    return pd.Series(u, index=np.asarray(distinct, dtype=object), dtype=float)
-
-
-@dataclass(frozen=True)
-class NameShares:
-    """The given-name shares behind :func:`name_frequencies`, kept to estimate how common a
-    name the data has never seen is (a name a reviewer types into the pre-award check)."""
-
-    given: pd.Series
-    total: int
-
-    @classmethod
-    def of(cls, names: pd.Series) -> NameShares:
-        names = names.dropna()
-        total = max(len(names), 1)
-        given = _by_value(names, lambda n: split_surname(n)[1])
-        return cls(given.value_counts() / total, total)
-
-    def u(self, name: str) -> float:
-        surname, given = split_surname(name)
-        return name_share(surname, given, name, float(self.given.get(given, 1 / self.total)))
-
-
-def name_share(surname: str, given: str, name: str, given_share: float) -> float:
-    """How common a full name is: the surname's national share times the given name's share
-    among the mentions, floored for the commonest full names; a transliterated name (no
-    surname) by its own share among the mentions, floored at TRANSLITERATED_NAME_SHARE: a rare
-    first character times an almost unique rest would make a namesake look decisive."""
-    if not surname:
-        return max(given_share, TRANSLITERATED_NAME_SHARE)
-    return max(surname_share(surname) * given_share, COMMON_FULL_NAMES.get(name, 0.0))
 
 
 Evidence = list[tuple[np.ndarray, str, np.ndarray]]  # (which pairs, reason, log-odds)
@@ -333,6 +201,7 @@ def score(
     frequencies: pd.Series | None = None,
     reasons_from: float = 0.0,
     small: int = 32,
+    context: str = ROSTER,
 ) -> pd.DataFrame:
     """Confidence and reasons for each candidate pair, vectorised over the pairs.
 
@@ -345,6 +214,7 @@ def score(
 
     ``prior``: the probability that a candidate pair is the same person before any feature
     is compared, which the caller sets from context (population-wide or within a project).
+    ``context``: whose calibration map states the confidence (:mod:`.calibration`).
     """
     w = weights or Weights()
     freq = frequencies if frequencies is not None else name_frequencies(left, right)
@@ -355,7 +225,7 @@ def score(
     if len(pairs) <= small:
         return _score_small(
             _rows(left, pairs["l"], cols), _rows(right, pairs["r"], cols),
-            pairs, prior, w, freq, floor, reasons_from,
+            pairs, prior, w, freq, floor, reasons_from, context,
         )  # fmt: skip
     a = left[[c for c in cols if c in left]].loc[pairs["l"]].reset_index(drop=True)
     b = right[[c for c in cols if c in right]].loc[pairs["r"]].reset_index(drop=True)
@@ -376,17 +246,23 @@ def score(
     b_ids = b["id_number"].astype(object).fillna("").astype(str).to_numpy()
     same_id = both_ids & (a_ids == b_ids)
     diff_id = both_ids & ~same_id
-    confidence = np.where(same_id, 1.0, np.where(diff_id, 0.0, 1 / (1 + np.exp2(-total))))
+    posterior = 1 / (1 + np.exp2(-total))
+    stated = calibration.current(context)(posterior)
+    confidence = np.where(same_id, 1.0, np.where(diff_id, 0.0, stated))
     # the base rate comes first: a reader sees what the name had to overcome
     head = (f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", prior_bits)
     reasons: list[list[tuple[str, float]] | None] = [None] * n
-    wanted = (1 / (1 + np.exp2(-total)) >= reasons_from) & ~both_ids
+    wanted = (stated >= reasons_from) & ~both_ids
     for i in np.flatnonzero(wanted).tolist():
         reasons[i] = [head]
     for mask, label, bits in evidence:
         at = np.flatnonzero(mask & wanted)
         for i, v in zip(at.tolist(), bits[at].tolist(), strict=True):
             reasons[i].append((label, round(v, 2)))  # type: ignore[union-attr]
+    for i in np.flatnonzero(wanted).tolist():
+        mapped = calibration.reason(float(posterior[i]), float(stated[i]))
+        if mapped is not None:
+            reasons[i].append(mapped)  # type: ignore[union-attr]
     for i in np.flatnonzero(same_id).tolist():
         reasons[i] = [("身份证号相同", math.inf)]
     for i in np.flatnonzero(diff_id).tolist():
@@ -467,10 +343,13 @@ def _score_small(
     freq: pd.Series,
     floor: float,
     reasons_from: float,
+    context: str,
 ) -> pd.DataFrame:
     """:func:`score` for a few pairs, one at a time: the same features, weights, order of
     reasons and floating-point operations as the vectorised path."""
-    confidence, log_odds, reasons = score_records(ra, rb, prior, w, freq, floor, reasons_from)
+    confidence, log_odds, reasons = score_records(
+        ra, rb, prior, w, freq, floor, reasons_from, context=context
+    )
     out = pairs.reset_index(drop=True).copy()
     out["confidence"] = np.round(np.array(confidence, dtype=float), 4)
     out["log_odds"] = np.round(np.array(log_odds, dtype=float), 2)
@@ -486,10 +365,13 @@ def score_records(
     freq: Frequencies,
     floor: float,
     reasons_from: float,
+    *,
+    context: str = ROSTER,
 ) -> tuple[list[float], list[float], list[Reasons]]:
     """(confidence, log-odds, reasons) of the pairs (ra[i], rb[i]): records of
     :data:`SCORED_COLUMNS`, ``freq`` each normalised name's share of the population,
     ``floor`` the share of a name not counted — :func:`score`'s arithmetic, pair by pair."""
+    mapping = calibration.current(context)
     prior_bits = math.log2(prior / (1 - prior))
     head = (f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", round(prior_bits, 2))
     others = (
@@ -521,26 +403,34 @@ def score_records(
         total = prior_bits
         for _, bits in found:
             total += bits
-        conf = float(1 / (1 + np.exp2(-total)))
+        posterior = float(1 / (1 + np.exp2(-total)))
+        conf = mapping.one(posterior)
         why: list[tuple[str, float]] | None = None
         if conf >= reasons_from:
             why = [head, *((label, round(float(v), 2)) for label, v in found)]
-        if (
-            _given(x.get("id_valid"))
-            and _given(y.get("id_valid"))
-            and x["id_valid"]
-            and y["id_valid"]
-        ):
-            xi = str(x["id_number"]) if _given(x.get("id_number")) else ""
-            yi = str(y["id_number"]) if _given(y.get("id_number")) else ""
-            if xi == yi:
-                conf, why = 1.0, [("身份证号相同", math.inf)]
-            else:
-                conf, why = 0.0, [("身份证号不同，为不同的人", -math.inf)]
+            mapped = calibration.reason(posterior, conf)
+            if mapped is not None:
+                why.append(mapped)
+        decided = _by_ids(x, y)
+        if decided is not None:
+            conf, why = decided
         confidence.append(conf)
         log_odds.append(total)
         reasons.append(why)
     return confidence, log_odds, reasons
+
+
+def _by_ids(x: dict[str, Any], y: dict[str, Any]) -> tuple[float, Reasons] | None:
+    """1 or 0 with its reason where both records carry a valid ID number; else None."""
+    if not (_given(x.get("id_valid")) and _given(y.get("id_valid"))):
+        return None
+    if not (x["id_valid"] and y["id_valid"]):
+        return None
+    xi = str(x["id_number"]) if _given(x.get("id_number")) else ""
+    yi = str(y["id_number"]) if _given(y.get("id_number")) else ""
+    if xi == yi:
+        return 1.0, [("身份证号相同", math.inf)]
+    return 0.0, [("身份证号不同，为不同的人", -math.inf)]
 
 
 def score_in_context(
@@ -551,11 +441,15 @@ def score_in_context(
     prior: float,
     frequencies: pd.Series,
     reasons_from: float = 0.0,
+    context: str = ROSTER,
 ) -> pd.DataFrame:
     """The resolver's score of candidate pairs (l, r) of prepared mentions, where the same
     ``id:`` key on both sides is the same valid ID number: 1.0, whatever the names.
-    ``reasons_from``: as in :func:`score` (pairs below it keep no list of reasons)."""
-    scored = score(lp, rp, pairs, prior=prior, frequencies=frequencies, reasons_from=reasons_from)
+    ``reasons_from``, ``context``: as in :func:`score` (pairs below it keep no reasons)."""
+    scored = score(
+        lp, rp, pairs, prior=prior, frequencies=frequencies, reasons_from=reasons_from,
+        context=context,
+    )  # fmt: skip
     same_key = lp["key"].to_numpy()[scored["l"]] == rp["key"].to_numpy()[scored["r"]]
     by_id = same_key & np.array(
         [str(k).startswith("id:") for k in lp["key"].to_numpy()[scored["l"]]], dtype=bool
@@ -578,17 +472,16 @@ def score_records_in_context(
     prior: float,
     frequencies: Frequencies,
     floor: float,
+    context: str = ROSTER,
 ) -> tuple[list[float], list[Reasons]]:
     """:func:`score_in_context` for a few pairs given as records (a pre-award check's): the
     confidence rounded as there, and the same ``id:`` key on both sides (``keys``: the pair's
     person keys) the same valid ID number, 1.0 whatever the names."""
-    found, _, reasons = score_records(ra, rb, prior, Weights(), frequencies, floor, 0.0)
+    found, _, reasons = score_records(
+        ra, rb, prior, Weights(), frequencies, floor, 0.0, context=context
+    )
     confidence = np.round(np.array(found, dtype=float), 4).tolist()
     for i, (a, b) in enumerate(keys):
         if a == b and str(a).startswith("id:"):
             confidence[i], reasons[i] = 1.0, [("身份证号相同", math.inf)]
     return confidence, reasons
-
-
-def normalised(name: Any) -> str | None:
-    return None if name is None or pd.isna(name) else person_name(str(name))

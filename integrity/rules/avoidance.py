@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from integrity.findings import LEAD_THRESHOLD, REQUEST_SOURCE, EvidenceStep, Finding, finding_id
-from integrity.identity.scoring import normalised
+from integrity.identity.mentions import normalised
 from integrity.policy import Clause, Profile, RuleSettings, Severity
 from integrity.rules.registry import ScanContext, assessor, rule
 from integrity.screening.award import Assessment, Award, AwardContext

@@ -8,8 +8,8 @@ from typing import Literal
 import pandas as pd
 
 from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, SourceRef, finding_id
+from integrity.identity.mentions import normalised
 from integrity.identity.priors import ROSTER_PRIOR
-from integrity.identity.scoring import normalised
 from integrity.policy import RuleSettings, Severity
 from integrity.rules.registry import ScanContext, rule
 from integrity.screening.decisions import decision_kin, decisions_taken, role_rank

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from integrity.findings import EvidenceStep, SourceRef
+from integrity.identity.calibration import PANEL
 from integrity.screening.context import ScanContext
 from integrity.screening.evidence import awarded_projects, text
 
@@ -89,6 +90,7 @@ def decision_kin(
                 roles=roles,
                 floor=floor,
                 label="avoidance",
+                context=PANEL,
             )
         )
         done = ctx.shared[key] = (floor, hits)

@@ -42,8 +42,10 @@ from integrity.identity.blocking import (
     viable,
     viable_levels,
 )
+from integrity.identity.calibration import ROSTER
+from integrity.identity.mentions import pinyin_of, prepare
 from integrity.identity.priors import CONTEXT_PRIOR, smoothed_prior
-from integrity.identity.scoring import pinyin_of, prepare, score, score_in_context
+from integrity.identity.scoring import score, score_in_context
 from integrity.screening.spans import positions
 from integrity.screening.tables import Tables
 
@@ -206,13 +208,15 @@ class Screening(Tables):
         prior: float = CONTEXT_PRIOR,
         floor: float = 0.05,
         label: str | None = None,
+        context: str = ROSTER,
     ) -> pd.DataFrame:
         """Each (official or relative, role holder) pair met in one context and believed to
         be one person. ``officials``: rows with ``person_key`` and the context columns ``on``
         (and anything else, kept); ``orgs``: rows with ``org_key`` and the context columns.
         Returns the kin rows (kin_of) beside the holder's columns prefixed ``h_``, with
         ``match_conf`` (the identity match), ``reasons`` and ``confidence`` (kin path times
-        identity match)."""
+        identity match). ``context``: whose calibration map states the match
+        (:data:`~integrity.identity.calibration.PANEL` for one project's decisions)."""
         holders = self.holders[self.holders["role"].isin(roles)]
         right = orgs.drop_duplicates().merge(holders, on="org_key")
         right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
@@ -224,7 +228,7 @@ class Screening(Tables):
         # only the relatives who could meet a holder in some block are materialised (a
         # screening's officials have a million relatives; a few thousand share a name key
         # with a holder)
-        meeting = self._meeting(officials, right, on, prior, floor)
+        meeting = self._meeting(officials, right, on, prior, floor, context)
         left = _with_attributes(
             self,
             pd.concat(
@@ -237,7 +241,9 @@ class Screening(Tables):
         )
         if left.empty:
             return pd.DataFrame()
-        matched = self.match_in_context(left, right, on=on, prior=prior, floor=floor)
+        matched = self.match_in_context(
+            left, right, on=on, prior=prior, floor=floor, context=context
+        )
         # a pair below the floor cannot make a finding (the kin path only lowers it)
         matched = matched[matched["confidence"] >= floor]
         lsel = left.reset_index(drop=True).loc[matched["l"]].reset_index(drop=True)
@@ -325,6 +331,7 @@ class Screening(Tables):
         on: list[str],
         prior: float,
         floor: float,
+        stated_in: str = ROSTER,
     ) -> pd.DataFrame:
         """The (official row, kin row) pairs — positions in ``officials`` and in kin_all —
         whose relative meets some row of ``right`` in one of match_in_context's blocks: the
@@ -344,7 +351,7 @@ class Screening(Tables):
         people = people[people["name"].notna()]
         rp = prepare(right.reset_index(drop=True), with_pinyin=False)
         rp["c"] = context[len(officials) :]
-        need = need_bits(prior, floor)
+        need = need_bits(prior, floor, stated_in)
         meets = [
             pd.DataFrame({"relative": people.index, "b": people.index}).merge(
                 pd.DataFrame({"c": rp["c"], "b": rp["key"]}), on="b"
@@ -390,6 +397,7 @@ class Screening(Tables):
         prior: float = CONTEXT_PRIOR,
         floor: float = 0.05,
         frequencies: pd.Series | None = None,
+        context: str = ROSTER,
     ) -> pd.DataFrame:
         """Pairs of mentions that share the context columns ``on`` (e.g. the project) and a
         blocking key (person key, normalised name, pinyin, one deletion), scored with the
@@ -408,13 +416,15 @@ class Screening(Tables):
         lp = prepare(left.reset_index(drop=True), with_pinyin=False)
         rp = prepare(right.reset_index(drop=True), with_pinyin=False)
         freq = self.name_commonness if frequencies is None else frequencies
-        need = need_bits(prior, floor)
+        need = need_bits(prior, floor, context)
         pairs = context_pairs(lp, rp, on, freq, need)
         if pairs.empty:
             return pairs.assign(confidence=[], reasons=[])
         # the reasons are written for the pairs that reach the floor: the callers keep no
         # pair below it
-        return score_in_context(lp, rp, pairs, prior=prior, frequencies=freq, reasons_from=floor)
+        return score_in_context(
+            lp, rp, pairs, prior=prior, frequencies=freq, reasons_from=floor, context=context
+        )
 
     @cached_property
     def holder_kinship(self) -> tuple[pd.DataFrame, dict[Any, tuple[int, int]]]:

@@ -19,8 +19,9 @@ import pandas as pd
 from graph.build import normalise_contact
 from integrity.findings import LEAD_THRESHOLD, REQUEST_SOURCE, EvidenceStep, SourceRef
 from integrity.identity.blocking import in_index, viable
+from integrity.identity.mentions import prepare
 from integrity.identity.priors import CONTEXT_PRIOR, smoothed_prior
-from integrity.identity.scoring import prepare, score_in_context
+from integrity.identity.scoring import score_in_context
 from integrity.screening.kin import Screening
 
 ROOM = re.compile(r"(\d+|[一二三四五六七八九十]+)(室|房|号房|单元\d+)$|\d{3,5}$")

@@ -27,9 +27,9 @@ import pandas as pd
 
 from graph.kinship import Step, birth_gap, parse_code
 from integrity.identity.keys import with_identity_keys
+from integrity.identity.mentions import filled, name_frequencies, prepare
 from integrity.identity.names import person_names
 from integrity.identity.priors import population_prior
-from integrity.identity.scoring import filled, name_frequencies, prepare
 from integrity.load.dataset import Dataset
 from integrity.screening.spans import group_spans
 

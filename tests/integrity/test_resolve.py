@@ -14,14 +14,12 @@ from stdnum.cn import ric
 from integrity.identity.blocking import candidate_pairs, deletion_codes, deletions
 from integrity.identity.ids import ric_gender
 from integrity.identity.keys import _name_to_uscc, org_keys
+from integrity.identity.mentions import name_frequencies, prepare, sex_from_ids
 from integrity.identity.names import TRANSLITERATED_NAME_SHARE, pinyin_key, split_surname
 from integrity.identity.priors import CONTEXT_PRIOR
 from integrity.identity.scoring import (
     BIRTH_RANGE_LABEL,
     SCORED_COLUMNS,
-    _sex_from_ids,
-    name_frequencies,
-    prepare,
     rows_at,
     score,
     score_in_context,
@@ -287,10 +285,10 @@ def test_sex_from_id_numbers_vectorised_as_one_by_one() -> None:
         index=range(10, 18),
     )  # fmt: skip
     expected = [ric_gender(v) if isinstance(v, str) else None for v in ids]
-    got = _sex_from_ids(ids).tolist()
+    got = sex_from_ids(ids).tolist()
     assert got[5] != got[5]  # no number: NaN, as the per-value map gave it
     assert got[:5] + got[6:] == expected[:5] + expected[6:]
-    assert _sex_from_ids(ids).index.tolist() == list(range(10, 18))
+    assert sex_from_ids(ids).index.tolist() == list(range(10, 18))
 
 
 def test_kin_in_roles_prunes_without_losing_a_pair() -> None:

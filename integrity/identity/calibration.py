@@ -1,0 +1,126 @@
+"""A stated confidence is the share of such links that are one person.
+
+The resolver's Fellegi–Sunter posterior (the prior's log-odds plus each feature's) is only as
+true as its m and u guesses and its prior; measured on generated districts whose truth is known
+it is not a probability (pairs given 0.25–0.5 were one person nearly always). The map here is
+fitted by ``bench/calibration.py --fit --write`` (isotonic regression of "one person" on the
+posterior, on districts other than those it is measured on) and applied to every link decided
+by names; a link decided by resident ID numbers (1 or 0) is not touched.
+
+The knots live in ``calibration.json`` beside this module, with what they were fitted on. The
+map is monotone, so a floor the callers set on the stated confidence is a floor on the
+posterior too (:meth:`Calibration.raw_floor`: the blocking prunes against it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+# a link decided by names is never stated as certain, nor as impossible: 1 and 0 say that two
+# valid ID numbers agree or differ
+NAME_ONLY_MAX = 0.999
+NAME_ONLY_MIN = 0.0001
+
+# the reason a finding shows for the map's part of the confidence
+CALIBRATION_LABEL = "校准：同类比对中实为同一人的比例"
+# a map's part smaller than this (bits) is not shown as a reason
+SHOWN_BITS = 0.05
+
+# the contexts a link is judged in, each with its own map: one project's decision-makers and
+# the awarded supplier's holders (avoidance, and the links a rule judges where the official
+# decided); anything wider (a street's or the whole roster's suppliers, the kin bridges,
+# organisations' people)
+PANEL = "panel"
+ROSTER = "roster"
+CONTEXTS = (PANEL, ROSTER)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A monotone piecewise-linear map from the posterior to the stated confidence."""
+
+    raw: tuple[float, ...]
+    calibrated: tuple[float, ...]
+
+    @classmethod
+    def from_knots(cls, raw: Sequence[float], calibrated: Sequence[float]) -> Calibration:
+        x = np.asarray(raw, dtype=float)
+        y = np.clip(np.asarray(calibrated, dtype=float), NAME_ONLY_MIN, NAME_ONLY_MAX)
+        if len(x) < 2 or np.any(np.diff(x) < 0) or np.any(np.diff(y) < 0):
+            raise ValueError("calibration knots must be at least two, both non-decreasing")
+        # the ends: 0 stays near 0 and 1 near 1 whatever the data reached
+        if x[0] > 0:
+            x, y = np.r_[0.0, x], np.r_[NAME_ONLY_MIN, y]
+        if x[-1] < 1:
+            x, y = np.r_[x, 1.0], np.r_[y, NAME_ONLY_MAX]
+        return cls(tuple(round(float(v), 6) for v in x), tuple(round(float(v), 6) for v in y))
+
+    def __call__(self, p: Any) -> np.ndarray:
+        """The stated confidence of each posterior ``p`` (array or scalar)."""
+        out: np.ndarray = np.interp(np.asarray(p, dtype=float), self.raw, self.calibrated)
+        return out
+
+    def one(self, p: float) -> float:
+        return float(np.interp(p, self.raw, self.calibrated))
+
+    def raw_floor(self, floor: float) -> float:
+        """The least posterior whose stated confidence reaches ``floor`` (a pair below it
+        cannot reach the floor: the blocking need not make it)."""
+        x, y = np.asarray(self.raw), np.asarray(self.calibrated)
+        if floor <= y[0]:
+            return float(x[0])
+        if floor > y[-1]:
+            return 1.0
+        i = int(np.argmax(y >= floor))  # first knot at or above; y[i-1] < floor <= y[i]
+        x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
+        return float(x0 + (x1 - x0) * (floor - y0) / (y1 - y0)) if y1 > y0 else float(x1)
+
+    def as_json(self) -> dict[str, list[float]]:
+        return {"raw": list(self.raw), "calibrated": list(self.calibrated)}
+
+
+def reason(p: float, stated: float) -> tuple[str, float] | None:
+    """The map's part of a stated confidence as a reason (log-odds, bits), so that a finding's
+    reasons add up to what it states; None where the map changed next to nothing."""
+    bits = _logit(stated) - _logit(p)
+    return (CALIBRATION_LABEL, round(bits, 2)) if abs(bits) >= SHOWN_BITS else None
+
+
+def write(maps: dict[str, Calibration], *, fitted_on: str, path: Path | None = None) -> None:
+    body = {"fitted_on": fitted_on, "maps": {k: m.as_json() for k, m in maps.items()}}
+    target = path or CALIBRATION_FILE
+    target.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log2(p / (1 - p))
+
+
+IDENTITY = Calibration((0.0, 1.0), (0.0, 1.0))
+
+
+@lru_cache(maxsize=1)
+def _load() -> dict[str, Calibration]:
+    body = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    maps = {k: Calibration.from_knots(m["raw"], m["calibrated"]) for k, m in body["maps"].items()}
+    missing = set(CONTEXTS) - set(maps)
+    if missing:
+        raise ValueError(f"{CALIBRATION_FILE.name}: no map for {sorted(missing)}")
+    return maps
+
+
+def current(context: str = ROSTER) -> Calibration:
+    """The map in use in ``context`` (``bench/calibration.py`` replaces this function to
+    measure the posterior itself)."""
+    return _load()[context]

@@ -1,0 +1,141 @@
+"""The calibration map: monotone, invertible for the blocking's floors, applied to name-only
+links and never to ID-decided ones, and shown as a reason so the reasons add up."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from stdnum.cn import ric
+
+from integrity.identity import calibration
+from integrity.identity.blocking import need_bits
+from integrity.identity.calibration import (
+    CALIBRATION_LABEL,
+    CONTEXTS,
+    NAME_ONLY_MAX,
+    PANEL,
+    ROSTER,
+    Calibration,
+)
+from integrity.identity.mentions import name_frequencies, prepare
+from integrity.identity.scoring import score
+from integrity.screening.org_relations import identity_evidence
+
+
+def idn(body: str) -> str:
+    return body + ric.calc_check_digit(body + "0")
+
+
+def test_the_committed_maps_cover_every_context_and_are_monotone() -> None:
+    body = json.loads(calibration.CALIBRATION_FILE.read_text(encoding="utf-8"))
+    assert body["fitted_on"]
+    for context in CONTEXTS:
+        m = calibration.current(context)
+        assert np.all(np.diff(m.raw) >= 0) and np.all(np.diff(m.calibrated) >= 0)
+        assert m.raw[0] == 0.0 and m.raw[-1] == 1.0
+        assert max(m.calibrated) <= NAME_ONLY_MAX  # a name never states certainty
+
+
+def test_knots_that_go_down_are_refused() -> None:
+    with pytest.raises(ValueError, match="non-decreasing"):
+        Calibration.from_knots([0.0, 0.5, 0.4], [0.0, 0.2, 0.3])
+    with pytest.raises(ValueError, match="non-decreasing"):
+        Calibration.from_knots([0.0, 0.5, 1.0], [0.0, 0.6, 0.3])
+
+
+@pytest.mark.parametrize("context", CONTEXTS)
+def test_raw_floor_is_the_least_posterior_that_reaches_the_floor(context: str) -> None:
+    m = calibration.current(context)
+    for floor in (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9):
+        raw = m.raw_floor(floor)
+        if raw >= 1.0:
+            assert m.one(1.0) < floor
+            continue
+        assert m.one(raw) >= floor - 1e-9
+        assert m.one(max(raw - 1e-6, 0.0)) < floor + 1e-9
+
+
+def test_raw_floor_of_a_map_with_a_flat_step() -> None:
+    m = Calibration.from_knots([0.0, 0.2, 0.4, 1.0], [0.0, 0.5, 0.5, 0.9])
+    assert m.raw_floor(0.5) == pytest.approx(0.2)
+    assert m.raw_floor(0.25) == pytest.approx(0.1, abs=1e-3)  # the first knot is 0.0001
+    assert m.raw_floor(0.95) == 1.0  # never reached
+
+
+def test_need_bits_follows_the_map() -> None:
+    """The blocking prunes against the posterior the map lifts to the floor: a map that
+    states more than the posterior lets pairs with fewer bits through."""
+    lifted = Calibration.from_knots([0.0, 0.1, 1.0], [0.0, 0.5, 0.999])
+    saved = calibration.current
+    try:
+        calibration.current = lambda context=ROSTER: lifted  # type: ignore[assignment]
+        lifted_need = need_bits(1e-4, 0.5)
+        calibration.current = lambda context=ROSTER: calibration.IDENTITY  # type: ignore[assignment]
+        plain_need = need_bits(1e-4, 0.5)
+    finally:
+        calibration.current = saved  # type: ignore[assignment]
+    assert plain_need == pytest.approx(math.log2(1 / 1) - math.log2(1e-4 / (1 - 1e-4)))
+    assert lifted_need == pytest.approx(math.log2(0.1 / 0.9) - math.log2(1e-4 / (1 - 1e-4)))
+
+
+def _pair(same_id: bool | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    a = {"name": "欧阳子萱", "birth_date": "1980-05-06", "gender": "女", "phone": "13800000001"}
+    b = dict(a)
+    if same_id is not None:
+        a["id_number"] = idn("44030319800506002")
+        b["id_number"] = a["id_number"] if same_id else idn("44030319800506004")
+    left = pd.DataFrame([a])
+    right = pd.DataFrame([b])
+    for f in (left, right):
+        f["id_valid"] = f["id_number"].notna() if "id_number" in f else False
+    return prepare(left), prepare(right)
+
+
+@pytest.mark.parametrize("small", [0, 32])
+def test_a_name_only_link_is_never_stated_certain_nor_called_an_id_match(small: int) -> None:
+    """Name, birth date, sex and phone all agree: the posterior rounds to 1, but without two
+    valid ID numbers the link is stated below 1, and its evidence does not say 身份证号相同."""
+    lp, rp = _pair(None)
+    pairs = pd.DataFrame({"l": [0], "r": [0]})
+    got = score(lp, rp, pairs, prior=1e-4, frequencies=name_frequencies(lp, rp), small=small)
+    conf = float(got["confidence"].iloc[0])
+    assert 0.9 < conf <= NAME_ONLY_MAX
+    step = identity_evidence("欧阳子萱", "k1", "欧阳子萱", "k2", conf, got["reasons"].iloc[0])
+    assert "身份证号相同" not in step.text and "疑似同一人" in step.text
+
+
+@pytest.mark.parametrize("same_id", [True, False])
+def test_id_decided_links_are_not_mapped(same_id: bool) -> None:
+    lp, rp = _pair(same_id)
+    pairs = pd.DataFrame({"l": [0], "r": [0]})
+    got = score(lp, rp, pairs, prior=1e-4, frequencies=name_frequencies(lp, rp))
+    assert float(got["confidence"].iloc[0]) == (1.0 if same_id else 0.0)
+
+
+@pytest.mark.parametrize("small", [0, 32])
+def test_the_reasons_add_up_to_the_stated_confidence(small: int) -> None:
+    """With a map that lifts the posterior, the map's part is a reason of its own and the
+    reasons' bits sum to the log-odds of what is stated (both scoring paths)."""
+    lifted = Calibration.from_knots([0.0, 0.02, 0.2, 1.0], [0.0, 0.4, 0.9, 0.999])
+    lp, rp = _pair(None)
+    lp = lp.assign(birth=pd.NaT, phone=None)
+    rp = rp.assign(birth=pd.NaT, phone=None)
+    pairs = pd.DataFrame({"l": [0], "r": [0]})
+    saved = calibration.current
+    try:
+        calibration.current = lambda context=ROSTER: lifted  # type: ignore[assignment]
+        got = score(
+            lp, rp, pairs, prior=1e-4, frequencies=name_frequencies(lp, rp), small=small,
+            context=PANEL,
+        )  # fmt: skip
+    finally:
+        calibration.current = saved  # type: ignore[assignment]
+    conf = float(got["confidence"].iloc[0])
+    reasons = got["reasons"].iloc[0]
+    assert reasons[-1][0] == CALIBRATION_LABEL and reasons[-1][1] > 0
+    total = sum(v for _, v in reasons)
+    assert total == pytest.approx(math.log2(conf / (1 - conf)), abs=0.05)
