@@ -27,8 +27,9 @@ import numpy as np
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
 # a link decided by names is never stated as certain, nor as impossible: 1 and 0 say that two
-# valid ID numbers agree or differ
-NAME_ONLY_MAX = 0.999
+# valid ID numbers agree or differ. At most 0.99: the few hundred panel links the map is fitted
+# on, all one person above a posterior of about 0.3, cannot tell 99% from 100%
+NAME_ONLY_MAX = 0.99
 NAME_ONLY_MIN = 0.0001
 
 # the reason a finding shows for the map's part of the confidence
@@ -36,13 +37,16 @@ CALIBRATION_LABEL = "校准：同类比对中实为同一人的比例"
 # a map's part smaller than this (bits) is not shown as a reason
 SHOWN_BITS = 0.05
 
-# the contexts a link is judged in, each with its own map: one project's decision-makers and
-# the awarded supplier's holders (avoidance, and the links a rule judges where the official
-# decided); anything wider (a street's or the whole roster's suppliers, the kin bridges,
-# organisations' people)
+# the contexts a link is judged in, each with its own map (measured apart, they need different
+# ones): one project's decision-makers and their kin against the awarded supplier's holders
+# (avoidance, and the links a rule judges where the official decided); an official's kin
+# against the holders of a street's or the whole roster's suppliers (related_supplier,
+# undeclared_relation); and two rosters' mentions linked as such (the kin bridges,
+# organisations' people, a city's roster-to-roster linkage)
 PANEL = "panel"
+KIN = "kin"
 ROSTER = "roster"
-CONTEXTS = (PANEL, ROSTER)
+CONTEXTS = (PANEL, KIN, ROSTER)
 
 
 @dataclass(frozen=True)
@@ -97,9 +101,16 @@ def reason(p: float, stated: float) -> tuple[str, float] | None:
 
 
 def write(maps: dict[str, Calibration], *, fitted_on: str, path: Path | None = None) -> None:
-    body = {"fitted_on": fitted_on, "maps": {k: m.as_json() for k, m in maps.items()}}
-    target = path or CALIBRATION_FILE
-    target.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    """The maps as JSON, one line per list (a refit reads as a diff of knots)."""
+    rows = [
+        f'  "{k}": {{\n   "raw": {json.dumps(m.as_json()["raw"])},\n'
+        f'   "calibrated": {json.dumps(m.as_json()["calibrated"])}\n  }}'
+        for k, m in maps.items()
+    ]
+    text = f'{{\n "fitted_on": {json.dumps(fitted_on, ensure_ascii=False)},\n "maps": {{\n'
+    text += ",\n".join(rows) + "\n }\n}\n"
+    json.loads(text)  # well-formed before it is written
+    (path or CALIBRATION_FILE).write_text(text, encoding="utf-8")
 
 
 def _logit(p: float) -> float:

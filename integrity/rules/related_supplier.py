@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, SourceRef, finding_id
+from integrity.identity.calibration import KIN
 from integrity.identity.mentions import normalised
 from integrity.identity.priors import ROSTER_PRIOR
 from integrity.policy import RuleSettings, Severity
@@ -76,6 +77,7 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
         roles=settings.roles,
         prior=ROSTER_PRIOR,
         floor=settings.min_confidence,
+        context=KIN,
     )
     hits = hits if hits.empty else hits[hits["confidence"] >= settings.min_confidence]
     # where the official took part in a decision on the supplier's award, the identity link

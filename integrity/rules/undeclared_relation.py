@@ -8,6 +8,7 @@ from typing import Literal
 import pandas as pd
 
 from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding, SourceRef, finding_id
+from integrity.identity.calibration import KIN
 from integrity.identity.mentions import normalised
 from integrity.identity.priors import ROSTER_PRIOR
 from integrity.policy import RuleSettings, Severity
@@ -88,6 +89,7 @@ def undeclared_relation(ctx: ScanContext, settings: UndeclaredSettings) -> Itera
         roles=settings.roles,
         prior=STREET_PRIOR,
         floor=settings.min_confidence,
+        context=KIN,
     )
     # where the official took part in the decision on that winner's award in his own
     # jurisdiction, the identity link is judged in that project (as avoidance and the

@@ -476,8 +476,11 @@ def _kin_both_bare(
         why_a=sa["reasons"].to_numpy(),
         why_b=sb["reasons"].to_numpy(),
     )
-    odds_a = rows["ma"].clip(upper=1 - 1e-12) / (1 - rows["ma"].clip(upper=1 - 1e-12))
-    odds_b = rows["mb"].clip(upper=1 - 1e-12) / (1 - rows["mb"].clip(upper=1 - 1e-12))
+    # the joint weighs each name's own odds (the resolver's posterior, 2**log-odds: the
+    # calibration maps are fitted on single links, not on two names at once; the evidence
+    # states each link as its map does)
+    odds_a = np.exp2(sa["log_odds"].to_numpy(dtype=float))
+    odds_b = np.exp2(sb["log_odds"].to_numpy(dtype=float))
     both = odds_a * odds_b * (prior / scr.population)
     rows = rows.assign(joint=both / (both + odds_a + odds_b + 1))
     rows = rows.assign(confidence=rows["conf"] * rows["joint"])

@@ -12,6 +12,7 @@ import pytest
 from stdnum.cn import ric
 
 from integrity.identity.blocking import candidate_pairs, deletion_codes, deletions
+from integrity.identity.calibration import PANEL, ROSTER
 from integrity.identity.ids import ric_gender
 from integrity.identity.keys import _name_to_uscc, org_keys
 from integrity.identity.mentions import name_frequencies, prepare, sex_from_ids
@@ -61,7 +62,8 @@ def one_pair(a: dict[str, object], b: dict[str, object], prior: float) -> pd.Ser
     left = prepare(pd.DataFrame([{**base, **a}, *background(3000, 1)]))
     right = prepare(pd.DataFrame([{**base, **b}, *background(3000, 2)]))
     pairs = candidate_pairs(left, right)
-    scored = score(left, right, pairs, prior=prior)
+    # a project's panel states its links with the panel's calibration map
+    scored = score(left, right, pairs, prior=prior, context=PANEL if prior == PROJECT else ROSTER)
     hit = scored[(scored["l"] == 0) & (scored["r"] == 0)]
     assert len(hit) == 1, "the pair is not even a candidate"
     return hit.iloc[0]
