@@ -32,7 +32,7 @@ from api.ui.words import (
     where,
 )
 from integrity import __version__
-from integrity.documents.words import plain_text
+from integrity.documents.words import CERTAIN, plain_text
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
@@ -43,6 +43,7 @@ TEMPLATES.env.globals.update(
     categories=CATEGORIES,
     steps=STEPS,
     confidence_words=confidence_words,
+    certain=CERTAIN,
     rule_title=rule_title,
     where=where,
     plain=plain_text,

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrity.documents.words import where
+from integrity.documents.words import CERTAIN, where
 
 # "户籍/婚姻登记：张波龙 —堂弟→ 张军海", "企业登记：张军海 —负责人（持股30%）→ 某公司"
 HOP = re.compile(r"^(?:.*?：)?(.+?) —(.+?)→ (.+)$")
@@ -66,10 +66,12 @@ def path_of(finding: dict[str, Any]) -> Path | None:
     if not path.nodes:  # the official him- or herself holds the role
         path.add(Node(holder if identity is None else _name_of(identity, 0), "公职人员"), None)
     confidence = float((identity or {}).get("data", {}).get("confidence", 1.0))
-    if identity is not None and (confidence < 0.99 or path.nodes[-1].name != holder):
+    if identity is not None and (confidence < CERTAIN or path.nodes[-1].name != holder):
         path.add(
             Node(holder, "登记人员", where(roles[0].get("source"))),
-            Edge(f"疑似同一人 约{confidence:.0%}" if confidence < 0.99 else "同一人", dashed=True),
+            Edge(
+                f"疑似同一人 约{confidence:.0%}" if confidence < CERTAIN else "同一人", dashed=True
+            ),
         )
     path.add(Node(company, "单位", where(roles[0].get("source"))), Edge(title))
     return path

@@ -21,9 +21,14 @@ def rule_title(code: str) -> str:
     return rule.title if rule else code
 
 
+# 确定 from here: a link decided by names is stated at most 0.99 (identity.calibration), so
+# only ID numbers (and findings that rest on no name) are called certain
+CERTAIN = 0.995
+
+
 def confidence_words(value: float) -> str:
     """How sure an identity link is, as a reviewer reads it."""
-    if value >= 0.99:
+    if value >= CERTAIN:
         return "确定（身份证号相同，或证据足以认定同一人）"
     if value >= 0.8:
         return f"很可能是同一人（约{value:.0%}）"
@@ -36,7 +41,7 @@ def confidence_words(value: float) -> str:
 
 def confidence_word(value: float) -> str:
     """The same in one or two words, for a table column."""
-    if value >= 0.99:
+    if value >= CERTAIN:
         return "确定"
     if value >= 0.8:
         return "很可能"
