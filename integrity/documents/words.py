@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding
+from integrity.identity.calibration import CALIBRATION_LABEL
 from integrity.rules import REGISTRY
 
 SEVERITIES = {"high": "高", "medium": "中", "low": "低"}
@@ -70,10 +71,12 @@ def _identity(step: EvidenceStep) -> str:
     head = step.text.split("，置信度")[0].split("（")[0]
     if confidence is None or float(confidence) >= 1.0:
         return head
+    # what agreed or differed: not the base rate, not the calibration's part (the share
+    # below says it)
     reasons = [
         str(r[0]).split("（")[0]
         for r in data.get("reasons") or []
-        if not str(r[0]).startswith("先验")
+        if not str(r[0]).startswith("先验") and str(r[0]) != CALIBRATION_LABEL
     ]
     said = "、".join(dict.fromkeys(reasons)) or "姓名比对"
     c = float(confidence)

@@ -61,7 +61,7 @@ def test_findings_workbook_is_chinese_and_prints_on_a4(out: Path) -> None:
     assert by["说明"].alignment.wrap_text
     # the evidence in words: no resolver arithmetic, the sureness said plainly
     evidence = by["证据（逐条注明来源）"].value
-    assert "基础比例" not in evidence and "e-0" not in evidence
+    assert "基础比例" not in evidence and "e-0" not in evidence and "校准" not in evidence
     assert "判断为同一人的把握约81%" in evidence
     # the evidence sheet: a row per step with its source
     steps = [
