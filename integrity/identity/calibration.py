@@ -51,46 +51,51 @@ CONTEXTS = (PANEL, KIN, ROSTER)
 
 @dataclass(frozen=True)
 class Calibration:
-    """A monotone piecewise-linear map from the posterior to the stated confidence."""
+    """A monotone piecewise-linear map from the posterior to the stated confidence (constant
+    beyond its first and last knots), the result kept within [NAME_ONLY_MIN, NAME_ONLY_MAX]
+    unless ``capped`` is off (the bench measuring the posterior itself)."""
 
     raw: tuple[float, ...]
     calibrated: tuple[float, ...]
+    capped: bool = True
 
     @classmethod
     def from_knots(cls, raw: Sequence[float], calibrated: Sequence[float]) -> Calibration:
         x = np.asarray(raw, dtype=float)
-        y = np.clip(np.asarray(calibrated, dtype=float), NAME_ONLY_MIN, NAME_ONLY_MAX)
-        if len(x) < 2 or np.any(np.diff(x) < 0) or np.any(np.diff(y) < 0):
+        y = np.asarray(calibrated, dtype=float)
+        if len(x) < 2 or len(x) != len(y) or np.any(np.diff(x) < 0) or np.any(np.diff(y) < 0):
             raise ValueError("calibration knots must be at least two, both non-decreasing")
-        # the ends: 0 stays near 0 and 1 near 1 whatever the data reached
-        if x[0] > 0:
-            x, y = np.r_[0.0, x], np.r_[NAME_ONLY_MIN, y]
-        if x[-1] < 1:
-            x, y = np.r_[x, 1.0], np.r_[y, NAME_ONLY_MAX]
+        if x[0] < 0 or x[-1] > 1 or y[0] < 0 or y[-1] > 1:
+            raise ValueError("calibration knots must lie in [0, 1]")
         return cls(tuple(round(float(v), 6) for v in x), tuple(round(float(v), 6) for v in y))
 
     def __call__(self, p: Any) -> np.ndarray:
         """The stated confidence of each posterior ``p`` (array or scalar)."""
         out: np.ndarray = np.interp(np.asarray(p, dtype=float), self.raw, self.calibrated)
-        return out
+        return np.clip(out, NAME_ONLY_MIN, NAME_ONLY_MAX) if self.capped else out
 
     def one(self, p: float) -> float:
-        return float(np.interp(p, self.raw, self.calibrated))
+        out = float(np.interp(p, self.raw, self.calibrated))
+        return min(max(out, NAME_ONLY_MIN), NAME_ONLY_MAX) if self.capped else out
 
     def raw_floor(self, floor: float) -> float:
         """The least posterior whose stated confidence reaches ``floor`` (a pair below it
-        cannot reach the floor: the blocking need not make it)."""
+        cannot reach the floor: the blocking need not make it); 1.0 where none does."""
         x, y = np.asarray(self.raw), np.asarray(self.calibrated)
-        if floor <= y[0]:
-            return float(x[0])
-        if floor > y[-1]:
+        low = y[0] if not self.capped else max(y[0], NAME_ONLY_MIN)
+        high = y[-1] if not self.capped else min(y[-1], NAME_ONLY_MAX)
+        if floor <= low:
+            return 0.0  # every posterior is stated at least that
+        if floor > high:
             return 1.0
-        i = int(np.argmax(y >= floor))  # first knot at or above; y[i-1] < floor <= y[i]
-        x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
-        return float(x0 + (x1 - x0) * (floor - y0) / (y1 - y0)) if y1 > y0 else float(x1)
+        return _first(x, y, floor)
 
-    def as_json(self) -> dict[str, list[float]]:
-        return {"raw": list(self.raw), "calibrated": list(self.calibrated)}
+
+def _first(x: np.ndarray, y: np.ndarray, floor: float) -> float:
+    """Where the piecewise-linear (x, y) first reaches ``floor`` (y[0] < floor <= y[-1])."""
+    i = int(np.argmax(y >= floor))  # the first knot at or above: y[i-1] < floor <= y[i]
+    x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
+    return float(x0 + (x1 - x0) * (floor - y0) / (y1 - y0)) if y1 > y0 else float(x1)
 
 
 def reason(p: float, stated: float) -> tuple[str, float] | None:
@@ -118,7 +123,8 @@ def _logit(p: float) -> float:
     return math.log2(p / (1 - p))
 
 
-IDENTITY = Calibration((0.0, 1.0), (0.0, 1.0))
+# the posterior as it is: what bench/calibration.py measures and fits on
+IDENTITY = Calibration((0.0, 1.0), (0.0, 1.0), capped=False)
 
 
 @lru_cache(maxsize=1)
