@@ -90,6 +90,9 @@ class Calibration:
             return 1.0
         return _first(x, y, floor)
 
+    def as_json(self) -> dict[str, list[float]]:
+        return {"raw": list(self.raw), "calibrated": list(self.calibrated)}
+
 
 def _first(x: np.ndarray, y: np.ndarray, floor: float) -> float:
     """Where the piecewise-linear (x, y) first reaches ``floor`` (y[0] < floor <= y[-1])."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,17 @@ def test_the_committed_maps_cover_every_context_and_are_monotone() -> None:
     # the roster's posterior is measured, not mapped (bench/calibration.py FITTED): only capped
     roster = calibration.current(ROSTER)
     assert roster.one(0.5) == 0.5 and roster.one(0.999) == NAME_ONLY_MAX
+
+
+def test_written_maps_read_back_the_same(tmp_path: Path) -> None:
+    maps = {c: calibration.current(c) for c in CONTEXTS}
+    target = tmp_path / "calibration.json"
+    calibration.write(maps, fitted_on="a test", path=target)
+    body = json.loads(target.read_text(encoding="utf-8"))
+    assert body["fitted_on"] == "a test"
+    for c in CONTEXTS:
+        back = Calibration.from_knots(body["maps"][c]["raw"], body["maps"][c]["calibrated"])
+        assert back == maps[c]
 
 
 def test_knots_that_go_down_are_refused() -> None:
@@ -84,18 +96,14 @@ def test_the_cap_does_not_squeeze_the_map() -> None:
     assert m.one(0.5) == 0.5 and m.one(1.0) == NAME_ONLY_MAX and m.one(0.0) > 0
 
 
-def test_need_bits_follows_the_map() -> None:
+def test_need_bits_follows_the_map(monkeypatch: pytest.MonkeyPatch) -> None:
     """The blocking prunes against the posterior the map lifts to the floor: a map that
     states more than the posterior lets pairs with fewer bits through."""
     lifted = Calibration.from_knots([0.0, 0.1, 1.0], [0.0, 0.5, 0.999])
-    saved = calibration.current
-    try:
-        calibration.current = lambda context=ROSTER: lifted  # type: ignore[assignment]
-        lifted_need = need_bits(1e-4, 0.5)
-        calibration.current = lambda context=ROSTER: calibration.IDENTITY  # type: ignore[assignment]
-        plain_need = need_bits(1e-4, 0.5)
-    finally:
-        calibration.current = saved  # type: ignore[assignment]
+    monkeypatch.setattr(calibration, "current", lambda context=ROSTER: lifted)
+    lifted_need = need_bits(1e-4, 0.5)
+    monkeypatch.setattr(calibration, "current", lambda context=ROSTER: calibration.IDENTITY)
+    plain_need = need_bits(1e-4, 0.5)
     assert plain_need == pytest.approx(math.log2(1 / 1) - math.log2(1e-4 / (1 - 1e-4)))
     assert lifted_need == pytest.approx(math.log2(0.1 / 0.9) - math.log2(1e-4 / (1 - 1e-4)))
 
@@ -135,23 +143,21 @@ def test_id_decided_links_are_not_mapped(same_id: bool) -> None:
 
 
 @pytest.mark.parametrize("small", [0, 32])
-def test_the_reasons_add_up_to_the_stated_confidence(small: int) -> None:
+def test_the_reasons_add_up_to_the_stated_confidence(
+    small: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With a map that lifts the posterior, the map's part is a reason of its own and the
     reasons' bits sum to the log-odds of what is stated (both scoring paths)."""
     lifted = Calibration.from_knots([0.0, 0.02, 0.2, 1.0], [0.0, 0.4, 0.9, 0.999])
     lp, rp = _pair(None)
-    lp = lp.assign(birth=pd.NaT, phone=None)
-    rp = rp.assign(birth=pd.NaT, phone=None)
+    lp = lp.assign(birth=None, phone=None)
+    rp = rp.assign(birth=None, phone=None)
     pairs = pd.DataFrame({"l": [0], "r": [0]})
-    saved = calibration.current
-    try:
-        calibration.current = lambda context=ROSTER: lifted  # type: ignore[assignment]
-        got = score(
-            lp, rp, pairs, prior=1e-4, frequencies=name_frequencies(lp, rp), small=small,
-            context=PANEL,
-        )  # fmt: skip
-    finally:
-        calibration.current = saved  # type: ignore[assignment]
+    monkeypatch.setattr(calibration, "current", lambda context=ROSTER: lifted)
+    got = score(
+        lp, rp, pairs, prior=1e-4, frequencies=name_frequencies(lp, rp), small=small,
+        context=PANEL,
+    )  # fmt: skip
     conf = float(got["confidence"].iloc[0])
     reasons = got["reasons"].iloc[0]
     assert reasons[-1][0] == CALIBRATION_LABEL and reasons[-1][1] > 0
