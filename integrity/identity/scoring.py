@@ -13,7 +13,10 @@ supplier's legal representative...). The resolver decides which mentions are the
   project (the reviewer's declared brother and the winner's legal representative) far more.
 
 Every scored pair carries its confidence in [0, 1] and the reasons (feature, log-odds) that
-make it up, so a finding can say why it believes a link.
+make it up, so a finding can say why it believes a link. The confidence stated is the
+posterior through the calibration map of the context the caller names (:mod:`.calibration`:
+a project's panel, an official's kin across the roster, roster linkage), so that it is the
+share of such links that are one person; ``log_odds`` keeps the posterior's own.
 """
 
 from __future__ import annotations
