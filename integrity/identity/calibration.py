@@ -2,10 +2,14 @@
 
 The resolver's Fellegi–Sunter posterior (the prior's log-odds plus each feature's) is only as
 true as its m and u guesses and its prior; measured on generated districts whose truth is known
-it is not a probability (pairs given 0.25–0.5 were one person nearly always). The map here is
+(drawn with the namesakes a population has) it is not a probability in a project's panel
+(over-confident in the middle: links given 0.4–0.6 were one person a quarter of the time) nor
+for an official's kin across the roster (under-confident with rarer names). The maps here are
 fitted by ``bench/calibration.py --fit --write`` (isotonic regression of "one person" on the
 posterior, on districts other than those it is measured on) and applied to every link decided
-by names; a link decided by resident ID numbers (1 or 0) is not touched.
+by names; a link decided by resident ID numbers (1 or 0) is not touched. The roster's map is
+the identity: its posterior is calibrated already, and a map fitted on one roster size made
+another worse (bench/README.md, "Calibrated identity").
 
 The knots live in ``calibration.json`` beside this module, with what they were fitted on. The
 map is monotone, so a floor the callers set on the stated confidence is a floor on the
@@ -27,8 +31,8 @@ import numpy as np
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
 # a link decided by names is never stated as certain, nor as impossible: 1 and 0 say that two
-# valid ID numbers agree or differ. At most 0.99: the few hundred panel links the map is fitted
-# on, all one person above a posterior of about 0.3, cannot tell 99% from 100%
+# valid ID numbers agree or differ. At most 0.99: the few hundred links the panel and kin maps
+# are fitted on above a posterior of 0.9 cannot tell 99% from 100%
 NAME_ONLY_MAX = 0.99
 NAME_ONLY_MIN = 0.0001
 
