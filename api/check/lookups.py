@@ -5,6 +5,7 @@ A mixin of :class:`api.check.index.CheckIndex`, which holds the tables read here
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,13 +110,7 @@ class Lookups:
         if not name or not self.org_cores:
             return []
         out: list[Candidate] = []
-        for core, score, _ in process.extract(
-            org_name(name),
-            self.org_cores,
-            scorer=fuzz.ratio,
-            limit=MAX_CANDIDATES,
-            score_cutoff=CANDIDATE_SIMILARITY,
-        ):
+        for core, score in _nearest(org_name(name), self.org_cores, CANDIDATE_SIMILARITY):
             for key in sorted(self.orgs_by_core[core]):
                 label = key[5:] if key.startswith("uscc:") else key
                 out.append(Candidate(label, self.org_names.get(key, core), round(float(score), 1)))
@@ -152,12 +147,8 @@ class Lookups:
         if not name or not self.staff_by_name:
             return []
         out: list[Candidate] = []
-        for known, score, _ in process.extract(
-            person_name(name),
-            list(self.staff_by_name),
-            scorer=fuzz.ratio,
-            limit=MAX_CANDIDATES,
-            score_cutoff=CANDIDATE_SIMILARITY - 10,
+        for known, score in _nearest(
+            person_name(name), list(self.staff_by_name), CANDIDATE_SIMILARITY - 10
         ):
             out += [
                 self._staff_candidate(sid, round(float(score), 1))
@@ -174,3 +165,12 @@ class Lookups:
             "community": text(r.get("community")),
             "person_key": str(r["person_key"]),
         }
+
+
+def _nearest(query: str, choices: Sequence[str], cutoff: float) -> list[tuple[str, float]]:
+    """The choices most like ``query`` (fuzz.ratio at ``cutoff`` or above), best first, at
+    most MAX_CANDIDATES: the candidates an ``unknown`` answer offers."""
+    found = process.extract(
+        query, choices, scorer=fuzz.ratio, limit=MAX_CANDIDATES, score_cutoff=cutoff
+    )
+    return [(str(match), float(score)) for match, score, _ in found]
