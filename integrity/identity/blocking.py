@@ -270,13 +270,20 @@ def context_join(
 
 
 def context_pairs(
-    lp: pd.DataFrame, rp: pd.DataFrame, on: list[str], freq: pd.Series, need: float
+    lp: pd.DataFrame,
+    rp: pd.DataFrame,
+    on: list[str],
+    freq: pd.Series,
+    need: float,
+    other: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Pairs (l, r) of prepared mentions that share the context columns ``on`` and a
     blocking key — the person key, the normalised name, its pinyin, a one-deletion form —
-    where, at a name level, both rows could reach ``need`` bits there (:func:`viable`)."""
+    where, at a name level, both rows could reach ``need`` bits there (:func:`viable`).
+    ``other``: what the left rows' viability is tested against, where ``rp`` is part of it."""
     blocks = [context_join(lp, rp, on, lp["key"], rp["key"])]
-    lvs, rvs = viable_levels(lp, freq, need, rp), viable_levels(rp, freq, need, lp)
+    lvs = viable_levels(lp, freq, need, rp if other is None else other)
+    rvs = viable_levels(rp, freq, need, lp)
     for level in ("name", "pinyin", "edit"):
         lv, rv = lvs[level], rvs[level]
         if level == "edit":

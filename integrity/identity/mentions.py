@@ -96,14 +96,27 @@ def sex_from_ids(ids: pd.Series) -> pd.Series:
     return pd.Series(sex, index=ids.index)
 
 
-def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Series:
+@dataclass(frozen=True)
+class NameCounts:
+    """Names counted outside the frames :func:`name_frequencies` is given (a registry's
+    people, counted where the registry is held): how many there are, and how many carry
+    each given name."""
+
+    given: pd.Series
+    total: int
+
+
+def name_frequencies(
+    *frames: pd.DataFrame, column: str = "name_norm", more: NameCounts | None = None
+) -> pd.Series:
     """How common each normalised name is: the u probability of an exact name match.
 
     A small district's data cannot tell a rare name from a common one by counting full names
     (王芳 and 张军海 may each appear once), so the share is composed: the surname's national
     share (names.SURNAME_SHARE) times the given name's share among the mentions (given names
     recur across surnames, so even a small dataset counts them), floored at one mention.
-    ``column`` other than ``name_norm`` (e.g. pinyin) gives the plain share of the mentions."""
+    ``column`` other than ``name_norm`` (e.g. pinyin) gives the plain share of the mentions.
+    ``more``: names counted elsewhere, which the given names' shares include."""
     names = pd.concat([f[column] for f in frames], ignore_index=True).dropna()
     if column != "name_norm":
         counts = names.value_counts()
@@ -113,11 +126,14 @@ def name_frequencies(*frames: pd.DataFrame, column: str = "name_norm") -> pd.Ser
     # the commonest full names
     codes, distinct = pd.factorize(names)
     parts = [split_surname(name) for name in distinct]
-    total = max(len(names), 1)
     per_name = np.bincount(codes, minlength=len(distinct))
-    given_share = (
-        pd.Series(per_name, index=[given for _, given in parts]).groupby(level=0).sum() / total
-    ).to_dict()
+    given_count = pd.Series(per_name, index=[given for _, given in parts]).groupby(level=0).sum()
+    total = len(names)
+    if more is not None:
+        given_count = given_count.add(more.given, fill_value=0)
+        total += more.total
+    total = max(total, 1)
+    given_share = (given_count / total).to_dict()
     unseen = 1 / total
     u = np.empty(len(distinct), dtype=float)
     for i, ((surname, given), name) in enumerate(zip(parts, distinct, strict=True)):
@@ -134,11 +150,15 @@ class NameShares:
     total: int
 
     @classmethod
-    def of(cls, names: pd.Series) -> NameShares:
+    def of(cls, names: pd.Series, more: NameCounts | None = None) -> NameShares:
         names = names.dropna()
-        total = max(len(names), 1)
-        given = _by_value(names, lambda n: split_surname(n)[1])
-        return cls(given.value_counts() / total, total)
+        counts = _by_value(names, lambda n: split_surname(n)[1]).value_counts()
+        total = len(names)
+        if more is not None:
+            counts = counts.add(more.given, fill_value=0)
+            total += more.total
+        total = max(total, 1)
+        return cls(counts / total, total)
 
     def u(self, name: str) -> float:
         surname, given = split_surname(name)

@@ -78,6 +78,7 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
         prior=ROSTER_PRIOR,
         floor=settings.min_confidence,
         context=KIN,
+        roster_wide=True,
     )
     hits = hits if hits.empty else hits[hits["confidence"] >= settings.min_confidence]
     # where the official took part in a decision on the supplier's award, the identity link

@@ -30,8 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graph.expand import EXPANSION_COLUMNS, SAME, KinGraph, invert
-from graph.kinship import describe, parse_code
+from graph.expand import EXPANSION_COLUMNS, SAME, KinGraph
 from integrity.findings import EvidenceStep, SourceRef
 from integrity.identity.blocking import (
     context_join,
@@ -43,9 +42,12 @@ from integrity.identity.blocking import (
     viable_levels,
 )
 from integrity.identity.calibration import ROSTER
-from integrity.identity.mentions import pinyin_of, prepare
+from integrity.identity.mentions import NameShares, pinyin_of, prepare
 from integrity.identity.priors import CONTEXT_PRIOR, smoothed_prior
 from integrity.identity.scoring import score, score_in_context
+from integrity.screening.held import registry_right
+from integrity.screening.links import LinkLookup, inverse_term
+from integrity.screening.registry import RosterCounts, as_other
 from integrity.screening.spans import positions
 from integrity.screening.tables import Tables
 
@@ -54,28 +56,6 @@ BRIDGE_FLOOR = 0.5  # identity links below this confidence are not followed at a
 
 MAX_HOPS = 3  # kin links on one path: every legal category is reached within three
 MAX_BRIDGES = 1  # identity links on one kin path: each is a guess, two in a row compound it
-
-
-@dataclass
-class _LinkLookup:
-    frame: pd.DataFrame
-    cache: dict[str, dict[str, Any]] | None = None
-
-    def __getitem__(self, link_id: str) -> dict[str, Any]:
-        if self.cache is None:
-            self.cache = {}
-        hit = self.cache.get(link_id)
-        if hit is None:
-            row = self.frame.loc[link_id]
-            if isinstance(row, pd.DataFrame):
-                row = row.iloc[0]
-            hit = {str(k): v for k, v in row.to_dict().items()}
-            self.cache[link_id] = hit
-        return hit
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the rows looked up so far (the batch's explanations)."""
-        return {"frame": self.frame, "cache": None}
 
 
 @dataclass
@@ -146,9 +126,9 @@ class Screening(Tables):
         return both.set_index("link_id", drop=False)
 
     @cached_property
-    def link_index(self) -> _LinkLookup:
+    def link_index(self) -> LinkLookup:
         """link id -> the link's row (as a dict), looked up when a finding explains a path."""
-        return _LinkLookup(self._links_by_id)
+        return LinkLookup(self._links_by_id)
 
     def build_lookups(self) -> None:
         """Build the lookups a finding's explanation reads (link rows, names by key) now,
@@ -209,6 +189,7 @@ class Screening(Tables):
         floor: float = 0.05,
         label: str | None = None,
         context: str = ROSTER,
+        roster_wide: bool = False,
     ) -> pd.DataFrame:
         """Each (official or relative, role holder) pair met in one context and believed to
         be one person. ``officials``: rows with ``person_key`` and the context columns ``on``
@@ -216,19 +197,31 @@ class Screening(Tables):
         Returns the kin rows (kin_of) beside the holder's columns prefixed ``h_``, with
         ``match_conf`` (the identity match), ``reasons`` and ``confidence`` (kin path times
         identity match). ``context``: whose calibration map states the match
-        (:data:`~integrity.identity.calibration.PANEL` for one project's decisions)."""
+        (:data:`~integrity.identity.calibration.PANEL` for one project's decisions).
+        ``roster_wide``: ``orgs`` is every organisation of the roster, in one context (a
+        registry held elsewhere is then asked for its holders who meet the kin: see
+        :mod:`integrity.screening.registry`)."""
         holders = self.holders[self.holders["role"].isin(roles)]
         right = orgs.drop_duplicates().merge(holders, on="org_key")
         right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
-        if right.empty or not officials["person_key"].isin(self.kin_ids.index).any():
+        if not officials["person_key"].isin(self.kin_ids.index).any():
             return pd.DataFrame()
-        prior = self._kin_prior(officials, right, on, prior)
+        more: RosterCounts | None = None
+        freq = None
+        if roster_wide and self.registry is not None:
+            right, more, freq = self._with_registry(
+                officials, orgs, right, on, roles, prior, floor, context
+            )
+        if right.empty:
+            return pd.DataFrame()
+        prior = self._kin_prior(officials, right, on, prior, more.ids if more else 0)
         if label is not None:
             self.priors[label] = prior
+        other = as_other(right, more)
         # only the relatives who could meet a holder in some block are materialised (a
         # screening's officials have a million relatives; a few thousand share a name key
         # with a holder)
-        meeting = self._meeting(officials, right, on, prior, floor, context)
+        meeting = self._meeting(officials, right, on, prior, floor, context, other)
         left = _with_attributes(
             self,
             pd.concat(
@@ -242,7 +235,14 @@ class Screening(Tables):
         if left.empty:
             return pd.DataFrame()
         matched = self.match_in_context(
-            left, right, on=on, prior=prior, floor=floor, context=context
+            left,
+            right,
+            on=on,
+            prior=prior,
+            floor=floor,
+            frequencies=freq,
+            context=context,
+            other=other,
         )
         # a pair below the floor cannot make a finding (the kin path only lowers it)
         matched = matched[matched["confidence"] >= floor]
@@ -259,6 +259,39 @@ class Screening(Tables):
         out["match_conf"] = out["confidence"]
         out["confidence"] = (out["conf"] * out["match_conf"]).round(4)
         return out
+
+    def _with_registry(
+        self,
+        officials: pd.DataFrame,
+        orgs: pd.DataFrame,
+        right: pd.DataFrame,
+        on: list[str],
+        roles: tuple[str, ...],
+        guess: float,
+        floor: float,
+        context: str,
+    ) -> tuple[pd.DataFrame, RosterCounts, pd.Series]:
+        """``right`` with the registry's holders who meet the officials' relatives
+        (:func:`~integrity.screening.held.registry_right`), what the registry's other
+        holders add to the counts, and the names' commonness."""
+        assert self.registry is not None
+        kin = self.kin_all
+        relatives = kin.loc[kin["official"].isin(officials["person_key"]), "relative"].unique()
+        people = self.people.reindex(pd.Index(relatives))
+        held = registry_right(
+            self.registry,
+            right,
+            people=people[people["name"].notna()],
+            context=orgs[on].drop_duplicates().head(1),
+            roles=roles,
+            suppliers=self.keyed.get("suppliers"),
+            commonness=self.name_commonness,
+            shares=NameShares.of(self.named_people["name_norm"], more=self.registry_names),
+            prior_of=lambda r, more_ids: self._kin_prior(officials, r, on, guess, more_ids),
+            floor=floor,
+            stated_in=context,
+        )
+        return held.right, held.more, held.frequencies
 
     @cached_property
     def kin_all(self) -> pd.DataFrame:
@@ -295,11 +328,17 @@ class Screening(Tables):
         ).set_index("official", drop=False)
 
     def _kin_prior(
-        self, officials: pd.DataFrame, right: pd.DataFrame, on: list[str], guess: float
+        self,
+        officials: pd.DataFrame,
+        right: pd.DataFrame,
+        on: list[str],
+        guess: float,
+        more_ids: int = 0,
     ) -> float:
         """:func:`estimated_prior` of the officials' kin rows against ``right``, counted
         without materialising the kin rows: per context, the number of relatives with a
-        valid ID number, and the (context, number) pairs the two sides share."""
+        valid ID number, and the (context, number) pairs the two sides share. ``more_ids``:
+        distinct valid numbers of the one context's holders held elsewhere (a registry)."""
         rid = right.loc[right["id_valid"].astype(bool), [*on, "id_number"]].drop_duplicates()
         ids = self.kin_ids
         per_official = ids.groupby(level=0).size()
@@ -314,7 +353,7 @@ class Screening(Tables):
         if counts.empty or rid.empty:
             return guess
         ln = counts.groupby(on)["_n"].sum().rename("n_l")
-        rn = rid.groupby(on).size().rename("n_r")
+        rn = (rid.groupby(on).size() + more_ids).rename("n_r")
         both = pd.concat([ln, rn], axis=1, join="inner")
         pairs = float((both["n_l"] * both["n_r"]).sum())
         near = ids[ids["id_number"].isin(rid["id_number"])]
@@ -332,6 +371,7 @@ class Screening(Tables):
         prior: float,
         floor: float,
         stated_in: str = ROSTER,
+        other: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """The (official row, kin row) pairs — positions in ``officials`` and in kin_all —
         whose relative meets some row of ``right`` in one of match_in_context's blocks: the
@@ -360,7 +400,7 @@ class Screening(Tables):
         # the other side's names once each, and their keys only where ours has the key
         theirs = rp[["c", "name_norm"]].dropna().drop_duplicates()
         distinct = pd.Series(theirs["name_norm"].unique())
-        levels = viable_levels(people, self.name_commonness, need, rp)
+        levels = viable_levels(people, self.name_commonness, need, rp if other is None else other)
         for level in ("name", "pinyin", "edit"):
             reachable = levels[level].to_numpy()
             names = people.loc[reachable, "name_norm"]
@@ -398,6 +438,7 @@ class Screening(Tables):
         floor: float = 0.05,
         frequencies: pd.Series | None = None,
         context: str = ROSTER,
+        other: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Pairs of mentions that share the context columns ``on`` (e.g. the project) and a
         blocking key (person key, normalised name, pinyin, one deletion), scored with the
@@ -412,12 +453,14 @@ class Screening(Tables):
 
         ``frequencies``: name commonness to use instead of the screening's (the pre-award
         check passes the few names it compares, including names the data has never seen).
+        ``other``: the right side as the left rows' viability sees it
+        (:func:`~integrity.screening.registry.as_other`), where ``right`` is part of it.
         """
         lp = prepare(left.reset_index(drop=True), with_pinyin=False)
         rp = prepare(right.reset_index(drop=True), with_pinyin=False)
         freq = self.name_commonness if frequencies is None else frequencies
         need = need_bits(prior, floor, context)
-        pairs = context_pairs(lp, rp, on, freq, need)
+        pairs = context_pairs(lp, rp, on, freq, need, other)
         if pairs.empty:
             return pairs.assign(confidence=[], reasons=[])
         # the reasons are written for the pairs that reach the floor: the callers keep no
@@ -486,7 +529,9 @@ class Screening(Tables):
                 )
                 continue
             forward = link["src"] == a
-            label = str(link["term"]) if forward else _inverse(str(link["code"]), link["src_sex"])
+            label = (
+                str(link["term"]) if forward else inverse_term(str(link["code"]), link["src_sex"])
+            )
             table = "亲属申报" if link["table"] == "relatives" else "户籍/婚姻登记"
             text = f"{table}：{self.name_of(a)} —{label}→ {self.name_of(b)}"
             if not forward:
@@ -511,15 +556,10 @@ class Screening(Tables):
             label = (
                 str(link["term"])
                 if link["src"] == a
-                else _inverse(str(link["code"]), link["src_sex"])
+                else inverse_term(str(link["code"]), link["src_sex"])
             )
             parts.append(f" —{label}→ {self.name_of(b)}")
         return "".join(parts)
-
-
-def _inverse(code: str, src_sex: Any) -> str:
-    sex = src_sex if src_sex in ("男", "女") else None
-    return describe(invert(parse_code(code), sex))
 
 
 def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:

@@ -27,10 +27,11 @@ import pandas as pd
 
 from graph.kinship import Step, birth_gap, parse_code
 from integrity.identity.keys import with_identity_keys
-from integrity.identity.mentions import filled, name_frequencies, prepare
+from integrity.identity.mentions import NameCounts, filled, name_frequencies, prepare
 from integrity.identity.names import person_names
 from integrity.identity.priors import population_prior
 from integrity.load.dataset import Dataset
+from integrity.screening.registry import Registry
 from integrity.screening.spans import group_spans
 
 PERSON_COLUMNS = ["key", "name", "id_number", "id_valid", "birth_date", "gender", "phone"]
@@ -71,6 +72,9 @@ class Tables:
     # the engine that expands the officials' kinship (None: graph.expand in this process;
     # integrity.spark.engine.SparkEngine: Spark jobs, the same rows)
     kin_engine: KinEngine | None = None
+    # the suppliers' people held elsewhere (a registry on Spark): the dataset then holds only
+    # the rows of the organisations its own tables name (integrity.screening.registry)
+    registry: Registry | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (the check index kept on disk) without the engine — a Spark session is a
@@ -78,6 +82,7 @@ class Tables:
         computed again if ever asked for)."""
         state = {k: v for k, v in self.__dict__.items() if k not in NOT_PICKLED}
         state["kin_engine"] = None
+        state["registry"] = None
         return state
 
     # ------------------------------------------------------------------ tables
@@ -254,114 +259,9 @@ class Tables:
 
     @cached_property
     def holders(self) -> pd.DataFrame:
-        """Every (organisation, person, role) with the person's attributes and source row."""
-        t = self.keyed
-        parts: list[pd.DataFrame] = []
-        if "suppliers" in t:
-            su = t["suppliers"]
-            for role, key_col, name_col, id_col in (
-                ("法定代表人", "legal_rep_key", "legal_rep_name", "legal_rep_id_number"),
-                ("负责人", "responsible_key", "responsible_person", None),
-            ):
-                if key_col not in su:
-                    continue
-                # the 负责人 is the legal representative when the row names them alike
-                # (identity.py gives them one key): the row's ID number is theirs too
-                ids = su.get("legal_rep_id_number")
-                valid = su.get("legal_rep_id_number_valid", pd.Series(False, index=su.index))
-                if id_col is None:
-                    same = su[key_col] == su["legal_rep_key"]
-                    ids = ids.where(same) if ids is not None else None
-                    valid = valid.where(same, False)
-                part = pd.DataFrame(
-                    {
-                        "org_key": su["org_key"],
-                        "org_name": su["supplier_name"],
-                        "key": su[key_col],
-                        "name": su[name_col],
-                        "id_number": ids,
-                        "id_valid": valid,
-                        "phone": None,
-                        "role": role,
-                        "share": None,
-                        "file": su["_file"],
-                        "row": su["_row"],
-                        "table": "suppliers",
-                    }
-                )
-                parts.append(part)
-        if "supplier_people" in t:
-            sp = t["supplier_people"]
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "org_key": sp["org_key"],
-                        "org_name": sp["supplier_name"] if "supplier_name" in sp else sp["org_key"],
-                        "key": sp["person_key"],
-                        "name": sp["name"],
-                        "id_number": sp.get("id_number", None),
-                        "id_valid": sp.get("id_number_valid", False),
-                        "phone": None,
-                        "role": sp["role"].astype(str),
-                        "share": sp.get("share_ratio", None),
-                        "file": sp["_file"],
-                        "row": sp["_row"],
-                        "table": "supplier_people",
-                    }
-                )
-            )
-        if not parts:
-            return pd.DataFrame(
-                columns=[
-                    "org_key",
-                    "org_name",
-                    "key",
-                    "name",
-                    "id_number",
-                    "id_valid",
-                    "phone",
-                    "role",
-                    "share",
-                    "file",
-                    "row",
-                    "table",
-                    "name_nfkc",
-                    "name_norm",
-                ]
-            )
-        parts = [p for p in parts if not p.empty]
-        h = pd.concat([p.astype(object) for p in parts], ignore_index=True)
-        h = h.dropna(subset=["org_key", "key", "name"])
-        h["id_valid"] = h["id_valid"].map(lambda v: bool(v) if pd.notna(v) else False).astype(bool)
-        # the names' normalised forms, once per distinct name (prepare keeps them)
-        names = h["name"].unique()
-        written, comparable = person_names([str(v) for v in names])
-        h["name_nfkc"] = h["name"].map(dict(zip(names, written, strict=True)))
-        h["name_norm"] = h["name"].map(dict(zip(names, comparable, strict=True)))
-        # within one organisation, a name is one person: a row without an ID number takes the
-        # number another row of the same organisation gives that name (the supplier table
-        # names the legal representative bare, the people table with his number), where the
-        # rows give exactly one valid number for it
-        with_id = h[h["id_valid"]].groupby(["org_key", "name_norm"])["id_number"]
-        known = with_id.first().astype(str)[with_id.nunique() == 1]
-        if len(known):
-            fill = pd.Series(
-                h[["org_key", "name_norm"]]
-                .merge(known.rename("_fill").reset_index(), how="left")["_fill"]
-                .to_numpy(),
-                index=h.index,
-            )
-            take = ~h["id_valid"] & fill.notna()
-            h.loc[take, "id_number"] = fill[take]
-            h.loc[take, "id_valid"] = True
-            h.loc[take, "key"] = "id:" + fill[take].astype(str)
-        # one row per (organisation, person, role): the supplier table and the people table
-        # often both name the legal representative
-        h = h.sort_values(["id_valid"], ascending=False, kind="stable")
-        h = h.drop_duplicates(subset=["org_key", "key", "role"]).sort_index()
-        out = prepare(h.reset_index(drop=True), with_pinyin=False)
-        last = ["name_nfkc", "name_norm", "birth", "sex"]
-        return out[[*(c for c in out.columns if c not in last), *last]]
+        """Every (organisation, person, role) with the person's attributes and source row
+        (:func:`build_holders`)."""
+        return build_holders(self.keyed)
 
     @cached_property
     def supplier_rows(self) -> dict[Any, list[int]]:
@@ -376,21 +276,28 @@ class Tables:
     def name_commonness(self) -> pd.Series:
         """How common each normalised name is, over the kin side and the role holders, each
         person counted once (:attr:`named_people`)."""
-        return name_frequencies(self.named_people)
+        return name_frequencies(self.named_people, more=self.registry_names)
+
+    @cached_property
+    def registry_names(self) -> NameCounts | None:
+        """The people of the registry's organisations this dataset does not hold, by given
+        name (None without a registry held elsewhere)."""
+        if self.registry is None:
+            return None
+        return self.registry.names(pd.Index(self.named_people["person"].unique()))
 
     @cached_property
     def named_people(self) -> pd.DataFrame:
-        """One row (``name_norm``) per distinct person of the kin side and the role holders:
-        the population a name's commonness is counted in. A legal representative who is also
-        the shareholder and the manager, named in the supplier table and the people table,
-        is one person, not four mentions: counted per row, the names of the very people the
-        rules screen (those with many roles) would look several times commoner than they
-        are, and a match on them weaker. A person is their key (an ID number where one is
-        known); a holder without a number is one person per organisation and name."""
+        """One row (``person``, ``name_norm``) per distinct person of the kin side and the
+        role holders: the population a name's commonness is counted in. A legal
+        representative who is also the shareholder and the manager, named in the supplier
+        table and the people table, is one person, not four mentions: counted per row, the
+        names of the very people the rules screen (those with many roles) would look several
+        times commoner than they are, and a match on them weaker. A person is their key (an
+        ID number where one is known); a holder without a number is one person per
+        organisation and name (:func:`holder_persons`)."""
         h = self.holders
-        holder_person = h["key"].where(
-            h["id_valid"], h["org_key"].astype(str) + "|" + h["name_norm"].astype(str)
-        )
+        holder_person = holder_persons(h)
         # a registry row's bare mention (reg:) is counted once per name, as one person: three
         # rows naming 李蓉翠 without a number are not three more 李蓉翠s
         keys = pd.Series(self.people.index.astype(str), index=self.people.index)
@@ -402,13 +309,20 @@ class Tables:
             ],
             ignore_index=True,
         )
-        return both.drop_duplicates(subset=["person", "name_norm"])[["name_norm"]].reset_index(
-            drop=True
-        )
+        return both.drop_duplicates(subset=["person", "name_norm"]).reset_index(drop=True)
 
     def name_of(self, key: str) -> str:
         name = self._name_by_key.get(key)
         return str(name) if name is not None else key.split(":", 1)[-1]
+
+
+def holder_persons(h: pd.DataFrame) -> pd.Series:
+    """Who each holder row is, as a name's commonness counts people: the key where the ID
+    number is valid, else one person per organisation and name."""
+    person: pd.Series = h["key"].where(
+        h["id_valid"], h["org_key"].astype(str) + "|" + h["name_norm"].astype(str)
+    )
+    return person
 
 
 def sex_neutral_codes(links: pd.DataFrame) -> pd.Series:
@@ -489,3 +403,117 @@ def implied_births(birth: pd.Series, links: pd.DataFrame) -> tuple[pd.Series, pd
     per_key = per_key[np.isfinite(per_key["lo"]) & np.isfinite(per_key["hi"])]
     per_key = per_key[per_key["lo"] <= per_key["hi"]]
     return per_key["lo"].reindex(birth.index), per_key["hi"].reindex(birth.index)
+
+
+def build_holders(keyed: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every (organisation, person, role) with the person's attributes and source row, from
+    the keyed supplier table and supplier_people table. Each organisation's holders depend on
+    its own rows only, so a registry held elsewhere (on Spark) builds them organisation by
+    organisation with this very function."""
+    t = keyed
+    parts: list[pd.DataFrame] = []
+    if "suppliers" in t:
+        su = t["suppliers"]
+        for role, key_col, name_col, id_col in (
+            ("法定代表人", "legal_rep_key", "legal_rep_name", "legal_rep_id_number"),
+            ("负责人", "responsible_key", "responsible_person", None),
+        ):
+            if key_col not in su:
+                continue
+            # the 负责人 is the legal representative when the row names them alike
+            # (identity.py gives them one key): the row's ID number is theirs too
+            ids = su.get("legal_rep_id_number")
+            valid = su.get("legal_rep_id_number_valid", pd.Series(False, index=su.index))
+            if id_col is None:
+                same = su[key_col] == su["legal_rep_key"]
+                ids = ids.where(same) if ids is not None else None
+                valid = valid.where(same, False)
+            part = pd.DataFrame(
+                {
+                    "org_key": su["org_key"],
+                    "org_name": su["supplier_name"],
+                    "key": su[key_col],
+                    "name": su[name_col],
+                    "id_number": ids,
+                    "id_valid": valid,
+                    "phone": None,
+                    "role": role,
+                    "share": None,
+                    "file": su["_file"],
+                    "row": su["_row"],
+                    "table": "suppliers",
+                }
+            )
+            parts.append(part)
+    if "supplier_people" in t:
+        sp = t["supplier_people"]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "org_key": sp["org_key"],
+                    "org_name": sp["supplier_name"] if "supplier_name" in sp else sp["org_key"],
+                    "key": sp["person_key"],
+                    "name": sp["name"],
+                    "id_number": sp.get("id_number", None),
+                    "id_valid": sp.get("id_number_valid", False),
+                    "phone": None,
+                    "role": sp["role"].astype(str),
+                    "share": sp.get("share_ratio", None),
+                    "file": sp["_file"],
+                    "row": sp["_row"],
+                    "table": "supplier_people",
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            columns=[
+                "org_key",
+                "org_name",
+                "key",
+                "name",
+                "id_number",
+                "id_valid",
+                "phone",
+                "role",
+                "share",
+                "file",
+                "row",
+                "table",
+                "name_nfkc",
+                "name_norm",
+            ]
+        )
+    parts = [p for p in parts if not p.empty]
+    h = pd.concat([p.astype(object) for p in parts], ignore_index=True)
+    h = h.dropna(subset=["org_key", "key", "name"])
+    h["id_valid"] = h["id_valid"].map(lambda v: bool(v) if pd.notna(v) else False).astype(bool)
+    # the names' normalised forms, once per distinct name (prepare keeps them)
+    names = h["name"].unique()
+    written, comparable = person_names([str(v) for v in names])
+    h["name_nfkc"] = h["name"].map(dict(zip(names, written, strict=True)))
+    h["name_norm"] = h["name"].map(dict(zip(names, comparable, strict=True)))
+    # within one organisation, a name is one person: a row without an ID number takes the
+    # number another row of the same organisation gives that name (the supplier table
+    # names the legal representative bare, the people table with his number), where the
+    # rows give exactly one valid number for it
+    with_id = h[h["id_valid"]].groupby(["org_key", "name_norm"])["id_number"]
+    known = with_id.first().astype(str)[with_id.nunique() == 1]
+    if len(known):
+        fill = pd.Series(
+            h[["org_key", "name_norm"]]
+            .merge(known.rename("_fill").reset_index(), how="left")["_fill"]
+            .to_numpy(),
+            index=h.index,
+        )
+        take = ~h["id_valid"] & fill.notna()
+        h.loc[take, "id_number"] = fill[take]
+        h.loc[take, "id_valid"] = True
+        h.loc[take, "key"] = "id:" + fill[take].astype(str)
+    # one row per (organisation, person, role): the supplier table and the people table
+    # often both name the legal representative
+    h = h.sort_values(["id_valid"], ascending=False, kind="stable")
+    h = h.drop_duplicates(subset=["org_key", "key", "role"]).sort_index()
+    out = prepare(h.reset_index(drop=True), with_pinyin=False)
+    last = ["name_nfkc", "name_norm", "birth", "sex"]
+    return out[[*(c for c in out.columns if c not in last), *last]]

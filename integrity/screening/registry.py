@@ -1,0 +1,101 @@
+"""A registry held elsewhere: the suppliers' people (person-role records) of a whole city or
+province, too many for this process, held and searched by another engine (Spark:
+:class:`integrity.spark.registry.SparkRegistry`).
+
+The dataset then holds only the registry's rows of the organisations its own tables name
+(the suppliers, the ledger's winners and bidders, the catalogue) and of the names its keys
+need; everything else stays where the registry is held. A screening asks the registry for
+what the default engine would have counted or met in the rows it does not hold:
+
+- :meth:`Registry.names`: how many people the other organisations' holders are, by given
+  name (a name's commonness counts every person, wherever held);
+- :meth:`Registry.roster`: for a roster-wide screening (every organisation of the registry),
+  how many distinct valid ID numbers the other organisations' holders in the roles carry
+  (the prior's pairs), and whether any carries a birth date or a phone (what a match could
+  add: :func:`integrity.identity.blocking.headroom`);
+- :meth:`Registry.meeting`: the rows of the organisations whose holders share a blocking key
+  with an official's kin, found where the registry is held; the default engine then scores
+  them, so both engines judge alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import pandas as pd
+
+from integrity.identity.mentions import NameCounts
+
+
+@dataclass(frozen=True)
+class RosterCounts:
+    """What the registry's other organisations' holders in some roles add to a roster."""
+
+    ids: int  # distinct valid ID numbers, none of those already counted
+    birth: bool  # any holder with a birth date
+    birth_no_id: bool  # any with a birth date and no valid ID number
+    phone: bool  # any with a phone
+
+
+class Registry(Protocol):
+    """The registry's rows the dataset does not hold (see the module's docstring)."""
+
+    name: str
+
+    def names(self, known: pd.Index) -> NameCounts:
+        """The holder persons of the organisations the dataset does not hold, other than the
+        ``known`` persons (a key, or ``org|name`` for a holder without an ID number)."""
+        ...
+
+    def roster(self, roles: tuple[str, ...], known_ids: pd.Index) -> RosterCounts: ...
+
+    def meeting(self, keys: pd.DataFrame, roles: tuple[str, ...], skip: pd.Index) -> pd.DataFrame:
+        """The keyed supplier_people rows (as the dataset's) of the organisations, other than
+        those in ``skip`` and those the dataset holds, with a holder in ``roles`` sharing a
+        blocking key with ``keys`` (``level``: key, name, pinyin or edit; ``b``: the value)."""
+        ...
+
+
+def as_other(right: pd.DataFrame, more: RosterCounts | None) -> pd.DataFrame:
+    """The rows ``right`` as the other side of a viability test sees them
+    (:func:`integrity.identity.blocking.headroom` asks only whether some row has a birth date,
+    one without an ID number, a phone), with a row standing for each kind the registry's
+    other holders have and ``right`` lacks."""
+    cols = ["birth", "id_valid", "phone"]
+    other = right[cols].reset_index(drop=True)
+    if more is None:
+        return other
+    born = pd.Timestamp("1970-01-01")
+    extra = []
+    if more.birth:
+        extra.append({"birth": born, "id_valid": True, "phone": None})
+    if more.birth_no_id:
+        extra.append({"birth": born, "id_valid": False, "phone": None})
+    if more.phone:
+        extra.append({"birth": pd.NaT, "id_valid": True, "phone": "0"})
+    if not extra:
+        return other
+    return pd.concat([other, pd.DataFrame(extra)], ignore_index=True)
+
+
+def roster_order(right: pd.DataFrame, suppliers: pd.DataFrame | None) -> pd.DataFrame:
+    """``right`` (holder rows prefixed ``h_``, with ``org_key``) in the order a roster of every
+    organisation lists them: the supplier table's organisations first, in its order, then the
+    others by their first row in the person-role table; within one, as they came."""
+    first = right.groupby("org_key", sort=False)[["h_file", "h_row"]].min()
+    rank = pd.DataFrame(
+        {"_in": 1, "_file": first["h_file"].astype(str), "_pos": first["h_row"].astype(float)},
+        index=first.index,
+    )
+    if suppliers is not None and "org_key" in suppliers:
+        listed = pd.Index(suppliers["org_key"].dropna().drop_duplicates())
+        at = listed.get_indexer(rank.index)
+        first_ = at >= 0
+        rank["_in"] = rank["_in"].where(~first_, 0)
+        rank["_file"] = rank["_file"].where(~first_, "")
+        rank["_pos"] = rank["_pos"].where(~first_, at.astype(float))
+    keyed = right.join(rank, on="org_key")
+    keyed["_seq"] = range(len(keyed))
+    keyed = keyed.sort_values(["_in", "_file", "_pos", "_seq"], kind="stable")
+    return keyed.drop(columns=["_in", "_file", "_pos", "_seq"]).reset_index(drop=True)
