@@ -97,6 +97,15 @@ MasterOpt = Annotated[
         help="Spark 集群地址（默认本机 local 模式）/ a Spark master URL (default: local mode)"
     ),
 ]
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        help="企业关联人员登记库（CSV/Parquet 文件夹或 Spark 可读的 URL，需 --engine spark）/ "
+        "the person-role registry (a folder or URL of CSV/Parquet files Spark reads; "
+        "needs --engine spark)",
+    ),
+]
 ByStreetOpt = Annotated[
     str | None,
     typer.Option(
@@ -124,11 +133,23 @@ def scan(
     engine: EngineOpt = "pandas",
     master: MasterOpt = None,
     by_street: ByStreetOpt = None,
+    registry: RegistryOpt = None,
 ) -> None:
     """筛查一个数据集并写出 findings.json/.csv/.xlsx 与 run.json。"""
     selected = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
     _screen(
-        dataset, policy, out, lenient, selected, quiet, as_json, jobs, engine, master, by_street
+        dataset,
+        policy,
+        out,
+        lenient,
+        selected,
+        quiet,
+        as_json,
+        jobs,
+        engine,
+        master,
+        by_street,
+        registry=registry,
     )
 
 
@@ -144,6 +165,7 @@ def registry_screen(
     engine: EngineOpt = "pandas",
     master: MasterOpt = None,
     by_street: ByStreetOpt = None,
+    registry: RegistryOpt = None,
 ) -> None:
     """名录筛查（不需要项目台账）：公职人员本人及其亲属在供应商中任职的，写出回避提示表。
 
@@ -165,6 +187,7 @@ def registry_screen(
         master,
         by_street,
         provisions=False,
+        registry=registry,
     )
 
 
@@ -182,6 +205,7 @@ def _screen(
     by_street: str | None,
     *,
     provisions: bool = True,
+    registry: str | None = None,
 ) -> None:
     from integrity.documents.output import write_outputs  # noqa: PLC0415
     from integrity.scan import fewer_collections, run_scan, select_rules  # noqa: PLC0415
@@ -228,6 +252,7 @@ def _screen(
                 jobs=jobs,
                 engine=engine,
                 master=master,
+                registry=registry,
             )
         except EngineError as exc:
             progress.stop()

@@ -284,10 +284,13 @@ def run_scan(
     jobs: int = 1,
     engine: str = "pandas",
     master: str | None = None,
+    registry: str | None = None,
 ) -> ScanResult:
     """``jobs``: see :func:`run_rules` (2 only where no other thread may hold a lock at the
     fork: the CLI, not the service). ``engine``: ``pandas`` (the default) or ``spark``
     (the kin expansion as Spark jobs, on ``master`` or in local mode; the same findings)."""
+    if registry is not None and engine != "spark":
+        raise PolicyError("--registry 需要 --engine spark / --registry needs --engine spark")
     kin_engine = _kin_engine(engine, master)
     with fewer_collections():
         result = _run_scan(
@@ -298,6 +301,7 @@ def run_scan(
             progress=progress,
             jobs=1 if kin_engine is not None else jobs,
             kin_engine=kin_engine,
+            registry=registry,
         )
     result.engine = engine
     return result
@@ -328,6 +332,7 @@ def _run_scan(
     progress: Progress | None,
     jobs: int,
     kin_engine: KinEngine | None,
+    registry: str | None = None,
 ) -> ScanResult:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     stages: dict[str, float] = {}
@@ -337,9 +342,16 @@ def _run_scan(
     if progress:
         progress("读取数据")
     dataset = load_dataset(dataset_path, lenient=lenient)
+    held = None
+    if registry is not None:
+        # imported only when asked for: PySpark is an extra
+        from integrity.spark.engine import SparkEngine  # noqa: PLC0415
+
+        assert isinstance(kin_engine, SparkEngine)
+        held = kin_engine.hold_registry(registry, dataset, lenient=lenient)
     stages["load"] = round(time.perf_counter() - t0, 4)
     t1 = time.perf_counter()
-    ctx = ScanContext(dataset=dataset, profile=profile, kin_engine=kin_engine)
+    ctx = ScanContext(dataset=dataset, profile=profile, kin_engine=kin_engine, registry=held)
     findings, runs = run_rules(dataset, profile, selected, progress, stages, ctx, jobs)
     stages["rules"] = round(
         time.perf_counter() - t1 - sum(v for k, v in stages.items() if k != "load"), 4

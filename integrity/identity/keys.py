@@ -204,11 +204,10 @@ def with_identity_keys(ds: Dataset) -> dict[str, pd.DataFrame]:
             sex_of(fl, "relative_id_number") if "relative_id_number" in fl else None
         )
         fl["codes"] = _codes_of(fl["relation"])
+    fixed: dict[str, pd.Series] = {}
     if "supplier_people" in t:
         sp = t["supplier_people"]
-        sp["person_key"] = person_keys(sp, "id_number", "name")
-        sp["sex"] = sex_of(sp, "id_number") if "id_number" in sp else None
-        sp["org_key"] = org_keys(sp)
+        fixed["supplier_people"] = key_supplier_people(sp)
     if "suppliers" in t:
         su = t["suppliers"]
         su["org_key"] = org_keys(su)
@@ -227,14 +226,35 @@ def with_identity_keys(ds: Dataset) -> dict[str, pd.DataFrame]:
         t["projects"]["org_key"] = org_keys(t["projects"])
     if "quotes" in t:
         t["quotes"]["org_key"] = org_keys(t["quotes"])
-    _name_to_uscc(t)
+    _name_to_uscc(t, fixed)
     return t
 
 
-def _name_to_uscc(t: dict[str, pd.DataFrame]) -> None:
+# a registry's rows keyed where the registry is held (integrity.spark.registry) carry their
+# organisation's key here: keyed there against every row of the registry, it is kept as is
+ENGINE_ORG_KEY = "_org_key"
+
+
+def key_supplier_people(sp: pd.DataFrame) -> pd.Series:
+    """Key a supplier_people table in place (person, sex, organisation); returns the rows
+    whose organisation key was given by the engine that holds the registry (kept as is)."""
+    sp["person_key"] = person_keys(sp, "id_number", "name")
+    sp["sex"] = sex_of(sp, "id_number") if "id_number" in sp else None
+    sp["org_key"] = org_keys(sp)
+    given = pd.Series(False, index=sp.index)
+    if ENGINE_ORG_KEY in sp:
+        given = sp[ENGINE_ORG_KEY].notna()
+        sp["org_key"] = sp[ENGINE_ORG_KEY].where(given, sp["org_key"])
+        sp.drop(columns=[ENGINE_ORG_KEY], inplace=True)
+    return given
+
+
+def _name_to_uscc(t: dict[str, pd.DataFrame], fixed: dict[str, pd.Series] | None = None) -> None:
     """An organisation written without a valid USCC is the holder of the one valid USCC its
-    normalised name carries elsewhere in the dataset (two USCCs for one name: no guess)."""
+    normalised name carries elsewhere in the dataset (two USCCs for one name: no guess).
+    ``fixed``: by table, rows whose key is final already (keyed against a whole registry)."""
     framed = [f for f in t.values() if "org_key" in f and len(f)]
+    fixed_rows = {id(t[name]): mask for name, mask in (fixed or {}).items() if name in t}
     if not framed:
         return
     keys = pd.concat([f["org_key"] for f in framed], ignore_index=True).dropna()
@@ -255,6 +275,8 @@ def _name_to_uscc(t: dict[str, pd.DataFrame]) -> None:
     by_core = _unique_code(pairs, "core")
     for frame in framed:
         bare = frame["org_key"].astype("string").str.startswith("org:").fillna(False).astype(bool)
+        if id(frame) in fixed_rows:
+            bare &= ~fixed_rows[id(frame)]
         if not bare.any():
             continue
         written = (

@@ -68,7 +68,7 @@ def related_supplier(ctx: ScanContext, settings: RelatedSupplierSettings) -> Ite
         columns={"name": "staff_name", "street": "staff_street"}
     )
     orgs = roster(ctx)
-    if orgs.empty:
+    if orgs.empty and scr.registry is None:
         return
     hits = scr.kin_in_roles(
         officials.assign(_all=1),

@@ -10,6 +10,7 @@ from typing import Any
 from integrity.load.dataset import Dataset
 from integrity.policy import Profile
 from integrity.screening.kin import Screening
+from integrity.screening.registry import Registry
 from integrity.screening.tables import KinEngine
 
 
@@ -26,6 +27,8 @@ class ScanContext:
     shared: dict[Any, Any] = field(default_factory=dict)
     # the engine of the kin expansion (None: the default, in this process)
     kin_engine: KinEngine | None = None
+    # the suppliers' people held elsewhere (None: all of them in the dataset)
+    registry: Registry | None = None
 
     def note(self, rule: str, message: str) -> None:
         self.notes.setdefault(rule, []).append(message)
@@ -33,4 +36,4 @@ class ScanContext:
     @cached_property
     def screening(self) -> Screening:
         """Identities, kin expansion and role holders, computed once and shared by rules."""
-        return Screening(self.dataset, kin_engine=self.kin_engine)
+        return Screening(self.dataset, kin_engine=self.kin_engine, registry=self.registry)

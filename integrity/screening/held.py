@@ -76,7 +76,8 @@ def registry_right(
     by_key = _holders(registry.meeting(block_keys(people, None), roles, seen), roles, context)
     fetched.append(by_key)
     now = pd.concat(fetched, ignore_index=True)
-    seen = seen.union(pd.Index(by_key["org_key"].unique()))
+    if len(by_key):
+        seen = seen.union(pd.Index(by_key["org_key"].unique()))
     more = registry.roster(roles, _ids(now))
     prior = prior_of(now, more.ids)
     need = need_bits(prior, floor, stated_in)

@@ -282,7 +282,7 @@ class Screening(Tables):
             self.registry,
             right,
             people=people[people["name"].notna()],
-            context=orgs[on].drop_duplicates().head(1),
+            context=(orgs if len(orgs) else officials)[on].head(1),
             roles=roles,
             suppliers=self.keyed.get("suppliers"),
             commonness=self.name_commonness,

@@ -43,9 +43,10 @@ class Registry(Protocol):
 
     name: str
 
-    def names(self, known: pd.Index) -> NameCounts:
-        """The holder persons of the organisations the dataset does not hold, other than the
-        ``known`` persons (a key, or ``org|name`` for a holder without an ID number)."""
+    def names(self, known: pd.DataFrame) -> NameCounts:
+        """The holder persons (``person``, ``name_norm``) of the organisations the dataset
+        does not hold, other than the ``known`` ones (a person is a key, or ``org|name`` for
+        a holder without an ID number: tables.holder_persons)."""
         ...
 
     def roster(self, roles: tuple[str, ...], known_ids: pd.Index) -> RosterCounts: ...

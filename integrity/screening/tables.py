@@ -284,7 +284,7 @@ class Tables:
         name (None without a registry held elsewhere)."""
         if self.registry is None:
             return None
-        return self.registry.names(pd.Index(self.named_people["person"].unique()))
+        return self.registry.names(self.named_people)
 
     @cached_property
     def named_people(self) -> pd.DataFrame:

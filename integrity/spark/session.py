@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from typing import TYPE_CHECKING
 
 from integrity.errors import EngineError
@@ -40,6 +41,10 @@ def spark_session(master: str | None = None) -> SparkSession:
             "Spark 需要 Java 运行环境 / Spark needs a Java runtime: "
             "apt-get install default-jre-headless"
         )
+    # the workers run the default engine's own functions (typing, keys, holders): in local
+    # mode with this interpreter and its packages; a cluster's executors need this package
+    # installed (spark-submit --py-files, or the image), and PYSPARK_PYTHON set there
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
