@@ -75,7 +75,7 @@ def registry_right(
     # a relative by ID number (or by any key) first: the prior counts those matches
     by_key = _holders(registry.meeting(block_keys(people, None), roles, seen), roles, context)
     fetched.append(by_key)
-    now = pd.concat(fetched, ignore_index=True)
+    now = _joined(fetched)
     if len(by_key):
         seen = seen.union(pd.Index(by_key["org_key"].unique()))
     more = registry.roster(roles, _ids(now))
@@ -86,7 +86,7 @@ def registry_right(
     # the registry's numbers now held here are no longer counted there
     added = len(_ids(by_name).difference(_ids(now)))
     more = RosterCounts(more.ids - added, more.birth, more.birth_no_id, more.phone)
-    both = roster_order(pd.concat([now, by_name], ignore_index=True), suppliers)
+    both = roster_order(_joined([now, by_name]), suppliers)
     names = both["name_norm"].dropna().unique()
     unseen = [n for n in names if n not in commonness.index]
     frequencies = commonness
@@ -107,6 +107,13 @@ def _holders(rows: pd.DataFrame, roles: tuple[str, ...], context: pd.DataFrame) 
     for col in context.columns:
         h[col] = context[col].iloc[0]
     return h.reset_index(drop=True)
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one after another, the empty ones (no columns) left out so that the
+    columns keep their types."""
+    kept = [f for f in frames if len(f.columns)]
+    return pd.concat(kept, ignore_index=True) if kept else frames[0]
 
 
 def _ids(right: pd.DataFrame) -> pd.Index:

@@ -75,9 +75,11 @@ def as_other(right: pd.DataFrame, more: RosterCounts | None) -> pd.DataFrame:
         extra.append({"birth": born, "id_valid": False, "phone": None})
     if more.phone:
         extra.append({"birth": pd.NaT, "id_valid": True, "phone": "0"})
-    if not extra:
-        return other
-    return pd.concat([other, pd.DataFrame(extra)], ignore_index=True)
+    if extra:
+        other = pd.concat([other, pd.DataFrame(extra)], ignore_index=True)
+    # a missing ID number's validity is no ID number (as the loader gives it)
+    other["id_valid"] = other["id_valid"].eq(True)
+    return other
 
 
 def roster_order(right: pd.DataFrame, suppliers: pd.DataFrame | None) -> pd.DataFrame:

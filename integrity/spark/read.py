@@ -87,11 +87,8 @@ def _head(spark: SparkSession, uri: str) -> bytes:
     path = jvm.org.apache.hadoop.fs.Path(uri)
     stream = path.getFileSystem(conf).open(path)
     try:
-        buf = spark.sparkContext._gateway.new_array(jvm.byte, HEAD_BYTES)
-        n = jvm.org.apache.hadoop.io.IOUtils.wrappedReadForCompressedData(
-            stream, buf, 0, HEAD_BYTES
-        )
-        return bytes(jvm.java.util.Arrays.copyOf(buf, max(int(n), 0)))
+        # a byte[] returned is copied into Python bytes (one passed in would be a copy too)
+        return bytes(stream.readNBytes(HEAD_BYTES))
     finally:
         stream.close()
 
@@ -113,6 +110,9 @@ def read_raw(
     (the row number, the header being row 1); rows with no filled cell left out."""
     from pyspark.sql import functions as F  # noqa: PLC0415, N812
 
+    # GB18030 (the default reader's second encoding) is a Java charset Spark 4 reads only
+    # when told to
+    spark.conf.set("spark.sql.legacy.javaCharsets", "true")
     frames: list[tuple[DataFrame, int]] = []
     meta: dict[str, RegistryFile] = {}
     for uri, display in files:
