@@ -110,9 +110,9 @@ def _holders(rows: pd.DataFrame, roles: tuple[str, ...], context: pd.DataFrame) 
 
 
 def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The frames one after another, the empty ones (no columns) left out so that the
-    columns keep their types."""
-    kept = [f for f in frames if len(f.columns)]
+    """The frames one after another, the empty ones left out so that the columns keep the
+    types the rows give them."""
+    kept = [f for f in frames if len(f)]
     return pd.concat(kept, ignore_index=True) if kept else frames[0]
 
 
