@@ -53,6 +53,7 @@ def list_files(spark: SparkSession, location: str) -> list[tuple[str, str]]:
     """(uri, display) of the CSV and Parquet files at ``location`` (a file, a folder or a
     glob; a local path or a URL Spark's file systems read), in name order."""
     jvm = spark.sparkContext._jvm
+    assert jvm is not None
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     uri = location if "://" in location else Path(location).resolve().as_uri()
     path = jvm.org.apache.hadoop.fs.Path(uri)
@@ -60,10 +61,12 @@ def list_files(spark: SparkSession, location: str) -> list[tuple[str, str]]:
     statuses = fs.globStatus(path) or []
     found: list[tuple[str, str]] = []
     for status in statuses:
-        inner = fs.listStatus(status.getPath()) if status.isDirectory() else [status]
-        for item in inner:
+        # a folder's files, its sub-folders' too (Spark writes its parts into one)
+        files = fs.listFiles(status.getPath(), True)
+        while files.hasNext():
+            item = files.next()
             name = item.getPath().getName()
-            if item.isFile() and name.lower().endswith(SUFFIXES) and not name.startswith("_"):
+            if name.lower().endswith(SUFFIXES) and not name.startswith(("_", ".")):
                 found.append((item.getPath().toString(), name))
     if not found:
         raise DatasetError(
@@ -83,6 +86,7 @@ def list_files(spark: SparkSession, location: str) -> list[tuple[str, str]]:
 
 def _head(spark: SparkSession, uri: str) -> bytes:
     jvm = spark.sparkContext._jvm
+    assert jvm is not None
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     path = jvm.org.apache.hadoop.fs.Path(uri)
     stream = path.getFileSystem(conf).open(path)
@@ -126,8 +130,8 @@ def read_raw(
             head = _head(spark, uri)
             cut = head[: head.rfind(b"\n") + 1] or head
             encoding = decode_bytes(cut, display).encoding
-            df = spark.read.option("header", False).option("encoding", spark_charset(encoding))
-            df = df.csv(uri)
+            reader = spark.read.option("header", False)
+            df = reader.option("encoding", spark_charset(encoding)).csv(uri)
             first = df.first()
             headers = [str(v or "").replace("\ufeff", "").strip() for v in (first or [])]
             numbered = _numbered(spark, df, 1)
@@ -161,12 +165,23 @@ def read_raw(
 
 
 def _numbered(spark: SparkSession, df: DataFrame, first_row: int) -> DataFrame:
-    """``df`` with ``_row``: its place in the file (partitions follow the file's order)."""
-    from pyspark.sql.types import LongType, StructField, StructType  # noqa: PLC0415
+    """``df`` (one file) with ``_row``: its place in the file. A file's splits are read in
+    order, one partition after another, so a row's place is the rows of the partitions
+    before its own plus its place in its partition (counted in the JVM: no row goes
+    through Python)."""
+    from pyspark.sql import functions as F  # noqa: PLC0415, N812
 
-    schema = StructType([*df.schema.fields, StructField("_row", LongType(), False)])
-    rdd = df.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + first_row))
-    return spark.createDataFrame(rdd, schema)
+    part = F.spark_partition_id()
+    counts = dict(df.groupBy(part.alias("p")).count().rdd.map(lambda r: (r[0], r[1])).collect())
+    offsets, total = {}, 0
+    for p in sorted(counts):
+        offsets[p] = total
+        total += counts[p]
+    start = F.create_map(*[x for p, o in offsets.items() for x in (F.lit(p), F.lit(o))])
+    within = F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1))
+    if not offsets:
+        return df.withColumn("_row", F.lit(None).cast("long"))
+    return df.withColumn("_row", start[part] + within + F.lit(first_row))
 
 
 def _check_headers(file: RegistryFile) -> None:

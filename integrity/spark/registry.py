@@ -416,7 +416,7 @@ def _local_orgs(spark: SparkSession, rows: DataFrame, tables: dict[str, pd.DataF
         )
     if not picked:
         return spark.createDataFrame(pd.DataFrame({"org_key": []}, dtype=str), "org_key string")
-    found = picked[0].select("org_key")
+    orgs = picked[0].select("org_key")
     for more in picked[1:]:
-        found = found.unionByName(more.select("org_key"))
-    return found.dropna().distinct()
+        orgs = orgs.unionByName(more.select("org_key"))
+    return orgs.dropna().distinct()
