@@ -149,25 +149,16 @@ class SparkRegistry:
         return self._holders
 
     @property
-    def block_keys(self) -> DataFrame:
-        """Each holder's blocking keys (``level``, ``b``) with its org_key and role."""
+    def name_forms(self) -> DataFrame:
+        """Each distinct holder name's forms at the name levels (``name_norm``, ``level``,
+        ``b``): a few per name, for the names of a population (not per holder)."""
         if self._keys is None:
             from pyspark import StorageLevel  # noqa: PLC0415
-            from pyspark.sql import functions as F  # noqa: PLC0415, N812
 
-            h = self.holders
-            forms = (
-                h.select("name_norm")
+            self._keys = (
+                self.holders.select("name_norm")
                 .distinct()
                 .mapInPandas(_name_forms, "name_norm string, level string, b string")
-            )
-            by_key = h.select(
-                "org_key", "role", F.lit("key").alias("level"), F.col("key").alias("b")
-            )
-            by_name = h.select("org_key", "role", "name_norm").join(forms, "name_norm")
-            self._keys = (
-                by_key.unionByName(by_name.drop("name_norm"))
-                .distinct()
                 .persist(StorageLevel.MEMORY_AND_DISK)
             )
         return self._keys
@@ -219,15 +210,23 @@ class SparkRegistry:
 
         if keys.empty:
             return pd.DataFrame()
-        wanted = F.broadcast(
-            self.spark.createDataFrame(keys[["level", "b"]].astype(str), "level string, b string")
-        )
-        met = (
-            self.block_keys.filter(F.col("role").isin(list(roles)))
-            .join(wanted, ["level", "b"], "left_semi")
-            .select("org_key")
-            .distinct()
-        )
+        keys = keys[["level", "b"]].astype(str)
+        in_roles = self.holders.filter(F.col("role").isin(list(roles)))
+        met = None
+        by_key = keys[keys["level"] == "key"]
+        if len(by_key):
+            wanted = F.broadcast(self.spark.createDataFrame(by_key[["b"]], "b string"))
+            met = in_roles.join(wanted, in_roles["key"] == wanted["b"], "left_semi")
+        by_name = keys[keys["level"] != "key"]
+        if len(by_name):
+            # the holders' names that share a form with a relative's, then their holders
+            wanted = F.broadcast(self.spark.createDataFrame(by_name, "level string, b string"))
+            names = self.name_forms.join(wanted, ["level", "b"], "left_semi").select("name_norm")
+            named = in_roles.join(F.broadcast(names.distinct()), "name_norm", "left_semi")
+            met = named if met is None else met.unionByName(named)
+        if met is None:
+            return pd.DataFrame()
+        met = met.select("org_key").distinct()
         if len(skip):
             seen = self.spark.createDataFrame(
                 pd.DataFrame({"org_key": skip.astype(str)}), "org_key string"
@@ -330,16 +329,16 @@ def _with_org_keys(
             .drop("n")
         )
 
-    bare = F.col("org_key0").startswith("org:")
-    joined = rows.join(unique("written"), rows["org_written"] == F.col("written"), "left").join(
-        unique("core"), rows["org_key0"] == F.col("core"), "left"
+    # only the rows written without a valid USCC are joined (most rows carry one)
+    bare = F.coalesce(F.col("org_key0").startswith("org:"), F.lit(False))
+    joined = (
+        rows.filter(bare)
+        .join(unique("written"), rows["org_written"] == F.col("written"), "left")
+        .join(unique("core"), rows["org_key0"] == F.col("core"), "left")
+        .withColumn("org_key", F.coalesce("written_key", "core_key", "org_key0"))
+        .drop("written", "core", "written_key", "core_key")
     )
-    return joined.withColumn(
-        "org_key",
-        F.when(bare, F.coalesce("written_key", "core_key", "org_key0")).otherwise(
-            F.col("org_key0")
-        ),
-    ).drop("written", "core", "written_key", "core_key")
+    return rows.filter(~bare).withColumn("org_key", F.col("org_key0")).unionByName(joined)
 
 
 def _dataset_pairs(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
