@@ -356,6 +356,8 @@ def _run_scan(
     stages["rules"] = round(
         time.perf_counter() - t1 - sum(v for k, v in stages.items() if k != "load"), 4
     )
+    if held is not None:  # where the registry's time went (within load and the rules)
+        stages.update({f"registry.{k}": v for k, v in held.timings.items()})
     provisions = provision_statuses(profile, dataset, runs)
     return ScanResult(dataset, profile, findings, runs, stages, started, lenient, ctx, provisions)
 

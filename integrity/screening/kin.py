@@ -204,11 +204,14 @@ class Screening(Tables):
         holders = self.holders[self.holders["role"].isin(roles)]
         right = orgs.drop_duplicates().merge(holders, on="org_key")
         right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
-        if not officials["person_key"].isin(self.kin_ids.index).any():
+        held_elsewhere = roster_wide and self.registry is not None
+        if (right.empty and not held_elsewhere) or not officials["person_key"].isin(
+            self.kin_ids.index
+        ).any():
             return pd.DataFrame()
         more: RosterCounts | None = None
         freq = None
-        if roster_wide and self.registry is not None:
+        if held_elsewhere:
             right, more, freq = self._with_registry(
                 officials, orgs, right, on, roles, prior, floor, context
             )

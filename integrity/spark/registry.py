@@ -12,7 +12,9 @@ dataset's together (the names with one USCC: a join and a count on Spark).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,7 @@ HOLDER_SCHEMA = (
     "role string, has_birth boolean, has_phone boolean"
 )
 ROWS_PER_BUCKET = 50_000
+ROWS_PER_SHUFFLE = 250_000
 ERRORS_SHOWN = 50
 
 
@@ -74,6 +77,18 @@ class SparkRegistry:
         self.local = local  # org_key of the organisations the dataset holds
         self._holders: DataFrame | None = None
         self._keys: DataFrame | None = None
+        # seconds spent in each stage (run.json's stages, registry.*), Spark's lazy work
+        # counted where an action runs it
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - began
+            self.timings[stage] = round(self.timings.get(stage, 0.0) + spent, 4)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -86,11 +101,15 @@ class SparkRegistry:
         from pyspark import StorageLevel  # noqa: PLC0415
         from pyspark.sql import functions as F  # noqa: PLC0415, N812
 
+        began = time.perf_counter()
         files = list_files(spark, location)
         raw, meta = read_raw(spark, files)
-        raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
-        first = keyed(raw, meta).persist(StorageLevel.MEMORY_AND_DISK)
+        # the registry's frames are kept on disk: kept in memory, they would hold the
+        # execution memory every later join and aggregation needs (the kin expansion's too)
+        raw = raw.persist(StorageLevel.DISK_ONLY)
+        first = keyed(raw, meta).persist(StorageLevel.DISK_ONLY)
         read = {str(r["_file"]): int(r["count"]) for r in first.groupBy("_file").count().collect()}
+        typed_in = time.perf_counter() - began
         bad = first.filter(F.col("_error"))
         skipped = bad.count()
         if skipped and not lenient:
@@ -100,20 +119,23 @@ class SparkRegistry:
             raise DatasetError([i for i in issues.items if i.level == "error"])
         if skipped:
             first = first.filter(~F.col("_error"))
-        rows = _with_org_keys(spark, first, tables).persist(StorageLevel.MEMORY_AND_DISK)
+        _scale_shuffles(spark, sum(read.values()))
+        rows = _with_org_keys(spark, first, tables).persist(StorageLevel.DISK_ONLY)
         local = _local_orgs(spark, rows, tables).persist(StorageLevel.MEMORY_AND_DISK)
         registry = cls(spark, rows, raw, meta, local)
+        registry.timings["read_type_key"] = round(typed_in, 4)
         issues = Issues()
-        held = registry._fetch(local, issues)
-        opened = Opened(
-            held,
-            issues.items + issues.summaries(),
-            list(meta.values()),
-            read,
-            skipped,
-            organisations=rows.select("org_key").distinct().count(),
-            held_here=local.count(),
-        )
+        with registry._timed("organisations"):
+            held = registry._fetch(local, issues)
+            opened = Opened(
+                held,
+                issues.items + issues.summaries(),
+                list(meta.values()),
+                read,
+                skipped,
+                organisations=rows.select("org_key").distinct().count(),
+                held_here=local.count(),
+            )
         return registry, opened
 
     def _fetch(self, orgs: DataFrame, issues: Issues | None = None) -> pd.DataFrame:
@@ -144,7 +166,7 @@ class SparkRegistry:
             self._holders = (
                 grouped.groupBy("_bucket")
                 .applyInPandas(_bucket_holders, HOLDER_SCHEMA)
-                .persist(StorageLevel.MEMORY_AND_DISK)
+                .persist(StorageLevel.DISK_ONLY)
             )
         return self._holders
 
@@ -165,6 +187,10 @@ class SparkRegistry:
 
     # ------------------------------------------------------------------ Registry
     def names(self, known: pd.DataFrame) -> NameCounts:
+        with self._timed("holders_and_names"):
+            return self._names(known)
+
+    def _names(self, known: pd.DataFrame) -> NameCounts:
         from pyspark.sql import functions as F  # noqa: PLC0415, N812
 
         h = self.holders
@@ -184,6 +210,10 @@ class SparkRegistry:
         return NameCounts(series, int(series.sum()))
 
     def roster(self, roles: tuple[str, ...], known_ids: pd.Index) -> RosterCounts:
+        with self._timed("roster"):
+            return self._roster(roles, known_ids)
+
+    def _roster(self, roles: tuple[str, ...], known_ids: pd.Index) -> RosterCounts:
         from pyspark.sql import functions as F  # noqa: PLC0415, N812
 
         h = self.holders.filter(F.col("role").isin(list(roles)))
@@ -206,6 +236,10 @@ class SparkRegistry:
         )
 
     def meeting(self, keys: pd.DataFrame, roles: tuple[str, ...], skip: pd.Index) -> pd.DataFrame:
+        with self._timed("meeting"):
+            return self._meeting(keys, roles, skip)
+
+    def _meeting(self, keys: pd.DataFrame, roles: tuple[str, ...], skip: pd.Index) -> pd.DataFrame:
         from pyspark.sql import functions as F  # noqa: PLC0415, N812
 
         if keys.empty:
@@ -237,6 +271,14 @@ class SparkRegistry:
             return rows
         key_supplier_people(rows)
         return rows
+
+
+def _scale_shuffles(spark: SparkSession, rows: int) -> None:
+    """Shuffle partitions for a registry of ``rows``: about ROWS_PER_SHUFFLE rows each, so that
+    no task's aggregation or join outgrows its memory (adaptive execution merges the small
+    partitions of the small stages); never fewer than the session's own."""
+    now = int(spark.conf.get("spark.sql.shuffle.partitions") or 4)
+    spark.conf.set("spark.sql.shuffle.partitions", str(max(now, -(-rows // ROWS_PER_SHUFFLE))))
 
 
 # ---------------------------------------------------------------------- on the workers
