@@ -48,7 +48,13 @@ def spark_session(master: str | None = None) -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
-    builder = SparkSession.builder.appName(APP_NAME).master(master or "local[*]")
+    builder = SparkSession.builder.appName(APP_NAME)
+    if master is None and os.environ.get("PYSPARK_GATEWAY_PORT"):
+        # under spark-submit (integrity/spark/submit.py): its master and settings
+        spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel("ERROR")
+        return spark
+    builder = builder.master(master or "local[*]")
     if master is None or master.startswith("local"):
         for key, value in LOCAL_CONF.items():
             builder = builder.config(key, value)
