@@ -465,6 +465,8 @@ def build_holders(keyed: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 }
             )
         )
+    # a table with a header and no rows holds no holder
+    parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(
             columns=[
@@ -482,9 +484,10 @@ def build_holders(keyed: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 "table",
                 "name_nfkc",
                 "name_norm",
+                "birth",
+                "sex",
             ]
         )
-    parts = [p for p in parts if not p.empty]
     h = pd.concat([p.astype(object) for p in parts], ignore_index=True)
     h = h.dropna(subset=["org_key", "key", "name"])
     h["id_valid"] = h["id_valid"].map(lambda v: bool(v) if pd.notna(v) else False).astype(bool)

@@ -119,7 +119,10 @@ def read_raw(
     spark.conf.set("spark.sql.legacy.javaCharsets", "true")
     frames: list[tuple[DataFrame, int]] = []
     meta: dict[str, RegistryFile] = {}
-    for uri, display in files:
+    for uri, name in files:
+        # a file is named as the default loader names it (its name), or by more of its path
+        # where two files of the registry share a name
+        display = name if name not in meta else uri.rsplit("/", 2)[-2] + "/" + name
         if uri.lower().endswith(".parquet"):
             df = spark.read.parquet(uri)
             headers = [str(c) for c in df.columns]
@@ -172,7 +175,7 @@ def _numbered(spark: SparkSession, df: DataFrame, first_row: int) -> DataFrame:
     from pyspark.sql import functions as F  # noqa: PLC0415, N812
 
     part = F.spark_partition_id()
-    counts = dict(df.groupBy(part.alias("p")).count().rdd.map(lambda r: (r[0], r[1])).collect())
+    counts = {int(r["p"]): int(r["count"]) for r in df.groupBy(part.alias("p")).count().collect()}
     offsets, total = {}, 0
     for p in sorted(counts):
         offsets[p] = total
