@@ -20,7 +20,7 @@ import pandas as pd
 
 from integrity.identity.blocking import deletions, need_bits, viable_levels
 from integrity.identity.mentions import NameShares, pinyin_of
-from integrity.screening.registry import Registry, RosterCounts, as_other, roster_order
+from integrity.screening.registry import Registry, RosterCounts, as_other
 from integrity.screening.tables import build_holders
 
 KEY_LEVEL = "key"
@@ -59,7 +59,6 @@ def registry_right(
     people: pd.DataFrame,
     context: pd.DataFrame,
     roles: tuple[str, ...],
-    suppliers: pd.DataFrame | None,
     commonness: pd.Series,
     shares: NameShares,
     prior_of: Callable[[pd.DataFrame, int], float],
@@ -67,8 +66,8 @@ def registry_right(
     stated_in: str,
 ) -> HeldRight:
     """``right`` (the dataset's holders in ``roles``, prefixed as kin_in_roles has them) with
-    the registry's holders who meet ``people`` (the officials' relatives, prepared), in the
-    roster's order. ``context``: the one row of context columns every holder is met in;
+    the registry's holders who meet ``people`` (the officials' relatives, prepared).
+    ``context``: the one row of context columns every holder is met in;
     ``prior_of(right, more_ids)``: the prior the match uses, counted on a right side."""
     fetched: list[pd.DataFrame] = [right]
     seen = pd.Index(right["org_key"].unique())
@@ -86,7 +85,10 @@ def registry_right(
     # the registry's numbers now held here are no longer counted there
     added = len(_ids(by_name).difference(_ids(now)))
     more = RosterCounts(more.ids - added, more.birth, more.birth_no_id, more.phone)
-    both = roster_order(_joined([now, by_name]), suppliers)
+    # in the order met: a notice groups one official and one holder, whose roles come from
+    # one organisation's rows (in their order, as build_holders gives them), and the
+    # findings are sorted, so the order of the organisations changes nothing
+    both = _joined([now, by_name])
     names = both["name_norm"].dropna().unique()
     unseen = [n for n in names if n not in commonness.index]
     frequencies = commonness

@@ -287,7 +287,6 @@ class Screening(Tables):
             people=people[people["name"].notna()],
             context=(orgs if len(orgs) else officials)[on].head(1),
             roles=roles,
-            suppliers=self.keyed.get("suppliers"),
             commonness=self.name_commonness,
             shares=NameShares.of(self.named_people["name_norm"], more=self.registry_names),
             prior_of=lambda r, more_ids: self._kin_prior(officials, r, on, guess, more_ids),

@@ -80,25 +80,3 @@ def as_other(right: pd.DataFrame, more: RosterCounts | None) -> pd.DataFrame:
     # a missing ID number's validity is no ID number (as the loader gives it)
     other["id_valid"] = other["id_valid"].eq(True)
     return other
-
-
-def roster_order(right: pd.DataFrame, suppliers: pd.DataFrame | None) -> pd.DataFrame:
-    """``right`` (holder rows prefixed ``h_``, with ``org_key``) in the order a roster of every
-    organisation lists them: the supplier table's organisations first, in its order, then the
-    others by their first row in the person-role table; within one, as they came."""
-    first = right.groupby("org_key", sort=False)[["h_file", "h_row"]].min()
-    rank = pd.DataFrame(
-        {"_in": 1, "_file": first["h_file"].astype(str), "_pos": first["h_row"].astype(float)},
-        index=first.index,
-    )
-    if suppliers is not None and "org_key" in suppliers:
-        listed = pd.Index(suppliers["org_key"].dropna().drop_duplicates())
-        at = listed.get_indexer(rank.index)
-        first_ = at >= 0
-        rank["_in"] = rank["_in"].where(~first_, 0)
-        rank["_file"] = rank["_file"].where(~first_, "")
-        rank["_pos"] = rank["_pos"].where(~first_, at.astype(float))
-    keyed = right.join(rank, on="org_key")
-    keyed["_seq"] = range(len(keyed))
-    keyed = keyed.sort_values(["_in", "_file", "_pos", "_seq"], kind="stable")
-    return keyed.drop(columns=["_in", "_file", "_pos", "_seq"]).reset_index(drop=True)
