@@ -7,9 +7,7 @@ machine without them skips these tests, naming what is missing; under CI=true it
 
 from __future__ import annotations
 
-import os
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +16,12 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from graph.expand import SAME, expand
-from integrity.errors import EngineError
 from integrity.load.dataset import load_dataset
 from integrity.scan import run_scan
 from integrity.screening.kin import MAX_BRIDGES, MAX_HOPS, Screening
 from tests.conftest import DEMO, REPO
 
 CASES = REPO / "fixtures" / "cases"
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from integrity.spark.session import spark_session  # noqa: PLC0415
-
-    try:
-        session = spark_session()
-    except EngineError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must provide the Spark engine: {exc}")
-        pytest.skip(f"THE SPARK ENGINE IS NOT TESTED HERE: {exc}")
-    yield session
 
 
 def _officials(scr: Screening) -> pd.DataFrame:

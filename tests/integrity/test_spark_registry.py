@@ -8,9 +8,7 @@ Spark runs in local mode; outside CI a machine without it skips, naming what is 
 
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +16,12 @@ import pandas as pd
 import pytest
 
 from fixtures.generate_demo import generate
-from integrity.errors import DatasetError, EngineError, PolicyError
+from integrity.errors import DatasetError, PolicyError
 from integrity.scan import ROSTER_RULES, run_scan
 from tests.conftest import DEMO
 
 PEOPLE = "企业关联人员.csv"
 ROSTER_ONLY = ("公职人员.csv", "亲属申报.csv", "family_links.csv")
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from integrity.spark.session import spark_session  # noqa: PLC0415
-
-    try:
-        session = spark_session()
-    except EngineError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must provide the Spark engine: {exc}")
-        pytest.skip(f"THE SPARK REGISTRY IS NOT TESTED HERE: {exc}")
-    yield session
 
 
 def _split(src: Path, root: Path, keep: tuple[str, ...] | None = None) -> tuple[Path, Path]:
