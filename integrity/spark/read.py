@@ -278,13 +278,23 @@ def keyed(raw: DataFrame, meta: dict[str, RegistryFile]) -> DataFrame:
     return raw.mapInPandas(run, KEYED_SCHEMA)
 
 
-def collect_typed(rows: DataFrame, meta: dict[str, RegistryFile], issues: Issues) -> pd.DataFrame:
+def collect_typed(
+    rows: DataFrame,
+    meta: dict[str, RegistryFile],
+    issues: Issues,
+    keep: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """Registry rows (their cells) brought to the driver and typed by the default loader,
-    in the registry's order (file, row), as the default engine would have read them."""
+    in the registry's order (file, row), as the default engine would have read them;
+    ``keep``: columns of ``rows`` besides the cells to carry over, and their new names."""
+    keep = keep or {}
     raw = rows.toPandas()
     if raw.empty:
         return pd.DataFrame()
     order = {name: i for i, name in enumerate(meta)}
     raw = raw.assign(_order=raw["_file"].map(order)).sort_values(["_order", "_row"])
-    frame, _ = typed(raw.drop(columns="_order"), meta, issues)
+    frame, _ = typed(raw.drop(columns=["_order", *keep]), meta, issues)
+    kept = frame[["_file", "_row"]].merge(raw[["_file", "_row", *keep]], how="left")
+    for column, name in keep.items():
+        frame[name] = kept[column].to_numpy()
     return frame

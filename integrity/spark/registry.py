@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -54,9 +54,6 @@ class Opened:
     files: list[RegistryFile]
     read: dict[str, int]  # rows read, by file
     skipped: int  # rows with an error, left out (lenient)
-    organisations: int = 0
-    held_here: int = 0  # organisations whose rows the dataset holds
-    stages: dict[str, float] = field(default_factory=dict)
 
 
 class SparkRegistry:
@@ -133,8 +130,6 @@ class SparkRegistry:
                 list(meta.values()),
                 read,
                 skipped,
-                organisations=rows.select("org_key").distinct().count(),
-                held_here=local.count(),
             )
         return registry, opened
 
@@ -143,13 +138,7 @@ class SparkRegistry:
         driver, with the organisation's key as Spark gave it."""
         picked = self.rows.join(orgs, "org_key", "left_semi").select("_file", "_row", "org_key")
         cells = self.raw.join(picked, ["_file", "_row"])
-        frame = collect_typed(cells, self.meta, issues or Issues())
-        if frame.empty:
-            return frame
-        keys = cells.select("_file", "_row", "org_key").toPandas()
-        found = frame[["_file", "_row"]].merge(keys, on=["_file", "_row"], how="left")
-        frame[ENGINE_ORG_KEY] = found["org_key"].to_numpy()
-        return frame
+        return collect_typed(cells, self.meta, issues or Issues(), {"org_key": ENGINE_ORG_KEY})
 
     # ------------------------------------------------------------------ holders
     @property
