@@ -3,7 +3,7 @@ province, too many for this process, held and searched by another engine (Spark:
 :class:`integrity.spark.registry.SparkRegistry`).
 
 The dataset then holds only the registry's rows of the organisations its own tables name
-(the suppliers, the ledger's winners and bidders, the catalogue) and of the names its keys
+(the supplier table, the ledger's winners, the quotes' bidders) and of the names its keys
 need; everything else stays where the registry is held. A screening asks the registry for
 what the default engine would have counted or met in the rows it does not hold:
 
