@@ -55,7 +55,7 @@ class SparkEngine:
         if len(opened.rows):
             dataset.tables["supplier_people"] = opened.rows
         dataset.issues.extend(opened.issues)
-        dataset.warning_total += sum(1 for i in opened.issues if i.level == "warning")
+        dataset.warning_total += opened.warnings
         if opened.skipped:
             dataset.skipped_rows["supplier_people"] = opened.skipped
         for file in opened.files:

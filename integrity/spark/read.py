@@ -36,8 +36,16 @@ HEAD_BYTES = 1 << 16
 KEYED_SCHEMA = (
     "_file string, _row long, _error boolean, person_key string, org_key0 string, "
     "org_written string, org_core string, uscc_valid boolean, supplier_name string, "
-    "name string, name_norm string, id_number string, id_valid boolean, role string"
+    "name string, name_norm string, id_number string, id_valid boolean, role string, "
+    "_warnings string"
 )
+
+
+class EveryIssue(Issues):
+    """Issues listed one by one however many of a kind (a batch's warnings, by row)."""
+
+    def add(self, issue: InputIssue) -> None:
+        self.items.append(issue)
 
 
 @dataclass(frozen=True)
@@ -224,10 +232,22 @@ def keyed_batches(
 ) -> Iterator[pd.DataFrame]:
     """mapInPandas: each batch of cells typed and keyed (KEYED_SCHEMA)."""
     for batch in batches:
-        frame, error = typed(batch, meta)
+        issues = EveryIssue()
+        frame, error = typed(batch, meta, issues)
         if frame.empty:
             continue
-        yield keyed_columns(frame, error)
+        out = keyed_columns(frame, error)
+        # each row's warnings as code|column;…: counted on Spark for the rows the dataset
+        # does not hold (their kinds and numbers, and the first row of each)
+        by_row: dict[tuple[str, int], list[str]] = {}
+        for i in issues.items:
+            if i.level == "warning" and i.row is not None:
+                by_row.setdefault((i.file, i.row), []).append(f"{i.code}|{i.column or ''}")
+        out["_warnings"] = [
+            ";".join(by_row.get((f, int(r)), []))
+            for f, r in zip(out["_file"], out["_row"], strict=True)
+        ]
+        yield out
 
 
 def keyed_columns(frame: pd.DataFrame, error: pd.Series) -> pd.DataFrame:

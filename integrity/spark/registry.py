@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from integrity.errors import DatasetError
+from integrity.errors import DatasetError, InputIssue
 from integrity.identity.blocking import deletions
 from integrity.identity.keys import ENGINE_ORG_KEY, key_supplier_people, org_keys
 from integrity.identity.mentions import NameCounts, pinyin_of
@@ -28,7 +28,14 @@ from integrity.identity.names import org_names, person_name, split_surname
 from integrity.load.table import Issues
 from integrity.screening.registry import RosterCounts
 from integrity.screening.tables import build_holders
-from integrity.spark.read import RegistryFile, collect_typed, keyed, list_files, read_raw
+from integrity.spark.read import (
+    TABLE,
+    RegistryFile,
+    collect_typed,
+    keyed,
+    list_files,
+    read_raw,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -54,6 +61,7 @@ class Opened:
     files: list[RegistryFile]
     read: dict[str, int]  # rows read, by file
     skipped: int  # rows with an error, left out (lenient)
+    warnings: int  # rows' warnings in the whole registry
 
 
 class SparkRegistry:
@@ -116,6 +124,7 @@ class SparkRegistry:
             raise DatasetError([i for i in issues.items if i.level == "error"])
         if skipped:
             first = first.filter(~F.col("_error"))
+        warned, warnings = _warning_counts(first)
         _scale_shuffles(spark, sum(read.values()))
         rows = _with_org_keys(spark, first, tables).persist(StorageLevel.DISK_ONLY)
         local = _local_orgs(spark, rows, tables).persist(StorageLevel.MEMORY_AND_DISK)
@@ -126,10 +135,11 @@ class SparkRegistry:
             held = registry._fetch(local, issues)
             opened = Opened(
                 held,
-                issues.items + issues.summaries(),
+                issues.items + issues.summaries() + warned,
                 list(meta.values()),
                 read,
                 skipped,
+                warnings,
             )
         return registry, opened
 
@@ -260,6 +270,35 @@ class SparkRegistry:
             return rows
         key_supplier_people(rows)
         return rows
+
+
+def _warning_counts(rows: DataFrame) -> tuple[list[InputIssue], int]:
+    """One warning per (file, kind, column) over every registry row: how many rows have it
+    and the first (the rows the dataset holds are also listed one by one)."""
+    from pyspark.sql import functions as F  # noqa: PLC0415, N812
+
+    each = rows.filter(F.col("_warnings") != "").select(
+        "_file", "_row", F.explode(F.split("_warnings", ";")).alias("w")
+    )
+    counts = each.groupBy("_file", "w").agg(F.count("*").alias("n"), F.min("_row").alias("first"))
+    found = sorted(counts.collect(), key=lambda r: (r["_file"], r["w"]))
+    out = []
+    for r in found:
+        code, column = str(r["w"]).split("|", 1)
+        out.append(
+            InputIssue(
+                "warning",
+                code,
+                str(r["_file"]),
+                f"登记库中此类问题共 {r['n']} 行（首见于第{r['first']}行）；"
+                "数据集所用单位的行已逐条列出",
+                f"{r['n']} rows of the registry have it (the first is row {r['first']}); "
+                "the rows of the organisations the dataset uses are listed one by one",
+                column=column or None,
+                table=TABLE,
+            )
+        )
+    return out, int(sum(r["n"] for r in found))
 
 
 def _scale_shuffles(spark: SparkSession, rows: int) -> None:

@@ -111,6 +111,10 @@ def test_a_bad_registry_row_names_file_row_and_column(spark: Any, tmp_path: Path
     data, registry = _split(DEMO, tmp_path)
     frame = pd.read_csv(registry / PEOPLE, dtype=str, keep_default_na=False)
     frame.loc[3, "姓名"] = ""  # the file's row 5 (the header is row 1)
+    # and a warning on row 8: an ID number whose check digit is wrong
+    number = next(v for v in frame["身份证号"].iloc[6:] if len(v) == 18)
+    at = frame.index[frame["身份证号"] == number][0]
+    frame.loc[at, "身份证号"] = number[:17] + ("1" if number[17] != "1" else "2")
     frame.to_csv(registry / PEOPLE, index=False)
     with pytest.raises(DatasetError) as err:
         run_scan(data, policy="longgang-2023", engine="spark", registry=str(registry))
@@ -120,6 +124,11 @@ def test_a_bad_registry_row_names_file_row_and_column(spark: Any, tmp_path: Path
         data, policy="longgang-2023", engine="spark", registry=str(registry), lenient=True
     )
     assert lenient.dataset.skipped_rows == {"supplier_people": 1}
+    counted = [i for i in lenient.dataset.issues if "登记库" in i.message_zh]
+    assert [(i.code, i.file, i.column) for i in counted] == [
+        ("id_number_checksum", PEOPLE, "身份证号")
+    ]
+    assert f"首见于第{at + 2}行" in counted[0].message_zh
 
 
 def test_the_registry_needs_spark_and_is_the_one_person_role_table(
