@@ -11,6 +11,7 @@ import pandas as pd
 from integrity.errors import DatasetError, InputIssue
 from integrity.load.dataset import Dataset, SourceFile
 from integrity.spark.expand import expand
+from integrity.spark.read import header_map
 from integrity.spark.registry import SparkRegistry
 from integrity.spark.session import spark_session
 
@@ -67,7 +68,7 @@ class SparkEngine:
                     rows=opened.read.get(file.display, 0),
                     encoding=file.encoding,
                     header_row=1,
-                    columns=dict.fromkeys(file.headers, ""),
+                    columns=header_map(file),
                 )
             )
         return registry

@@ -154,7 +154,7 @@ def read_raw(
         )
         frames.append((renamed, width))
         meta[display] = RegistryFile(uri, display, kind, tuple(headers), encoding)
-        _check_headers(meta[display])
+        header_map(meta[display])
     widest = max(w for _, w in frames)
     cells = [f"c{i}" for i in range(widest)]
     padded = [
@@ -195,11 +195,14 @@ def _numbered(spark: SparkSession, df: DataFrame, first_row: int) -> DataFrame:
     return df.withColumn("_row", start[part] + within + F.lit(first_row))
 
 
-def _check_headers(file: RegistryFile) -> None:
-    """The file's header as the default loader maps it: a missing required column stops
-    the run before Spark reads a row (DatasetError names the file and the column)."""
+def header_map(file: RegistryFile) -> dict[str, str]:
+    """The file's header as the default loader maps it (header -> contract column, "" for a
+    kept extra, as run.json records it): a missing required column stops the run before
+    Spark reads a row (DatasetError names the file and the column)."""
     raw = RawTable(list(file.headers), pd.DataFrame(columns=range(len(file.headers))), 1)
-    TableLoader(Source(TABLE, Path(file.display), None, file.display), raw, Issues())
+    loader = TableLoader(Source(TABLE, Path(file.display), None, file.display), raw, Issues())
+    mapped = {header: name for name, (_, header, _) in loader.mapped.items()}
+    return dict.fromkeys(file.headers, "") | mapped
 
 
 def typed(

@@ -65,6 +65,9 @@ def test_demo_scan_with_the_registry_on_spark_gives_the_same_findings(
     data, registry = _split(DEMO, tmp_path)
     result = run_scan(data, policy="longgang-2023", engine="spark", registry=str(registry))
     people = result.dataset.table("supplier_people")
+    (source,) = [s for s in result.dataset.sources if s.table == "supplier_people"]
+    assert source.file.endswith(PEOPLE) and source.rows == len(pd.read_csv(registry / PEOPLE))
+    assert source.columns["姓名"] == "name" and source.columns["职务"] == "role"
     # the dataset holds only the organisations its own tables name
     assert 0 < len(people) <= len(pd.read_csv(registry / PEOPLE))
     want = run_scan(DEMO, policy="longgang-2023")
