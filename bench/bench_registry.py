@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from peak import descendants, rss_now_mib  # noqa: E402
 
 from integrity.load.readers import decode_bytes  # noqa: E402
 
@@ -32,34 +35,9 @@ PEOPLE = "企业关联人员.csv"
 PYTHON = sys.executable
 
 
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        kids.setdefault(ppid, []).append(int(entry))
-    return kids
-
-
 def tree_rss_gib(pid: int) -> float:
     """The resident memory of ``pid`` and all its descendants now, in GiB."""
-    kids = _children()
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        todo.extend(kids.get(p, []))
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024 / 1024
+    return sum(rss_now_mib(p) for p in [pid, *descendants(pid)]) / 1024
 
 
 def run(cmd: list[str], timeout: float, memory_gib: float, log: Path) -> dict[str, object]:

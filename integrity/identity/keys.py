@@ -262,15 +262,9 @@ def _name_to_uscc(t: dict[str, pd.DataFrame], fixed: dict[str, pd.Series] | None
         [f["supplier_name"] if "supplier_name" in f else f["org_key"] * 0 for f in framed],
         ignore_index=True,
     )
-    pairs = pd.DataFrame({"key": keys, "name": names.reindex(keys.index)}).dropna()
-    pairs = pairs[pairs["key"].str.startswith("uscc:")]
+    pairs = uscc_names(keys, names.reindex(keys.index))
     if pairs.empty:
         return
-    # the name as written first (深圳市阳光社工 and 深圳市龙岗区阳光社工 may be two
-    # organisations with one core), then the core for the variants
-    both = _spread(pairs["name"], lambda n: list(zip(*org_names([str(v) for v in n]), strict=True)))
-    pairs["written"] = both.str[0]
-    pairs["core"] = "org:" + both.str[1]
     by_written = _unique_code(pairs, "written")
     by_core = _unique_code(pairs, "core")
     for frame in framed:
@@ -289,6 +283,21 @@ def _name_to_uscc(t: dict[str, pd.DataFrame], fixed: dict[str, pd.Series] | None
             .fillna(frame.loc[bare, "org_key"].map(by_core))
             .fillna(frame.loc[bare, "org_key"])
         )
+
+
+def uscc_names(keys: pd.Series, names: pd.Series) -> pd.DataFrame:
+    """The rows with a USCC key and a name: ``key``, ``name``, and the name ``written`` (as
+    written, cleaned) and its ``core`` (``org:`` + the core): an organisation written
+    without a USCC takes the one its written name carries, else the one its core carries
+    (深圳市阳光社工 and 深圳市龙岗区阳光社工 may be two organisations with one core)."""
+    pairs = pd.DataFrame({"key": keys, "name": names}).dropna()
+    pairs = pairs[pairs["key"].astype(str).str.startswith("uscc:")]
+    if pairs.empty:
+        return pairs.assign(written=[], core=[])
+    both = _spread(pairs["name"], lambda n: list(zip(*org_names([str(v) for v in n]), strict=True)))
+    pairs["written"] = both.str[0]
+    pairs["core"] = "org:" + both.str[1]
+    return pairs
 
 
 def _unique_code(pairs: pd.DataFrame, by: str) -> pd.Series:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from integrity.errors import DatasetError, InputIssue
 from integrity.identity.blocking import deletions
-from integrity.identity.keys import ENGINE_ORG_KEY, key_supplier_people, org_keys
+from integrity.identity.keys import ENGINE_ORG_KEY, key_supplier_people, org_keys, uscc_names
 from integrity.identity.mentions import NameCounts, pinyin_of
 from integrity.identity.names import org_names, person_name, split_surname
 from integrity.load.table import Issues
@@ -113,10 +113,14 @@ class SparkRegistry:
         # execution memory every later join and aggregation needs (the kin expansion's too)
         raw = raw.persist(StorageLevel.DISK_ONLY)
         first = keyed(raw, meta).persist(StorageLevel.DISK_ONLY)
-        read = {str(r["_file"]): int(r["count"]) for r in first.groupBy("_file").count().collect()}
+        per_file = first.groupBy("_file").agg(
+            F.count("*").alias("n"), F.sum(F.col("_error").cast("int")).alias("bad")
+        )
+        counted = per_file.collect()
+        read = {str(r["_file"]): int(r["n"]) for r in counted}
+        skipped = sum(int(r["bad"] or 0) for r in counted)
         typed_in = time.perf_counter() - began
         bad = first.filter(F.col("_error"))
-        skipped = bad.count()
         if skipped and not lenient:
             shown = bad.select("_file", "_row").limit(ERRORS_SHOWN)
             issues = Issues()
@@ -413,26 +417,11 @@ def _with_org_keys(
 
 def _dataset_pairs(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """(written name, org: core, uscc: key) of the dataset's rows with a valid USCC."""
-    parts = []
-    for name in ORG_TABLES:
-        frame = tables.get(name)
-        if frame is None or "supplier_name" not in frame or "uscc_valid" not in frame:
-            continue
-        valid = frame[
-            frame["uscc_valid"].fillna(False).astype(bool) & frame["supplier_name"].notna()
-        ]
-        if valid.empty:
-            continue
-        written, core = org_names([str(v) for v in valid["supplier_name"]])
-        parts.append(
-            pd.DataFrame(
-                {
-                    "written": written,
-                    "core": ["org:" + c for c in core],
-                    "key": org_keys(valid).to_numpy(),
-                }
-            )
-        )
+    parts = [
+        uscc_names(org_keys(frame), frame["supplier_name"])[["written", "core", "key"]]
+        for name in ORG_TABLES
+        if (frame := tables.get(name)) is not None and "supplier_name" in frame
+    ]
     if not parts:
         return pd.DataFrame(columns=["written", "core", "key"])
     return pd.concat(parts, ignore_index=True).drop_duplicates().astype(str)
