@@ -10,6 +10,9 @@ where both finish.
 
     .venv/bin/python bench/bench_registry.py --rows 1000000
     .venv/bin/python bench/bench_registry.py --rows 10000000 --engines spark
+    .venv/bin/python bench/bench_registry.py --rows 50000000 --engines spark --district /tmp/city
+
+(``--district``: any dataset folder, such as bench_scan.py's city kept with ``--keep``.)
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from peak import descendants, rss_now_mib  # noqa: E402
 
 from integrity.load.readers import decode_bytes  # noqa: E402
 
-PEOPLE = "企业关联人员.csv"
+PEOPLE_FILES = ("企业关联人员.csv", "supplier_people.csv")  # the demo's name, bench_scan's city's
 PYTHON = sys.executable
 
 
@@ -87,23 +90,24 @@ def build(work: Path, district: Path, rows: int, seed: int) -> tuple[Path, Path,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+    people = next(district / n for n in PEOPLE_FILES if (district / n).exists())
     full, data, registry = work / "full", work / "data", work / "registry"
     for d in (full, data, registry):
         if d.exists():
             shutil.rmtree(d)
         d.mkdir(parents=True)
     for f in district.iterdir():
-        if f.is_file() and f.name != PEOPLE:
+        if f.is_file() and f.name != people.name:
             shutil.copy(f, full / f.name)
             shutil.copy(f, data / f.name)
-    own = decode_bytes((district / PEOPLE).read_bytes(), PEOPLE).text
-    with (registry / PEOPLE).open("w", encoding="utf-8", newline="") as out:
+    own = decode_bytes(people.read_bytes(), people.name).text
+    with (registry / people.name).open("w", encoding="utf-8", newline="") as out:
         out.write(own if own.endswith("\n") else own + "\n")
         for part in sorted((gen / "generated").glob("part-*.csv")):
             with part.open(encoding="utf-8") as src:
                 next(src, None)  # each part's header
                 shutil.copyfileobj(src, out)
-    os.link(registry / PEOPLE, full / PEOPLE)
+    os.link(registry / people.name, full / people.name)
     return full, data, registry
 
 
@@ -126,7 +130,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     full, data, registry = build(work, args.district, args.rows, args.seed)
-    size = (registry / PEOPLE).stat().st_size / 2**30
+    size = sum(f.stat().st_size for f in registry.iterdir()) / 2**30
     print(
         f"registry: {args.rows:,} generated rows + the district's, {size:.2f} GiB CSV "
         f"(built in {time.perf_counter() - began:.0f} s)",

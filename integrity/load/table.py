@@ -247,6 +247,11 @@ class TableLoader:
             issues.add(issue)
         self.row_error = self.undecodable.copy()
 
+    def secret(self, field: str) -> bool:
+        """A resident ID number's field: its values are masked wherever an issue names them."""
+        column = self.table.column(field) if field in self.mapped else None
+        return column is not None and column.kind == "id_number"
+
     def report(
         self,
         mask: pd.Series,
@@ -265,6 +270,8 @@ class TableLoader:
         mask = mask & ~self.undecodable
         for row in mask[mask].index:
             v = None if values is None or pd.isna(values[row]) else str(values[row])
+            if v is not None and self.secret(field):  # name the cell, never the number
+                v = ids.mask_written(v)
             x = None if extra is None else extra[row]
             self.issues.add(
                 InputIssue(

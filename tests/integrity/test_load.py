@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+import json
 import random
 import zipfile
 from collections.abc import Callable
@@ -256,6 +257,23 @@ def test_bad_id_check_digit_is_a_warning_and_not_an_identity_key(write_csv: Writ
     (warning,) = ds.warnings
     assert warning.code == "id_number_checksum"
     assert_names(warning, "staff.csv", 2, "身份证号")
+    # the warning names the cell, not the number (a wrong check digit is still somebody's):
+    # its value and both messages carry the masked form only
+    shown = json.dumps(warning.to_dict(), ensure_ascii=False) + warning.render()
+    assert "1990010112" not in shown
+    assert warning.value == "4403**********1233"
+    assert "4403**********1233" in warning.message_zh and warning.value in warning.message_en
+
+
+def test_an_unreadable_id_number_is_masked_in_its_error(write_csv: WriteCsv) -> None:
+    root = write_csv(
+        "staff.csv",
+        ["人员编号", "姓名", "身份证号"],
+        [["S1", "甲", "44030719900101123"], ["S2", "乙", "4403071990"]],
+    )
+    shown = json.dumps([i.to_dict() for i in load_dataset(root).warnings], ensure_ascii=False)
+    assert "0101123" not in shown and "40307199" not in shown
+    assert "4403*********1123" in shown and "********90" in shown
 
 
 def test_bad_uscc_check_digit_is_a_warning(write_csv: WriteCsv) -> None:
