@@ -25,7 +25,6 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from api.jsonable import plain
-from api.masking import mask_text
 from api.models import DatasetRecord, ScreeningRecord, now
 from api.problems import issue_entry
 from api.profiles import Profiles, UnknownProfile
@@ -33,6 +32,7 @@ from api.settings import Settings
 from api.store import Cancelled, store_findings
 from integrity.documents.output import run_record
 from integrity.errors import DatasetError, PolicyError
+from integrity.masking import mask_text
 from integrity.scan import ScanResult, run_scan
 
 PENDING = ("queued", "running", "cancelling")

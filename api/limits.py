@@ -13,8 +13,8 @@ from collections.abc import Callable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.masking import mask_text
 from api.problems import problem_response
+from integrity.masking import mask_text
 
 MULTIPART_OVERHEAD = 1 << 20  # the form's boundaries and headers around the files
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from api.masking import mask_text
+from integrity.masking import mask_text
 
 LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "integrity", "integrity.api")
 

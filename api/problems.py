@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.masking import mask
 from integrity.errors import InputIssue
+from integrity.masking import mask
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("integrity.api")

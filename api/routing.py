@@ -18,7 +18,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.responses import StreamingResponse
 
-from api.masking import mask
+from integrity.masking import mask
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from api.masking import mask_text
+from integrity.masking import mask_text
 
 ESCAPE = "\\"
 

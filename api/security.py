@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from api.masking import mask, mask_text
 from api.models import ROLES, ApiToken, now
 from api.problems import Problem
+from integrity.masking import mask, mask_text
 
 __all__ = ["Principal", "TokenStore", "mask", "mask_text", "present"]
 

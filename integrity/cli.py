@@ -114,6 +114,14 @@ ByStreetOpt = Annotated[
         "partitioned by street (jsonl, or parquet with the spark extra)",
     ),
 ]
+ShowIdsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-id-numbers",
+        help="输出文件中显示完整身份证号（仅限管理员；默认打码 4403**********123X）/ "
+        "write resident ID numbers in full (admin only; masked by default)",
+    ),
+]
 JOBS = min(2, os.cpu_count() or 1)
 
 
@@ -134,6 +142,7 @@ def scan(
     master: MasterOpt = None,
     by_street: ByStreetOpt = None,
     registry: RegistryOpt = None,
+    show_ids: ShowIdsOpt = False,
 ) -> None:
     """筛查一个数据集并写出 findings.json/.csv/.xlsx 与 run.json。"""
     selected = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
@@ -150,6 +159,7 @@ def scan(
         master,
         by_street,
         registry=registry,
+        show_ids=show_ids,
     )
 
 
@@ -166,6 +176,7 @@ def registry_screen(
     master: MasterOpt = None,
     by_street: ByStreetOpt = None,
     registry: RegistryOpt = None,
+    show_ids: ShowIdsOpt = False,
 ) -> None:
     """名录筛查（不需要项目台账）：公职人员本人及其亲属在供应商中任职的，写出回避提示表。
 
@@ -188,6 +199,7 @@ def registry_screen(
         by_street,
         provisions=False,
         registry=registry,
+        show_ids=show_ids,
     )
 
 
@@ -206,6 +218,7 @@ def _screen(
     *,
     provisions: bool = True,
     registry: str | None = None,
+    show_ids: bool = False,
 ) -> None:
     from integrity.documents.output import write_outputs  # noqa: PLC0415
     from integrity.scan import fewer_collections, run_scan, select_rules  # noqa: PLC0415
@@ -266,7 +279,9 @@ def _screen(
             raise _fail(str(exc), EXIT_POLICY) from exc
         progress.update(task, description="写出结果", advance=1)
         with fewer_collections():
-            record = write_outputs(result, out, started, jobs=jobs, by_street=by_street)
+            record = write_outputs(
+                result, out, started, jobs=jobs, by_street=by_street, show_ids=show_ids
+            )
         progress.update(task, advance=1)
     if as_json:
         print_json(scan_summary(record, out, provisions=provisions))

@@ -12,12 +12,12 @@ from fastapi.routing import APIRouter
 from sqlmodel import col, select
 
 from api.deps import AuditDep, PrincipalDep, SessionDep, roles
-from api.masking import mask
 from api.models import FindingRecord, ScreeningFinding, ScreeningRecord
 from api.problems import Problem, problem_responses
 from integrity.documents.referral import referral_docx
 from integrity.documents.report import ScanOutput, render_html, render_pdf
 from integrity.findings import finding_from_dict
+from integrity.masking import mask
 
 router = APIRouter(tags=["documents"], responses=problem_responses(401, 403, 404, 422))
 

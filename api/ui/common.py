@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import Audit, ServiceDep
-from api.masking import mask
 from api.security import Principal
 from api.service import Service
 from api.ui.session import Session, Sessions
@@ -33,6 +32,7 @@ from api.ui.words import (
 )
 from integrity import __version__
 from integrity.documents.words import CERTAIN, plain_text
+from integrity.masking import mask
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))

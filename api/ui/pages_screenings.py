@@ -15,7 +15,6 @@ from sqlmodel import Session as Db
 from sqlmodel import col, select
 
 from api.deps import ServiceDep
-from api.masking import mask
 from api.models import DatasetRecord, FindingRecord, ScreeningFinding, ScreeningRecord
 from api.problems import Problem
 from api.routers import datasets as api_datasets
@@ -23,6 +22,7 @@ from api.store import Upload
 from api.ui.common import SessionDep, audit_for, posted, refused, render
 from integrity.documents.output import human_row, write_findings_xlsx
 from integrity.findings import finding_from_dict
+from integrity.masking import mask
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 

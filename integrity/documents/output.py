@@ -32,10 +32,11 @@ from integrity.documents.words import (
     where,
 )
 from integrity.documents.workbook import Column, Sheet, write_workbook
-from integrity.findings import Finding
+from integrity.findings import Finding, finding_from_dict
 from integrity.forked import Forked, can_fork
 from integrity.load.dataset import Dataset
 from integrity.load.readers import files_hash
+from integrity.masking import mask
 from integrity.scan import ScanResult
 
 FIELDS = [
@@ -316,8 +317,11 @@ def write_outputs(
     *,
     jobs: int = 1,
     by_street: str | None = None,
+    show_ids: bool = False,
 ) -> dict[str, Any]:
     """Write the four files into ``out_dir``; returns the run record written as run.json.
+    Resident ID numbers are masked in every file (:func:`integrity.masking.mask`) unless
+    ``show_ids`` (an admin's run: the command line's ``--show-id-numbers``).
     ``jobs`` 2 (the command line: see :mod:`integrity.forked`): findings.xlsx, the slowest,
     is written in a forked child while this process writes the others. ``by_street``
     (``jsonl`` or ``parquet``): the findings also partitioned by street
@@ -327,19 +331,18 @@ def write_outputs(
     t0 = time.perf_counter()
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     workbook: Forked[None] | None = None
+    findings = result.findings if show_ids else masked(result.findings)
     try:
         if jobs >= 2 and can_fork():
-            workbook = Forked("integrity-workbook", _findings_xlsx, result.findings, staging)
+            workbook = Forked("integrity-workbook", _findings_xlsx, findings, staging)
         else:
-            _findings_xlsx(result.findings, staging)
-        rows = [flat_row(f) for f in result.findings]
-        _write_json_lines(staging / "findings.json", [f.to_dict() for f in result.findings])
+            _findings_xlsx(findings, staging)
+        rows = [flat_row(f) for f in findings]
+        _write_json_lines(staging / "findings.json", [f.to_dict() for f in findings])
         _write_csv(staging / "findings.csv", rows)
-        extra = write_reports(result.findings, staging)
+        extra = write_reports(findings, staging)
         partitioned = (
-            write_by_street(result.findings, rows, staging / FOLDER, by_street)
-            if by_street
-            else None
+            write_by_street(findings, rows, staging / FOLDER, by_street) if by_street else None
         )
         if workbook is not None:
             workbook.result()
@@ -348,6 +351,9 @@ def write_outputs(
         record["reports"] = extra
         if partitioned is not None:
             record["by_street"] = partitioned
+        record["id_numbers"] = "shown" if show_ids else "masked"
+        if not show_ids:
+            record = mask(record)
         _write_json(staging / "run.json", record)
         out.mkdir(parents=True, exist_ok=True)
         for name in (*OUTPUT_FILES, *extra):
@@ -367,6 +373,12 @@ def write_outputs(
             workbook.close()
         shutil.rmtree(staging, ignore_errors=True)
     return record
+
+
+def masked(findings: list[Finding]) -> list[Finding]:
+    """The findings with every resident ID number in them masked (evidence texts, their
+    data, the details), ids and confidences as they were."""
+    return [finding_from_dict(mask(f.to_dict())) for f in findings]
 
 
 def _findings_xlsx(findings: list[Finding], staging: Path) -> None:

@@ -178,16 +178,3 @@ def ric_gender(number: str) -> str | None:
     if len(number) != 18 or not number[16].isdigit():
         return None
     return "男" if int(number[16]) % 2 else "女"
-
-
-def mask_written(value: str) -> str:
-    """An ID number as written, masked for a message: its first four and last four characters
-    kept (``4403**********123X``), the rest starred, whatever its length or validity (a number
-    with a wrong check digit is still somebody's). Shorter than twelve characters: only the last
-    two kept."""
-    text = value.strip()
-    keep_head, keep_tail = (4, 4) if len(text) >= 12 else (0, 2)
-    hidden = len(text) - keep_head - keep_tail
-    if hidden <= 0:
-        return "*" * len(text)
-    return text[:keep_head] + "*" * hidden + text[len(text) - keep_tail :]

@@ -24,6 +24,7 @@ from integrity.load.schema import (
     normalise_header,
     split_unit,
 )
+from integrity.masking import mask_written
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,7 @@ class TableLoader:
         for row in mask[mask].index:
             v = None if values is None or pd.isna(values[row]) else str(values[row])
             if v is not None and self.secret(field):  # name the cell, never the number
-                v = ids.mask_written(v)
+                v = mask_written(v)
             x = None if extra is None else extra[row]
             self.issues.add(
                 InputIssue(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from integrity.cli import app
@@ -119,6 +121,48 @@ def test_same_inputs_same_findings_and_ids(tmp_path: Path) -> None:
         assert scan(str(DEMO), "--out", str(tmp_path / name), "--quiet")[0] == 0
     a, b = (json.loads((tmp_path / n / "findings.json").read_text(encoding="utf-8")) for n in "ab")
     assert a == b and a
+
+
+RIC = re.compile(r"(?<![0-9])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{5}[0-9Xx](?![0-9])")
+
+
+def _texts(out: Path) -> dict[str, str]:
+    """Every output file's text (each workbook's cells joined)."""
+    texts = {}
+    for f in sorted(out.iterdir()):
+        if f.suffix == ".xlsx":
+            cells = [
+                str(c)
+                for sheet in load_workbook(f, read_only=True)
+                for row in sheet.iter_rows(values_only=True)
+                for c in row
+                if c is not None
+            ]
+            texts[f.name] = "\n".join(cells)
+        else:
+            texts[f.name] = f.read_text(encoding="utf-8-sig")
+    return texts
+
+
+def test_output_files_mask_id_numbers_unless_an_admin_asks(tmp_path: Path) -> None:
+    case = FIXTURES / "cases" / "related_supplier"
+    assert scan(str(case), "--out", str(tmp_path / "m"), "--quiet")[0] == 0
+    masked = _texts(tmp_path / "m")
+    assert len(masked) >= 5  # the four files and the recusal notice
+    assert {name: RIC.findall(t) for name, t in masked.items() if RIC.search(t)} == {}
+    assert re.search(r"\d{4}\*{10}\d{3}[0-9X]", masked["findings.json"])
+    assert '"id_numbers": "masked"' in masked["run.json"]
+    args = ("--out", str(tmp_path / "s"), "--quiet", "--show-id-numbers")
+    assert scan(str(case), *args)[0] == 0
+    shown = _texts(tmp_path / "s")
+    assert RIC.search(shown["findings.json"]) and '"id_numbers": "shown"' in shown["run.json"]
+    # the same findings, ids and confidences: only the numbers' spelling differs
+    a, b = ({f["finding_id"]: f["confidence"] for f in read_findings(tmp_path / d)} for d in "ms")
+    assert a == b and a
+
+
+def read_findings(out: Path) -> list[dict[str, object]]:
+    return json.loads((out / "findings.json").read_text(encoding="utf-8"))
 
 
 def test_failed_run_writes_nothing_and_keeps_earlier_results(

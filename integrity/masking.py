@@ -1,9 +1,11 @@
-"""Resident ID numbers masked wherever they leave the service for someone who is not admin.
+"""Resident ID numbers masked wherever they leave the core for someone who is not admin.
 
-One pattern, two forms: a text (:func:`mask_text`, also every log line: :mod:`api.logs`) and
-a JSON-like value (:func:`mask`: every JSON answer, :mod:`api.routing`). A masked number
-keeps its first four and last four characters (``4403**********123X``): enough to tell two
-numbers apart on a referral, not enough to rebuild one.
+One pattern, three forms: a text (:func:`mask_text`, also every log line: :mod:`api.logs`), a
+JSON-like value (:func:`mask`: every JSON answer, :mod:`api.routing`; the command line's
+output files, :mod:`integrity.documents.output`), and a cell's value as written
+(:func:`mask_written`: the loader's messages about an ID-number cell, whatever it holds). A
+masked number keeps its first four and last four characters (``4403**********123X``): enough
+to tell two numbers apart on a referral, not enough to rebuild one.
 """
 
 from __future__ import annotations
@@ -75,3 +77,16 @@ def mask(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [mask(v) for v in value]
     return value
+
+
+def mask_written(value: str) -> str:
+    """An ID-number cell's value as written, masked for a message about it: its first four
+    and last four characters kept (``4403**********123X``), the rest starred, whatever its
+    length or validity (a number with a wrong check digit is still somebody's). Shorter than
+    twelve characters: only the last two kept."""
+    text = value.strip()
+    keep_head, keep_tail = (4, 4) if len(text) >= 12 else (0, 2)
+    hidden = len(text) - keep_head - keep_tail
+    if hidden <= 0:
+        return "*" * len(text)
+    return text[:keep_head] + "*" * hidden + text[len(text) - keep_tail :]
