@@ -11,7 +11,7 @@ import pandas as pd
 from integrity.errors import DatasetError, InputIssue
 from integrity.load.dataset import Dataset, SourceFile
 from integrity.spark.expand import expand
-from integrity.spark.read import header_map
+from integrity.spark.read import header_map, sha256
 from integrity.spark.registry import SparkRegistry
 from integrity.spark.session import spark_session
 
@@ -59,12 +59,14 @@ class SparkEngine:
         dataset.warning_total += opened.warnings
         if opened.skipped:
             dataset.skipped_rows["supplier_people"] = opened.skipped
+        with registry.timed("sha256"):
+            digests = {file.uri: sha256(self.spark, file.uri) for file in opened.files}
         for file in opened.files:
             dataset.sources.append(
                 SourceFile(
                     table="supplier_people",
                     file=file.uri,
-                    sha256="",
+                    sha256=digests[file.uri],
                     rows=opened.read.get(file.display, 0),
                     encoding=file.encoding,
                     header_row=1,

@@ -105,6 +105,26 @@ def _head(spark: SparkSession, uri: str) -> bytes:
         stream.close()
 
 
+def sha256(spark: SparkSession, uri: str) -> str:
+    """The SHA-256 of a registry file's bytes, as run.json records every input's, read
+    through the file system Spark reads it from (a local path, HDFS, an object store): the
+    bytes stay in the JVM, a megabyte a call."""
+    jvm = spark.sparkContext._jvm
+    gateway = spark.sparkContext._gateway
+    assert jvm is not None and gateway is not None
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    digest = jvm.java.security.MessageDigest.getInstance("SHA-256")
+    stream = jvm.java.security.DigestInputStream(path.getFileSystem(conf).open(path), digest)
+    buffer = gateway.new_array(jvm.byte, 1 << 20)
+    try:
+        while stream.read(buffer) != -1:
+            pass
+    finally:
+        stream.close()
+    return bytes(digest.digest()).hex()
+
+
 def spark_charset(encoding: str) -> str:
     """The Java charset Spark reads a file in, from the encoding the default reader found."""
     name = encoding.lower().replace("_", "-")

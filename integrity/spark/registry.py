@@ -87,7 +87,7 @@ class SparkRegistry:
         self.timings: dict[str, float] = {}
 
     @contextmanager
-    def _timed(self, stage: str) -> Iterator[None]:
+    def timed(self, stage: str) -> Iterator[None]:
         began = time.perf_counter()
         try:
             yield
@@ -135,7 +135,7 @@ class SparkRegistry:
         registry = cls(spark, rows, raw, meta, local)
         registry.timings["read_type_key"] = round(typed_in, 4)
         issues = Issues()
-        with registry._timed("organisations"):
+        with registry.timed("organisations"):
             held = registry._fetch(local, issues)
             opened = Opened(
                 held,
@@ -190,7 +190,7 @@ class SparkRegistry:
 
     # ------------------------------------------------------------------ Registry
     def names(self, known: pd.DataFrame) -> NameCounts:
-        with self._timed("holders_and_names"):
+        with self.timed("holders_and_names"):
             return self._names(known)
 
     def _names(self, known: pd.DataFrame) -> NameCounts:
@@ -213,7 +213,7 @@ class SparkRegistry:
         return NameCounts(series, int(series.sum()))
 
     def roster(self, roles: tuple[str, ...], known_ids: pd.Index) -> RosterCounts:
-        with self._timed("roster"):
+        with self.timed("roster"):
             return self._roster(roles, known_ids)
 
     def _roster(self, roles: tuple[str, ...], known_ids: pd.Index) -> RosterCounts:
@@ -239,7 +239,7 @@ class SparkRegistry:
         )
 
     def meeting(self, keys: pd.DataFrame, roles: tuple[str, ...], skip: pd.Index) -> pd.DataFrame:
-        with self._timed("meeting"):
+        with self.timed("meeting"):
             return self._meeting(keys, roles, skip)
 
     def _meeting(self, keys: pd.DataFrame, roles: tuple[str, ...], skip: pd.Index) -> pd.DataFrame:

@@ -8,6 +8,7 @@ Spark runs in local mode; outside CI a machine without it skips, naming what is 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,8 @@ def test_demo_scan_with_the_registry_on_spark_gives_the_same_findings(
     (source,) = [s for s in result.dataset.sources if s.table == "supplier_people"]
     assert source.file.endswith(PEOPLE) and source.rows == len(pd.read_csv(registry / PEOPLE))
     assert source.columns["姓名"] == "name" and source.columns["职务"] == "role"
+    # recorded as every input is: the file's SHA-256 (read through Spark's file system)
+    assert source.sha256 == hashlib.sha256((registry / PEOPLE).read_bytes()).hexdigest()
     # the dataset holds only the organisations its own tables name
     assert 0 < len(people) <= len(pd.read_csv(registry / PEOPLE))
     want = run_scan(DEMO, policy="longgang-2023")
