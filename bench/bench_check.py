@@ -42,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +281,12 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
         default=200.0,
         help="the open loop's arrivals per second, all clients together (the issue's 200)",
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="work in this folder and keep it: the screened city's data dir (var/), the "
+        "request bodies, wrk's script and the token, to serve and load it again by hand",
+    )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
@@ -298,9 +305,11 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
     from api.settings import Settings  # noqa: PLC0415
     from api.store import Limits, Upload, ingest  # noqa: PLC0415
 
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    with nullcontext(str(args.keep)) if args.keep else tempfile.TemporaryDirectory() as tmp:
         city = Path(tmp) / "city"
-        city.mkdir()
+        city.mkdir(exist_ok=True)
         t0 = time.perf_counter()
         planted = make_district(city, args.scale)
         print(f"generated in {time.perf_counter() - t0:.1f} s ({len(planted)} planted conflicts)")
@@ -313,6 +322,8 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one benchmark, read top to bottom
         app = create_app(settings, load_index=False)
         service = app.state.service
         token, _ = service.tokens.issue("bench reviewer", "reviewer")
+        if args.keep:
+            (args.keep / "token.txt").write_text(token, encoding="utf-8")
         handles = [p.open("rb") for p in sorted(city.glob("*.csv"))]
         uploads = [Upload(Path(h.name).name, h) for h in handles]
         t1 = time.perf_counter()
