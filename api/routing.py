@@ -18,7 +18,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.responses import StreamingResponse
 
-from integrity.masking import mask
+from integrity.masking import could_hold_id, mask
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -35,6 +35,8 @@ def masked(response: Response, request: Request) -> Response:
     body = bytes(response.body)
     if not body or not (response.media_type or "").endswith("json"):
         return response
+    if not could_hold_id(body.decode("utf-8", errors="replace")):
+        return response  # most answers: no number to mask, no parse and walk
     value = json.loads(body)
     hidden = mask(value)
     if hidden != value:

@@ -68,6 +68,33 @@ def _variants(text: str) -> list[str]:
     return out
 
 
+_DIGITS = re.compile(r"[0-9]{15}")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")  # a URL's encoding (not 把握约65%)
+# text NFKC leaves without a new digit: ASCII, CJK punctuation (U+3000-303F), the unified
+# ideographs, the punctuation of Chinese prose and the arrows of a path (not the full-width
+# digits U+FF10-FF19, nor any other block where a digit form could hide)
+_PLAIN = re.compile(
+    "[\x00-\x7f\u3000-\u303f\u4e00-\u9fff\uff01\uff08\uff09\uff0c\uff1a\uff1b"
+    "\uff1f\u2018\u2019\u201c\u201d\u2014\u2026\u00b7\u2192]*"
+)
+
+
+def could_hold_id(serialised: str) -> bool:
+    """Whether a serialised value (JSON text) could hold a resident ID number anywhere in its
+    strings, keys included: False only where :func:`mask` of the parsed value is certain to
+    change nothing — no fifteen digits in a row in the text's NFKC form (full-width and other
+    digit forms folded), no percent-encoding (``%34``) and no ``\\u`` escape (a digit
+    written as one). A quick test before the parse and the walk, which most answers do not
+    need."""
+    if "\\u" in serialised or _PERCENT.search(serialised):
+        return True
+    if _DIGITS.search(serialised):
+        return True
+    if _PLAIN.fullmatch(serialised):
+        return False  # no character NFKC would turn into a digit
+    return _DIGITS.search(unicodedata.normalize("NFKC", serialised)) is not None
+
+
 def mask(value: Any) -> Any:
     """Every resident ID number inside a JSON-like value masked (keys and values)."""
     if isinstance(value, str):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import stat
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 from api.security import mask_text
 from api.service import Service
+from integrity.masking import could_hold_id, mask
 from tests.api.conftest import COMMISSION_STREET, OTHER_STREET, Api, make_settings
 
 
@@ -27,6 +30,62 @@ from tests.api.conftest import COMMISSION_STREET, OTHER_STREET, Api, make_settin
 )
 def test_mask_text(text: str, masked: str) -> None:
     assert mask_text(text) == masked
+
+
+NUMBER = "44030319800101123X"
+WIDE = NUMBER.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"text": f"身份证号 {NUMBER}"},
+        {"text": f"核实:\n{NUMBER}"},  # after an escape in the JSON text
+        {"text": f"又见{WIDE}"},  # full-width digits
+        {"q": "%34%34%30%33" + NUMBER[4:]},  # percent-encoded
+        {NUMBER: 1},  # a key
+        ["440303800101123"],  # the old 15 digits
+        [{"deep": [{"er": f"（{NUMBER}）"}]}],
+    ],
+)
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_the_quick_test_never_passes_a_value_mask_would_change(
+    value: Any, ascii_only: bool
+) -> None:
+    """The answers' quick path (api.routing.masked): a value whose JSON text the quick test
+    passes is one mask() leaves as it is, whichever way the JSON is written (\\u escapes)."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert mask(value) != value
+    assert could_hold_id(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"supplier": "某公司", "quote": 4.6932, "phone": "13812345678"},
+        {"uscc": "91440307R6Q1ACJNPB", "amount": 123456789012.5},
+        {"masked": "4403**********123X", "text": "龙岗区南湾街道"},
+    ],
+)
+def test_the_quick_test_passes_answers_without_a_number(value: Any) -> None:
+    assert mask(value) == value
+    assert not could_hold_id(json.dumps(value, ensure_ascii=False))
+
+
+def test_the_quick_tests_plain_characters_fold_to_no_digit() -> None:
+    """The characters the quick test takes as plain (masking._PLAIN) are those whose NFKC
+    form holds no digit, ASCII digits aside: checked for every character of the BMP."""
+    from integrity.masking import _PLAIN  # noqa: PLC0415
+
+    folding = [
+        c
+        for c in map(chr, range(0x10000))
+        if _PLAIN.fullmatch(c)
+        and not c.isascii()
+        and any(ch.isdigit() for ch in unicodedata.normalize("NFKC", c))
+    ]
+    assert folding == []
+    assert not _PLAIN.fullmatch("０") and not _PLAIN.fullmatch("①")
 
 
 def test_no_token_bad_token_and_health(screened: Api) -> None:
