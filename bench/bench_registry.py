@@ -67,7 +67,7 @@ def run(cmd: list[str], timeout: float, memory_gib: float, log: Path) -> dict[st
     }
 
 
-def build(work: Path, district: Path, rows: int, seed: int) -> tuple[Path, Path, Path]:
+def build(work: Path, district: Path, rows: int, seed: int, names: str) -> tuple[Path, Path, Path]:
     """The full dataset (for the default engine), the dataset without its person-role table
     and the registry folder (for Spark): one CSV of the district's and the generated rows."""
     gen = work / "generated"
@@ -84,6 +84,7 @@ def build(work: Path, district: Path, rows: int, seed: int) -> tuple[Path, Path,
                 str(seed),
                 "--format",
                 "csv",
+                *(["--names-from", str(district)] if names == "district" else []),
             ],
             cwd=ROOT,
             check=True,
@@ -123,13 +124,20 @@ def main() -> int:
     parser.add_argument("--district", type=Path, default=ROOT / "fixtures" / "demo" / "longgang")
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--names",
+        choices=["district", "pools"],
+        default="district",
+        help="the generated persons' names: the district's own (as often as they occur there: "
+        "a representative registry) or the demo's pools (session 14's runs)",
+    )
     parser.add_argument("--timeout", type=float, default=3 * 3600)
     parser.add_argument("--memory-gib", type=float, default=20.0)
     args = parser.parse_args()
-    work = args.work or Path(f"/tmp/bench_registry_{args.rows}")
+    work = args.work or Path(f"/tmp/bench_registry_{args.rows}_{args.names}")
     work.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
-    full, data, registry = build(work, args.district, args.rows, args.seed)
+    full, data, registry = build(work, args.district, args.rows, args.seed, args.names)
     size = sum(f.stat().st_size for f in registry.iterdir()) / 2**30
     print(
         f"registry: {args.rows:,} generated rows + the district's, {size:.2f} GiB CSV "
