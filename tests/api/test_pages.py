@@ -44,9 +44,11 @@ if not (CHROMIUM and DRIVER):
     )
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service as DriverService  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support import expected_conditions as when  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -134,6 +136,16 @@ def shot(driver: WebDriver, name: str) -> None:
     driver.save_screenshot(str(SCREENS / f"{name}.png"))
 
 
+def replaced(driver: WebDriver, element: WebElement, timeout: float = 30) -> None:
+    """Wait until a new page has replaced the one `element` was on. While the page is being
+    swapped, Chromium may answer a question about the old node with an inspector error
+    ("Node with given id does not belong to the document") rather than "stale": that is
+    the swap in progress, so it is asked again, until the node is reported stale."""
+    WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,)).until(
+        when.staleness_of(element)
+    )
+
+
 def sign_in(driver: WebDriver, live: Live, role: str, then: str = "/ui") -> None:
     driver.get(f"{live.url}{then}")
     WebDriverWait(driver, 20).until(when.presence_of_element_located((By.NAME, "token")))
@@ -184,7 +196,7 @@ def test_an_unknown_supplier_offers_candidates(live: Live, browser: WebDriver) -
     pick = browser.find_element(By.PARTIAL_LINK_TEXT, "深圳市润泽睿智体育用品有限公司")
     shot(browser, "05-check-unknown")
     pick.click()
-    WebDriverWait(browser, 30).until(when.staleness_of(banner))  # the picked supplier's page
+    replaced(browser, banner)  # the picked supplier's page
     banner = WebDriverWait(browser, 30).until(when.presence_of_element_located((By.ID, "verdict")))
     assert "verdict-conflict" in banner.get_attribute("class")
 
@@ -198,7 +210,7 @@ def test_a_commission_triages_a_finding(live: Live, browser: WebDriver) -> None:
     before = browser.find_element(By.CSS_SELECTOR, "table.list")
     browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
     # the filtered page replaces this one: a link found before it loads would go stale
-    WebDriverWait(browser, 20).until(when.staleness_of(before))
+    replaced(browser, before)
     assert "rule=avoidance" in browser.current_url
     link = WebDriverWait(browser, 20).until(
         when.presence_of_element_located((By.CSS_SELECTOR, "table.list tbody a"))
@@ -214,7 +226,7 @@ def test_a_commission_triages_a_finding(live: Live, browser: WebDriver) -> None:
     history = browser.find_element(By.ID, "history")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     # the triaged page replaces this one: read its history, not the old one's
-    WebDriverWait(browser, 20).until(when.staleness_of(history))
+    replaced(browser, history)
     WebDriverWait(browser, 20).until(
         when.text_to_be_present_in_element((By.ID, "history"), "经核实，两人确为堂兄弟关系")
     )
