@@ -31,7 +31,7 @@ from api.files import private_dir, private_file, sqlite_path, sweep_scratch, tig
 from api.jobs import PENDING, Jobs
 from api.jsonable import plain
 from api.limits import RateLimit
-from api.models import ApiToken, AuditEntry, DatasetRecord, ScreeningRecord, now
+from api.models import ApiToken, DatasetRecord, ScreeningRecord, now
 from api.profiles import Profiles
 from api.security import Principal, TokenStore
 from api.settings import Settings
@@ -340,14 +340,16 @@ class Service:
     ) -> Future[None]:
         """:meth:`audit` without the wait: the future is done once the entry is committed
         (an async request awaits it without holding a thread)."""
-        entry = AuditEntry(
-            at=now(),
-            token_id=principal.token_id if principal else None,
-            actor=principal.name if principal else "（未认证）",
-            role=principal.role if principal else "",
-            method=method,
-            path=path[:500],
-            subject=plain({k: v for k, v in subject.items() if v not in (None, "", [], {})}),
-            outcome=outcome,
-        )
-        return self.audit_log.append(entry.model_dump(exclude={"id"}))
+        # AuditEntry's columns as a plain row: building the table model to dump it again
+        # cost a pre-award check 0.15 ms
+        row = {
+            "at": now(),
+            "token_id": principal.token_id if principal else None,
+            "actor": principal.name if principal else "（未认证）",
+            "role": principal.role if principal else "",
+            "method": method,
+            "path": path[:500],
+            "subject": plain({k: v for k, v in subject.items() if v not in (None, "", [], {})}),
+            "outcome": outcome,
+        }
+        return self.audit_log.append(row)

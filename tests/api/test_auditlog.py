@@ -91,3 +91,35 @@ def test_close_writes_what_is_queued_and_a_later_entry_starts_a_new_writer(engin
     writer.write(_row(21))
     writer.close()
     assert _count(engine) == 21
+
+
+def test_one_connection_for_many_transactions(engine: Engine) -> None:
+    """The writer keeps its connection: a pool checkout per transaction (and PostgreSQL's
+    liveness ping with it) cost more than the insert."""
+    checkouts = []
+    event.listen(engine, "checkout", lambda *_: checkouts.append(1))
+    writer = AuditWriter(engine)
+    for i in range(5):
+        writer.write(_row(i))  # one transaction each: write waits for its commit
+    writer.close()
+    assert len(checkouts) == 1
+    assert _count(engine) == 5
+
+
+def test_a_lost_connection_loses_no_entry(engine: Engine) -> None:
+    """The connection gone under the writer (a database restarted, a network cut): the
+    transaction fails, the connection is dropped, and the entries are written on a new one."""
+    writer = AuditWriter(engine)
+    writer.write(_row(0))
+    first = writer._conn
+    assert first is not None
+    # the driver's connection closed under the writer, as a dead server leaves it
+    dbapi = first.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.close()
+    pending = [writer.append(_row(i)) for i in range(1, 6)]
+    assert all(f.result(timeout=30) is None for f in pending)
+    assert writer._conn is not None and writer._conn is not first  # a new one
+    writer.close()
+    assert writer._conn is None  # closed with the writer
+    assert _count(engine) == 6
