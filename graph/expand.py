@@ -246,6 +246,10 @@ class KinGraph:
         src = key_of[:n_edge]
         link, self.link_ids = pd.factorize(edges["link_id"].to_numpy(dtype=object))
         self.codes = _Codes()
+        # each composed code's reading by speaker sex, shared by every walk of this graph:
+        # classifying a code is the walk's costliest step (a pre-award check's kin walk from
+        # a few people took 40-70 ms, nearly all of it classifying codes earlier walks had)
+        self.classified: dict[tuple[str, Sex], tuple[str, str, str]] = {}
         code = np.array([self.codes.intern(c) for c in edges["code"]], dtype=np.int64)
         order = np.argsort(src, kind="stable")  # each person's links in their given order
         self.dst = key_of[n_edge:][order]
@@ -288,13 +292,13 @@ class _Walk:
         self.dst, self.link, self.code, self.conf = graph.dst, graph.link, graph.code, graph.conf
         self.start = graph.start
         self.codes = graph.codes.copy()
+        self.classify = _Classifier(graph.classified)
         self.officials = officials.astype(np.int64)
         self.sexes = sexes
 
     def paths(self, *, max_hops: int, max_same: int) -> list[dict[str, np.ndarray]]:
         """Every path to a near relative, step by step (one dict of arrays per step)."""
         same_code = self.codes.intern(SAME)
-        classify = _Classifier({})
         n = len(self.officials)
         f: dict[str, np.ndarray] = {
             "official": self.officials,
@@ -327,7 +331,7 @@ class _Walk:
                 break
             row, e, identity = row[keep], e[keep], identity[keep]
             code = self.codes.compose(f["code"][row], self.code[e], identity)
-            category, detail, simple = self.codes.classify(code, f["sex"][row], classify)
+            category, detail, simple = self.codes.classify(code, f["sex"][row], self.classify)
             # only near relatives are kept and expanded further: the legal categories never
             # pass through someone outside them (a cousin's child's parent is the cousin,
             # reached directly)

@@ -6,8 +6,10 @@ import random
 
 import networkx as nx
 import pandas as pd
+import pytest
 
-from graph.expand import NEAR, expand, invert, with_inverses
+import graph.expand as expand_module
+from graph.expand import NEAR, KinGraph, expand, invert, with_inverses
 from graph.kinship import classify_path, code_of, parse_code
 
 
@@ -139,3 +141,32 @@ def test_targets_keep_the_rows_of_the_full_expansion_whose_relative_is_a_target(
     pd.testing.assert_frame_equal(some, expected)
     assert ("S1", "B1") in set(zip(some["official"], some["relative"], strict=True))
     assert expand(officials, links, targets=pd.Index(["nobody"])).empty
+
+
+def test_walks_of_one_graph_share_the_readings_of_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A graph kept for many walks (the pre-award check's) reads each composed code once, by
+    speaker sex, for all its walks; each walk answers as a walk on a graph of its own does."""
+    rng = random.Random(11)
+    people = [f"P{i}" for i in range(40)]
+    sex = {p: rng.choice(["男", "女"]) for p in people}
+    codes = {"parent": "fm", "child": "sd", "spouse": "hw", "sibling": ("xb", "xs")}
+    rows = []
+    for _ in range(80):
+        a, b = rng.sample(people, 2)
+        code = codes[rng.choice(list(codes))][0 if sex[b] == "男" else 1]
+        rows.append((a, b, code, sex[a], sex[b]))
+    links = links_frame(rows)
+    starts = [people[:5], people[5:12], people[:12], people[20:]]
+    officials = [pd.DataFrame({"key": s, "sex": [sex[p] for p in s]}) for s in starts]
+    alone = [KinGraph(links).expand(o) for o in officials]
+    graph = KinGraph(links)
+    calls: list[tuple[str, object]] = []
+    real = expand_module.classify_code
+    monkeypatch.setattr(
+        expand_module, "classify_code", lambda code, s: calls.append((code, s)) or real(code, s)
+    )
+    for o, expected in zip(officials, alone, strict=True):
+        pd.testing.assert_frame_equal(graph.expand(o), expected)
+    assert len(calls) == len(set(calls)) == len(graph.classified) > 0  # each read once
+    graph.expand(officials[2])  # the first two walks' people together: nothing new to read
+    assert len(calls) == len(graph.classified)
