@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from api.check.index import CheckIndex
+from api.check.relations import name_keys
+from integrity.identity.scoring import score_in_context
 from integrity.scan import run_scan
 from integrity.screening.org_relations import org_relations
 
@@ -62,3 +64,34 @@ def test_the_reasons_the_index_allows_are_the_reasons_found(index: CheckIndex) -
         )
         asked = asked[asked["confidence"] >= 0.5]
         assert sorted(asked["label"]) == sorted(rows["label"]), (a, b)
+
+
+def test_a_shared_name_decides_as_the_resolver_scores_it(index: CheckIndex) -> None:
+    """The pre-filter's shared-name test (scored as records) says what the resolver's
+    score_in_context says of the same holder pairs, for every pair of the case's suppliers
+    and each supplier with itself (its holders are themselves: a name that decides)."""
+    orgs = sorted(index.org_keys)
+    said = []
+    for i, a in enumerate(orgs):
+        for b in orgs[i:]:
+            ha = index.holders_of(a).reset_index(drop=True)
+            hb = index.holders_of(b).reset_index(drop=True)
+            pairs = [
+                (x, y)
+                for x, kx in enumerate(name_keys(n) for n in ha["name_norm"])
+                for y, ky in enumerate(name_keys(n) for n in hb["name_norm"])
+                if kx & ky
+            ]
+            if not pairs:
+                continue
+            scored = score_in_context(
+                ha,
+                hb,
+                pd.DataFrame(pairs, columns=["l", "r"]),
+                prior=index.org_prior_loosest,
+                frequencies=index.commonness,
+            )
+            expected = bool((scored["confidence"] >= 0.5).any())
+            assert index._same_name_decides(a, b) == expected, (a, b)
+            said.append(expected)
+    assert True in said and False in said
