@@ -68,7 +68,9 @@ def _variants(text: str) -> list[str]:
     return out
 
 
-_DIGITS = re.compile(r"[0-9]{15}")
+# any decimal digits, as the number's own pattern reads them (``\d``: a number whose free
+# positions are written in another script's digits is masked, so it must not pass here)
+_DIGITS = re.compile(r"\d{15}")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")  # a URL's encoding (not 把握约65%)
 # text NFKC leaves without a new digit: ASCII, CJK punctuation (U+3000-303F), the unified
 # ideographs, the punctuation of Chinese prose and the arrows of a path (not the full-width

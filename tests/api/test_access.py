@@ -46,6 +46,8 @@ WIDE = NUMBER.translate(str.maketrans("0123456789X", "０１２３４５６７�
         {NUMBER: 1},  # a key
         ["440303800101123"],  # the old 15 digits
         [{"deep": [{"er": f"（{NUMBER}）"}]}],
+        # the pattern's free positions in Arabic-Indic digits (\d reads them; NFKC keeps them)
+        {"x": "".join(chr(0x660 + int(c)) for c in "4403") + "01198001011234"},
     ],
 )
 @pytest.mark.parametrize("ascii_only", [False, True])
