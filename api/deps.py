@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from api.auditlog import committed
 from api.problems import Problem
 from api.security import Principal, authenticate, require_role, token_hint
 from api.service import Service
@@ -106,9 +106,10 @@ class Audit:
         )
 
     async def wait(self, subject: dict[str, Any], outcome: int = 200) -> None:
-        """The entry, awaited on the event loop (no thread held while it is written)."""
-        await asyncio.wrap_future(
-            self.service.audit_entry(
+        """The entry's commit, waited for on the event loop (no thread held while it is
+        written; :func:`api.auditlog.committed`)."""
+        await committed(
+            *self.service.audit_entry(
                 self.principal, self.request.method, self.request.url.path, subject, outcome
             )
         )

@@ -328,7 +328,7 @@ class Service:
         """Append who asked what: a query about a contractor can itself tip off a suspect.
         Committed before the answer goes out (api.auditlog: one writer, entries that arrive
         together committed together)."""
-        self.audit_entry(principal, method, path, subject, outcome).result()
+        self.audit_entry(principal, method, path, subject, outcome)[0].result()
 
     def audit_entry(
         self,
@@ -337,9 +337,10 @@ class Service:
         path: str,
         subject: dict[str, Any],
         outcome: int,
-    ) -> Future[None]:
+    ) -> tuple[Future[None], bool]:
         """:meth:`audit` without the wait: the future is done once the entry is committed
-        (an async request awaits it without holding a thread)."""
+        (an async request awaits it without holding a thread), and whether the writer had
+        nothing else to write (:meth:`api.auditlog.AuditWriter.submit`)."""
         # AuditEntry's columns as a plain row: building the table model to dump it again
         # cost a pre-award check 0.15 ms
         row = {
@@ -352,4 +353,4 @@ class Service:
             "subject": plain({k: v for k, v in subject.items() if v not in (None, "", [], {})}),
             "outcome": outcome,
         }
-        return self.audit_log.append(row)
+        return self.audit_log.submit(row)

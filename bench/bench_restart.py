@@ -71,6 +71,11 @@ print(json.dumps({{
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="screen into this folder and leave it (DIR/var: the service's data)",
+    )
     args = parser.parse_args()
     from bench_scan import make_district  # noqa: PLC0415 - the bench's own generator
     from sqlmodel import Session  # noqa: PLC0415
@@ -80,9 +85,10 @@ def main() -> None:
     from api.settings import Settings  # noqa: PLC0415
     from api.store import Limits, Upload, ingest  # noqa: PLC0415
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or Path(scratch)
         city = Path(tmp) / "city"
-        city.mkdir()
+        city.mkdir(parents=True)
         make_district(city, args.scale)
         data = Path(tmp) / "var"
         settings = Settings(data_dir=data, token_secret="bench", workers=1)

@@ -1,16 +1,22 @@
 """The audit writer: every entry committed before its caller goes on, entries that arrive
-together in one transaction, one bad entry failing alone, nothing lost at close."""
+together in one transaction, one bad entry failing alone, nothing lost at close; a request
+waiting for its entry holds up its event loop for a moment at most."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select
 
-from api.auditlog import AuditWriter
+from api import auditlog
+from api.auditlog import AuditWriter, committed
 from api.db import make_engine, migrate
 from api.models import AuditEntry, now
 
@@ -123,3 +129,89 @@ def test_a_lost_connection_loses_no_entry(engine: Engine) -> None:
     writer.close()
     assert writer._conn is None  # closed with the writer
     assert _count(engine) == 6
+
+
+def test_the_writer_says_whether_an_entry_is_alone(engine: Engine) -> None:
+    """Alone: nothing else handed over and not yet committed or failed (a failed entry is
+    settled too, or the writer would look busy for ever after)."""
+    writer = AuditWriter(engine)
+    gate = threading.Event()
+    commit = writer._commit
+
+    def gated(batch: list[Any]) -> None:
+        assert gate.wait(30)
+        commit(batch)
+
+    writer._commit = gated  # type: ignore[method-assign]
+    first, alone = writer.submit(_row(0))
+    assert alone
+    second, alone = writer.submit(_row(1))
+    assert not alone  # the first is not committed yet
+    gate.set()
+    assert first.result(timeout=30) is None and second.result(timeout=30) is None
+    bad, alone = writer.submit(_row(9, actor=None))
+    assert alone
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own error
+        bad.result(timeout=30)
+    last, alone = writer.submit(_row(2))
+    assert alone
+    assert last.result(timeout=30) is None
+    writer.close()
+    assert _count(engine) == 3
+
+
+def test_a_lone_entry_is_waited_for_without_giving_up_the_loop(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Committed before the request goes on, and the loop not handed to what is queued
+    behind it meanwhile (the time allowed made long: the order is what is tested here)."""
+    monkeypatch.setattr(auditlog, "QUICK_COMMIT_SECONDS", 30.0)
+    writer = AuditWriter(engine)
+    writer.write(_row(0))
+
+    async def one() -> tuple[list[int], int]:
+        ran: list[int] = []
+        asyncio.get_running_loop().call_soon(ran.append, 1)  # queued behind the request
+        await committed(*writer.submit(_row(1)))
+        return list(ran), _count(engine)  # as it stood when the request went on
+
+    assert asyncio.run(one()) == ([], 2)
+    writer.close()
+
+
+def test_a_locked_database_holds_up_the_request_not_the_loop(tmp_path: Path) -> None:
+    """SQLite's write lock held elsewhere (a screening storing its findings): the request
+    waits for its entry, the loop serves the others meanwhile."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'audit.db'}")
+    migrate(engine)
+    writer = AuditWriter(engine)
+    writer.write(_row(0))
+    locker = sqlite3.connect(tmp_path / "audit.db", isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+
+    async def one() -> tuple[float, float]:
+        gaps: list[float] = []
+
+        async def tick() -> None:
+            last = time.perf_counter()
+            while True:
+                await asyncio.sleep(0.005)
+                gaps.append(time.perf_counter() - last)
+                last = time.perf_counter()
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.02)
+        asyncio.get_running_loop().call_later(0.5, locker.execute, "COMMIT")
+        began = time.perf_counter()
+        await committed(*writer.submit(_row(1)))
+        waited = time.perf_counter() - began
+        ticker.cancel()
+        return waited, max(gaps)
+
+    waited, gap = asyncio.run(one())
+    locker.close()
+    writer.close()
+    assert waited >= 0.4  # committed only once the lock was released
+    assert gap < 0.25  # the loop was held up for a moment at most, not for the lock
+    assert _count(engine) == 2
+    engine.dispose()
