@@ -30,6 +30,7 @@ from integrity.identity.names import org_name, person_name, pinyin_key, split_su
 from integrity.identity.priors import CONTEXT_PRIOR
 from integrity.identity.scoring import (
     SCORED_COLUMNS,
+    SMALL_PAIRS,
     Weights,
     rows_at,
     score_in_context,
@@ -47,8 +48,6 @@ from integrity.screening.spans import positions
 
 # a holder's source columns as decision_kin names them beside the kin row's (then h_...)
 HOLDER_RENAMED = {"file": "h_file", "row": "h_row", "table": "h_table"}
-# up to this many candidate pairs are scored as records, more through the resolver's frames
-SMALL_PAIRS = 32
 
 
 class CheckIndex(Lookups, RelationsIndex):

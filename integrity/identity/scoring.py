@@ -74,7 +74,10 @@ class Weights:
     birth_range_conflict_u: float = 0.5
 
 
-Evidence = list[tuple[np.ndarray, str, np.ndarray]]  # (which pairs, reason, log-odds)
+Evidence = list[tuple[np.ndarray, str, np.ndarray]]
+# up to this many pairs are scored one by one as records (score's small-pairs path: the same
+# numbers without the fixed cost of the vectorised path's pandas operations)
+SMALL_PAIRS = 32  # (which pairs, reason, log-odds)
 
 
 def _names(
@@ -203,7 +206,7 @@ def score(
     weights: Weights | None = None,
     frequencies: pd.Series | None = None,
     reasons_from: float = 0.0,
-    small: int = 32,
+    small: int = SMALL_PAIRS,
     context: str = ROSTER,
 ) -> pd.DataFrame:
     """Confidence and reasons for each candidate pair, vectorised over the pairs.
@@ -488,3 +491,53 @@ def score_records_in_context(
         if a == b and str(a).startswith("id:"):
             confidence[i], reasons[i] = 1.0, [("身份证号相同", math.inf)]
     return confidence, reasons
+
+
+# what prepare() gives a frame of mentions: where both frames hold these already,
+# score_at_in_context reads them as they are, as score_in_context would after prepare()
+PREPARED_COLUMNS = ("name_nfkc", "name_norm", "birth", "sex", "id_valid", "id_number", "phone")
+
+
+def score_at_in_context(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    at_left: np.ndarray,
+    at_right: np.ndarray,
+    keys: list[tuple[Any, Any]],
+    *,
+    prior: float,
+    frequencies: Frequencies,
+    context: str = ROSTER,
+) -> pd.DataFrame | None:
+    """:func:`score_in_context` of the mentions at positions ``at_left[i]`` of ``left`` and
+    ``at_right[i]`` of ``right``, prepared frames (:data:`PREPARED_COLUMNS`) given whole:
+    the same frame (l, r, confidence, log_odds, reasons) as for the two frames of those rows,
+    prepared and scored pair by pair, without copying them (the copies, the index and the
+    small-pairs path's frames cost a few pairs milliseconds). ``keys``: each pair's person
+    keys. None where a frame is not prepared (score those through score_in_context)."""
+    if not all(c in frame for frame in (left, right) for c in PREPARED_COLUMNS):
+        return None
+    n = len(keys)
+    found, log_odds, reasons = score_records(
+        rows_at(left, at_left, SCORED_COLUMNS),
+        rows_at(right, at_right, SCORED_COLUMNS),
+        prior,
+        Weights(),
+        frequencies,
+        # the share of a name not counted, as score() takes it for two frames of n rows
+        1 / max(2 * n, 1),
+        0.0,
+        context=context,
+    )
+    for i, (a, b) in enumerate(keys):
+        if a == b and str(a).startswith("id:"):
+            found[i], reasons[i] = 1.0, [("身份证号相同", math.inf)]
+    return pd.DataFrame(
+        {
+            "l": np.arange(n),
+            "r": np.arange(n),
+            "confidence": np.round(np.array(found, dtype=float), 4),
+            "log_odds": np.round(np.array(log_odds, dtype=float), 2),
+            "reasons": pd.Series(reasons, dtype=object),
+        }
+    )

@@ -21,7 +21,7 @@ from integrity.findings import LEAD_THRESHOLD, REQUEST_SOURCE, EvidenceStep, Sou
 from integrity.identity.blocking import in_index, viable
 from integrity.identity.mentions import prepare
 from integrity.identity.priors import CONTEXT_PRIOR, smoothed_prior
-from integrity.identity.scoring import score_in_context
+from integrity.identity.scoring import SMALL_PAIRS, score_at_in_context, score_in_context
 from integrity.screening.kin import Screening
 
 ROOM = re.compile(r"(\d+|[一二三四五六七八九十]+)(室|房|号房|单元\d+)$|\d{3,5}$")
@@ -406,6 +406,21 @@ def _bare_matches(
     """Each kin-side person (``keys``) scored against the bare holder row ``at`` (labels in
     ``bare``) as one person, as any two mentions of the data are (the population prior):
     confidence and reasons."""
+    if len(keys) <= SMALL_PAIRS:  # a check's few: read in place, not copied (the same frame)
+        at_l = scr.people.index.get_indexer(pd.Index(keys))
+        at_r = bare.index.get_indexer(pd.Index(at))
+        if (at_l >= 0).all() and (at_r >= 0).all():
+            scored = score_at_in_context(
+                scr.people,
+                bare,
+                at_l,
+                at_r,
+                list(zip(keys, bare["key"].to_numpy()[at_r], strict=True)),
+                prior=scr.population,
+                frequencies=scr.name_commonness,
+            )
+            if scored is not None:
+                return scored
     lp = prepare(scr.people.reindex(keys).reset_index(names="key"), with_pinyin=False)
     rp = prepare(bare.loc[at].reset_index(drop=True), with_pinyin=False)
     pairs = pd.DataFrame({"l": np.arange(len(keys)), "r": np.arange(len(keys))})

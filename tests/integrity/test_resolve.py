@@ -23,6 +23,7 @@ from integrity.identity.scoring import (
     SCORED_COLUMNS,
     rows_at,
     score,
+    score_at_in_context,
     score_in_context,
     score_records_in_context,
 )
@@ -255,6 +256,30 @@ def test_few_pairs_score_alike_one_by_one_and_vectorised() -> None:
         sum(r == [("身份证号相同", math.inf)] and h for r, h in zip(reasons, hidden, strict=True))
         >= 2
     )
+    # a few pairs read in place (org_relations' bare names in a check) give what the rows,
+    # copied out and prepared, give through score_in_context: with half the names unseen,
+    # so that the floor (the share of a name not counted) decides some
+    half = freq.iloc[::2]
+    for start in range(0, len(frame), 97):
+        chunk = frame.iloc[start : start + 25]
+        at_l, at_r = chunk["l"].to_numpy(), chunk["r"].to_numpy()
+        keys = list(
+            zip(people["key"].to_numpy()[at_l], holders["key"].to_numpy()[at_r], strict=True)
+        )
+        read = score_at_in_context(people, holders, at_l, at_r, keys, prior=2e-4, frequencies=half)
+        assert read is not None
+        copied = score_in_context(
+            prepare(people.iloc[at_l].reset_index(drop=True), with_pinyin=False),
+            prepare(holders.iloc[at_r].reset_index(drop=True), with_pinyin=False),
+            pd.DataFrame({"l": np.arange(len(chunk)), "r": np.arange(len(chunk))}),
+            prior=2e-4,
+            frequencies=half,
+        )
+        for column in ("l", "r", "confidence", "log_odds", "reasons"):
+            assert read[column].tolist() == copied[column].tolist(), column
+    # a frame that was never prepared is left to score_in_context
+    bare = holders.drop(columns=["name_nfkc"])
+    assert score_at_in_context(people, bare, at_l, at_r, keys, prior=2e-4, frequencies=half) is None
 
 
 def test_deletion_codes_group_exactly_as_the_deletion_strings() -> None:
