@@ -7,7 +7,10 @@ opening (and configuring) a connection for each beyond its size: a third of a bu
 time. Here a request hands its entry to the writer and waits for the commit of the
 transaction that holds it (group commit): entries that arrive while one transaction is
 being written go together into the next. The promise is unchanged — committed before the
-answer — at the cost of one transaction per batch instead of one per request.
+answer — at the cost of one transaction per batch instead of one per request. A request on
+an event loop whose entry will be committed at once waits for it on the loop, a few
+milliseconds at most (:func:`committed`), rather than behind every request that came
+meanwhile.
 
 One writer per process, started at the first entry (so a worker forked from a parent that
 never wrote has its own). The writer keeps one connection for its life rather than taking
@@ -24,6 +27,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -37,6 +41,9 @@ log = logging.getLogger("integrity.api")
 BATCH = 500
 # the longest a request holds up its event loop for its own entry's commit (see committed)
 QUICK_COMMIT_SECONDS = 0.005
+# ... and only where the writer's last transaction took less than this: a database a
+# network away, whose commit takes longer, is awaited (it would hold up the loop each time)
+SOON_SECONDS = 0.001
 _STOP = object()
 
 
@@ -50,6 +57,7 @@ class AuditWriter:
         self._conn_pid = 0
         self._insert = insert(AuditEntry)
         self._pending = 0  # entries handed over and not yet settled (committed or failed)
+        self._last_seconds = 0.0  # how long the last transaction took
 
     def append(self, row: dict[str, Any]) -> Future[None]:
         """Queue one entry (AuditEntry's columns); the future is done once it is committed
@@ -57,21 +65,23 @@ class AuditWriter:
         return self.submit(row)[0]
 
     def submit(self, row: dict[str, Any]) -> tuple[Future[None], bool]:
-        """:meth:`append`, and whether the writer had nothing else to write: its commit is
-        then a fraction of a millisecond away (one insert on a kept connection)."""
+        """:meth:`append`, and whether its commit is a fraction of a millisecond away: the
+        writer has nothing else to write, and its last transaction took less than
+        SOON_SECONDS."""
         done: Future[None] = Future()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="audit", daemon=True)
                 self._thread.start()
-            alone = self._pending == 0
+            soon = self._pending == 0 and self._last_seconds < SOON_SECONDS
             self._pending += 1
             self._queue.put((row, done))
-        return done, alone
+        return done, soon
 
-    def _settled(self, count: int) -> None:
+    def _settled(self, count: int, seconds: float) -> None:
         with self._lock:
             self._pending -= count
+            self._last_seconds = seconds
 
     def write(self, row: dict[str, Any]) -> None:
         """Append one entry and wait for its commit."""
@@ -137,8 +147,10 @@ class AuditWriter:
             log.debug("closing the audit writer's connection failed", exc_info=True)
 
     def _commit(self, batch: list[tuple[dict[str, Any], Future[None]]]) -> None:
+        began = time.perf_counter()
         try:
             conn = self._connection()
+            began = time.perf_counter()  # the transaction's time, not the connection's
             with conn.begin():
                 conn.execute(self._insert, [row for row, _ in batch])
         except Exception as exc:
@@ -149,27 +161,27 @@ class AuditWriter:
                 return
             # the waiting request learns its entry was not written
             log.exception("an audit entry could not be written")
-            self._settled(1)
+            self._settled(1, time.perf_counter() - began)
             batch[0][1].set_exception(exc)
             return
-        self._settled(len(batch))
+        self._settled(len(batch), time.perf_counter() - began)
         for _, done in batch:
             done.set_result(None)
 
 
-async def committed(done: Future[None], alone: bool) -> None:
+async def committed(done: Future[None], soon: bool) -> None:
     """Until the entry behind ``done`` is committed (:meth:`AuditWriter.submit`'s future and
     flag), for a request on an event loop; raises what kept it from being.
 
-    An entry the writer had alone is waited for on the loop itself, up to
-    QUICK_COMMIT_SECONDS: its commit is a fraction of a millisecond away, and awaited, the
-    request would go back to the end of the loop's queue, behind every request that came
-    meanwhile (the audit wait was half of a pre-award check's p99 in the service at 200
-    checks a second). A writer with others queued is awaited (their entries go together into
-    one transaction), and so is an entry the database does not take that fast (SQLite's
-    write lock held by a screening storing its findings): the loop is held up that long at
+    An entry committed ``soon`` is waited for on the loop itself, up to QUICK_COMMIT_SECONDS:
+    awaited, the request would go back to the end of the loop's queue, behind every request
+    that came meanwhile (the audit wait was half of a pre-award check's p99 in the service at
+    200 checks a second). A writer with others queued is awaited (their entries go together
+    into one transaction), as is a database whose last commit was slower (one a network
+    away), and an entry the database does not take that fast after all (SQLite's write lock
+    held by a screening storing its findings): the loop is held up QUICK_COMMIT_SECONDS at
     most, never for the database."""
-    if alone:
+    if soon:
         with contextlib.suppress(TimeoutError):
             done.result(timeout=QUICK_COMMIT_SECONDS)
             return
