@@ -339,8 +339,8 @@ class Service:
         outcome: int,
     ) -> tuple[Future[None], bool]:
         """:meth:`audit` without the wait: the future is done once the entry is committed
-        (an async request awaits it without holding a thread), and whether the writer had
-        nothing else to write (:meth:`api.auditlog.AuditWriter.submit`)."""
+        (an async request awaits it without holding a thread), and whether it will be
+        committed at once (:meth:`api.auditlog.AuditWriter.submit`)."""
         # AuditEntry's columns as a plain row: building the table model to dump it again
         # cost a pre-award check 0.15 ms
         row = {

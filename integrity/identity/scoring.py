@@ -74,10 +74,10 @@ class Weights:
     birth_range_conflict_u: float = 0.5
 
 
-Evidence = list[tuple[np.ndarray, str, np.ndarray]]
+Evidence = list[tuple[np.ndarray, str, np.ndarray]]  # (which pairs, reason, log-odds)
 # up to this many pairs are scored one by one as records (score's small-pairs path: the same
 # numbers without the fixed cost of the vectorised path's pandas operations)
-SMALL_PAIRS = 32  # (which pairs, reason, log-odds)
+SMALL_PAIRS = 32
 
 
 def _names(
@@ -512,8 +512,8 @@ def score_at_in_context(
     """:func:`score_in_context` of the mentions at positions ``at_left[i]`` of ``left`` and
     ``at_right[i]`` of ``right``, prepared frames (:data:`PREPARED_COLUMNS`) given whole:
     the same frame (l, r, confidence, log_odds, reasons) as for the two frames of those rows,
-    prepared and scored pair by pair, without copying them (the copies, the index and the
-    small-pairs path's frames cost a few pairs milliseconds). ``keys``: each pair's person
+    prepared and scored pair by pair, without copying them (for a few pairs the copies, their
+    index and the small-pairs path's frames cost milliseconds). ``keys``: each pair's person
     keys. None where a frame is not prepared (score those through score_in_context)."""
     if not all(c in frame for frame in (left, right) for c in PREPARED_COLUMNS):
         return None
