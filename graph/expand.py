@@ -275,7 +275,8 @@ class KinGraph:
         if targets is not None:
             wanted = self.people.get_indexer(targets)
             wanted = wanted[wanted >= 0]
-            found = [{k: v[np.isin(s["n"][:, -1], wanted)] for k, v in s.items()} for s in found]
+            ends = [np.isin(s["n"][:, -1], wanted) for s in found]  # once a step, not a column
+            found = [{k: v[end] for k, v in s.items()} for s, end in zip(found, ends, strict=True)]
             found = [s for s in found if len(s["code"])]
         if not found:
             return pd.DataFrame(columns=EXPANSION_COLUMNS)
