@@ -215,6 +215,7 @@ class Service:
             # the index is millions of long-lived objects (path tuples among them): out of the
             # collector's way, or a full collection now and then stalls a check for a second.
             # Unfreezing first lets the previous index be collected.
+            index.warm_lookups()
             gc.unfreeze()
             gc.collect()
             gc.freeze()

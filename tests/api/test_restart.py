@@ -87,6 +87,14 @@ def _no_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("integrity.scan.run_rules", refuse)
 
 
+def _assert_warm(index: Any) -> None:
+    """What a first check would otherwise build in each worker: the names by key (kept in
+    the index file) and the lookups' hash tables (built where the index is swapped in)."""
+    assert "_name_by_key" in vars(index.scr)
+    assert index.commonness.index._engine.is_mapping_populated
+    assert index.scr.link_index.frame.index._engine.is_mapping_populated
+
+
 def test_the_screening_keeps_its_index_private(screened: Screened) -> None:
     files = sorted((screened.var / "check-index").iterdir())
     assert [f.name for f in files] == [f"{screened.screening_id}.pickle"]
@@ -101,6 +109,7 @@ def test_restart_reads_the_kept_index(
     monkeypatch.setattr("api.service.screening_for_check", _refuse_build)
     service = _restart(screened, tmp_path)
     assert service.index_source == "snapshot"
+    _assert_warm(service.index)
     assert _answers(service.index, screened.bodies) == screened.before
 
 
@@ -115,6 +124,7 @@ def test_restart_without_the_file_rebuilds_without_the_rules(
         tmp_path / "run",
     )
     assert service.index_source == "rebuilt"
+    _assert_warm(service.index)
     assert _answers(service.index, screened.bodies) == screened.before
     # and kept for the next start
     assert snapshot.load(service.snapshot_dir, screened.screening_id, service.snapshot_key)
@@ -149,6 +159,7 @@ def test_a_file_not_ours_is_never_read(
         Screened(bad, screened.db, screened.screening_id, [], []), tmp_path / "run", **overrides
     )
     assert service.index_source == "rebuilt"
+    _assert_warm(service.index)
     assert _answers(service.index, screened.bodies) == screened.before
 
 
