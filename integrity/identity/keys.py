@@ -27,7 +27,7 @@ import pandas as pd
 
 from graph.kinship import chain_paths, code_of
 from integrity.identity.ids import ric_birth_date
-from integrity.identity.mentions import sex_from_ids
+from integrity.identity.mentions import filled, sex_from_ids
 from integrity.identity.names import org_names, person_name, person_names
 from integrity.load.dataset import Dataset
 
@@ -278,10 +278,10 @@ def _name_to_uscc(t: dict[str, pd.DataFrame], fixed: dict[str, pd.Series] | None
             if "supplier_name" in frame
             else pd.Series(None, index=frame.index[bare], dtype=object)
         )
-        frame.loc[bare, "org_key"] = (
-            written.map(by_written)
-            .fillna(frame.loc[bare, "org_key"].map(by_core))
-            .fillna(frame.loc[bare, "org_key"])
+        # filled: without pandas' silent downcasting of an all-missing step (deprecated)
+        frame.loc[bare, "org_key"] = filled(
+            filled(written.map(by_written), frame.loc[bare, "org_key"].map(by_core)),
+            frame.loc[bare, "org_key"],
         )
 
 
