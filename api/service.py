@@ -212,10 +212,10 @@ class Service:
             self.index = index
             self.index_error = None
             self.index_source = source
+            index.warm_lookups()  # before workers are forked from here (they share them)
             # the index is millions of long-lived objects (path tuples among them): out of the
             # collector's way, or a full collection now and then stalls a check for a second.
             # Unfreezing first lets the previous index be collected.
-            index.warm_lookups()
             gc.unfreeze()
             gc.collect()
             gc.freeze()

@@ -483,14 +483,29 @@ def score_records_in_context(
     """:func:`score_in_context` for a few pairs given as records (a pre-award check's): the
     confidence rounded as there, and the same ``id:`` key on both sides (``keys``: the pair's
     person keys) the same valid ID number, 1.0 whatever the names."""
-    found, _, reasons = score_records(
+    confidence, _, reasons = _records_in_context(ra, rb, keys, prior, frequencies, floor, context)
+    return confidence, reasons
+
+
+def _records_in_context(
+    ra: list[dict[str, Any]],
+    rb: list[dict[str, Any]],
+    keys: list[tuple[Any, Any]],
+    prior: float,
+    frequencies: Frequencies,
+    floor: float,
+    context: str,
+) -> tuple[list[float], list[float], list[Reasons]]:
+    """(confidence, log-odds, reasons) of :func:`score_records`, each rounded as
+    :func:`score` rounds them, and a pair of the same ``id:`` key decided by the number."""
+    found, log_odds, reasons = score_records(
         ra, rb, prior, Weights(), frequencies, floor, 0.0, context=context
     )
     confidence = np.round(np.array(found, dtype=float), 4).tolist()
     for i, (a, b) in enumerate(keys):
         if a == b and str(a).startswith("id:"):
             confidence[i], reasons[i] = 1.0, [("身份证号相同", math.inf)]
-    return confidence, reasons
+    return confidence, np.round(np.array(log_odds, dtype=float), 2).tolist(), reasons
 
 
 # what prepare() gives a frame of mentions: where both frames hold these already,
@@ -518,26 +533,22 @@ def score_at_in_context(
     if not all(c in frame for frame in (left, right) for c in PREPARED_COLUMNS):
         return None
     n = len(keys)
-    found, log_odds, reasons = score_records(
+    confidence, log_odds, reasons = _records_in_context(
         rows_at(left, at_left, SCORED_COLUMNS),
         rows_at(right, at_right, SCORED_COLUMNS),
+        keys,
         prior,
-        Weights(),
         frequencies,
         # the share of a name not counted, as score() takes it for two frames of n rows
         1 / max(2 * n, 1),
-        0.0,
-        context=context,
+        context,
     )
-    for i, (a, b) in enumerate(keys):
-        if a == b and str(a).startswith("id:"):
-            found[i], reasons[i] = 1.0, [("身份证号相同", math.inf)]
     return pd.DataFrame(
         {
             "l": np.arange(n),
             "r": np.arange(n),
-            "confidence": np.round(np.array(found, dtype=float), 4),
-            "log_odds": np.round(np.array(log_odds, dtype=float), 2),
+            "confidence": np.array(confidence, dtype=float),
+            "log_odds": np.array(log_odds, dtype=float),
             "reasons": pd.Series(reasons, dtype=object),
         }
     )
