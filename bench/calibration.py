@@ -68,6 +68,14 @@ FLOOR = 0.01
 ASSERTED = 0.5  # a finding's link is asserted from here (线索待核 below)
 
 
+# a district pool drawn without namesakes (``demo-unique``: the generator draws a name again
+# when it is taken, as the demo and the quality bench do); ``demo``, ``wide``: with the
+# population's namesakes
+UNIQUE = "unique"
+# pools whose districts' median namesake shares are within this factor are one level of a map
+LEVEL_RATIO = 2.0
+
+
 # the calibration map each source's links are stated with
 CONTEXT = {"panel": calibration.PANEL, "staff": calibration.KIN, "roster": calibration.ROSTER}
 # the contexts a map is fitted for. The roster's posterior is measured, not mapped: it is
@@ -124,7 +132,7 @@ def district_pairs(dataset: Path, context: str) -> pd.DataFrame:
         left, orgs, on=on, roles=ROLES, prior=prior, floor=FLOOR, context=CONTEXT[context]
     )
     if hits.empty:
-        return pd.DataFrame(columns=["raw", "same", "decoy"])
+        return pd.DataFrame(columns=["raw", "same", "decoy", "share"])
     hits = hits[hits["h_true_id"].notna()]
     people = scr.people
     rel_id = people["id_number"].where(people["id_valid"].astype(bool)).reindex(hits["relative"])
@@ -133,7 +141,14 @@ def district_pairs(dataset: Path, context: str) -> pd.DataFrame:
     hits = hits.drop_duplicates(subset=["relative", "h_true_id", "match_conf"])
     same = (hits["rel_id"] == hits["h_true_id"]).to_numpy()
     decoy = hits["h_name"].str.endswith("建国").to_numpy() & ~same
-    return pd.DataFrame({"raw": hits["match_conf"].to_numpy(float), "same": same, "decoy": decoy})
+    return pd.DataFrame(
+        {
+            "raw": hits["match_conf"].to_numpy(float),
+            "same": same,
+            "decoy": decoy,
+            "share": scr.namesake_share,  # the kin side's: the holders' hidden numbers not in it
+        }
+    )
 
 
 def roster_pairs(seed: int, pool: str) -> pd.DataFrame:
@@ -160,7 +175,9 @@ def roster_pairs(seed: int, pool: str) -> pd.DataFrame:
     rpid = np.array([r["pid"] for r in right])[ri]
     raw = scored["confidence"].to_numpy(float)
     keep = ~by_id & (raw >= FLOOR)
-    return pd.DataFrame({"raw": raw[keep], "same": (lpid == rpid)[keep], "decoy": False})
+    return pd.DataFrame(
+        {"raw": raw[keep], "same": (lpid == rpid)[keep], "decoy": False, "share": np.nan}
+    )
 
 
 def collect(source: str, pool: str, seeds: list[int], cache: Path | None) -> pd.DataFrame:
@@ -171,8 +188,9 @@ def collect(source: str, pool: str, seeds: list[int], cache: Path | None) -> pd.
             frames.append(pd.read_csv(kept))
             continue
         if source in ("panel", "staff"):
+            names, _, drawn = pool.partition("-")
             with tempfile.TemporaryDirectory() as tmp:
-                generate(Path(tmp), seed, pool, namesakes=True)
+                generate(Path(tmp), seed, names, namesakes=drawn != UNIQUE)
                 pairs = district_pairs(Path(tmp) / "longgang", source)
         else:
             pairs = roster_pairs(seed, pool)
@@ -221,6 +239,43 @@ def fit(
     return calibration.Calibration.from_knots(grid, platt.predict_proba(logit(grid)[:, None])[:, 1])
 
 
+def stated_at(levels: calibration.Levels, pairs: pd.DataFrame) -> np.ndarray:
+    """Each pair stated by the map at its own district's namesake share."""
+    out = np.empty(len(pairs))
+    shares = pairs["share"].to_numpy(float)
+    raw = pairs["raw"].to_numpy(float)
+    for share in np.unique(shares):
+        at = shares == share if not np.isnan(share) else np.isnan(shares)
+        out[at] = levels.at(None if np.isnan(share) else float(share))(raw[at])
+    return out
+
+
+def fit_levels(parts: dict[str, pd.DataFrame], method: str, weigh: str) -> calibration.Levels:
+    """One map per level of namesake share: the pools in order of their districts' median
+    share, a pool within LEVEL_RATIO of the level before joining it; each level fitted on its
+    pools (each pool weighing alike with ``weigh`` = pools), at its districts' median share."""
+    median = {pool: float(f.drop_duplicates("seed")["share"].median()) for pool, f in parts.items()}
+    groups: list[list[str]] = []
+    for pool in sorted(parts, key=lambda p: median[p]):
+        first = groups[-1][0] if groups else None
+        if first is not None and median[pool] <= LEVEL_RATIO * max(median[first], 1e-4):
+            groups[-1].append(pool)
+        else:
+            groups.append([pool])
+    shares, fitted = [], []
+    for group in groups:
+        both = pd.concat(
+            [parts[p].assign(w=1 / len(parts[p]) if weigh == "pools" else 1.0) for p in group],
+            ignore_index=True,
+        )
+        fitted.append(
+            fit(both["raw"].to_numpy(), both["same"].to_numpy(), both["w"].to_numpy(), method)
+        )
+        shares.append(float(both.drop_duplicates(["seed", "share"])["share"].median()))
+        print(f"  level {shares[-1]:.4f}: {'+'.join(group)}, {len(both)} pairs")
+    return calibration.Levels(tuple(shares), tuple(fitted))
+
+
 def seeds_of(text: str) -> list[int]:
     out: list[int] = []
     for part in text.split(","):
@@ -241,8 +296,9 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument("--write", action="store_true", help="with --fit: store the knots")
     parser.add_argument("--cache", type=Path, help="keep each district's pairs here (CSV)")
-    parser.add_argument("--sources", default="panel/demo,panel/wide,staff/demo,staff/wide,"
-                        "roster/common,roster/wide,roster/mixed")  # fmt: skip
+    parser.add_argument("--sources", default="panel/demo,panel/wide,panel/demo-unique,"
+                        "panel/wide-unique,staff/demo,staff/wide,staff/demo-unique,"
+                        "staff/wide-unique,roster/common,roster/wide,roster/mixed")  # fmt: skip
     parser.add_argument("--roster-size", default="10000x30000", help="LEFTxRIGHT records")
     args = parser.parse_args()
     ROSTER_SIZE[:] = [int(v) for v in args.roster_size.split("x")]
@@ -255,36 +311,27 @@ def main() -> int:
             args.cache.mkdir(parents=True, exist_ok=True)
         held = {k: collect(*k, measure, args.cache) for k in kinds}
         train = {k: collect(*k, fitting, args.cache) for k in kinds} if args.fit else {}
-    maps = {c: calibration.current(c) for c in calibration.CONTEXTS}
+    maps = {c: calibration.levels(c) for c in calibration.CONTEXTS}
     if args.fit:
         for context in FITTED:
-            parts = [f for (source, _), f in train.items() if CONTEXT[source] == context]
-            if not parts:
-                continue
-            # each name pool weighs the same (the demo's small pools give four times the
-            # pairs of the wide ones, whose posteriors err the other way)
-            both = pd.concat(
-                [f.assign(w=1 / len(f) if args.weigh == "pools" else 1.0) for f in parts],
-                ignore_index=True,
-            )
-            maps[context] = fit(
-                both["raw"].to_numpy(), both["same"].to_numpy(), both["w"].to_numpy(), args.method
-            )
-            print(f"{context}: fitted on seeds {args.fit_seeds}, {len(both)} pairs, "
-                  f"{len(maps[context].raw)} knots")  # fmt: skip
+            parts = {pool: f for (source, pool), f in train.items() if CONTEXT[source] == context}
+            if parts:
+                maps[context] = fit_levels(parts, args.method, args.weigh)
+                print(f"{context}: fitted on seeds {args.fit_seeds}, levels at namesake shares "
+                      f"{[round(v, 4) for v in maps[context].shares]}")  # fmt: skip
     report: dict[str, dict[str, float]] = {}
     for (source, pool), pairs in held.items():
         raw, same = pairs["raw"].to_numpy(), pairs["same"].to_numpy()
         print(f"\n{source}/{pool}, seeds {args.seeds}: {len(pairs)} pairs")
         t0, e0 = reliability(raw, same)
-        t1, e1 = reliability(maps[CONTEXT[source]](raw), same)
+        stated = stated_at(maps[CONTEXT[source]], pairs)
+        t1, e1 = reliability(stated, same)
         print("the resolver's posterior:")
         print(t0.round(3).to_string())
         print(f"ECE {e0:.4f}")
         print("stated (the map applied):")
         print(t1.round(3).to_string())
         print(f"ECE {e1:.4f}")
-        stated = maps[CONTEXT[source]](raw)
         for label, given in (("posterior", raw), ("stated", stated)):
             at = given >= ASSERTED
             print(
@@ -298,7 +345,8 @@ def main() -> int:
         calibration.write(
             maps,
             fitted_on=f"bench/calibration.py --fit --method {args.method}: {args.sources}; "
-            f"seeds {args.fit_seeds} (districts with namesakes; each name pool weighed alike); "
+            f"seeds {args.fit_seeds} (districts with and without namesakes: one map per level of "
+            f"namesake share; each name pool weighed alike); "
             f"measured on seeds {args.seeds}",
         )
         print(f"wrote {calibration.CALIBRATION_FILE}")

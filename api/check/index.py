@@ -151,6 +151,8 @@ class CheckIndex(Lookups, RelationsIndex):
         self._birth_bits = birth_bits(self._weights)
         self._phone_bits = phone_bits(self._weights)
         self.avoidance_prior = scr.priors.get("avoidance", CONTEXT_PRIOR)
+        # the panel's calibration map at this data's namesake share, as the batch states it
+        self.panel_context = scr.stated_in(PANEL)
         # the batch's measured share of kin or one person among the holder pairs of
         # suppliers asked about together, per rule (org_relations): the check weighs its few
         # pairs the same way; the pre-filter lets through whatever the larger could find
@@ -216,7 +218,7 @@ class CheckIndex(Lookups, RelationsIndex):
         nothing else to compare never can). One comparison of the panel's kin rows with the
         supplier's holders, as matrices."""
         w = self._weights
-        need = need_bits(prior, floor, PANEL)
+        need = need_bits(prior, floor, self.panel_context)
         names = self._kin_name[rows]
         rnames = right.name_norm
         named = np.array([bool(n) for n in rnames], dtype=bool)[None, :]
@@ -342,7 +344,7 @@ class CheckIndex(Lookups, RelationsIndex):
             prior=self.avoidance_prior,
             frequencies=freq,
             floor=1 / (len(np.unique(kin_at)) + len(np.unique(holder_at))),
-            context=PANEL,
+            context=self.panel_context,
         )
         conf = self.kin["conf"].array[kin_at].to_numpy()
         kept = [
@@ -390,7 +392,7 @@ class CheckIndex(Lookups, RelationsIndex):
         if unseen.any():
             freq[unseen] = [self.shares.u(str(n)) for n in freq.index[unseen]]
         scored = score_in_context(
-            lp, rp, pairs, prior=self.avoidance_prior, frequencies=freq, context=PANEL
+            lp, rp, pairs, prior=self.avoidance_prior, frequencies=freq, context=self.panel_context
         )
         return _hits(left, right, scored, floor)
 

@@ -109,6 +109,15 @@ def learnt_priors(result: ScanResult) -> dict[str, float]:
     return {k: float(v) for k, v in sorted(ctx.screening.priors.items())}
 
 
+def learnt_namesake_share(result: ScanResult) -> float | None:
+    """How crowded the data's names are (Tables.namesake_share: the calibration map a name
+    link was stated with), where a rule read the screening."""
+    ctx = result.context
+    if ctx is None or "screening" not in vars(ctx):
+        return None
+    return float(ctx.screening.namesake_share)
+
+
 def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
     findings = result.findings
     by_rule = Counter(f.rule for f in findings)
@@ -119,6 +128,8 @@ def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
         # the numbers the screening learnt from the data (each rule's measured prior): kept
         # with the run, so that a check index can be rebuilt without running the rules again
         "priors": learnt_priors(result),
+        # how crowded the names are: the identity calibration's map was chosen by it
+        "namesake_share": learnt_namesake_share(result),
         "tool": "integrity",
         "version": __version__,
         "started_at": result.started_at,

@@ -11,6 +11,16 @@ by names; a link decided by resident ID numbers (1 or 0) is not touched. The ros
 the identity: its posterior is calibrated already, and a map fitted on one roster size made
 another worse (bench/README.md, "Calibrated identity").
 
+How often a name match is one person depends on how crowded the names are: in a district
+whose people share their names, a match on a name alone is much weaker than where every name
+is carried once. The data measures that itself: the **namesake share**, the share of the people
+with a valid ID number whose exact name another valid ID number also carries
+(``Tables.namesake_share``). A fitted context holds one map per level of that share (each
+fitted on districts at that level); the map a screening uses is interpolated between the two
+levels around its own share, on a log scale, and is the last level's beyond the ends. A
+context qualified with its share reads ``panel@0.0123`` (:func:`qualified`); an unqualified
+one uses the most crowded level, the most sceptical.
+
 The knots live in ``calibration.json`` beside this module, with what they were fitted on. The
 map is monotone, so a floor the callers set on the stated confidence is a floor on the
 posterior too (:meth:`Calibration.raw_floor`: the blocking prunes against it).
@@ -64,7 +74,9 @@ class Calibration:
     capped: bool = True
 
     @classmethod
-    def from_knots(cls, raw: Sequence[float], calibrated: Sequence[float]) -> Calibration:
+    def from_knots(
+        cls, raw: Sequence[float] | np.ndarray, calibrated: Sequence[float] | np.ndarray
+    ) -> Calibration:
         x = np.asarray(raw, dtype=float)
         y = np.asarray(calibrated, dtype=float)
         if len(x) < 2 or len(x) != len(y) or np.any(np.diff(x) < 0) or np.any(np.diff(y) < 0):
@@ -112,13 +124,29 @@ def reason(p: float, stated: float) -> tuple[str, float] | None:
     return (CALIBRATION_LABEL, round(bits, 2)) if abs(bits) >= SHOWN_BITS else None
 
 
-def write(maps: dict[str, Calibration], *, fitted_on: str, path: Path | None = None) -> None:
+def write(
+    maps: dict[str, Calibration | Levels], *, fitted_on: str, path: Path | None = None
+) -> None:
     """The maps as JSON, one line per list (a refit reads as a diff of knots)."""
-    rows = [
-        f'  "{k}": {{\n   "raw": {json.dumps(m.as_json()["raw"])},\n'
-        f'   "calibrated": {json.dumps(m.as_json()["calibrated"])}\n  }}'
-        for k, m in maps.items()
-    ]
+
+    def knots(m: Calibration, indent: str) -> str:
+        return (
+            f'{indent}"raw": {json.dumps(m.as_json()["raw"])},\n'
+            f'{indent}"calibrated": {json.dumps(m.as_json()["calibrated"])}'
+        )
+
+    rows = []
+    for k, given in maps.items():
+        # one level: a plain map
+        m = given.maps[0] if isinstance(given, Levels) and len(given.maps) == 1 else given
+        if isinstance(m, Calibration):
+            rows.append(f'  "{k}": {{\n{knots(m, "   ")}\n  }}')
+            continue
+        each = [
+            f'    {{"namesake_share": {s},\n{knots(one, "     ")}}}'
+            for s, one in zip(m.shares, m.maps, strict=True)
+        ]
+        rows.append(f'  "{k}": {{"levels": [\n' + ",\n".join(each) + "\n  ]}")
     text = f'{{\n "fitted_on": {json.dumps(fitted_on, ensure_ascii=False)},\n "maps": {{\n'
     text += ",\n".join(rows) + "\n }\n}\n"
     json.loads(text)  # well-formed before it is written
@@ -134,17 +162,86 @@ def _logit(p: float) -> float:
 IDENTITY = Calibration((0.0, 1.0), (0.0, 1.0), capped=False)
 
 
-@lru_cache(maxsize=1)
-def _load() -> dict[str, Calibration]:
-    body = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-    maps = {k: Calibration.from_knots(m["raw"], m["calibrated"]) for k, m in body["maps"].items()}
+# a namesake share below this is read as this (none measured: log scale)
+SHARE_FLOOR = 1e-4
+# between a context and the namesake share it is qualified with
+QUALIFIER = "@"
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A context's maps, one per namesake share it was fitted at (ascending)."""
+
+    shares: tuple[float, ...]
+    maps: tuple[Calibration, ...]
+
+    def at(self, share: float | None) -> Calibration:
+        """The map at ``share``: interpolated between the two levels around it on a log
+        scale (a convex mix of two monotone maps is monotone); the last level (the most
+        crowded, the most sceptical) where ``share`` is None."""
+        if share is None or len(self.maps) == 1:
+            return self.maps[-1]
+        x = math.log10(max(share, SHARE_FLOOR))
+        xs = [math.log10(max(v, SHARE_FLOOR)) for v in self.shares]
+        if x <= xs[0]:
+            return self.maps[0]
+        if x >= xs[-1]:
+            return self.maps[-1]
+        i = next(j for j in range(1, len(xs)) if x <= xs[j])
+        t = (x - xs[i - 1]) / (xs[i] - xs[i - 1]) if xs[i] > xs[i - 1] else 1.0
+        lo, hi = self.maps[i - 1], self.maps[i]
+        knots = np.unique(np.r_[lo.raw, hi.raw])
+        mixed = (1 - t) * np.interp(knots, lo.raw, lo.calibrated) + t * np.interp(
+            knots, hi.raw, hi.calibrated
+        )
+        return Calibration.from_knots(knots, np.maximum.accumulate(mixed))
+
+
+def qualified(context: str, namesake_share: float | None) -> str:
+    """``context`` with the data's namesake share, as :func:`current` reads it."""
+    if namesake_share is None or QUALIFIER in context:
+        return context
+    return f"{context}{QUALIFIER}{namesake_share:.6g}"
+
+
+def _levels(body: Any) -> Levels:
+    if "levels" not in body:  # one map, fitted at no particular share
+        return Levels((0.0,), (Calibration.from_knots(body["raw"], body["calibrated"]),))
+    rows = sorted(body["levels"], key=lambda r: float(r["namesake_share"]))
+    return Levels(
+        tuple(float(r["namesake_share"]) for r in rows),
+        tuple(Calibration.from_knots(r["raw"], r["calibrated"]) for r in rows),
+    )
+
+
+def read(path: Path) -> dict[str, Levels]:
+    """Every context's levels from a file :func:`write` wrote."""
+    body = json.loads(path.read_text(encoding="utf-8"))
+    maps = {k: _levels(m) for k, m in body["maps"].items()}
     missing = set(CONTEXTS) - set(maps)
     if missing:
-        raise ValueError(f"{CALIBRATION_FILE.name}: no map for {sorted(missing)}")
+        raise ValueError(f"{path.name}: no map for {sorted(missing)}")
     return maps
 
 
+@lru_cache(maxsize=1)
+def _load() -> dict[str, Levels]:
+    return read(CALIBRATION_FILE)
+
+
+def levels(context: str) -> Levels:
+    """Every level of ``context``'s map (``context`` without a qualifier)."""
+    return _load()[context.partition(QUALIFIER)[0]]
+
+
+@lru_cache(maxsize=256)
+def _current(context: str) -> Calibration:
+    name, _, share = context.partition(QUALIFIER)
+    return _load()[name].at(float(share) if share else None)
+
+
 def current(context: str = ROSTER) -> Calibration:
-    """The map in use in ``context`` (``bench/calibration.py`` replaces this function to
-    measure the posterior itself)."""
-    return _load()[context]
+    """The map in use in ``context``, a context name qualified with the data's namesake share
+    (:func:`qualified`) or not (``bench/calibration.py`` replaces this function to measure the
+    posterior itself)."""
+    return _current(context)

@@ -12,9 +12,9 @@ need it share one computation:
 - :meth:`Screening.kin_in_roles`: the officials' relatives believed to hold a role at an
   organisation met in one context, with the prior measured on the rows that carry ID
   numbers (the priors each rule used are kept in ``priors``);
-- :meth:`Screening.match_in_context`: the resolver's scoring of pairs of people met in one
-  context (a participant's relative and the awarded supplier's legal representative),
-  where a shared name means far more than across the whole city;
+- :meth:`Screening.match_in_context`: the resolver's scoring of pairs met in one context (a
+  participant's relative and the winner's legal representative), stated at the data's
+  namesake share (Tables.stated_in);
 - ``holder_kinship``: the role holders' own relatives among the role holders, for
   organisation relations;
 - :meth:`Screening.kin_steps`: a kin path as evidence rows, each hop with its source row.
@@ -196,18 +196,18 @@ class Screening(Tables):
         (and anything else, kept); ``orgs``: rows with ``org_key`` and the context columns.
         Returns the kin rows (kin_of) beside the holder's columns prefixed ``h_``, with
         ``match_conf`` (the identity match), ``reasons`` and ``confidence`` (kin path times
-        identity match). ``context``: whose calibration map states the match
-        (:data:`~integrity.identity.calibration.PANEL` for one project's decisions).
+        identity match). ``context``: whose calibration map states the match, at this data's
+        namesake share (:data:`~integrity.identity.calibration.PANEL`: a project's decisions).
         ``roster_wide``: ``orgs`` is every organisation of the roster, in one context (a
         registry held elsewhere is then asked for its holders who meet the kin: see
         :mod:`integrity.screening.registry`)."""
+        context = self.stated_in(context)
         holders = self.holders[self.holders["role"].isin(roles)]
         right = orgs.drop_duplicates().merge(holders, on="org_key")
         right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
         held_elsewhere = roster_wide and self.registry is not None
-        if (right.empty and not held_elsewhere) or not officials["person_key"].isin(
-            self.kin_ids.index
-        ).any():
+        has_kin = officials["person_key"].isin(self.kin_ids.index).any()
+        if (right.empty and not held_elsewhere) or not has_kin:
             return pd.DataFrame()
         more: RosterCounts | None = None
         freq = None
@@ -458,6 +458,7 @@ class Screening(Tables):
         ``other``: the right side as the left rows' viability sees it
         (:func:`~integrity.screening.registry.as_other`), where ``right`` is part of it.
         """
+        context = self.stated_in(context)
         lp = prepare(left.reset_index(drop=True), with_pinyin=False)
         rp = prepare(right.reset_index(drop=True), with_pinyin=False)
         freq = self.name_commonness if frequencies is None else frequencies

@@ -13,7 +13,9 @@ kinship, kin found in roles):
 - ``holders``: every person in a role at an organisation (法定代表人, 负责人, 股东 ...), from
   the supplier table and the supplier_people table, with the source row;
 - ``name_commonness``: how common each name is among the distinct people of both sides, and
-  ``population``: the prior that two mentions of one name anywhere in the data are one person.
+  ``population``: the prior that two mentions of one name anywhere in the data are one person;
+- ``namesake_share``: how crowded the names are, measured on the people whose ID numbers tell
+  them apart (what the calibration map of a name link is chosen by).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from graph.kinship import Step, birth_gap, parse_code
+from integrity.identity.calibration import qualified
 from integrity.identity.keys import with_identity_keys
 from integrity.identity.mentions import NameCounts, filled, name_frequencies, prepare
 from integrity.identity.names import person_names
@@ -235,6 +238,24 @@ class Tables:
         (:func:`population_prior`): what an identity bridge, or a bare holder taken for a
         registered person, is weighed against."""
         return population_prior(self.mentions)
+
+    @cached_property
+    def namesake_share(self) -> float:
+        """The share of the kin side's people with a valid ID number whose exact (normalised)
+        name another valid ID number also carries: how often, in this data, a name alone
+        fails to tell two people apart. The identity calibration's map is chosen by it
+        (:mod:`integrity.identity.calibration`); 0.0 where no one carries a valid number."""
+        people = self.people
+        valid = people[people["id_valid"].to_numpy(dtype=bool) & people["name_norm"].notna()]
+        one = valid.drop_duplicates("id_number")
+        if one.empty:
+            return 0.0
+        carriers = one.groupby("name_norm", sort=False)["id_number"].transform("size")
+        return round(float((carriers.to_numpy() > 1).mean()), 6)
+
+    def stated_in(self, context: str) -> str:
+        """``context`` qualified with this data's namesake share (calibration.qualified)."""
+        return qualified(context, self.namesake_share)
 
     @cached_property
     def _name_by_key(self) -> dict[Any, Any]:

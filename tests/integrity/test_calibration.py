@@ -21,10 +21,17 @@ from integrity.identity.calibration import (
     PANEL,
     ROSTER,
     Calibration,
+    Levels,
 )
 from integrity.identity.mentions import name_frequencies, prepare
 from integrity.identity.scoring import score
+from integrity.load.dataset import load_dataset
+from integrity.policy import load_profile
+from integrity.rules import ScanContext
+from integrity.screening.decisions import decision_kin
+from integrity.screening.kin import Screening
 from integrity.screening.org_relations import identity_evidence
+from tests.conftest import DEMO, WriteCsv
 
 
 def idn(body: str) -> str:
@@ -36,25 +43,63 @@ def test_the_committed_maps_cover_every_context_and_are_monotone() -> None:
     assert body["fitted_on"]
     grid = np.linspace(0.0, 1.0, 1001)
     for context in CONTEXTS:
-        m = calibration.current(context)
-        assert np.all(np.diff(m.raw) >= 0) and np.all(np.diff(m.calibrated) >= 0)
-        stated = m(grid)
-        assert np.all(np.diff(stated) >= 0)
-        assert stated.max() <= NAME_ONLY_MAX  # a name never states certainty
+        levels = calibration.levels(context)
+        assert list(levels.shares) == sorted(levels.shares)
+        between = [np.sqrt(a * b) for a, b in zip(levels.shares, levels.shares[1:], strict=False)]
+        for share in [None, 0.0, *levels.shares, *between, 0.9]:
+            m = calibration.current(calibration.qualified(context, share))
+            assert np.all(np.diff(m.raw) >= 0) and np.all(np.diff(m.calibrated) >= 0)
+            stated = m(grid)
+            assert np.all(np.diff(stated) >= 0)
+            assert stated.max() <= NAME_ONLY_MAX  # a name never states certainty
     # the roster's posterior is measured, not mapped (bench/calibration.py FITTED): only capped
     roster = calibration.current(ROSTER)
     assert roster.one(0.5) == 0.5 and roster.one(0.999) == NAME_ONLY_MAX
 
 
 def test_written_maps_read_back_the_same(tmp_path: Path) -> None:
-    maps = {c: calibration.current(c) for c in CONTEXTS}
+    maps = {c: calibration.levels(c) for c in CONTEXTS}
     target = tmp_path / "calibration.json"
-    calibration.write(maps, fitted_on="a test", path=target)
+    calibration.write(dict(maps), fitted_on="a test", path=target)
     body = json.loads(target.read_text(encoding="utf-8"))
     assert body["fitted_on"] == "a test"
-    for c in CONTEXTS:
-        back = Calibration.from_knots(body["maps"][c]["raw"], body["maps"][c]["calibrated"])
-        assert back == maps[c]
+    assert calibration.read(target) == maps
+    # a context with several levels is written as levels, one with a single map as that map
+    two = Levels((0.001, 0.1), (Calibration.from_knots([0, 1], [0, 1]), lifted_map()))
+    calibration.write(dict.fromkeys(CONTEXTS, two), fitted_on="two", path=target)
+    assert calibration.read(target)[PANEL] == two
+
+
+def lifted_map() -> Calibration:
+    return Calibration.from_knots([0.0, 0.1, 1.0], [0.0, 0.5, 0.999])
+
+
+def test_the_map_between_two_levels_mixes_them_on_a_log_scale() -> None:
+    """Fitted at a namesake share of 0.001 (names nearly unique: a name match lifted) and 0.1
+    (crowded: the posterior as it is), the data's own share picks the map: each level's own
+    at its share and beyond, halfway (on a log scale) the mean of the two, and the most
+    crowded level where the share is not known."""
+    plain = Calibration.from_knots([0.0, 1.0], [0.0, 1.0])
+    levels = Levels((0.001, 0.1), (lifted_map(), plain))
+    for p in (0.05, 0.1, 0.3, 0.7):
+        assert levels.at(0.0).one(p) == pytest.approx(lifted_map().one(p))
+        assert levels.at(0.001).one(p) == pytest.approx(lifted_map().one(p))
+        assert levels.at(0.5).one(p) == pytest.approx(plain.one(p))
+        assert levels.at(None).one(p) == pytest.approx(plain.one(p))
+        mid = (lifted_map().one(p) + plain.one(p)) / 2
+        assert levels.at(0.01).one(p) == pytest.approx(mid, abs=1e-6)
+        # more crowded, less lifted
+        assert levels.at(0.003).one(p) >= levels.at(0.03).one(p)
+    # the blocking's floor follows the mixed map
+    assert levels.at(0.01).raw_floor(0.5) < plain.raw_floor(0.5)
+
+
+def test_a_qualified_context_reads_its_share_and_qualifies_once() -> None:
+    q = calibration.qualified(PANEL, 0.0123)
+    assert q == "panel@0.0123" and calibration.qualified(q, 0.5) == q
+    assert calibration.qualified(PANEL, None) == PANEL
+    assert calibration.current(q) == calibration.levels(PANEL).at(0.0123)
+    assert calibration.current(PANEL) == calibration.levels(PANEL).at(None)
 
 
 def test_knots_that_go_down_are_refused() -> None:
@@ -163,3 +208,56 @@ def test_the_reasons_add_up_to_the_stated_confidence(
     assert reasons[-1][0] == CALIBRATION_LABEL and reasons[-1][1] > 0
     total = sum(v for _, v in reasons)
     assert total == pytest.approx(math.log2(conf / (1 - conf)), abs=0.05)
+
+
+def test_the_namesake_share_counts_people_whose_numbers_tell_them_apart(
+    write_csv: WriteCsv,
+) -> None:
+    """Four people carry valid ID numbers: two of them are called 王芳 (two numbers), so half
+    the people share their name with someone else. 张伟 met twice with one number is one
+    person; 李强 without a number is not counted; an invalid number is not a number."""
+    write_csv(
+        "staff.csv",
+        ["人员编号", "姓名", "身份证号"],
+        [
+            ["S1", "王芳", idn("44030319800506002")],
+            ["S2", "王芳", idn("44030319810506002")],
+            ["S3", "张伟", idn("44030319820506002")],
+            ["S4", "李强", ""],
+            ["S5", "赵六", "440303198005060021"],
+        ],
+    )
+    folder = write_csv(
+        "relatives.csv",
+        ["人员编号", "亲属姓名", "关系", "亲属身份证号"],
+        [
+            ["S1", "张伟", "哥哥", idn("44030319820506002")],
+            ["S2", "陈静", "配偶", idn("44030319830506002")],
+            ["S3", "李强", "弟弟", ""],
+        ],
+    )
+    scr = Screening(load_dataset(folder))
+    assert scr.namesake_share == pytest.approx(0.5)
+    assert scr.stated_in(PANEL) == calibration.qualified(PANEL, 0.5)
+
+
+def test_a_screening_states_its_links_at_its_own_namesake_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo's avoidance links are stated through the panel's map at the demo's share (the
+    batch and the check alike: the check's equality with the batch is tested elsewhere)."""
+    asked: list[str] = []
+    seen = calibration.current
+
+    def recording(context: str = ROSTER) -> Calibration:
+        asked.append(context)
+        return seen(context)
+
+    monkeypatch.setattr(calibration, "current", recording)
+    ctx = ScanContext(dataset=load_dataset(DEMO), profile=load_profile("longgang-2023"))
+    hits = decision_kin(ctx, ("评审", "审定"), ("法定代表人", "股东"), 0.1)
+    assert not hits.empty
+    share = ctx.screening.namesake_share
+    assert 0.0 < share < 0.05  # the demo draws a name again when it is taken
+    assert calibration.qualified(PANEL, share) in asked
+    assert PANEL not in asked  # never the unqualified, most crowded map
