@@ -72,8 +72,6 @@ ASSERTED = 0.5  # a finding's link is asserted from here (线索待核 below)
 # when it is taken, as the demo and the quality bench do); ``demo``, ``wide``: with the
 # population's namesakes
 UNIQUE = "unique"
-# pools whose districts' median namesake shares are within this factor are one level of a map
-LEVEL_RATIO = 2.0
 
 
 # the calibration map each source's links are stated with
@@ -132,7 +130,7 @@ def district_pairs(dataset: Path, context: str) -> pd.DataFrame:
         left, orgs, on=on, roles=ROLES, prior=prior, floor=FLOOR, context=CONTEXT[context]
     )
     if hits.empty:
-        return pd.DataFrame(columns=["raw", "same", "decoy", "share"])
+        return pd.DataFrame(columns=["raw", "same", "decoy", "rate"])
     hits = hits[hits["h_true_id"].notna()]
     people = scr.people
     rel_id = people["id_number"].where(people["id_valid"].astype(bool)).reindex(hits["relative"])
@@ -146,7 +144,7 @@ def district_pairs(dataset: Path, context: str) -> pd.DataFrame:
             "raw": hits["match_conf"].to_numpy(float),
             "same": same,
             "decoy": decoy,
-            "share": scr.namesake_share,  # the kin side's: the holders' hidden numbers not in it
+            "rate": scr.namesake_rate,  # the kin side's: the holders' hidden numbers not in it
         }
     )
 
@@ -176,7 +174,7 @@ def roster_pairs(seed: int, pool: str) -> pd.DataFrame:
     raw = scored["confidence"].to_numpy(float)
     keep = ~by_id & (raw >= FLOOR)
     return pd.DataFrame(
-        {"raw": raw[keep], "same": (lpid == rpid)[keep], "decoy": False, "share": np.nan}
+        {"raw": raw[keep], "same": (lpid == rpid)[keep], "decoy": False, "rate": np.nan}
     )
 
 
@@ -240,30 +238,26 @@ def fit(
 
 
 def stated_at(levels: calibration.Levels, pairs: pd.DataFrame) -> np.ndarray:
-    """Each pair stated by the map at its own district's namesake share."""
+    """Each pair stated by the map at its own district's namesake rate."""
     out = np.empty(len(pairs))
-    shares = pairs["share"].to_numpy(float)
+    rates = pairs["rate"].to_numpy(float)
     raw = pairs["raw"].to_numpy(float)
-    for share in np.unique(shares):
-        at = shares == share if not np.isnan(share) else np.isnan(shares)
-        out[at] = levels.at(None if np.isnan(share) else float(share))(raw[at])
+    for rate in np.unique(rates):
+        at = rates == rate if not np.isnan(rate) else np.isnan(rates)
+        out[at] = levels.at(None if np.isnan(rate) else float(rate))(raw[at])
     return out
 
 
 def fit_levels(parts: dict[str, pd.DataFrame], method: str, weigh: str) -> calibration.Levels:
-    """One map per level of namesake share: the pools in order of their districts' median
-    share, a pool within LEVEL_RATIO of the level before joining it; each level fitted on its
-    pools (each pool weighing alike with ``weigh`` = pools), at its districts' median share."""
-    median = {pool: float(f.drop_duplicates("seed")["share"].median()) for pool, f in parts.items()}
-    groups: list[list[str]] = []
-    for pool in sorted(parts, key=lambda p: median[p]):
-        first = groups[-1][0] if groups else None
-        if first is not None and median[pool] <= LEVEL_RATIO * max(median[first], 1e-4):
-            groups[-1].append(pool)
-        else:
-            groups.append([pool])
-    shares, fitted = [], []
-    for group in groups:
+    """One map per level of namesake rate: the pools drawn without namesakes together (their
+    rates differ by the generator's few designed namesakes only), each pool drawn with them
+    on its own; each level fitted on its pools (each pool weighing alike with ``weigh`` =
+    pools), at its districts' median rate, the levels in order of rate."""
+    groups: dict[str, list[str]] = {}
+    for pool in parts:
+        groups.setdefault(UNIQUE if pool.endswith(f"-{UNIQUE}") else pool, []).append(pool)
+    rates, fitted = [], []
+    for group in groups.values():
         both = pd.concat(
             [parts[p].assign(w=1 / len(parts[p]) if weigh == "pools" else 1.0) for p in group],
             ignore_index=True,
@@ -271,9 +265,10 @@ def fit_levels(parts: dict[str, pd.DataFrame], method: str, weigh: str) -> calib
         fitted.append(
             fit(both["raw"].to_numpy(), both["same"].to_numpy(), both["w"].to_numpy(), method)
         )
-        shares.append(float(both.drop_duplicates(["seed", "share"])["share"].median()))
-        print(f"  level {shares[-1]:.4f}: {'+'.join(group)}, {len(both)} pairs")
-    return calibration.Levels(tuple(shares), tuple(fitted))
+        rates.append(float(both.drop_duplicates(["seed", "rate"])["rate"].median()))
+        print(f"  level {rates[-1]:.3g}: {'+'.join(group)}, {len(both)} pairs")
+    order = np.argsort(rates)
+    return calibration.Levels(tuple(rates[i] for i in order), tuple(fitted[i] for i in order))
 
 
 def seeds_of(text: str) -> list[int]:
@@ -317,8 +312,8 @@ def main() -> int:
             parts = {pool: f for (source, pool), f in train.items() if CONTEXT[source] == context}
             if parts:
                 maps[context] = fit_levels(parts, args.method, args.weigh)
-                print(f"{context}: fitted on seeds {args.fit_seeds}, levels at namesake shares "
-                      f"{[round(v, 4) for v in maps[context].shares]}")  # fmt: skip
+                print(f"{context}: fitted on seeds {args.fit_seeds}, levels at namesake rates "
+                      f"{[float(f'{v:.3g}') for v in maps[context].rates]}")  # fmt: skip
     report: dict[str, dict[str, float]] = {}
     for (source, pool), pairs in held.items():
         raw, same = pairs["raw"].to_numpy(), pairs["same"].to_numpy()
@@ -346,7 +341,7 @@ def main() -> int:
             maps,
             fitted_on=f"bench/calibration.py --fit --method {args.method}: {args.sources}; "
             f"seeds {args.fit_seeds} (districts with and without namesakes: one map per level of "
-            f"namesake share; each name pool weighed alike); "
+            f"namesake rate; each name pool weighed alike); "
             f"measured on seeds {args.seeds}",
         )
         print(f"wrote {calibration.CALIBRATION_FILE}")

@@ -151,7 +151,7 @@ class CheckIndex(Lookups, RelationsIndex):
         self._birth_bits = birth_bits(self._weights)
         self._phone_bits = phone_bits(self._weights)
         self.avoidance_prior = scr.priors.get("avoidance", CONTEXT_PRIOR)
-        # the panel's calibration map at this data's namesake share, as the batch states it
+        # the panel's calibration map at this data's namesake rate, as the batch states it
         self.panel_context = scr.stated_in(PANEL)
         # the batch's measured share of kin or one person among the holder pairs of
         # suppliers asked about together, per rule (org_relations): the check weighs its few

@@ -109,13 +109,13 @@ def learnt_priors(result: ScanResult) -> dict[str, float]:
     return {k: float(v) for k, v in sorted(ctx.screening.priors.items())}
 
 
-def learnt_namesake_share(result: ScanResult) -> float | None:
-    """How crowded the data's names are (Tables.namesake_share: the calibration map a name
+def learnt_namesake_rate(result: ScanResult) -> float | None:
+    """How crowded the data's names are (Tables.namesake_rate: the calibration map a name
     link was stated with), where a rule read the screening."""
     ctx = result.context
     if ctx is None or "screening" not in vars(ctx):
         return None
-    return float(ctx.screening.namesake_share)
+    return float(ctx.screening.namesake_rate)
 
 
 def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
         # with the run, so that a check index can be rebuilt without running the rules again
         "priors": learnt_priors(result),
         # how crowded the names are: the identity calibration's map was chosen by it
-        "namesake_share": learnt_namesake_share(result),
+        "namesake_rate": learnt_namesake_rate(result),
         "tool": "integrity",
         "version": __version__,
         "started_at": result.started_at,

@@ -13,13 +13,13 @@ another worse (bench/README.md, "Calibrated identity").
 
 How often a name match is one person depends on how crowded the names are: in a district
 whose people share their names, a match on a name alone is much weaker than where every name
-is carried once. The data measures that itself: the **namesake share**, the share of the people
-with a valid ID number whose exact name another valid ID number also carries
-(``Tables.namesake_share``). A fitted context holds one map per level of that share (each
-fitted on districts at that level); the map a screening uses is interpolated between the two
-levels around its own share, on a log scale, and is the last level's beyond the ends. A
-context qualified with its share reads ``panel@0.0123`` (:func:`qualified`); an unqualified
-one uses the most crowded level, the most sceptical.
+is carried once. The data measures that itself: the **namesake rate**, the chance that two of
+its people whom valid ID numbers tell apart carry the same name (:func:`namesake_rate`, smoothed
+towards a guess where few people carry numbers). A fitted context holds one map per level of
+that rate (each fitted on districts at that level); the map a screening uses is interpolated
+between the two levels around its own rate, on a log scale, and is the nearest level's beyond
+the ends. A context qualified with its rate reads ``panel@2.5e-06`` (:func:`qualified`); an
+unqualified one uses the most crowded level, the most sceptical.
 
 The knots live in ``calibration.json`` beside this module, with what they were fitted on. The
 map is monotone, so a floor the callers set on the stated confidence is a floor on the
@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
@@ -143,8 +144,8 @@ def write(
             rows.append(f'  "{k}": {{\n{knots(m, "   ")}\n  }}')
             continue
         each = [
-            f'    {{"namesake_share": {s},\n{knots(one, "     ")}}}'
-            for s, one in zip(m.shares, m.maps, strict=True)
+            f'    {{"namesake_rate": {r:.6g},\n{knots(one, "     ")}}}'
+            for r, one in zip(m.rates, m.maps, strict=True)
         ]
         rows.append(f'  "{k}": {{"levels": [\n' + ",\n".join(each) + "\n  ]}")
     text = f'{{\n "fitted_on": {json.dumps(fitted_on, ensure_ascii=False)},\n "maps": {{\n'
@@ -162,27 +163,33 @@ def _logit(p: float) -> float:
 IDENTITY = Calibration((0.0, 1.0), (0.0, 1.0), capped=False)
 
 
-# a namesake share below this is read as this (none measured: log scale)
-SHARE_FLOOR = 1e-4
-# between a context and the namesake share it is qualified with
+# a namesake rate below this is read as this (log scale)
+RATE_FLOOR = 1e-9
+# how often two people share a full name, a guess that stands until the data shows its own
+# (a few hundred people cannot show that their names are unique: weighed as this many pairs,
+# the pairs of some 450 people). Any guess above the least crowded level's keeps such data
+# sceptical; the generated districts' levels run 1e-6 (every name drawn once) to 1e-4
+NAMESAKE_GUESS = 1e-5
+NAMESAKE_GUESS_PAIRS = 100_000
+# between a context and the namesake rate it is qualified with
 QUALIFIER = "@"
 
 
 @dataclass(frozen=True)
 class Levels:
-    """A context's maps, one per namesake share it was fitted at (ascending)."""
+    """A context's maps, one per namesake rate it was fitted at (ascending)."""
 
-    shares: tuple[float, ...]
+    rates: tuple[float, ...]
     maps: tuple[Calibration, ...]
 
-    def at(self, share: float | None) -> Calibration:
-        """The map at ``share``: interpolated between the two levels around it on a log
+    def at(self, rate: float | None) -> Calibration:
+        """The map at ``rate``: interpolated between the two levels around it on a log
         scale (a convex mix of two monotone maps is monotone); the last level (the most
-        crowded, the most sceptical) where ``share`` is None."""
-        if share is None or len(self.maps) == 1:
+        crowded, the most sceptical) where ``rate`` is None."""
+        if rate is None or len(self.maps) == 1:
             return self.maps[-1]
-        x = math.log10(max(share, SHARE_FLOOR))
-        xs = [math.log10(max(v, SHARE_FLOOR)) for v in self.shares]
+        x = math.log10(max(rate, RATE_FLOOR))
+        xs = [math.log10(max(v, RATE_FLOOR)) for v in self.rates]
         if x <= xs[0]:
             return self.maps[0]
         if x >= xs[-1]:
@@ -197,19 +204,29 @@ class Levels:
         return Calibration.from_knots(knots, np.maximum.accumulate(mixed))
 
 
-def qualified(context: str, namesake_share: float | None) -> str:
-    """``context`` with the data's namesake share, as :func:`current` reads it."""
-    if namesake_share is None or QUALIFIER in context:
+def namesake_rate(names: Any) -> float:
+    """The chance that two people carry the same name, from ``names``: one normalised name
+    per person whom a valid ID number tells apart. Same-name pairs over all pairs, smoothed
+    towards :data:`NAMESAKE_GUESS` as :data:`NAMESAKE_GUESS_PAIRS` pairs would weigh it."""
+    counts = pd.Series(names).dropna().value_counts().to_numpy(dtype=float)
+    n = float(counts.sum())
+    same = float((counts * (counts - 1) / 2).sum())
+    return (same + NAMESAKE_GUESS * NAMESAKE_GUESS_PAIRS) / (n * (n - 1) / 2 + NAMESAKE_GUESS_PAIRS)
+
+
+def qualified(context: str, namesake_rate: float | None) -> str:
+    """``context`` with the data's namesake rate, as :func:`current` reads it."""
+    if namesake_rate is None or QUALIFIER in context:
         return context
-    return f"{context}{QUALIFIER}{namesake_share:.6g}"
+    return f"{context}{QUALIFIER}{namesake_rate:.6g}"
 
 
 def _levels(body: Any) -> Levels:
-    if "levels" not in body:  # one map, fitted at no particular share
+    if "levels" not in body:  # one map, fitted at no particular rate
         return Levels((0.0,), (Calibration.from_knots(body["raw"], body["calibrated"]),))
-    rows = sorted(body["levels"], key=lambda r: float(r["namesake_share"]))
+    rows = sorted(body["levels"], key=lambda r: float(r["namesake_rate"]))
     return Levels(
-        tuple(float(r["namesake_share"]) for r in rows),
+        tuple(float(r["namesake_rate"]) for r in rows),
         tuple(Calibration.from_knots(r["raw"], r["calibrated"]) for r in rows),
     )
 
@@ -236,12 +253,12 @@ def levels(context: str) -> Levels:
 
 @lru_cache(maxsize=256)
 def _current(context: str) -> Calibration:
-    name, _, share = context.partition(QUALIFIER)
-    return _load()[name].at(float(share) if share else None)
+    name, _, rate = context.partition(QUALIFIER)
+    return _load()[name].at(float(rate) if rate else None)
 
 
 def current(context: str = ROSTER) -> Calibration:
-    """The map in use in ``context``, a context name qualified with the data's namesake share
+    """The map in use in ``context``, a context name qualified with the data's namesake rate
     (:func:`qualified`) or not (``bench/calibration.py`` replaces this function to measure the
     posterior itself)."""
     return _current(context)

@@ -14,7 +14,7 @@ need it share one computation:
   numbers (the priors each rule used are kept in ``priors``);
 - :meth:`Screening.match_in_context`: the resolver's scoring of pairs met in one context (a
   participant's relative and the winner's legal representative), stated at the data's
-  namesake share (Tables.stated_in);
+  namesake rate (Tables.stated_in);
 - ``holder_kinship``: the role holders' own relatives among the role holders, for
   organisation relations;
 - :meth:`Screening.kin_steps`: a kin path as evidence rows, each hop with its source row.
@@ -197,7 +197,7 @@ class Screening(Tables):
         Returns the kin rows (kin_of) beside the holder's columns prefixed ``h_``, with
         ``match_conf`` (the identity match), ``reasons`` and ``confidence`` (kin path times
         identity match). ``context``: whose calibration map states the match, at this data's
-        namesake share (:data:`~integrity.identity.calibration.PANEL`: a project's decisions).
+        namesake rate (:data:`~integrity.identity.calibration.PANEL`: a project's decisions).
         ``roster_wide``: ``orgs`` is every organisation of the roster, in one context (a
         registry held elsewhere is then asked for its holders who meet the kin: see
         :mod:`integrity.screening.registry`)."""

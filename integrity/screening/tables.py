@@ -14,7 +14,7 @@ kinship, kin found in roles):
   the supplier table and the supplier_people table, with the source row;
 - ``name_commonness``: how common each name is among the distinct people of both sides, and
   ``population``: the prior that two mentions of one name anywhere in the data are one person;
-- ``namesake_share``: how crowded the names are, measured on the people whose ID numbers tell
+- ``namesake_rate``: how crowded the names are, measured on the people whose ID numbers tell
   them apart (what the calibration map of a name link is chosen by).
 """
 
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from graph.kinship import Step, birth_gap, parse_code
-from integrity.identity.calibration import qualified
+from integrity.identity.calibration import namesake_rate, qualified
 from integrity.identity.keys import with_identity_keys
 from integrity.identity.mentions import NameCounts, filled, name_frequencies, prepare
 from integrity.identity.names import person_names
@@ -240,22 +240,17 @@ class Tables:
         return population_prior(self.mentions)
 
     @cached_property
-    def namesake_share(self) -> float:
-        """The share of the kin side's people with a valid ID number whose exact (normalised)
-        name another valid ID number also carries: how often, in this data, a name alone
-        fails to tell two people apart. The identity calibration's map is chosen by it
-        (:mod:`integrity.identity.calibration`); 0.0 where no one carries a valid number."""
+    def namesake_rate(self) -> float:
+        """How crowded the names are: the chance that two of the kin side's people whom valid
+        ID numbers tell apart carry the same normalised name (calibration.namesake_rate). The
+        identity calibration's map is chosen by it (:mod:`integrity.identity.calibration`)."""
         people = self.people
         valid = people[people["id_valid"].to_numpy(dtype=bool) & people["name_norm"].notna()]
-        one = valid.drop_duplicates("id_number")
-        if one.empty:
-            return 0.0
-        carriers = one.groupby("name_norm", sort=False)["id_number"].transform("size")
-        return round(float((carriers.to_numpy() > 1).mean()), 6)
+        return namesake_rate(valid.drop_duplicates("id_number")["name_norm"])
 
     def stated_in(self, context: str) -> str:
-        """``context`` qualified with this data's namesake share (calibration.qualified)."""
-        return qualified(context, self.namesake_share)
+        """``context`` qualified with this data's namesake rate (calibration.qualified)."""
+        return qualified(context, self.namesake_rate)
 
     @cached_property
     def _name_by_key(self) -> dict[Any, Any]:

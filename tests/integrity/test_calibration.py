@@ -44,10 +44,10 @@ def test_the_committed_maps_cover_every_context_and_are_monotone() -> None:
     grid = np.linspace(0.0, 1.0, 1001)
     for context in CONTEXTS:
         levels = calibration.levels(context)
-        assert list(levels.shares) == sorted(levels.shares)
-        between = [np.sqrt(a * b) for a, b in zip(levels.shares, levels.shares[1:], strict=False)]
-        for share in [None, 0.0, *levels.shares, *between, 0.9]:
-            m = calibration.current(calibration.qualified(context, share))
+        assert list(levels.rates) == sorted(levels.rates)
+        between = [np.sqrt(a * b) for a, b in zip(levels.rates, levels.rates[1:], strict=False)]
+        for rate in [None, 0.0, *levels.rates, *between, 0.9]:
+            m = calibration.current(calibration.qualified(context, rate))
             assert np.all(np.diff(m.raw) >= 0) and np.all(np.diff(m.calibrated) >= 0)
             stated = m(grid)
             assert np.all(np.diff(stated) >= 0)
@@ -75,10 +75,10 @@ def lifted_map() -> Calibration:
 
 
 def test_the_map_between_two_levels_mixes_them_on_a_log_scale() -> None:
-    """Fitted at a namesake share of 0.001 (names nearly unique: a name match lifted) and 0.1
-    (crowded: the posterior as it is), the data's own share picks the map: each level's own
-    at its share and beyond, halfway (on a log scale) the mean of the two, and the most
-    crowded level where the share is not known."""
+    """Fitted at a namesake rate of 0.001 (names nearly unique: a name match lifted) and 0.1
+    (crowded: the posterior as it is), the data's own rate picks the map: each level's own
+    at its rate and beyond, halfway (on a log scale) the mean of the two, and the most
+    crowded level where the rate is not known."""
     plain = Calibration.from_knots([0.0, 1.0], [0.0, 1.0])
     levels = Levels((0.001, 0.1), (lifted_map(), plain))
     for p in (0.05, 0.1, 0.3, 0.7):
@@ -94,7 +94,7 @@ def test_the_map_between_two_levels_mixes_them_on_a_log_scale() -> None:
     assert levels.at(0.01).raw_floor(0.5) < plain.raw_floor(0.5)
 
 
-def test_a_qualified_context_reads_its_share_and_qualifies_once() -> None:
+def test_a_qualified_context_reads_its_rate_and_qualifies_once() -> None:
     q = calibration.qualified(PANEL, 0.0123)
     assert q == "panel@0.0123" and calibration.qualified(q, 0.5) == q
     assert calibration.qualified(PANEL, None) == PANEL
@@ -210,12 +210,13 @@ def test_the_reasons_add_up_to_the_stated_confidence(
     assert total == pytest.approx(math.log2(conf / (1 - conf)), abs=0.05)
 
 
-def test_the_namesake_share_counts_people_whose_numbers_tell_them_apart(
+def test_the_namesake_rate_counts_pairs_of_people_and_leans_on_a_guess_when_few(
     write_csv: WriteCsv,
 ) -> None:
-    """Four people carry valid ID numbers: two of them are called 王芳 (two numbers), so half
-    the people share their name with someone else. 张伟 met twice with one number is one
-    person; 李强 without a number is not counted; an invalid number is not a number."""
+    """Four people carry valid ID numbers, two of them called 王芳: one pair of six shares a
+    name. 张伟 met twice with one number is one person; 李强 without a number and 赵六 with
+    an invalid one are not counted. So few people cannot show how crowded names are: the rate
+    is the guess's, barely moved (smoothed as NAMESAKE_GUESS_PAIRS pairs weigh)."""
     write_csv(
         "staff.csv",
         ["人员编号", "姓名", "身份证号"],
@@ -237,14 +238,22 @@ def test_the_namesake_share_counts_people_whose_numbers_tell_them_apart(
         ],
     )
     scr = Screening(load_dataset(folder))
-    assert scr.namesake_share == pytest.approx(0.5)
-    assert scr.stated_in(PANEL) == calibration.qualified(PANEL, 0.5)
+    guess, weight = calibration.NAMESAKE_GUESS, calibration.NAMESAKE_GUESS_PAIRS
+    assert scr.namesake_rate == pytest.approx((1 + guess * weight) / (6 + weight))
+    assert scr.stated_in(PANEL) == calibration.qualified(PANEL, scr.namesake_rate)
+    # many people: the data's own rate (3 of 4,950 pairs among 100 people)
+    many = [f"甲{i}" for i in range(97)] + ["王芳", "王芳", "王芳"]
+    assert calibration.namesake_rate(many) == pytest.approx((3 + guess * weight) / (4950 + weight))
+    big = [f"乙{i}" for i in range(20_000)] + ["王芳"] * 2
+    n = 20_002 * 20_001 / 2
+    assert calibration.namesake_rate(big) == pytest.approx((1 + guess * weight) / (n + weight))
+    assert calibration.namesake_rate(big) < guess / 10  # the data outweighs the guess
 
 
-def test_a_screening_states_its_links_at_its_own_namesake_share(
+def test_a_screening_states_its_links_at_its_own_namesake_rate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The demo's avoidance links are stated through the panel's map at the demo's share (the
+    """The demo's avoidance links are stated through the panel's map at the demo's rate (the
     batch and the check alike: the check's equality with the batch is tested elsewhere)."""
     asked: list[str] = []
     seen = calibration.current
@@ -257,7 +266,7 @@ def test_a_screening_states_its_links_at_its_own_namesake_share(
     ctx = ScanContext(dataset=load_dataset(DEMO), profile=load_profile("longgang-2023"))
     hits = decision_kin(ctx, ("评审", "审定"), ("法定代表人", "股东"), 0.1)
     assert not hits.empty
-    share = ctx.screening.namesake_share
-    assert 0.0 < share < 0.05  # the demo draws a name again when it is taken
-    assert calibration.qualified(PANEL, share) in asked
+    rate = ctx.screening.namesake_rate
+    assert 0.0 < rate < calibration.NAMESAKE_GUESS / 3  # the demo draws each name once
+    assert calibration.qualified(PANEL, rate) in asked
     assert PANEL not in asked  # never the unqualified, most crowded map
