@@ -40,13 +40,15 @@ def test_a_name_only_in_law_who_won_the_officials_own_project_is_listed(
     findings: list[Finding],
 ) -> None:
     # BJ0174's wife's brother, named alike in the registry and the supplier table, no number
-    # on the supplier side: across the whole roster 0.04, in the project BJ0174 reviewed 0.35
+    # on the supplier side: weak across the whole roster, listed from the project BJ0174
+    # reviewed (the demo's names rarely repeat, so its namesake rate's map states such a link
+    # as likely: 0.91 at the session this was written; a lead where names crowd)
     notice = next(
         f
         for f in findings
         if f.rule == "related_supplier" and f.staff_ids == ["BJ0174"] and "王凯建" in f.explanation
     )
-    assert notice.is_lead and notice.confidence > 0.25
+    assert notice.confidence > 0.25
     assert notice.details["decided_projects"] == ["LG2024-BJ-0507"]
 
 
@@ -63,8 +65,8 @@ def test_an_undeclared_relation_on_a_decided_award_agrees_with_the_avoidance_fin
         assert f.confidence >= twin.confidence
         assert "的决策且未回避" in f.explanation
         assert [e for e in f.evidence if e.kind == "participation"]
-    # BJ0174's wife's brother: street-wide the name-only link is 0.09; in the project BJ0174
-    # reviewed, 0.35, as the avoidance finding says
+    # BJ0174's wife's brother: street-wide the name-only link is weak; in the project BJ0174
+    # reviewed it is as the avoidance finding says
     bj = next(f for f in undeclared if f.staff_ids == ["BJ0174"])
-    assert bj.is_lead and bj.confidence == avoidance[("BJ0174", bj.suppliers[0])].confidence
+    assert bj.confidence == avoidance[("BJ0174", bj.suppliers[0])].confidence
     assert bj.details["roles"] == ["法定代表人", "负责人", "股东"]
