@@ -8,13 +8,15 @@ Only links decided by names (and birth dates, sex, phones) are measured: a pair 
 sides carry valid resident ID numbers is decided by them (1 or 0) and is left out. Two sources
 of pairs whose truth is known:
 
-- panel: districts the demo's generator draws from a seed (name pools ``demo`` and ``wide``).
-  The role holders' ID numbers (and what they give: birth date, sex, the number-based key) are
-  hidden; the panels' officials and relatives are matched to the holders of the awarded
-  suppliers by name as avoidance does (the prior the rule measured on the real numbers); each
-  scored pair is compared with the hidden numbers. The generator's designed namesake decoys
-  (the official's brother 某建国 and an unrelated 某建国 at the winner, told apart in the data by
-  their ID numbers) are left out: with the numbers hidden they are one name by design.
+- panel: districts the demo's generator draws from a seed (name pools ``demo`` and ``wide``,
+  drawn with the population's namesakes; ``demo-unique`` and ``wide-unique`` drawn as the
+  demo is, each name once). The role holders' ID numbers (and what they give: birth date,
+  sex, the number-based key) are hidden; the panels' officials and relatives are matched to
+  the holders of the awarded suppliers by name as avoidance does (the prior the rule measured
+  on the real numbers); each scored pair is compared with the hidden numbers. The generator's
+  designed namesake decoys (the official's brother 某建国 and an unrelated 某建国 at the
+  winner, told apart in the data by their ID numbers) are left out: with the numbers hidden
+  they are one name by design.
 - roster: two rosters bench_resolve's generator draws (pools ``common``, ``wide`` and
   ``mixed``: names written with a middle dot and their transliteration variants, compound
   surnames), the whole roster as context, a fifth of the records without an ID number without
@@ -23,10 +25,12 @@ of pairs whose truth is known:
 For each source and pool: the reliability table (per tenth of confidence: pairs, mean
 confidence given, share that are one person) and the expected calibration error, ECE =
 sum over bins of n_b / N * |given_b - share_b|. ``--fit`` fits an isotonic map (scikit-learn,
-the ``bench`` extra) from the resolver's own posterior to the share on the fitting seeds and
-measures the map on the measuring seeds, never the same districts; ``--write`` stores its knots
-in ``integrity/identity/calibration.json``, which the resolver then applies to every link it
-judges by names.
+the ``bench`` extra) from the resolver's own posterior to the share on the fitting seeds, one
+map per level of namesake rate (the district's own, ``Tables.namesake_rate``: the pools drawn
+once together, each pool drawn with namesakes on its own, :func:`fit_levels`), and measures
+the maps on the measuring seeds, each district stated at its own rate, never the same
+districts; ``--write`` stores the knots in ``integrity/identity/calibration.json``, which the
+resolver then applies to every link it judges by names.
 """
 
 from __future__ import annotations
