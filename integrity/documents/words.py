@@ -76,7 +76,7 @@ def _identity(step: EvidenceStep) -> str:
     reasons = [
         str(r[0]).split("（")[0]
         for r in data.get("reasons") or []
-        if not str(r[0]).startswith("先验") and str(r[0]) != CALIBRATION_LABEL
+        if not str(r[0]).startswith(("先验", CALIBRATION_LABEL))
     ]
     said = "、".join(dict.fromkeys(reasons)) or "姓名比对"
     c = float(confidence)

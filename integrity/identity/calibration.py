@@ -118,11 +118,21 @@ def _first(x: np.ndarray, y: np.ndarray, floor: float) -> float:
     return float(x0 + (x1 - x0) * (floor - y0) / (y1 - y0)) if y1 > y0 else float(x1)
 
 
-def reason(p: float, stated: float) -> tuple[str, float] | None:
+def reason(p: float, stated: float, context: str = "") -> tuple[str, float] | None:
     """The map's part of a stated confidence as a reason (log-odds, bits), so that a finding's
-    reasons add up to what it states; None where the map changed next to nothing."""
+    reasons add up to what it states; None where the map changed next to nothing. Where the
+    context carries the data's namesake rate, the label says it in words (what chose the
+    map: a name match weighs more where names rarely repeat)."""
     bits = _logit(stated) - _logit(p)
-    return (CALIBRATION_LABEL, round(bits, 2)) if abs(bits) >= SHOWN_BITS else None
+    if abs(bits) < SHOWN_BITS:
+        return None
+    _, _, rate = context.partition(QUALIFIER)
+    label = CALIBRATION_LABEL
+    if rate:
+        per_million = float(rate) * 1e6
+        said = f"{per_million:.1f}" if per_million < 10 else f"{per_million:.0f}"
+        label += f"（本数据中两人同名的机会约百万分之{said}）"
+    return (label, round(bits, 2))
 
 
 def write(

@@ -266,7 +266,7 @@ def score(
         for i, v in zip(at.tolist(), bits[at].tolist(), strict=True):
             reasons[i].append((label, round(v, 2)))  # type: ignore[union-attr]
     for i in np.flatnonzero(wanted).tolist():
-        mapped = calibration.reason(float(posterior[i]), float(stated[i]))
+        mapped = calibration.reason(float(posterior[i]), float(stated[i]), context)
         if mapped is not None:
             reasons[i].append(mapped)  # type: ignore[union-attr]
     for i in np.flatnonzero(same_id).tolist():
@@ -414,7 +414,7 @@ def score_records(
         why: list[tuple[str, float]] | None = None
         if conf >= reasons_from:
             why = [head, *((label, round(float(v), 2)) for label, v in found)]
-            mapped = calibration.reason(posterior, conf)
+            mapped = calibration.reason(posterior, conf, context)
             if mapped is not None:
                 why.append(mapped)
         decided = _by_ids(x, y)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric
 
+from integrity.documents.words import plain_step
 from integrity.identity import calibration
 from integrity.identity.blocking import need_bits
 from integrity.identity.calibration import (
@@ -205,7 +206,7 @@ def test_the_reasons_add_up_to_the_stated_confidence(
     )  # fmt: skip
     conf = float(got["confidence"].iloc[0])
     reasons = got["reasons"].iloc[0]
-    assert reasons[-1][0] == CALIBRATION_LABEL and reasons[-1][1] > 0
+    assert reasons[-1][0] == CALIBRATION_LABEL and reasons[-1][1] > 0  # no rate: no words
     total = sum(v for _, v in reasons)
     assert total == pytest.approx(math.log2(conf / (1 - conf)), abs=0.05)
 
@@ -270,3 +271,26 @@ def test_a_screening_states_its_links_at_its_own_namesake_rate(
     assert 0.0 < rate < calibration.NAMESAKE_GUESS / 3  # the demo draws each name once
     assert calibration.qualified(PANEL, rate) in asked
     assert PANEL not in asked  # never the unqualified, most crowded map
+
+
+@pytest.mark.parametrize("small", [0, 32])
+def test_the_maps_part_says_how_crowded_the_datas_names_are(
+    small: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stated at a namesake rate, the map's reason says that rate in words (both scoring
+    paths), and the plain evidence a reader gets leaves the arithmetic out as before."""
+    lifted = Calibration.from_knots([0.0, 0.02, 0.2, 1.0], [0.0, 0.4, 0.9, 0.999])
+    lp, rp = _pair(None)
+    pairs = pd.DataFrame({"l": [0], "r": [0]})
+    monkeypatch.setattr(calibration, "current", lambda context=ROSTER: lifted)
+    for rate, said in ((1.3e-6, "百万分之1.3"), (3.3e-5, "百万分之33")):
+        got = score(
+            lp.assign(birth=None, phone=None), rp.assign(birth=None, phone=None), pairs,
+            prior=1e-4, frequencies=name_frequencies(lp, rp), small=small,
+            context=calibration.qualified(PANEL, rate),
+        )  # fmt: skip
+        label = got["reasons"].iloc[0][-1][0]
+        assert label == f"{CALIBRATION_LABEL}（本数据中两人同名的机会约{said}）"
+        conf = float(got["confidence"].iloc[0])
+        step = identity_evidence("欧阳子萱", "k1", "欧阳子萱", "k2", conf, got["reasons"].iloc[0])
+        assert "校准" not in plain_step(step) and "同名的机会" not in plain_step(step)
