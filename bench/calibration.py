@@ -187,8 +187,10 @@ def collect(source: str, pool: str, seeds: list[int], cache: Path | None) -> pd.
     for seed in seeds:
         kept = cache / f"{source}-{pool}-{seed}.csv" if cache else None
         if kept is not None and kept.exists():
-            frames.append(pd.read_csv(kept))
-            continue
+            cached = pd.read_csv(kept)
+            if "rate" in cached:  # a cache from before the rate was kept is drawn again
+                frames.append(cached)
+                continue
         if source in ("panel", "staff"):
             names, _, drawn = pool.partition("-")
             with tempfile.TemporaryDirectory() as tmp:
@@ -272,7 +274,21 @@ def fit_levels(parts: dict[str, pd.DataFrame], method: str, weigh: str) -> calib
         rates.append(float(both.drop_duplicates(["seed", "rate"])["rate"].median()))
         print(f"  level {rates[-1]:.3g}: {'+'.join(group)}, {len(both)} pairs")
     order = np.argsort(rates)
-    return calibration.Levels(tuple(rates[i] for i in order), tuple(fitted[i] for i in order))
+    maps = [fitted[i] for i in order]
+    # a name match weighs no less where names crowd less: each level states at least what
+    # the more crowded level above it states (a running maximum from the most crowded down)
+    for i in range(len(maps) - 2, -1, -1):
+        maps[i] = at_least(maps[i], maps[i + 1])
+    return calibration.Levels(tuple(rates[i] for i in order), tuple(maps))
+
+
+def at_least(m: calibration.Calibration, floor: calibration.Calibration) -> calibration.Calibration:
+    """``m`` raised to ``floor`` wherever ``floor`` states more (both monotone: so is this)."""
+    knots = np.unique(np.r_[m.raw, floor.raw])
+    values = np.maximum(
+        np.interp(knots, m.raw, m.calibrated), np.interp(knots, floor.raw, floor.calibrated)
+    )
+    return calibration.Calibration.from_knots(knots, values)
 
 
 def seeds_of(text: str) -> list[int]:

@@ -16,10 +16,12 @@ whose people share their names, a match on a name alone is much weaker than wher
 is carried once. The data measures that itself: the **namesake rate**, the chance that two of
 its people whom valid ID numbers tell apart carry the same name (:func:`namesake_rate`, smoothed
 towards a guess where few people carry numbers). A fitted context holds one map per level of
-that rate (each fitted on districts at that level); the map a screening uses is interpolated
-between the two levels around its own rate, on a log scale, and is the nearest level's beyond
-the ends. A context qualified with its rate reads ``panel@2.5e-06`` (:func:`qualified`); an
-unqualified one uses the most crowded level, the most sceptical.
+that rate (each fitted on districts at that level, then raised where a more crowded level
+states more: a name match never weighs less because names crowd less); the map a screening
+uses is interpolated between the two levels around its own rate, on a log scale, and is the
+nearest level's beyond the ends. A context qualified with its rate reads ``panel@2.5e-06``
+(:func:`qualified`); an unqualified one uses the most crowded level, the most sceptical; a
+context of one level (the roster's) is never qualified.
 
 The knots live in ``calibration.json`` beside this module, with what they were fitted on. The
 map is monotone, so a floor the callers set on the stated confidence is a floor on the
@@ -129,10 +131,16 @@ def reason(p: float, stated: float, context: str = "") -> tuple[str, float] | No
     _, _, rate = context.partition(QUALIFIER)
     label = CALIBRATION_LABEL
     if rate:
-        per_million = float(rate) * 1e6
-        said = f"{per_million:.1f}" if per_million < 10 else f"{per_million:.0f}"
-        label += f"（本数据中两人同名的机会约百万分之{said}）"
+        label += f"，本数据中两人同名的机会{_per_million(float(rate))}"
     return (label, round(bits, 2))
+
+
+def _per_million(rate: float) -> str:
+    """A namesake rate in words: 约百万分之1.3, 约百万分之33, 不足百万分之0.1."""
+    tenths = round(rate * 1e6, 1)
+    if tenths < 0.1:
+        return "不足百万分之0.1"
+    return f"约百万分之{tenths:.1f}" if tenths < 10 else f"约百万分之{round(rate * 1e6):d}"
 
 
 def write(
@@ -225,8 +233,11 @@ def namesake_rate(names: Any) -> float:
 
 
 def qualified(context: str, namesake_rate: float | None) -> str:
-    """``context`` with the data's namesake rate, as :func:`current` reads it."""
-    if namesake_rate is None or QUALIFIER in context:
+    """``context`` with the data's namesake rate, as :func:`current` reads it; as it is where
+    its map has one level (the rate would change nothing: the roster's) or no rate is known."""
+    if namesake_rate is None or not math.isfinite(namesake_rate) or QUALIFIER in context:
+        return context
+    if len(levels(context).maps) == 1:
         return context
     return f"{context}{QUALIFIER}{namesake_rate:.6g}"
 

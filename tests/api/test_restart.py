@@ -20,6 +20,8 @@ from api.check import snapshot
 from api.check.answer import answer
 from api.check.models import CheckIn
 from api.service import Service
+from integrity.identity import calibration
+from integrity.identity.calibration import PANEL
 from integrity.load.dataset import load_dataset
 from tests.api.conftest import make_settings, open_api
 from tests.api.test_check_equals_batch import request_for
@@ -61,6 +63,11 @@ def screened(tmp_path_factory: pytest.TempPathFactory) -> Screened:
         done = api.wait(api.post("/demo").json()["screening"]["id"])
         assert done["status"] == "done"
         assert {"avoidance", "collusive_quotes", "split_bid"} <= set(done["run"]["priors"])
+        # how crowded the demo's names are, as its calibration map was chosen (each drawn once)
+        assert 0 < done["run"]["namesake_rate"] < calibration.NAMESAKE_GUESS
+        assert api.service.index.panel_context == calibration.qualified(
+            PANEL, done["run"]["namesake_rate"]
+        )
         assert done["run"]["check_index_kept_seconds"] is not None
         before = _answers(api.service.index, bodies)
     assert sum(a["verdict"] == "conflict" for a in before) >= 1

@@ -96,11 +96,31 @@ def test_the_map_between_two_levels_mixes_them_on_a_log_scale() -> None:
 
 
 def test_a_qualified_context_reads_its_rate_and_qualifies_once() -> None:
-    q = calibration.qualified(PANEL, 0.0123)
-    assert q == "panel@0.0123" and calibration.qualified(q, 0.5) == q
+    levels = calibration.levels(PANEL)
+    between = float(np.sqrt(levels.rates[0] * levels.rates[1]))
+    q = calibration.qualified(PANEL, between)
+    assert q == f"panel@{between:.6g}" and calibration.qualified(q, 0.5) == q
+    assert calibration.current(q) == levels.at(float(f"{between:.6g}"))
+    assert calibration.current(q) != calibration.current(PANEL)  # the rate chose the map
+    assert calibration.current(PANEL) == levels.at(None)
+    # no rate, a rate that is not a number, or a context of one level: as it is
     assert calibration.qualified(PANEL, None) == PANEL
-    assert calibration.current(q) == calibration.levels(PANEL).at(0.0123)
-    assert calibration.current(PANEL) == calibration.levels(PANEL).at(None)
+    assert calibration.qualified(PANEL, float("nan")) == PANEL
+    assert calibration.qualified(ROSTER, between) == ROSTER
+
+
+@pytest.mark.parametrize("context", [c for c in CONTEXTS if c != ROSTER])
+def test_a_name_match_never_weighs_more_where_names_crowd_more(context: str) -> None:
+    """Along the committed levels and between them, at every posterior, a more crowded
+    data's map states no more than a less crowded one's; the unqualified map (no rate known)
+    is the most sceptical."""
+    levels = calibration.levels(context)
+    assert len(levels.maps) > 1
+    grid = np.linspace(0.0, 1.0, 401)
+    rates = np.geomspace(levels.rates[0] / 10, levels.rates[-1] * 10, 40)
+    stated = np.array([levels.at(float(r))(grid) for r in rates])
+    assert np.all(np.diff(stated, axis=0) <= 1e-9)
+    assert np.all(levels.at(None)(grid) <= stated.min(axis=0) + 1e-9)
 
 
 def test_knots_that_go_down_are_refused() -> None:
@@ -283,14 +303,17 @@ def test_the_maps_part_says_how_crowded_the_datas_names_are(
     lp, rp = _pair(None)
     pairs = pd.DataFrame({"l": [0], "r": [0]})
     monkeypatch.setattr(calibration, "current", lambda context=ROSTER: lifted)
-    for rate, said in ((1.3e-6, "百万分之1.3"), (3.3e-5, "百万分之33")):
+    for rate, said in (
+        (1.3e-6, "约百万分之1.3"), (3.3e-5, "约百万分之33"), (9.97e-6, "约百万分之10"),
+        (2e-8, "不足百万分之0.1"),
+    ):  # fmt: skip
         got = score(
             lp.assign(birth=None, phone=None), rp.assign(birth=None, phone=None), pairs,
             prior=1e-4, frequencies=name_frequencies(lp, rp), small=small,
             context=calibration.qualified(PANEL, rate),
         )  # fmt: skip
         label = got["reasons"].iloc[0][-1][0]
-        assert label == f"{CALIBRATION_LABEL}（本数据中两人同名的机会约{said}）"
+        assert label == f"{CALIBRATION_LABEL}，本数据中两人同名的机会{said}"
         conf = float(got["confidence"].iloc[0])
         step = identity_evidence("欧阳子萱", "k1", "欧阳子萱", "k2", conf, got["reasons"].iloc[0])
         assert "校准" not in plain_step(step) and "同名的机会" not in plain_step(step)
