@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 
 from integrity.findings import Finding
+from integrity.identity import calibration
+from integrity.identity.calibration import PANEL
 from integrity.scan import run_scan
+from integrity.screening.tables import Tables
 from tests.conftest import DEMO
 
 
@@ -48,8 +51,20 @@ def test_a_name_only_in_law_who_won_the_officials_own_project_is_listed(
         for f in findings
         if f.rule == "related_supplier" and f.staff_ids == ["BJ0174"] and "王凯建" in f.explanation
     )
-    assert notice.confidence > 0.25
+    assert not notice.is_lead  # at the demo's own namesake rate (below: where names crowd)
     assert notice.details["decided_projects"] == ["LG2024-BJ-0507"]
+
+
+def test_the_same_link_is_a_lead_where_names_crowd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo read as if its names crowded as the most crowded calibration level's do: the
+    same name-only in-law link is then a lead (线索待核), in the notice and the avoidance finding
+    alike — the data's namesake rate, not the rule, made it an assertion above."""
+    crowded = calibration.levels(PANEL).rates[-1]
+    monkeypatch.setattr(Tables, "namesake_rate", property(lambda self: crowded))
+    found = run_scan(DEMO, policy="longgang-2023", rules=["avoidance", "related_supplier"]).findings
+    about = [f for f in found if f.staff_ids == ["BJ0174"] and "王凯建" in f.explanation]
+    assert {f.rule for f in about} == {"avoidance", "related_supplier"}
+    assert all(f.is_lead and f.confidence > 0.1 for f in about)
 
 
 def test_an_undeclared_relation_on_a_decided_award_agrees_with_the_avoidance_finding(
