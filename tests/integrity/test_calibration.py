@@ -298,7 +298,7 @@ def test_the_maps_part_says_how_crowded_the_datas_names_are(
     small: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Stated at a namesake rate, the map's reason says that rate in words (both scoring
-    paths), and the plain evidence a reader gets leaves the arithmetic out as before."""
+    paths), and the plain evidence a reader gets says it too, without the arithmetic."""
     lifted = Calibration.from_knots([0.0, 0.02, 0.2, 1.0], [0.0, 0.4, 0.9, 0.999])
     lp, rp = _pair(None)
     pairs = pd.DataFrame({"l": [0], "r": [0]})
@@ -316,4 +316,5 @@ def test_the_maps_part_says_how_crowded_the_datas_names_are(
         assert label == f"{CALIBRATION_LABEL}，本数据中两人同名的机会{said}"
         conf = float(got["confidence"].iloc[0])
         step = identity_evidence("欧阳子萱", "k1", "欧阳子萱", "k2", conf, got["reasons"].iloc[0])
-        assert "校准" not in plain_step(step) and "同名的机会" not in plain_step(step)
+        # the reader gets the rate in words, not the calibration's arithmetic
+        assert "校准" not in plain_step(step) and f"两人同名的机会{said}" in plain_step(step)

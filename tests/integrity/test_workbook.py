@@ -62,7 +62,7 @@ def test_findings_workbook_is_chinese_and_prints_on_a4(out: Path) -> None:
     # the evidence in words: no resolver arithmetic, the sureness said plainly
     evidence = by["证据（逐条注明来源）"].value
     assert "基础比例" not in evidence and "e-0" not in evidence and "校准" not in evidence
-    assert "判断为同一人的把握约97%" in evidence
+    assert "判断为同一人的把握约97%" in evidence and "两人同名的机会约百万分之1.3" in evidence
     # the evidence sheet: a row per step with its source
     steps = [
         r
