@@ -284,11 +284,8 @@ def fit_levels(parts: dict[str, pd.DataFrame], method: str, weigh: str) -> calib
 
 def at_least(m: calibration.Calibration, floor: calibration.Calibration) -> calibration.Calibration:
     """``m`` raised to ``floor`` wherever ``floor`` states more (both monotone: so is this)."""
-    knots = np.unique(np.r_[m.raw, floor.raw])
-    values = np.maximum(
-        np.interp(knots, m.raw, m.calibrated), np.interp(knots, floor.raw, floor.calibrated)
-    )
-    return calibration.Calibration.from_knots(knots, values)
+    knots, mine, least = calibration.on_common_knots(m, floor)
+    return calibration.Calibration.from_knots(knots, np.maximum(mine, least))
 
 
 def seeds_of(text: str) -> list[int]:

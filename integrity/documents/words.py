@@ -73,20 +73,14 @@ def _identity(step: EvidenceStep) -> str:
         return head
     # what agreed or differed: not the base rate, not the calibration's part (the share
     # below says it)
-    reasons = [
-        str(r[0]).split("（")[0]
-        for r in data.get("reasons") or []
-        if not str(r[0]).startswith(("先验", CALIBRATION_LABEL))
-    ]
+    labels = [str(r[0]) for r in data.get("reasons") or []]
+    reasons = [x.split("（")[0] for x in labels if not x.startswith(("先验", CALIBRATION_LABEL))]
     said = "、".join(dict.fromkeys(reasons)) or "姓名比对"
     # how crowded the data's names are, where it chose the calibration: why a name weighs
     # as much or as little as it does here (本数据中两人同名的机会约百万分之1.3)
-    crowding = [
-        str(r[0]).split("，", 1)[1]
-        for r in data.get("reasons") or []
-        if str(r[0]).startswith(CALIBRATION_LABEL + "，")
-    ]
-    said += "".join(f"；{c}" for c in crowding[:1])
+    crowding = next((x for x in labels if x.startswith(f"{CALIBRATION_LABEL}，")), None)
+    if crowding is not None:
+        said += "；" + crowding.removeprefix(f"{CALIBRATION_LABEL}，")
     c = float(confidence)
     caveat = "，仅为线索，须核实身份" if c < LEAD_THRESHOLD else ("，须核实身份" if c < 0.8 else "")
     return f"{head}：{said}；双方未同时有可核对的身份证号；判断为同一人的把握约{c:.0%}{caveat}"

@@ -214,12 +214,15 @@ class Levels:
             return self.maps[-1]
         i = next(j for j in range(1, len(xs)) if x <= xs[j])
         t = (x - xs[i - 1]) / (xs[i] - xs[i - 1]) if xs[i] > xs[i - 1] else 1.0
-        lo, hi = self.maps[i - 1], self.maps[i]
-        knots = np.unique(np.r_[lo.raw, hi.raw])
-        mixed = (1 - t) * np.interp(knots, lo.raw, lo.calibrated) + t * np.interp(
-            knots, hi.raw, hi.calibrated
-        )
-        return Calibration.from_knots(knots, np.maximum.accumulate(mixed))
+        knots, lo, hi = on_common_knots(self.maps[i - 1], self.maps[i])
+        return Calibration.from_knots(knots, np.maximum.accumulate((1 - t) * lo + t * hi))
+
+
+def on_common_knots(a: Calibration, b: Calibration) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both maps' knots together, and what each map states at them (uncapped): two maps
+    combined point by point there are combined everywhere (both are linear between them)."""
+    knots = np.unique(np.r_[a.raw, b.raw])
+    return knots, np.interp(knots, a.raw, a.calibrated), np.interp(knots, b.raw, b.calibrated)
 
 
 def namesake_rate(names: Any) -> float:
