@@ -98,11 +98,14 @@ def uncalibrated() -> Iterator[None]:
         calibration.current = saved  # type: ignore[assignment]
 
 
-def district_pairs(dataset: Path, context: str) -> pd.DataFrame:
+def district_pairs(dataset: Path, context: str, hide: str = "holders") -> pd.DataFrame:
     """The links a district's rules judge, with the holders' ID numbers hidden: ``panel``,
     each project's decision-makers and their relatives against the awarded supplier's holders
     (avoidance); ``staff``, every official and relative against every supplier's holders
-    (related_supplier's roster, its prior)."""
+    (related_supplier's roster, its prior). ``hide="kin"``: instead, half the relatives'
+    numbers hidden (:func:`kin_pairs`), the holders' kept."""
+    if hide == "kin":
+        return kin_pairs(dataset, context)
     ctx = ScanContext(dataset=load_dataset(dataset), profile=load_profile("longgang-2023"))
     scr = ctx.screening
     _ = scr.name_commonness  # counted with the real holders
@@ -153,6 +156,81 @@ def district_pairs(dataset: Path, context: str) -> pd.DataFrame:
     )
 
 
+def _left(ctx: ScanContext, context: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str], float]:
+    """(left rows, organisations, context columns, prior's guess) of a district's source."""
+    scr = ctx.screening
+    if context == "panel":
+        left = decisions(ctx, STEPS)
+        return left, left[["project_id", "org_key"]], ["project_id"], CONTEXT_PRIOR
+    staff = scr.keyed["staff"]
+    left = staff[["staff_id", "person_key", "name"]].assign(_all=1)
+    return left, roster(ctx).assign(_all=1), ["_all"], ROSTER_PRIOR
+
+
+def kin_pairs(dataset: Path, context: str) -> pd.DataFrame:
+    """:func:`district_pairs` the other way round, as declarations most often come: every
+    second relative (not the officials) without an ID number (nor the birth date and sex it
+    gives), the holders with theirs, so that the holder's region code can be weighed against
+    the family's (:mod:`integrity.identity.family`, measured on the relatives left with
+    numbers). The kinship and the namesake rate are the full data's; the pairs measured are
+    the hidden relatives' against holders with numbers."""
+    import integrity.screening.kin as kin_module  # noqa: PLC0415
+
+    ctx = ScanContext(dataset=load_dataset(dataset), profile=load_profile("longgang-2023"))
+    scr = ctx.screening
+    _ = scr.name_commonness, scr.namesake_rate, scr.kin_all
+    left, orgs, on, guess = _left(ctx, context)
+    h = scr.holders
+    right = orgs.drop_duplicates().merge(h[h["role"].isin(ROLES)], on="org_key")
+    prior = scr._kin_prior(left, right, on, guess)
+    people = scr.people
+    staff_keys = set(scr.keyed["staff"]["person_key"])
+    every_second = pd.util.hash_pandas_object(people.index.to_series(), index=False) % 2 == 0
+    hide = (
+        people["id_valid"].astype(bool)
+        & every_second.to_numpy()
+        & ~people.index.isin(list(staff_keys))
+    )
+    true_id = people["id_number"].where(hide)
+    hidden = people.copy()
+    for col in ("id_number", "birth", "sex", "birth_date", "gender"):
+        hidden[col] = hidden[col].astype(object)
+        hidden.loc[hide, col] = None
+    hidden.loc[hide, "id_valid"] = False
+    scr.__dict__["people"] = hidden
+    scr._kin_prior = lambda *a, **k: prior  # type: ignore[method-assign]
+    attributes = kin_module._with_attributes
+
+    def renamed(s: object, rows: pd.DataFrame) -> pd.DataFrame:
+        out = attributes(s, rows)  # type: ignore[arg-type]
+        gone = out["relative"].isin(true_id.dropna().index)
+        out.loc[gone, "key"] = "hidden:" + out.loc[gone, "relative"].astype(str)
+        return out
+
+    kin_module._with_attributes = renamed  # type: ignore[assignment]
+    try:
+        hits = scr.kin_in_roles(
+            left, orgs, on=on, roles=ROLES, prior=prior, floor=FLOOR, context=CONTEXT[context]
+        )
+    finally:
+        kin_module._with_attributes = attributes  # type: ignore[assignment]
+    if hits.empty:
+        return pd.DataFrame(columns=["raw", "same", "decoy", "rate"])
+    hits = hits.assign(rel_id=true_id.reindex(hits["relative"]).to_numpy())
+    hits = hits[hits["rel_id"].notna() & hits["h_id_valid"].astype(bool)]
+    hits = hits.drop_duplicates(subset=["relative", "h_id_number", "match_conf"])
+    same = (hits["rel_id"] == hits["h_id_number"]).to_numpy()
+    decoy = hits["h_name"].str.endswith("建国").to_numpy() & ~same
+    return pd.DataFrame(
+        {
+            "raw": hits["match_conf"].to_numpy(float),
+            "same": same,
+            "decoy": decoy,
+            "rate": scr.namesake_rate,
+        }
+    )
+
+
 def roster_pairs(seed: int, pool: str) -> pd.DataFrame:
     import bench_resolve  # noqa: PLC0415
     from bench_resolve import _frame, make  # noqa: PLC0415
@@ -192,10 +270,11 @@ def collect(source: str, pool: str, seeds: list[int], cache: Path | None) -> pd.
                 frames.append(cached)
                 continue
         if source in ("panel", "staff"):
-            names, _, drawn = pool.partition("-")
+            drawn_pool, _, hide = pool.partition("+")
+            names, _, drawn = drawn_pool.partition("-")
             with tempfile.TemporaryDirectory() as tmp:
                 generate(Path(tmp), seed, names, namesakes=drawn != UNIQUE)
-                pairs = district_pairs(Path(tmp) / "longgang", source)
+                pairs = district_pairs(Path(tmp) / "longgang", source, hide or "holders")
         else:
             pairs = roster_pairs(seed, pool)
         frames.append(pairs.assign(seed=seed))
@@ -261,7 +340,8 @@ def fit_levels(parts: dict[str, pd.DataFrame], method: str, weigh: str) -> calib
     pools), at its districts' median rate, the levels in order of rate."""
     groups: dict[str, list[str]] = {}
     for pool in parts:
-        groups.setdefault(UNIQUE if pool.endswith(f"-{UNIQUE}") else pool, []).append(pool)
+        drawn = pool.partition("+")[0]  # a pool's two ways of hiding numbers fit together
+        groups.setdefault(UNIQUE if drawn.endswith(f"-{UNIQUE}") else drawn, []).append(pool)
     rates, fitted = [], []
     for group in groups.values():
         both = pd.concat(

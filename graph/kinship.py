@@ -500,20 +500,24 @@ _BIRTH_GAP: dict[tuple[Kind, Age, bool], tuple[int, int]] = {
 
 @lru_cache(maxsize=4096)
 def birth_gap(code: str) -> tuple[int, int] | None:
-    """The years after the speaker that the relative of a one-step ``code`` is born (the
-    father: 13 to 65 years before; the younger sister: up to 30 after), or None for a longer
-    path or a code this does not know. A relative's age implied by a registry or declaration
-    row where his or her own birth date is missing: a declared son cannot be born before his
-    father."""
+    """The years after the speaker that the relative of ``code`` is born (the father: 13 to
+    65 years before; the younger sister: up to 30 after; the grandmother, one step after
+    another: 26 to 130 years before, so never after the official), or None for a code this
+    does not know. A relative's age implied by a registry or declaration row where his or
+    her own birth date is missing: a declared son cannot be born before his father."""
     try:
         path = parse_code(code)
     except (KeyError, ValueError):
         return None
-    if len(path) != 1:
+    if not path:
         return None
-    s = path[0]
-    age = s.age if s.kind == "sibling" else None
-    return _BIRTH_GAP.get((s.kind, age, s.fictive))
+    lo = hi = 0
+    for s in path:
+        gap = _BIRTH_GAP.get((s.kind, s.age if s.kind == "sibling" else None, s.fictive))
+        if gap is None:
+            return None
+        lo, hi = lo + gap[0], hi + gap[1]
+    return lo, hi
 
 
 # --------------------------------------------------------------------------- terms for paths

@@ -47,6 +47,7 @@ class HolderArrays:
     name_norm: np.ndarray  # the normalised name ("" when there is none)
     birth: np.ndarray  # bool: a birth date is known
     phone: np.ndarray  # bool: a phone number is known
+    id_valid: np.ndarray  # bool: a valid ID number (its region code weighed against a family's)
     role: np.ndarray
     shown: dict[str, np.ndarray]
 
@@ -58,6 +59,9 @@ class HolderArrays:
             name_norm=_strings(frame, "name_norm"),
             birth=_present(frame, "birth"),
             phone=_present(frame, "phone"),
+            id_valid=frame["id_valid"].fillna(False).astype(bool).to_numpy()
+            if "id_valid" in frame
+            else np.zeros(len(frame), dtype=bool),
             role=frame["role"].to_numpy(dtype=object),
             shown={c: frame[c].to_numpy(dtype=object) for c in SHOWN if c in frame},
         )
@@ -68,6 +72,7 @@ class HolderArrays:
             name_norm=self.name_norm[at],
             birth=self.birth[at],
             phone=self.phone[at],
+            id_valid=self.id_valid[at],
             role=self.role[at],
             shown={c: v[at] for c, v in self.shown.items()},
         )
@@ -79,6 +84,7 @@ class HolderArrays:
             name_norm=np.concatenate([self.name_norm, other.name_norm]),
             birth=np.concatenate([self.birth, other.birth]),
             phone=np.concatenate([self.phone, other.phone]),
+            id_valid=np.concatenate([self.id_valid, other.id_valid]),
             role=np.concatenate([self.role, other.role]),
             shown={c: np.concatenate([v, other.shown[c]]) for c, v in self.shown.items()},
         )

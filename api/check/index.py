@@ -25,6 +25,7 @@ from api.check.relations import RelationsIndex
 from integrity.findings import REQUEST_SOURCE
 from integrity.identity.blocking import birth_bits, gender_bits, level_bits, need_bits, phone_bits
 from integrity.identity.calibration import PANEL
+from integrity.identity.family import lift as family_lift
 from integrity.identity.mentions import NameShares, pinyin_of, prepare
 from integrity.identity.names import org_name, person_name, pinyin_key, split_surname
 from integrity.identity.priors import CONTEXT_PRIOR
@@ -138,6 +139,7 @@ class CheckIndex(Lookups, RelationsIndex):
         self._kin_u = kin["name_norm"].map(scr.name_commonness).fillna(1e-9).to_numpy(dtype=float)
         self._kin_birth = kin["birth"].notna().to_numpy()
         self._kin_phone = kin["phone"].notna().to_numpy()
+        self._kin_lift = family_lift(kin)  # what the family's places could add
         # one object per distinct surname: a few hundred strings in the kept file, not 500,000
         surnames: dict[str, str] = {}
         self._kin_surname = np.array(
@@ -228,6 +230,7 @@ class CheckIndex(Lookups, RelationsIndex):
             self._gender_bits
             + np.where(self._kin_birth[rows][:, None] & right.birth[None, :], self._birth_bits, 0.0)
             + np.where(self._kin_phone[rows][:, None] & right.phone[None, :], self._phone_bits, 0.0)
+            + np.where(right.id_valid[None, :], self._kin_lift[rows][:, None], 0.0)
             - np.log2(self._kin_u[rows])[:, None]
         )
         same = names[:, None] == rnames[None, :]

@@ -34,6 +34,7 @@ from integrity.documents.words import (
 from integrity.documents.workbook import Column, Sheet, write_workbook
 from integrity.findings import Finding, finding_from_dict
 from integrity.forked import Forked, can_fork
+from integrity.identity.family import described
 from integrity.load.dataset import Dataset
 from integrity.load.readers import files_hash
 from integrity.masking import mask
@@ -118,6 +119,15 @@ def learnt_namesake_rate(result: ScanResult) -> float | None:
     return float(ctx.screening.namesake_rate)
 
 
+def learnt_family_places(result: ScanResult) -> dict[str, Any] | None:
+    """How far relatives share their family's region codes here (family.FamilyPlaces), where
+    a rule weighed a name link with it."""
+    ctx = result.context
+    if ctx is None or "screening" not in vars(ctx) or "family_places" not in vars(ctx.screening):
+        return None
+    return described(ctx.screening.family_places)
+
+
 def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
     findings = result.findings
     by_rule = Counter(f.rule for f in findings)
@@ -130,6 +140,8 @@ def run_record(result: ScanResult, duration: float) -> dict[str, Any]:
         "priors": learnt_priors(result),
         # how crowded the names are: the identity calibration's map was chosen by it
         "namesake_rate": learnt_namesake_rate(result),
+        # how far relatives share the family's birthplaces: a name link's region evidence
+        "family_places": learnt_family_places(result),
         "tool": "integrity",
         "version": __version__,
         "started_at": result.started_at,

@@ -25,6 +25,7 @@ import pandas as pd
 
 from integrity.identity import calibration
 from integrity.identity.calibration import ROSTER
+from integrity.identity.family import family_headroom
 from integrity.identity.mentions import name_frequencies, pinyin_of
 from integrity.identity.scoring import Weights
 
@@ -330,4 +331,5 @@ def headroom(m: pd.DataFrame, freq: pd.Series, other: pd.DataFrame | None) -> np
     bonus = np.full(len(m), gender_bits())
     bonus += np.where(birth_can, birth_bits(), 0.0)
     bonus += np.where(phone_can, phone_bits(), 0.0)
+    bonus += family_headroom(m, other)
     return np.asarray(bonus + rarity_bits(m["name_norm"], freq, 1e-9), dtype=float)

@@ -33,6 +33,7 @@ from rapidfuzz.distance import Levenshtein
 
 from integrity.identity import calibration
 from integrity.identity.calibration import ROSTER
+from integrity.identity.family import FAMILY_COLUMNS, family_evidence, family_reasons
 from integrity.identity.mentions import name_frequencies, pinyin_of
 from integrity.identity.names import (
     pinyin_key,
@@ -193,7 +194,7 @@ def _others(a: pd.DataFrame, b: pd.DataFrame, w: Weights) -> Evidence:
 # the columns of a mention the scoring compares
 SCORED_COLUMNS = (
     "name_nfkc", "name_norm", "pinyin", "birth", "sex", "phone", "id_valid", "id_number",
-    "born_lo", "born_hi",
+    "born_lo", "born_hi", *FAMILY_COLUMNS,
 )  # fmt: skip
 
 
@@ -240,6 +241,7 @@ def score(
             side["pinyin"] = pinyin_of(side["name_norm"])
     n = len(pairs)
     evidence = _names(a, b, w, freq, pinyin_freq, floor) + _others(a, b, w)
+    evidence += family_evidence(a, b)
     total = np.full(n, math.log2(prior / (1 - prior)))
     prior_bits = round(math.log2(prior / (1 - prior)), 2)
     for mask, _label, bits in evidence:
@@ -406,6 +408,7 @@ def score_records(
                 continue
             if (p == q) == label.endswith("相同"):
                 found.append((label, bits))
+        found += family_reasons(x, y)
         total = prior_bits
         for _, bits in found:
             total += bits

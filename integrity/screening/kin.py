@@ -42,6 +42,7 @@ from integrity.identity.blocking import (
     viable_levels,
 )
 from integrity.identity.calibration import ROSTER
+from integrity.identity.family import FamilyPlaces, places_of
 from integrity.identity.mentions import NameShares, pinyin_of, prepare
 from integrity.identity.priors import CONTEXT_PRIOR, smoothed_prior
 from integrity.identity.scoring import score, score_in_context
@@ -56,6 +57,11 @@ BRIDGE_FLOOR = 0.5  # identity links below this confidence are not followed at a
 
 MAX_HOPS = 3  # kin links on one path: every legal category is reached within three
 MAX_BRIDGES = 1  # identity links on one kin path: each is a guess, two in a row compound it
+# a relative's attributes the resolver compares, as kin rows carry them
+ATTRIBUTE_COLUMNS = (
+    "name", "id_number", "id_valid", "birth_date", "gender", "phone", "name_nfkc", "name_norm",
+    "birth", "sex", "born_lo", "born_hi",
+)  # fmt: skip
 
 
 @dataclass
@@ -311,6 +317,11 @@ class Screening(Tables):
         own["nodes"] = [(k,) for k in own["official"]]
         own["conf"] = 1.0
         return pd.concat([own, self.kinship], ignore_index=True)
+
+    @cached_property
+    def family_places(self) -> FamilyPlaces:
+        """Each official's family's region codes and how far relatives share them here."""
+        return places_of(self.kin_all, self.people)
 
     @cached_property
     def kin_ids(self) -> pd.DataFrame:
@@ -576,25 +587,12 @@ def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_attributes(scr: Screening, rows: pd.DataFrame) -> pd.DataFrame:
-    """Kin rows (a ``relative`` column) with the relative's attributes, as ``key``; rows of
-    relatives without a name dropped."""
-    attrs = scr.people.reindex(rows["relative"])[
-        [
-            "name",
-            "id_number",
-            "id_valid",
-            "birth_date",
-            "gender",
-            "phone",
-            "name_nfkc",
-            "name_norm",
-            "birth",
-            "sex",
-            "born_lo",
-            "born_hi",
-        ]
-    ].reset_index(drop=True)
-    out = pd.concat([rows.reset_index(drop=True), attrs], axis=1)
+    """Kin rows (a ``relative`` column) with the relative's attributes, as ``key``, and the
+    family's places (:mod:`~integrity.identity.family`); rows of relatives without a name
+    dropped."""
+    attrs = scr.people.reindex(rows["relative"])[list(ATTRIBUTE_COLUMNS)].reset_index(drop=True)
+    family = scr.family_places.columns(rows["official"])
+    out = pd.concat([rows.reset_index(drop=True), attrs, family], axis=1)
     out["key"] = out["relative"]
     out["id_valid"] = out["id_valid"].fillna(False).astype(bool)
     return out.dropna(subset=["name"])

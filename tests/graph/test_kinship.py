@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from graph.kinship import (
     Step,
     UnknownKinTermError,
+    birth_gap,
     chain_paths,
     describe,
     is_known_term,
@@ -343,3 +344,13 @@ def test_a_path_from_its_codes_and_back() -> None:
     assert path_of("w,ob") == (Step("spouse", "女"), Step("sibling", "男", "older"))
     assert path_of("") == ()  # oneself
     assert code_of(path_of("w,ob,f")) == "w,ob,f"
+
+
+def test_the_years_of_a_path_are_its_steps_added() -> None:
+    assert birth_gap("f") == (-65, -13)
+    # 祖母: the father's mother, never born after the official
+    assert birth_gap("f,m") == (-130, -26)
+    # 岳父: the wife's father (a spouse within 30 years either way)
+    assert birth_gap("w,f") == (-95, 17)
+    assert birth_gap("s,s") == (26, 130)
+    assert birth_gap("nonsense") is None

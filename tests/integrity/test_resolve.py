@@ -364,18 +364,19 @@ def test_kin_in_roles_prunes_without_losing_a_pair() -> None:
 
 def test_kin_rows_imply_the_birth_years_of_relatives_without_a_birth_date() -> None:
     birth = pd.Series(
-        pd.to_datetime(["1973-12-26", None, None, "1969-12-04", None, None]),
-        index=["father", "son", "uncle", "mother", "twin", "nobody"],
+        pd.to_datetime(["1973-12-26", None, None, "1969-12-04", None, None, None]),
+        index=["father", "son", "uncle", "mother", "twin", "cousin", "grandmother"],
     )
     links = pd.DataFrame(
         {
-            "src": ["father", "father", "mother", "son", "father"],
-            "dst": ["son", "uncle", "son", "twin", "nobody"],
+            "src": ["father", "father", "mother", "son", "father", "father"],
+            "dst": ["son", "uncle", "son", "twin", "cousin", "grandmother"],
             # 儿子; 弟弟; the mother's 儿子 (narrows the range); the son's brother (both
-            # unknown: nothing); a three-step path (no bound)
-            "code": ["s", "lb", "s", "xb", "f,ob,s"],
-            "table": ["relatives", "family_links", "family_links", "family_links", "x"],
-            "row": [1, 2, 3, 4, 5],
+            # unknown: nothing); 堂兄弟 and 祖母, paths of several steps (each step's years
+            # added: the grandmother is at least 26 years older, never younger)
+            "code": ["s", "lb", "s", "xb", "f,ob,s", "f,m"],
+            "table": ["relatives", "family_links", "family_links", "family_links", "x", "x"],
+            "row": [1, 2, 3, 4, 5, 6],
         }
     )
     lo, hi = implied_births(birth, links)
@@ -383,8 +384,11 @@ def test_kin_rows_imply_the_birth_years_of_relatives_without_a_birth_date() -> N
     assert (lo["son"], hi["son"]) == (1986.0, 2034.0)
     # the younger brother: up to 30 years after
     assert (lo["uncle"], hi["uncle"]) == (1973.0, 2003.0)
+    # the father's older brother's son: -65..-13, -30..0, 13..65 years added up
+    assert (lo["cousin"], hi["cousin"]) == (1973.0 - 82, 1973.0 + 52)
+    assert (lo["grandmother"], hi["grandmother"]) == (1973.0 - 130, 1973.0 - 26)
     # own birth date known, or nothing to go by: no range
-    assert lo[["father", "mother", "twin", "nobody"]].isna().all()
+    assert lo[["father", "mother", "twin"]].isna().all()
 
 
 def test_a_declared_son_is_not_the_official_of_the_same_name_born_before_his_father() -> None:

@@ -1,0 +1,225 @@
+"""The family's birthplace as evidence of who is who.
+
+The first six digits of a resident ID number are the region code: the county where the
+person's household was first registered, most often where he or she was born. Parents,
+brothers and sisters, often cousins and in-laws too, carry the codes of the places the family
+comes from. So where a declared relative has no ID number and a supplier's legal
+representative of the same (or a similar) name has one, the representative's region code
+says something: the same code as a member of the official's family makes the link likelier,
+a code no family member carries makes it less likely.
+
+How much it says is measured on the data itself, never assumed: among the relatives whose
+ID numbers are given, how often does one carry a code some other member of the same family
+carries, against how often a person drawn from the data's whole population would
+(:func:`family_places`). Where families do not share places, or too few relatives carry
+numbers to tell, the evidence weighs nothing. The codes themselves never appear in a reason:
+a reason says only "the same as the family's" or "none of the family's".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+REGION_DIGITS = 6  # the region code: province, prefecture, county
+# the relatives with ID numbers a family's sharing is weighed as before the data speaks: with
+# fewer, the share measured is pulled towards none (no evidence)
+SHRINK_RELATIVES = 20.0
+MAX_SHARE = 0.95  # a measured share above this is read as this: a code never decides
+SAME_LABEL = "身份证号地址码与其家人相同（按各地人员多少调整）"
+OTHER_LABEL = "身份证号地址码与其家人均不同"
+# the columns a kin row carries for this evidence (its family's codes, '|'-joined, and the
+# log-odds of the holder's code being among them or not)
+FAMILY_COLUMNS = ("fam_regions", "fam_same", "fam_other")
+SEPARATOR = "|"
+
+
+@dataclass(frozen=True)
+class FamilyPlaces:
+    """What a screening learnt about its families' places.
+
+    ``share``: the chance that a relative carries one of the family's codes by descent rather
+    than by chance (0: families do not share places here); ``relatives``: how many relatives
+    with ID numbers it was measured on; ``of_official``: per official (index) the family's
+    codes (``fam_regions``) and the share of the data's people born in one of them
+    (``fam_u``)."""
+
+    share: float
+    relatives: int
+    of_official: pd.DataFrame
+
+    def columns(self, officials: pd.Series) -> pd.DataFrame:
+        """:data:`FAMILY_COLUMNS` for kin rows of these ``officials`` (positionally)."""
+        fam = self.of_official.reindex(pd.Index(officials))
+        u = fam["fam_u"].to_numpy(dtype=float)
+        same, other = bits(self.share, u)
+        known = fam["fam_regions"].notna().to_numpy() & (self.share > 0)
+        return pd.DataFrame(
+            {
+                "fam_regions": fam["fam_regions"].where(known).to_numpy(dtype=object),
+                "fam_same": np.where(known, same, np.nan),
+                "fam_other": np.where(known, other, np.nan),
+            }
+        )
+
+
+def bits(share: float, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-odds of a holder's code among the family's (``u``: the share of the population
+    born in one of them) and not: a relative carries a family code with chance
+    ``share + (1 - share) * u``, anyone else with chance ``u``."""
+    m = share + (1 - share) * u
+    with np.errstate(divide="ignore", invalid="ignore"):
+        same = np.log2(m / u)
+        other = np.log2((1 - m) / (1 - u))
+    return same, other
+
+
+def region_of(ids: pd.Series, valid: pd.Series) -> pd.Series:
+    """The region code of each valid ID number, else missing."""
+    codes = ids.astype(object).where(valid.fillna(False).astype(bool).to_numpy())
+    return codes.str.slice(0, REGION_DIGITS)
+
+
+def family_places(kin: pd.DataFrame, codes: pd.Series, population: pd.Series) -> FamilyPlaces:
+    """The families' codes and how far relatives share them.
+
+    ``kin``: rows (official, relative), the official's own row included; ``codes``: each
+    person key's region code (missing without a valid ID number); ``population``: the region
+    code of every distinct valid ID number in the data (whose shares say how many people any
+    code has). The share is measured on each relative with a code against the codes of the
+    rest of the family: hits beyond what the population's shares expect, over the relatives
+    measured, pulled towards none by :data:`SHRINK_RELATIVES`."""
+    shares = population.value_counts(normalize=True)
+    rows = kin[["official", "relative"]].drop_duplicates()
+    code = codes.reindex(pd.Index(rows["relative"])).to_numpy(dtype=object)
+    has = pd.notna(code)
+    ided = pd.DataFrame({"official": rows["official"].to_numpy()[has], "code": code[has]})
+    ided["relative"] = rows["relative"].to_numpy()[has]
+    if ided.empty:
+        return _none()
+    count = ided.groupby(["official", "code"], sort=False).size().rename("n").reset_index()
+    count["u"] = count["code"].map(shares).fillna(0.0).to_numpy(dtype=float)
+    per = count.groupby("official", sort=False).agg(
+        fam_regions=("code", lambda c: SEPARATOR.join(sorted(c))), fam_u=("u", "sum")
+    )
+    # each relative (not the official) against the rest of the family's codes
+    rel = ided[ided["relative"] != ided["official"]].merge(count, on=["official", "code"])
+    rest_u = per["fam_u"].reindex(pd.Index(rel["official"])).to_numpy() - np.where(
+        rel["n"].to_numpy() == 1, rel["u"].to_numpy(), 0.0
+    )
+    others = (
+        ided.groupby("official", sort=False)["relative"].size().reindex(pd.Index(rel["official"]))
+    ).to_numpy()
+    measured = others > 1  # the family has someone else with a code
+    hit = (rel["n"].to_numpy() > 1)[measured]
+    u = np.clip(rest_u[measured], 0.0, 1.0)
+    n = int(measured.sum())
+    if n == 0:
+        return FamilyPlaces(0.0, 0, per)
+    # E[hits] = share * n + (1 - share) * sum(u): solved for the share, shrunk towards 0
+    share = (float(hit.sum()) - float(u.sum())) / (n - float(u.sum()) + SHRINK_RELATIVES)
+    share = min(max(share, 0.0), MAX_SHARE)
+    per["fam_u"] = per["fam_u"].clip(lower=1 / max(len(population), 1), upper=1 - 1e-6)
+    return FamilyPlaces(round(share, 4), n, per)
+
+
+def places_of(kin: pd.DataFrame, people: pd.DataFrame) -> FamilyPlaces:
+    """:func:`family_places` of a screening: ``kin`` its officials' kin rows, ``people`` the
+    kin side's people (by key). The population whose codes are counted is every distinct
+    valid ID number among those people (officials and their relatives): the same wherever
+    the role holders are held (a registry elsewhere, on Spark)."""
+    codes = region_of(people["id_number"], people["id_valid"])
+    population = codes.groupby(people["id_number"].to_numpy()).first().dropna()
+    return family_places(kin, codes, population)
+
+
+def _none() -> FamilyPlaces:
+    empty = pd.DataFrame({"fam_regions": pd.Series(dtype=object), "fam_u": pd.Series(dtype=float)})
+    return FamilyPlaces(0.0, 0, empty)
+
+
+def _applies(fam: Any, fam_id_valid: Any, id_valid: Any) -> bool:
+    return isinstance(fam, str) and not bool(fam_id_valid) and bool(id_valid)
+
+
+def family_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, float]]:
+    """The family-place reason of one pair of records (as :func:`family_evidence` gives it
+    for many): where one side is a relative without a valid ID number whose family's codes
+    are known and the other carries a valid number."""
+    out: list[tuple[str, float]] = []
+    for a, b in ((x, y), (y, x)):
+        fam = a.get("fam_regions")
+        if not _applies(fam, _flag(a.get("id_valid")), _flag(b.get("id_valid"))):
+            continue
+        code = str(b.get("id_number"))[:REGION_DIGITS]
+        if code in str(fam).split(SEPARATOR):
+            out.append((SAME_LABEL, float(a["fam_same"])))
+        else:
+            out.append((OTHER_LABEL, float(a["fam_other"])))
+    return out
+
+
+def _flag(value: Any) -> bool:
+    if value is None:
+        return False
+    try:
+        return bool(value) and not bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return bool(value)
+
+
+def family_evidence(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[np.ndarray, str, np.ndarray]]:
+    """(which pairs, reason, log-odds) of the family's places, pairs (a[i], b[i]), both ways."""
+    n = len(a)
+    same = np.zeros(n, dtype=bool)
+    other = np.zeros(n, dtype=bool)
+    same_bits = np.zeros(n)
+    other_bits = np.zeros(n)
+    for p, q in ((a, b), (b, a)):
+        if "fam_regions" not in p:
+            continue
+        fam = p["fam_regions"].to_numpy(dtype=object)
+        mine = p["id_valid"].fillna(False).astype(bool).to_numpy()
+        theirs = q["id_valid"].fillna(False).astype(bool).to_numpy()
+        at = np.flatnonzero(pd.notna(fam) & ~mine & theirs)
+        if not len(at):
+            continue
+        ids = q["id_number"].to_numpy(dtype=object)[at]
+        pairs = zip(ids, fam[at], strict=True)
+        inside = np.array([str(i)[:REGION_DIGITS] in str(f).split(SEPARATOR) for i, f in pairs])
+        same[at[inside]] = True
+        other[at[~inside]] = True
+        same_bits[at] += np.where(inside, p["fam_same"].to_numpy(dtype=float)[at], 0.0)
+        other_bits[at] += np.where(inside, 0.0, p["fam_other"].to_numpy(dtype=float)[at])
+    return [(same, SAME_LABEL, same_bits), (other, OTHER_LABEL, other_bits)]
+
+
+def lift(m: pd.DataFrame) -> np.ndarray:
+    """The most the family's places could add to each row of ``m`` against a holder with a
+    valid ID number: the same-code bits of a row without a valid number of its own, else 0."""
+    if "fam_same" not in m:
+        return np.zeros(len(m))
+    bits_same = m["fam_same"].to_numpy(dtype=float)
+    no_id = ~m["id_valid"].fillna(False).astype(bool).to_numpy()
+    out: np.ndarray = np.where(no_id & np.isfinite(bits_same) & (bits_same > 0), bits_same, 0.0)
+    return out
+
+
+def family_headroom(m: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:
+    """The most the family's places could add to each row of ``m`` against some row of
+    ``other`` (the blocking's viability must not prune a pair this evidence lifts)."""
+    out = np.zeros(len(m))
+    if bool(other["id_valid"].fillna(False).astype(bool).any()):
+        out += lift(m)
+    if "fam_same" in other:
+        best = float(lift(other).max(initial=0.0))
+        out += np.where(m["id_valid"].fillna(False).astype(bool).to_numpy(), best, 0.0)
+    return out
+
+
+def described(places: FamilyPlaces) -> dict[str, Any]:
+    """The learnt numbers as run.json keeps them."""
+    return {"share": places.share, "relatives": places.relatives}
