@@ -23,7 +23,14 @@ from api.check.holders import AwardHolders, HolderArrays, given_holders
 from api.check.lookups import Lookups
 from api.check.relations import RelationsIndex
 from integrity.findings import REQUEST_SOURCE
-from integrity.identity.blocking import birth_bits, gender_bits, level_bits, need_bits, phone_bits
+from integrity.identity.blocking import (
+    birth_bits,
+    gender_bits,
+    level_bits,
+    lowered_need,
+    need_bits,
+    phone_bits,
+)
 from integrity.identity.calibration import PANEL
 from integrity.identity.family import lift as family_lift
 from integrity.identity.mentions import NameShares, pinyin_of, prepare
@@ -220,7 +227,14 @@ class CheckIndex(Lookups, RelationsIndex):
         nothing else to compare never can). One comparison of the panel's kin rows with the
         supplier's holders, as matrices."""
         w = self._weights
-        need = need_bits(prior, floor, self.panel_context)
+        # the need, lowered where the family's places could lift a row's link with a holder
+        # who has an ID number (blocking.lowered_need, as the batch's context_pairs)
+        lowered = lowered_need(prior, floor, self.panel_context, self._kin_lift[rows])
+        need = np.where(
+            right.id_valid[None, :],
+            np.reshape(lowered, (-1, 1)),
+            need_bits(prior, floor, self.panel_context),
+        )
         names = self._kin_name[rows]
         rnames = right.name_norm
         named = np.array([bool(n) for n in rnames], dtype=bool)[None, :]
@@ -230,7 +244,6 @@ class CheckIndex(Lookups, RelationsIndex):
             self._gender_bits
             + np.where(self._kin_birth[rows][:, None] & right.birth[None, :], self._birth_bits, 0.0)
             + np.where(self._kin_phone[rows][:, None] & right.phone[None, :], self._phone_bits, 0.0)
-            + np.where(right.id_valid[None, :], self._kin_lift[rows][:, None], 0.0)
             - np.log2(self._kin_u[rows])[:, None]
         )
         same = names[:, None] == rnames[None, :]

@@ -18,6 +18,7 @@ relations and the pre-award check's index (:func:`need_bits`, :func:`level_bits`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ import pandas as pd
 
 from integrity.identity import calibration
 from integrity.identity.calibration import ROSTER
-from integrity.identity.family import family_headroom
+from integrity.identity.family import below, family_headroom
 from integrity.identity.mentions import name_frequencies, pinyin_of
 from integrity.identity.scoring import Weights
 
@@ -193,6 +194,25 @@ def need_bits(prior: float, floor: float, context: str = ROSTER) -> float:
     return math.log2(raw / (1 - raw)) - math.log2(prior / (1 - prior))
 
 
+# a lift is rounded up to this many bits before the need is lowered for it (never less: a
+# pair is never pruned for the rounding), so that few distinct needs are computed
+LIFT_STEP = 0.01
+
+
+def lowered_need(prior: float, floor: float, context: str, lift: np.ndarray) -> float | np.ndarray:
+    """:func:`need_bits` of each row whose stated confidence the family's places could lift
+    by ``lift`` bits after the map (:mod:`~integrity.identity.family`): such a row reaches
+    ``floor`` where the map states ``floor`` less that lift. The plain need where none can."""
+    base = need_bits(prior, floor, context)
+    lift = np.ceil(np.asarray(lift, dtype=float) / LIFT_STEP) * LIFT_STEP
+    if not np.any(lift > 0):
+        return base
+    out = np.full(len(lift), base)
+    for value in np.unique(lift[lift > 0]).tolist():
+        out[lift == value] = need_bits(prior, below(floor, value), context)
+    return out
+
+
 def level_bits(w: Weights | None = None) -> dict[str, float]:
     """What agreeing at each name level adds before the name's commonness is counted: the
     level's m, less what a looser level gives away by the number of names it admits (the
@@ -277,14 +297,20 @@ def context_pairs(
     freq: pd.Series,
     need: float,
     other: pd.DataFrame | None = None,
+    lowered: Callable[[np.ndarray], float | np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Pairs (l, r) of prepared mentions that share the context columns ``on`` and a
     blocking key — the person key, the normalised name, its pinyin, a one-deletion form —
     where, at a name level, both rows could reach ``need`` bits there (:func:`viable`).
-    ``other``: what the left rows' viability is tested against, where ``rp`` is part of it."""
+    ``other``: what the left rows' viability is tested against, where ``rp`` is part of it.
+    ``lowered``: each row's need given what the family's places could lift it by
+    (:func:`lowered_need` with the prior, floor and context), else ``need`` for all."""
     blocks = [context_join(lp, rp, on, lp["key"], rp["key"])]
-    lvs = viable_levels(lp, freq, need, rp if other is None else other)
-    rvs = viable_levels(rp, freq, need, lp)
+    against = rp if other is None else other
+    lneed = need if lowered is None else lowered(family_headroom(lp, against))
+    rneed = need if lowered is None else lowered(family_headroom(rp, lp))
+    lvs = viable_levels(lp, freq, lneed, against)
+    rvs = viable_levels(rp, freq, rneed, lp)
     for level in ("name", "pinyin", "edit"):
         lv, rv = lvs[level], rvs[level]
         if level == "edit":
@@ -299,7 +325,11 @@ def context_pairs(
 
 
 def viable(
-    m: pd.DataFrame, freq: pd.Series, level: str, need: float, other: pd.DataFrame | None = None
+    m: pd.DataFrame,
+    freq: pd.Series,
+    level: str,
+    need: float | np.ndarray,
+    other: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Rows whose best possible score at a name ``level`` reaches ``need`` bits: the name's
     weight at that level plus everything the row's other attributes could add against some
@@ -309,7 +339,7 @@ def viable(
 
 
 def viable_levels(
-    m: pd.DataFrame, freq: pd.Series, need: float, other: pd.DataFrame | None = None
+    m: pd.DataFrame, freq: pd.Series, need: float | np.ndarray, other: pd.DataFrame | None = None
 ) -> dict[str, pd.Series]:
     """:func:`viable` at every name level, the rows' names looked up once."""
     head = headroom(m, freq, other)
@@ -331,5 +361,4 @@ def headroom(m: pd.DataFrame, freq: pd.Series, other: pd.DataFrame | None) -> np
     bonus = np.full(len(m), gender_bits())
     bonus += np.where(birth_can, birth_bits(), 0.0)
     bonus += np.where(phone_can, phone_bits(), 0.0)
-    bonus += family_headroom(m, other)
     return np.asarray(bonus + rarity_bits(m["name_norm"], freq, 1e-9), dtype=float)

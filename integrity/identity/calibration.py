@@ -34,7 +34,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +68,11 @@ CONTEXTS = (PANEL, KIN, ROSTER)
 
 @dataclass(frozen=True)
 class Calibration:
-    """A monotone piecewise-linear map from the posterior to the stated confidence (constant
-    beyond its first and last knots), the result kept within [NAME_ONLY_MIN, NAME_ONLY_MAX]
-    unless ``capped`` is off (the bench measuring the posterior itself)."""
+    """A monotone piecewise-linear map from the posterior to the stated confidence, through
+    the origin below its first knot (a posterior below what was fitted is stated in
+    proportion, not at the first knot's share: a pair the names all but rule out stays all
+    but ruled out) and constant beyond its last, the result kept within [NAME_ONLY_MIN,
+    NAME_ONLY_MAX] unless ``capped`` is off (the bench measuring the posterior itself)."""
 
     raw: tuple[float, ...]
     calibrated: tuple[float, ...]
@@ -88,19 +90,27 @@ class Calibration:
             raise ValueError("calibration knots must lie in [0, 1]")
         return cls(tuple(round(float(v), 6) for v in x), tuple(round(float(v), 6) for v in y))
 
+    @cached_property
+    def knots(self) -> tuple[np.ndarray, np.ndarray]:
+        """(raw, calibrated) as arrays, the origin first where the first knot is above it."""
+        x, y = np.asarray(self.raw, dtype=float), np.asarray(self.calibrated, dtype=float)
+        if x[0] > 0:
+            x, y = np.r_[0.0, x], np.r_[0.0, y]
+        return x, y
+
     def __call__(self, p: Any) -> np.ndarray:
         """The stated confidence of each posterior ``p`` (array or scalar)."""
-        out: np.ndarray = np.interp(np.asarray(p, dtype=float), self.raw, self.calibrated)
+        out: np.ndarray = np.interp(np.asarray(p, dtype=float), *self.knots)
         return np.clip(out, NAME_ONLY_MIN, NAME_ONLY_MAX) if self.capped else out
 
     def one(self, p: float) -> float:
-        out = float(np.interp(p, self.raw, self.calibrated))
+        out = float(np.interp(p, *self.knots))
         return min(max(out, NAME_ONLY_MIN), NAME_ONLY_MAX) if self.capped else out
 
     def raw_floor(self, floor: float) -> float:
         """The least posterior whose stated confidence reaches ``floor`` (a pair below it
         cannot reach the floor: the blocking need not make it); 1.0 where none does."""
-        x, y = np.asarray(self.raw), np.asarray(self.calibrated)
+        x, y = self.knots
         low = y[0] if not self.capped else max(y[0], NAME_ONLY_MIN)
         high = y[-1] if not self.capped else min(y[-1], NAME_ONLY_MAX)
         if floor <= low:

@@ -14,15 +14,22 @@ carries, against how often a person drawn from the data's whole population would
 (:func:`family_places`). Where families do not share places, or too few relatives carry
 numbers to tell, the evidence weighs nothing. The codes themselves never appear in a reason:
 a reason says only "the same as the family's" or "none of the family's".
+
+The evidence is weighed after the calibration map (:func:`with_family`): the map corrects
+what the name comparison overstates or understates, the family's places are a likelihood ratio
+measured on the data and multiply the odds the map states, so the map never amplifies them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from integrity.identity.calibration import NAME_ONLY_MAX, NAME_ONLY_MIN
 
 REGION_DIGITS = 6  # the region code: province, prefecture, county
 # the relatives with ID numbers a family's sharing is weighed as before the data speaks: with
@@ -50,6 +57,8 @@ class FamilyPlaces:
     share: float
     relatives: int
     of_official: pd.DataFrame
+    # per relative (person key), the most the places could lift a link of his or hers
+    lift_of: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
 
     def columns(self, officials: pd.Series) -> pd.DataFrame:
         """:data:`FAMILY_COLUMNS` for kin rows of these ``officials`` (positionally)."""
@@ -64,6 +73,23 @@ class FamilyPlaces:
                 "fam_other": np.where(known, other, np.nan),
             }
         )
+
+
+def with_family(stated: float, bits: float) -> float:
+    """The confidence ``stated`` (the calibration map's) with the family's places' ``bits``
+    added to its log-odds, never certain either way (as the map states a name link);
+    unchanged where they add nothing."""
+    if bits == 0.0:
+        return stated
+    p = min(max(stated, 1e-9), 1 - 1e-9)
+    lifted = 1 / (1 + math.exp2(-(math.log2(p / (1 - p)) + bits)))
+    return min(max(lifted, NAME_ONLY_MIN), NAME_ONLY_MAX)
+
+
+def below(floor: float, lift: float) -> float:
+    """The confidence the map must state for a pair the family's places could lift by
+    ``lift`` bits to reach ``floor``."""
+    return 1 / (1 + (1 / floor - 1) * math.exp2(lift))
 
 
 def bits(share: float, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +159,19 @@ def places_of(kin: pd.DataFrame, people: pd.DataFrame) -> FamilyPlaces:
     the role holders are held (a registry elsewhere, on Spark)."""
     codes = region_of(people["id_number"], people["id_valid"])
     population = codes.groupby(people["id_number"].to_numpy()).first().dropna()
-    return family_places(kin, codes, population)
+    places = family_places(kin, codes, population)
+    return replace(places, lift_of=relative_lift(places, kin, people))
+
+
+def relative_lift(places: FamilyPlaces, kin: pd.DataFrame, people: pd.DataFrame) -> pd.Series:
+    """The most the family's places could lift a link of each relative (person key) without
+    a valid ID number of its own, over the families it belongs to (:func:`lift` of its kin
+    rows): for the blocking of people rather than kin rows."""
+    rows = kin[["official", "relative"]].drop_duplicates()
+    cols = places.columns(rows["official"])
+    cols["id_valid"] = people["id_valid"].reindex(pd.Index(rows["relative"])).to_numpy()
+    by_row = pd.Series(lift(cols), index=rows["relative"].to_numpy())
+    return by_row.groupby(level=0).max()
 
 
 def _none() -> FamilyPlaces:

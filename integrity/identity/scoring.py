@@ -33,7 +33,12 @@ from rapidfuzz.distance import Levenshtein
 
 from integrity.identity import calibration
 from integrity.identity.calibration import ROSTER
-from integrity.identity.family import FAMILY_COLUMNS, family_evidence, family_reasons
+from integrity.identity.family import (
+    FAMILY_COLUMNS,
+    family_evidence,
+    family_reasons,
+    with_family,
+)
 from integrity.identity.mentions import name_frequencies, pinyin_of
 from integrity.identity.names import (
     pinyin_key,
@@ -198,6 +203,21 @@ SCORED_COLUMNS = (
 )  # fmt: skip
 
 
+def _summed(evidence: Evidence, total: np.ndarray) -> np.ndarray:
+    """``total`` (each pair's log-odds so far) with ``evidence``'s added, in its order."""
+    for mask, _label, bits in evidence:
+        total += np.where(mask, bits, 0.0)
+    return total
+
+
+def _said(reasons: list[Reasons], evidence: Evidence, wanted: np.ndarray) -> None:
+    """``evidence``'s reasons appended to the ``wanted`` pairs' lists, in its order."""
+    for mask, label, bits in evidence:
+        at = np.flatnonzero(mask & wanted)
+        for i, v in zip(at.tolist(), bits[at].tolist(), strict=True):
+            reasons[i].append((label, round(v, 2)))  # type: ignore[union-attr]
+
+
 def score(
     left: pd.DataFrame,
     right: pd.DataFrame,
@@ -241,11 +261,11 @@ def score(
             side["pinyin"] = pinyin_of(side["name_norm"])
     n = len(pairs)
     evidence = _names(a, b, w, freq, pinyin_freq, floor) + _others(a, b, w)
-    evidence += family_evidence(a, b)
-    total = np.full(n, math.log2(prior / (1 - prior)))
+    # the family's places, weighed after the map (family.with_family)
+    family = family_evidence(a, b)
+    total = _summed(evidence, np.full(n, math.log2(prior / (1 - prior))))
     prior_bits = round(math.log2(prior / (1 - prior)), 2)
-    for mask, _label, bits in evidence:
-        total += np.where(mask, bits, 0.0)
+    after = _summed(family, np.zeros(n))
     # resident ID numbers decide when both are valid
     both_ids = (
         a["id_valid"].fillna(False).astype(bool) & b["id_valid"].fillna(False).astype(bool)
@@ -255,7 +275,10 @@ def score(
     same_id = both_ids & (a_ids == b_ids)
     diff_id = both_ids & ~same_id
     posterior = 1 / (1 + np.exp2(-total))
-    stated = calibration.current(context)(posterior)
+    mapped = calibration.current(context)(posterior)
+    stated = mapped.copy()
+    for i in np.flatnonzero(after).tolist():
+        stated[i] = with_family(float(mapped[i]), float(after[i]))
     confidence = np.where(same_id, 1.0, np.where(diff_id, 0.0, stated))
     # the base rate comes first: a reader sees what the name had to overcome
     head = (f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", prior_bits)
@@ -263,21 +286,19 @@ def score(
     wanted = (stated >= reasons_from) & ~both_ids
     for i in np.flatnonzero(wanted).tolist():
         reasons[i] = [head]
-    for mask, label, bits in evidence:
-        at = np.flatnonzero(mask & wanted)
-        for i, v in zip(at.tolist(), bits[at].tolist(), strict=True):
-            reasons[i].append((label, round(v, 2)))  # type: ignore[union-attr]
+    _said(reasons, evidence, wanted)
     for i in np.flatnonzero(wanted).tolist():
-        mapped = calibration.reason(float(posterior[i]), float(stated[i]), context)
-        if mapped is not None:
-            reasons[i].append(mapped)  # type: ignore[union-attr]
+        why = calibration.reason(float(posterior[i]), float(mapped[i]), context)
+        if why is not None:
+            reasons[i].append(why)  # type: ignore[union-attr]
+    _said(reasons, family, wanted)
     for i in np.flatnonzero(same_id).tolist():
         reasons[i] = [("身份证号相同", math.inf)]
     for i in np.flatnonzero(diff_id).tolist():
         reasons[i] = [("身份证号不同，为不同的人", -math.inf)]
     out = pairs.reset_index(drop=True).copy()
     out["confidence"] = np.round(confidence, 4)
-    out["log_odds"] = np.round(total, 2)
+    out["log_odds"] = np.round(total + after, 2)
     out["reasons"] = pd.Series(reasons, dtype=object)
     return out
 
@@ -408,23 +429,29 @@ def score_records(
                 continue
             if (p == q) == label.endswith("相同"):
                 found.append((label, bits))
-        found += family_reasons(x, y)
         total = prior_bits
         for _, bits in found:
             total += bits
         posterior = float(1 / (1 + np.exp2(-total)))
-        conf = mapping.one(posterior)
+        mapped = mapping.one(posterior)
+        # the family's places, weighed after the map as in score()
+        family = family_reasons(x, y)
+        after = 0.0
+        for _, bits in family:
+            after += bits
+        conf = with_family(mapped, after)
         why: list[tuple[str, float]] | None = None
         if conf >= reasons_from:
             why = [head, *((label, round(float(v), 2)) for label, v in found)]
-            mapped = calibration.reason(posterior, conf, context)
-            if mapped is not None:
-                why.append(mapped)
+            by_map = calibration.reason(posterior, mapped, context)
+            if by_map is not None:
+                why.append(by_map)
+            why += [(label, round(float(v), 2)) for label, v in family]
         decided = _by_ids(x, y)
         if decided is not None:
             conf, why = decided
         confidence.append(conf)
-        log_odds.append(total)
+        log_odds.append(total + after)
         reasons.append(why)
     return confidence, log_odds, reasons
 

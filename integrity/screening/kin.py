@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ from integrity.identity.blocking import (
     context_pairs,
     deletion_codes,
     in_index,
+    lowered_need,
     need_bits,
     viable,
     viable_levels,
@@ -286,7 +287,8 @@ class Screening(Tables):
         assert self.registry is not None
         kin = self.kin_all
         relatives = kin.loc[kin["official"].isin(officials["person_key"]), "relative"].unique()
-        people = self.people.reindex(pd.Index(relatives))
+        lift = self.family_places.lift_of.rename("fam_lift")  # what held's blocking lowers
+        people = self.people.reindex(pd.Index(relatives)).join(lift)
         held = registry_right(
             self.registry,
             right,
@@ -404,7 +406,8 @@ class Screening(Tables):
         people = people[people["name"].notna()]
         rp = prepare(right.reset_index(drop=True), with_pinyin=False)
         rp["c"] = context[len(officials) :]
-        need = need_bits(prior, floor, stated_in)
+        lift = self.family_places.lift_of.reindex(people.index).fillna(0.0).to_numpy()
+        need = lowered_need(prior, floor, stated_in, lift)
         meets = [
             pd.DataFrame({"relative": people.index, "b": people.index}).merge(
                 pd.DataFrame({"c": rp["c"], "b": rp["key"]}), on="b"
@@ -474,7 +477,8 @@ class Screening(Tables):
         rp = prepare(right.reset_index(drop=True), with_pinyin=False)
         freq = self.name_commonness if frequencies is None else frequencies
         need = need_bits(prior, floor, context)
-        pairs = context_pairs(lp, rp, on, freq, need, other)
+        lowered = partial(lowered_need, prior, floor, context)
+        pairs = context_pairs(lp, rp, on, freq, need, other, lowered)
         if pairs.empty:
             return pairs.assign(confidence=[], reasons=[])
         # the reasons are written for the pairs that reach the floor: the callers keep no
@@ -579,8 +583,7 @@ class Screening(Tables):
 def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
     """For each row of ``officials`` (with ``person_key`` and any context columns), the
     official him- or herself (category 本人) and every relative within the legal categories,
-    with the person attributes the resolver compares and the path (``nodes``, ``via``,
-    ``conf``)."""
+    with the attributes the resolver compares and the path (``nodes``, ``via``, ``conf``)."""
     return _with_attributes(
         scr, officials.merge(scr.kin_all, left_on="person_key", right_on="official")
     )
@@ -588,8 +591,7 @@ def kin_of(scr: Screening, officials: pd.DataFrame) -> pd.DataFrame:
 
 def _with_attributes(scr: Screening, rows: pd.DataFrame) -> pd.DataFrame:
     """Kin rows (a ``relative`` column) with the relative's attributes, as ``key``, and the
-    family's places (:mod:`~integrity.identity.family`); rows of relatives without a name
-    dropped."""
+    family's places (identity.family); rows of relatives without a name dropped."""
     attrs = scr.people.reindex(rows["relative"])[list(ATTRIBUTE_COLUMNS)].reset_index(drop=True)
     family = scr.family_places.columns(rows["official"])
     out = pd.concat([rows.reset_index(drop=True), attrs, family], axis=1)

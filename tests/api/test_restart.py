@@ -68,6 +68,11 @@ def screened(tmp_path_factory: pytest.TempPathFactory) -> Screened:
         assert api.service.index.panel_context == calibration.qualified(
             PANEL, done["run"]["namesake_rate"]
         )
+        # how far the demo's relatives carry their family's region codes (the generator
+        # registers most where the family comes from), as the index weighs a holder's code
+        places = done["run"]["family_places"]
+        assert 0.5 < places["share"] < 0.95 and places["relatives"] > 1000
+        assert api.service.index.screening.family_places.share == places["share"]
         assert done["run"]["check_index_kept_seconds"] is not None
         before = _answers(api.service.index, bodies)
     assert sum(a["verdict"] == "conflict" for a in before) >= 1

@@ -149,10 +149,19 @@ def test_raw_floor_of_a_map_with_a_flat_step() -> None:
     assert m.raw_floor(0.5) == pytest.approx(0.2)
     assert m.raw_floor(0.25) == pytest.approx(0.1, abs=1e-3)  # the first knot is 0.0001
     assert m.raw_floor(0.95) == 1.0  # never reached
-    # beyond its knots the map is constant: below the first, every posterior states y[0]
+    # beyond its last knot the map is constant; below its first it runs to the origin: a
+    # posterior below what was fitted is stated in proportion, not at the first knot's share
+    # (a pair the names all but rule out is not lifted to it, nor then multiplied by more
+    # evidence weighed after the map)
     shifted = Calibration.from_knots([0.1, 0.5], [0.2, 0.8])
-    assert shifted.one(0.0) == pytest.approx(0.2) and shifted.one(1.0) == pytest.approx(0.8)
-    assert shifted.raw_floor(0.1) == 0.0 and shifted.raw_floor(0.5) == pytest.approx(0.3)
+    assert shifted.one(1.0) == pytest.approx(0.8)
+    assert shifted.one(0.05) == pytest.approx(0.1)
+    assert shifted.one(0.0) == calibration.NAME_ONLY_MIN
+    assert shifted(np.array([0.05]))[0] == pytest.approx(0.1)
+    assert shifted.raw_floor(0.1) == pytest.approx(0.05) and shifted.raw_floor(0.5) == (
+        pytest.approx(0.3)
+    )
+    assert shifted.raw_floor(calibration.NAME_ONLY_MIN) == 0.0
 
 
 def test_the_cap_does_not_squeeze_the_map() -> None:

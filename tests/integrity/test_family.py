@@ -11,13 +11,16 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric
 
-from integrity.identity.blocking import headroom
+from integrity.identity.blocking import lowered_need, need_bits
+from integrity.identity.calibration import PANEL
 from integrity.identity.family import (
     OTHER_LABEL,
     SAME_LABEL,
+    below,
     bits,
     family_headroom,
     family_places,
+    with_family,
 )
 from integrity.identity.mentions import prepare
 from integrity.identity.scoring import score
@@ -150,11 +153,24 @@ def test_no_evidence_where_the_relative_has_a_number_or_the_holder_none() -> Non
 
 def test_the_blocking_counts_what_the_family_could_add() -> None:
     people, holders = _pair_frames("445281")
-    freq = pd.Series({"王丽": 1e-3, "陈桂秀": 1e-5})
     lift = family_headroom(people, holders)
     assert lift.tolist() == [2.5, 0.0]
     # the holders' side: at most the best lift of a relative it could meet
     assert family_headroom(holders, people).tolist() == [2.5, 2.5]
-    bare = people.drop(columns=["fam_regions", "fam_same", "fam_other"])
-    gained = headroom(people, freq, holders) - headroom(bare, freq, holders)
-    assert gained.tolist() == pytest.approx([2.5, 0.0])
+    # the need of a row the places could lift is what the map must state for the lift to
+    # reach the floor: lower, never higher, and the plain need where nothing lifts
+    base = need_bits(1e-3, 0.5, PANEL)
+    lowered = lowered_need(1e-3, 0.5, PANEL, lift)
+    assert isinstance(lowered, np.ndarray)
+    assert lowered[1] == base and lowered[0] < base
+    assert lowered[0] == need_bits(1e-3, below(0.5, 2.5), PANEL)
+    assert lowered_need(1e-3, 0.5, PANEL, np.zeros(2)) == base
+
+
+def test_the_places_weigh_after_the_map() -> None:
+    # the odds the map states, times the places' likelihood ratio; never certain
+    assert with_family(0.5, 2.0) == pytest.approx(0.8)
+    assert with_family(0.8, -2.0) == pytest.approx(0.5)
+    assert with_family(0.3, 0.0) == 0.3
+    assert with_family(0.99, 5.0) <= 0.99
+    assert below(0.5, 2.0) == pytest.approx(0.2)
