@@ -36,8 +36,8 @@ REGION_DIGITS = 6  # the region code: province, prefecture, county
 # fewer, the share measured is pulled towards none (no evidence)
 SHRINK_RELATIVES = 20.0
 MAX_SHARE = 0.95  # a measured share above this is read as this: a code never decides
-SAME_LABEL = "身份证号地址码与其家人相同（按各地人员多少调整）"
-OTHER_LABEL = "身份证号地址码与其家人均不同"
+SAME_LABEL = "身份证号所示户籍地与其家人之一相同（按各地人数多少调整）"
+OTHER_LABEL = "身份证号所示户籍地与其家人均不同"
 # the columns a kin row carries for this evidence (its family's codes, '|'-joined, and the
 # log-odds of the holder's code being among them or not)
 FAMILY_COLUMNS = ("fam_regions", "fam_same", "fam_other")

@@ -174,3 +174,20 @@ def test_the_places_weigh_after_the_map() -> None:
     assert with_family(0.3, 0.0) == 0.3
     assert with_family(0.99, 5.0) <= 0.99
     assert below(0.5, 2.0) == pytest.approx(0.2)
+
+
+def test_the_reason_in_plain_words_names_no_code() -> None:
+    from integrity.documents.words import plain_text  # noqa: PLC0415
+
+    people, holders = _pair_frames("445281")
+    pairs = pd.DataFrame({"l": [0], "r": [0]})
+    out = score(people, holders, pairs, prior=1e-3, frequencies=pd.Series({"王丽": 1e-3}))
+    step = {
+        "kind": "identity",
+        "text": "身份比对：王丽 与登记的 王丽 疑似同一人",
+        "data": {"confidence": float(out.loc[0, "confidence"]), "reasons": out.loc[0, "reasons"]},
+    }
+    said = plain_text(step)
+    assert "身份证号所示户籍地与其家人之一相同" in said
+    # the region codes are part of ID numbers: never written out
+    assert "445281" not in said and "440307" not in str(out.loc[0, "reasons"])
