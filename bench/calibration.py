@@ -110,15 +110,7 @@ def district_pairs(dataset: Path, context: str, hide: str = "holders") -> pd.Dat
     scr = ctx.screening
     _ = scr.name_commonness  # counted with the real holders
     h = scr.holders
-    if context == "panel":
-        left = decisions(ctx, STEPS)
-        orgs = left[["project_id", "org_key"]]
-        on, guess = ["project_id"], CONTEXT_PRIOR
-    else:
-        staff = scr.keyed["staff"]
-        left = staff[["staff_id", "person_key", "name"]].assign(_all=1)
-        orgs = roster(ctx).assign(_all=1)
-        on, guess = ["_all"], ROSTER_PRIOR
+    left, orgs, on, guess = _left(ctx, context)
     right = orgs.drop_duplicates().merge(h[h["role"].isin(ROLES)], on="org_key")
     prior = scr._kin_prior(left, right, on, guess)
     hidden = h.copy()
@@ -141,18 +133,19 @@ def district_pairs(dataset: Path, context: str, hide: str = "holders") -> pd.Dat
     hits = hits[hits["h_true_id"].notna()]
     people = scr.people
     rel_id = people["id_number"].where(people["id_valid"].astype(bool)).reindex(hits["relative"])
-    hits = hits.assign(rel_id=rel_id.to_numpy())
-    hits = hits[hits["rel_id"].notna()]
-    hits = hits.drop_duplicates(subset=["relative", "h_true_id", "match_conf"])
-    same = (hits["rel_id"] == hits["h_true_id"]).to_numpy()
+    # the rate is the kin side's: the holders' hidden numbers are not in it
+    return _measured(hits.assign(rel_id=rel_id.to_numpy()), "h_true_id", scr.namesake_rate)
+
+
+def _measured(hits: pd.DataFrame, holder_id: str, rate: float) -> pd.DataFrame:
+    """The links whose two numbers are known (``rel_id``, ``holder_id``) as the bench measures
+    them: the stated confidence, one person or not, a designed decoy, the district's rate."""
+    hits = hits[hits["rel_id"].notna() & hits[holder_id].notna()]
+    hits = hits.drop_duplicates(subset=["relative", holder_id, "match_conf"])
+    same = (hits["rel_id"] == hits[holder_id]).to_numpy()
     decoy = hits["h_name"].str.endswith("建国").to_numpy() & ~same
     return pd.DataFrame(
-        {
-            "raw": hits["match_conf"].to_numpy(float),
-            "same": same,
-            "decoy": decoy,
-            "rate": scr.namesake_rate,  # the kin side's: the holders' hidden numbers not in it
-        }
+        {"raw": hits["match_conf"].to_numpy(float), "same": same, "decoy": decoy, "rate": rate}
     )
 
 
@@ -217,18 +210,9 @@ def kin_pairs(dataset: Path, context: str) -> pd.DataFrame:
     if hits.empty:
         return pd.DataFrame(columns=["raw", "same", "decoy", "rate"])
     hits = hits.assign(rel_id=true_id.reindex(hits["relative"]).to_numpy())
-    hits = hits[hits["rel_id"].notna() & hits["h_id_valid"].astype(bool)]
-    hits = hits.drop_duplicates(subset=["relative", "h_id_number", "match_conf"])
-    same = (hits["rel_id"] == hits["h_id_number"]).to_numpy()
-    decoy = hits["h_name"].str.endswith("建国").to_numpy() & ~same
-    return pd.DataFrame(
-        {
-            "raw": hits["match_conf"].to_numpy(float),
-            "same": same,
-            "decoy": decoy,
-            "rate": scr.namesake_rate,
-        }
-    )
+    valid = hits["h_id_valid"].astype(bool)
+    hits = hits.assign(h_known=hits["h_id_number"].where(valid))
+    return _measured(hits, "h_known", scr.namesake_rate)
 
 
 def roster_pairs(seed: int, pool: str) -> pd.DataFrame:
