@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from integrity.findings import REQUEST_SOURCE
+from integrity.identity.family import weighable
 from integrity.identity.ids import ric_normalise
 from integrity.identity.mentions import prepare
 from integrity.identity.names import person_name
@@ -47,7 +48,7 @@ class HolderArrays:
     name_norm: np.ndarray  # the normalised name ("" when there is none)
     birth: np.ndarray  # bool: a birth date is known
     phone: np.ndarray  # bool: a phone number is known
-    id_valid: np.ndarray  # bool: a valid ID number (its region code weighed against a family's)
+    id_valid: np.ndarray  # bool: a valid ID number whose region may be weighed (family.weighable)
     role: np.ndarray
     shown: dict[str, np.ndarray]
 
@@ -59,9 +60,7 @@ class HolderArrays:
             name_norm=_strings(frame, "name_norm"),
             birth=_present(frame, "birth"),
             phone=_present(frame, "phone"),
-            id_valid=frame["id_valid"].fillna(False).astype(bool).to_numpy()
-            if "id_valid" in frame
-            else np.zeros(len(frame), dtype=bool),
+            id_valid=weighable(frame) if "id_valid" in frame else np.zeros(len(frame), bool),
             role=frame["role"].to_numpy(dtype=object),
             shown={c: frame[c].to_numpy(dtype=object) for c in SHOWN if c in frame},
         )
@@ -116,6 +115,8 @@ def given_holders(award: Award) -> pd.DataFrame | None:
                 "role": text(person.get("role")) or "法定代表人",
                 "share": None,
                 "file": REQUEST_SOURCE,
+                # its number's region is never weighed against a family's (family.weighable)
+                "fam_blind": True,
                 "row": None,
                 "table": "supplier_people",
             }

@@ -147,6 +147,7 @@ class CheckIndex(Lookups, RelationsIndex):
         self._kin_birth = kin["birth"].notna().to_numpy()
         self._kin_phone = kin["phone"].notna().to_numpy()
         self._kin_lift = family_lift(kin)  # what the family's places could add
+        self._lowered_needs: dict[tuple[float, float], np.ndarray] = {}
         # one object per distinct surname: a few hundred strings in the kept file, not 500,000
         surnames: dict[str, str] = {}
         self._kin_surname = np.array(
@@ -216,6 +217,16 @@ class CheckIndex(Lookups, RelationsIndex):
             return np.empty(0, dtype=np.int64)
         return np.concatenate([np.arange(a, b) for a, b in spans])
 
+    def _lowered(self, prior: float, floor: float) -> np.ndarray:
+        """Each kin row's need against a holder with a weighable number (lowered_need), once
+        per prior and floor (a check asks for a few rows: their distinct lifts each cost a
+        map inversion)."""
+        key = (prior, floor)
+        if key not in self._lowered_needs:
+            need = lowered_need(prior, floor, self.panel_context, self._kin_lift)
+            self._lowered_needs[key] = np.broadcast_to(need, self._kin_lift.shape).copy()
+        return self._lowered_needs[key]
+
     def candidates(
         self, rows: np.ndarray, right: HolderArrays, *, prior: float, floor: float
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -229,11 +240,9 @@ class CheckIndex(Lookups, RelationsIndex):
         w = self._weights
         # the need, lowered where the family's places could lift a row's link with a holder
         # who has an ID number (blocking.lowered_need, as the batch's context_pairs)
-        lowered = lowered_need(prior, floor, self.panel_context, self._kin_lift[rows])
+        lowered = self._lowered(prior, floor)[rows]
         need = np.where(
-            right.id_valid[None, :],
-            np.reshape(lowered, (-1, 1)),
-            need_bits(prior, floor, self.panel_context),
+            right.id_valid[None, :], lowered[:, None], need_bits(prior, floor, self.panel_context)
         )
         names = self._kin_name[rows]
         rnames = right.name_norm

@@ -39,8 +39,10 @@ MAX_SHARE = 0.95  # a measured share above this is read as this: a code never de
 SAME_LABEL = "身份证号所示户籍地与其家人之一相同（按各地人数多少调整）"
 OTHER_LABEL = "身份证号所示户籍地与其家人均不同"
 # the columns a kin row carries for this evidence (its family's codes, '|'-joined, and the
-# log-odds of the holder's code being among them or not)
-FAMILY_COLUMNS = ("fam_regions", "fam_same", "fam_other")
+# log-odds of the holder's code being among them or not), and the column that marks a number
+# whose region must not be weighed (one a pre-award check's request gave: weighing it would
+# answer, code by code, where a relative's family is registered)
+FAMILY_COLUMNS = ("fam_regions", "fam_same", "fam_other", "fam_blind")
 SEPARATOR = "|"
 
 
@@ -171,7 +173,7 @@ def relative_lift(places: FamilyPlaces, kin: pd.DataFrame, people: pd.DataFrame)
     cols = places.columns(rows["official"])
     cols["id_valid"] = people["id_valid"].reindex(pd.Index(rows["relative"])).to_numpy()
     by_row = pd.Series(lift(cols), index=rows["relative"].to_numpy())
-    return by_row.groupby(level=0).max()
+    return by_row[by_row > 0].groupby(level=0).max()  # the others: none
 
 
 def _none() -> FamilyPlaces:
@@ -179,8 +181,8 @@ def _none() -> FamilyPlaces:
     return FamilyPlaces(0.0, 0, empty)
 
 
-def _applies(fam: Any, fam_id_valid: Any, id_valid: Any) -> bool:
-    return isinstance(fam, str) and not bool(fam_id_valid) and bool(id_valid)
+def _applies(fam: Any, fam_id_valid: Any, id_valid: Any, blind: Any) -> bool:
+    return isinstance(fam, str) and not fam_id_valid and id_valid and not blind
 
 
 def family_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, float]]:
@@ -190,7 +192,9 @@ def family_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, floa
     out: list[tuple[str, float]] = []
     for a, b in ((x, y), (y, x)):
         fam = a.get("fam_regions")
-        if not _applies(fam, _flag(a.get("id_valid")), _flag(b.get("id_valid"))):
+        if not _applies(
+            fam, _flag(a.get("id_valid")), _flag(b.get("id_valid")), _flag(b.get("fam_blind"))
+        ):
             continue
         code = str(b.get("id_number"))[:REGION_DIGITS]
         if code in str(fam).split(SEPARATOR):
@@ -201,12 +205,24 @@ def family_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, floa
 
 
 def _flag(value: Any) -> bool:
+    """A yes/no cell as a bool, a missing one (None, NaN, pd.NA) as no."""
     if value is None:
         return False
     try:
-        return bool(value) and not bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return bool(value)
+        if bool(pd.isna(value)):
+            return False
+    except (TypeError, ValueError):  # a list or array: not a flag
+        return False
+    return bool(value)
+
+
+def weighable(m: pd.DataFrame) -> np.ndarray:
+    """Rows whose valid ID number's region may be weighed against a family's (not one a
+    request gave: ``fam_blind``)."""
+    valid = m["id_valid"].fillna(False).astype(bool).to_numpy()
+    if "fam_blind" in m:
+        valid = valid & ~m["fam_blind"].fillna(False).astype(bool).to_numpy()
+    return valid
 
 
 def family_evidence(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[np.ndarray, str, np.ndarray]]:
@@ -221,7 +237,7 @@ def family_evidence(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[np.ndarray, 
             continue
         fam = p["fam_regions"].to_numpy(dtype=object)
         mine = p["id_valid"].fillna(False).astype(bool).to_numpy()
-        theirs = q["id_valid"].fillna(False).astype(bool).to_numpy()
+        theirs = weighable(q)
         at = np.flatnonzero(pd.notna(fam) & ~mine & theirs)
         if not len(at):
             continue
@@ -250,11 +266,11 @@ def family_headroom(m: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:
     """The most the family's places could add to each row of ``m`` against some row of
     ``other`` (the blocking's viability must not prune a pair this evidence lifts)."""
     out = np.zeros(len(m))
-    if bool(other["id_valid"].fillna(False).astype(bool).any()):
+    if bool(weighable(other).any()):
         out += lift(m)
     if "fam_same" in other:
         best = float(lift(other).max(initial=0.0))
-        out += np.where(m["id_valid"].fillna(False).astype(bool).to_numpy(), best, 0.0)
+        out += np.where(weighable(m), best, 0.0)
     return out
 
 

@@ -52,7 +52,7 @@ def _mentions(frame: pd.DataFrame, key: str, cols: dict[str, str], table: str) -
 
 # what the rules read once and a pre-award check never does (its index keeps its own kin
 # rows): the officials' kinship and its copies, the raw mentions, the links as one table
-NOT_PICKLED = frozenset({"kinship", "kin_all", "kin_ids", "mentions", "all_links"})
+NOT_PICKLED = frozenset({"kinship", "kin_all", "kin_ids", "mentions", "all_links", "family_places"})
 
 
 class KinEngine(Protocol):

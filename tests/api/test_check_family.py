@@ -69,3 +69,18 @@ def test_the_pre_filter_counts_the_familys_places(index: CheckIndex) -> None:
         need = need_bits(prior, 0.5, index.panel_context)
         pairs = context_pairs(lp, rp, ["c"], freq, need, None, lowered)
         assert set(pairs["r"].tolist()) == set(holder.tolist()), prior
+
+
+def test_the_pre_filter_never_weighs_a_number_the_request_gave(index: CheckIndex) -> None:
+    kin = index.kin
+    usable = (index._kin_lift > 0) & ~index._kin_birth & ~index._kin_phone
+    row = int(np.flatnonzero(usable)[0])
+    code = str(kin["fam_regions"].iloc[row]).split("|")[0]
+    frame = _frame(str(kin["name"].iloc[row]), code)
+    frame["fam_blind"] = [True, False]  # the first: a number the request gave
+    right = HolderArrays.of(frame)
+    assert right.id_valid.tolist() == [False, False]
+    for prior in np.logspace(-14, -1, 100).tolist():
+        _, holder = index.candidates(np.array([row]), right, prior=prior, floor=0.5)
+        # both the same name without a weighable number: let through alike or not at all
+        assert set(holder.tolist()) in ({0, 1}, set())

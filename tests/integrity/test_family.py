@@ -16,6 +16,7 @@ from integrity.identity.calibration import PANEL
 from integrity.identity.family import (
     OTHER_LABEL,
     SAME_LABEL,
+    _flag,
     below,
     bits,
     family_headroom,
@@ -191,3 +192,17 @@ def test_the_reason_in_plain_words_names_no_code() -> None:
     assert "身份证号所示户籍地与其家人之一相同" in said
     # the region codes are part of ID numbers: never written out
     assert "445281" not in said and "440307" not in str(out.loc[0, "reasons"])
+
+
+def test_a_number_a_request_gave_is_never_weighed_against_the_family() -> None:
+    """A pre-award check's request may name a person with a made-up valid number: weighing
+    its region would answer, code by code, where the relative's family is registered."""
+    people, holders = _pair_frames("445281")
+    holders["fam_blind"] = [True, False]
+    pairs = pd.DataFrame({"l": [0, 1], "r": [0, 1]})
+    freq = pd.Series({"王丽": 1e-3, "陈桂秀": 1e-5})
+    for small in (0, 10**9):
+        out = score(people, holders, pairs, prior=1e-3, frequencies=freq, small=small)
+        assert not {SAME_LABEL, OTHER_LABEL} & {label for label, _ in out.loc[0, "reasons"]}
+    assert family_headroom(people, holders.iloc[[0]]).tolist() == [0.0, 0.0]
+    assert _flag(pd.NA) is False and _flag(np.nan) is False and _flag(True) is True
