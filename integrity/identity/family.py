@@ -130,9 +130,7 @@ def family_places(kin: pd.DataFrame, codes: pd.Series, population: pd.Series) ->
         return _none()
     count = ided.groupby(["official", "code"], sort=False).size().rename("n").reset_index()
     count["u"] = count["code"].map(shares).fillna(0.0).to_numpy(dtype=float)
-    per = count.groupby("official", sort=False).agg(
-        fam_regions=("code", lambda c: SEPARATOR.join(sorted(c))), fam_u=("u", "sum")
-    )
+    per = count.groupby("official", sort=False)["u"].sum().rename("fam_u").to_frame()
     # each relative (not the official) against the rest of the family's codes
     rel = ided[ided["relative"] != ided["official"]].merge(count, on=["official", "code"])
     rest_u = per["fam_u"].reindex(pd.Index(rel["official"])).to_numpy() - np.where(
@@ -145,13 +143,16 @@ def family_places(kin: pd.DataFrame, codes: pd.Series, population: pd.Series) ->
     hit = (rel["n"].to_numpy() > 1)[measured]
     u = np.clip(rest_u[measured], 0.0, 1.0)
     n = int(measured.sum())
-    if n == 0:
-        return FamilyPlaces(0.0, 0, per)
     # E[hits] = share * n + (1 - share) * sum(u): solved for the share, shrunk towards 0
     share = (float(hit.sum()) - float(u.sum())) / (n - float(u.sum()) + SHRINK_RELATIVES)
-    share = min(max(share, 0.0), MAX_SHARE)
+    share = round(min(max(share, 0.0), MAX_SHARE), 4) if n else 0.0
+    if share == 0.0:  # the places weigh nothing here: no family's codes are kept
+        return FamilyPlaces(0.0, n, _none().of_official)
+    # each family's codes, '|'-joined in order (sorted once, joined per official)
+    ordered = count.sort_values(["official", "code"], kind="stable")
+    per["fam_regions"] = ordered.groupby("official", sort=False)["code"].agg(SEPARATOR.join)
     per["fam_u"] = per["fam_u"].clip(lower=1 / max(len(population), 1), upper=1 - 1e-6)
-    return FamilyPlaces(round(share, 4), n, per)
+    return FamilyPlaces(share, n, per[["fam_regions", "fam_u"]])
 
 
 def places_of(kin: pd.DataFrame, people: pd.DataFrame) -> FamilyPlaces:
