@@ -120,14 +120,20 @@ def family_places(kin: pd.DataFrame, codes: pd.Series, population: pd.Series) ->
     code has). The share is measured on each relative with a code against the codes of the
     rest of the family: hits beyond what the population's shares expect, over the relatives
     measured, pulled towards none by :data:`SHRINK_RELATIVES`."""
-    shares = population.value_counts(normalize=True)
     rows = kin[["official", "relative"]].drop_duplicates()
     code = codes.reindex(pd.Index(rows["relative"])).to_numpy(dtype=object)
     has = pd.notna(code)
     ided = pd.DataFrame({"official": rows["official"].to_numpy()[has], "code": code[has]})
     ided["relative"] = rows["relative"].to_numpy()[has]
+    return _measured(ided, population)
+
+
+def _measured(ided: pd.DataFrame, population: pd.Series) -> FamilyPlaces:
+    """:func:`family_places` from the family members with a code: rows (official,
+    relative, code), one per member."""
     if ided.empty:
         return _none()
+    shares = population.value_counts(normalize=True)
     count = ided.groupby(["official", "code"], sort=False).size().rename("n").reset_index()
     count["u"] = count["code"].map(shares).fillna(0.0).to_numpy(dtype=float)
     per = count.groupby("official", sort=False)["u"].sum().rename("fam_u").to_frame()
@@ -155,14 +161,23 @@ def family_places(kin: pd.DataFrame, codes: pd.Series, population: pd.Series) ->
     return FamilyPlaces(share, n, per[["fam_regions", "fam_u"]])
 
 
-def places_of(kin: pd.DataFrame, people: pd.DataFrame) -> FamilyPlaces:
-    """:func:`family_places` of a screening: ``kin`` its officials' kin rows, ``people`` the
-    kin side's people (by key). The population whose codes are counted is every distinct
-    valid ID number among those people (officials and their relatives): the same wherever
-    the role holders are held (a registry elsewhere, on Spark)."""
-    codes = region_of(people["id_number"], people["id_valid"])
-    population = codes.groupby(people["id_number"].to_numpy()).first().dropna()
-    places = family_places(kin, codes, population)
+def places_of(ids: pd.DataFrame, kin: pd.DataFrame, people: pd.DataFrame) -> FamilyPlaces:
+    """:func:`family_places` of a screening: ``ids`` its officials' relatives (themselves
+    included) with a valid ID number (official, relative, id_number: Screening.kin_ids),
+    ``kin`` its kin rows, ``people`` the kin side's people (by key). The population whose
+    codes are counted is every distinct valid ID number among those people: the same
+    wherever the role holders are held (a registry elsewhere, on Spark)."""
+    valid = people["id_valid"].fillna(False).astype(bool).to_numpy()
+    numbers = people["id_number"][valid].astype(str).drop_duplicates()
+    ided = ids[["official", "relative"]].assign(
+        code=ids["id_number"].astype(str).str.slice(0, REGION_DIGITS).to_numpy()
+    )
+    places = _measured(
+        ided.drop_duplicates(["official", "relative"]).reset_index(drop=True),
+        numbers.str.slice(0, REGION_DIGITS),
+    )
+    if places.share == 0.0:
+        return places
     return replace(places, lift_of=relative_lift(places, kin, people))
 
 

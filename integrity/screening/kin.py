@@ -323,7 +323,7 @@ class Screening(Tables):
     @cached_property
     def family_places(self) -> FamilyPlaces:
         """Each official's family's region codes and how far relatives share them here."""
-        return places_of(self.kin_all, self.people)
+        return places_of(self.kin_ids, self.kin_all, self.people)
 
     @cached_property
     def kin_ids(self) -> pd.DataFrame:
