@@ -16,11 +16,17 @@ them copy a left-side name exactly with another ID number: the decoys). Each met
   naive    rapidfuzz ratio >= 90 on every pair (small sizes only)
   resolver integrity.identity (blocking, scoring, priors): Fellegi-Sunter, name commonness, prior
            estimated from the ID-confirmed pairs
-  splink   Splink 5 on DuckDB (pip install -e '.[bench]'), link_only, comparisons on ID,
-           name (NameComparison with term frequencies), pinyin (term frequencies), birth
-           date (DateOfBirthComparison), sex, phone; blocking on name, pinyin, ID,
-           birth date with sex, phone; lambda from the ID rule, u by random sampling, m by
-           EM blocked on birth date, then on ID
+  splink   Splink 5 on DuckDB (pip install -e '.[bench]'), link_only, as its documentation
+           builds a model: one comparison per attribute with ordered levels -- ID number;
+           name (exact name with term frequencies, else the same pinyin with term
+           frequencies, else Jaro-Winkler >= 0.92, >= 0.8); birth date
+           (DateOfBirthComparison); sex; phone -- blocking on name, pinyin, ID, birth date
+           with sex, phone; lambda from the ID rule, u by random sampling, m by EM blocked on
+           the name (which trains the ID, birth date, sex and phone levels), then on the birth
+           date (which trains the name's levels)
+With --curve each scoring method (resolver, splink) is also run, untimed, down to a confidence
+of 0.05, and its precision and recall are printed at several thresholds: one method's recall at
+the precision the other reaches, not only at 0.5.
 Each method runs in a fresh process so that peak memory is its own; the records' plain
 DataFrames (each method's usual input) are built before the clock, the names' normalisation
 and pinyin inside it, for the resolver and Splink alike. With --repeat N each method runs N
@@ -221,7 +227,9 @@ def _frame(records: list[dict[str, Any]]) -> Any:
     return f
 
 
-def run_resolver(left: Records, right: Records, frames: Any) -> set[tuple[int, int]]:
+def run_resolver(
+    left: Records, right: Records, frames: Any, floor: float = 0.5
+) -> dict[tuple[int, int], float]:
     from integrity.identity.blocking import candidate_pairs  # noqa: PLC0415
     from integrity.identity.mentions import name_frequencies, prepare  # noqa: PLC0415
     from integrity.identity.priors import estimated_prior  # noqa: PLC0415
@@ -233,16 +241,25 @@ def run_resolver(left: Records, right: Records, frames: Any) -> set[tuple[int, i
     freq = name_frequencies(lf, rf)
     # blocking that skips what cannot reach 0.5 (a shared 张伟 without a birth date), reasons
     # only for the links kept
-    pairs = candidate_pairs(lf, rf, prior=prior, floor=0.5, frequencies=freq)
+    pairs = candidate_pairs(lf, rf, prior=prior, floor=floor, frequencies=freq)
     scored = score(lf, rf, pairs, prior=prior, frequencies=freq, reasons_from=0.5)
-    hit = scored[scored["confidence"] >= 0.5]
-    return set(zip(hit["l"].astype(int), hit["r"].astype(int), strict=True))
+    hit = scored[scored["confidence"] >= floor]
+    return dict(
+        zip(
+            zip(hit["l"].astype(int), hit["r"].astype(int), strict=True),
+            hit["confidence"].astype(float),
+            strict=True,
+        )
+    )
 
 
-def run_splink(left: Records, right: Records, frames: Any) -> set[tuple[int, int]]:
+def run_splink(
+    left: Records, right: Records, frames: Any, floor: float = 0.5
+) -> dict[tuple[int, int], float]:
     import logging  # noqa: PLC0415
 
     import duckdb  # noqa: PLC0415
+    import splink.comparison_level_library as cll  # noqa: PLC0415
     import splink.comparison_library as cl  # noqa: PLC0415
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on  # noqa: PLC0415
 
@@ -260,12 +277,25 @@ def run_splink(left: Records, right: Records, frames: Any) -> set[tuple[int, int
         return f.drop(columns=["id_valid"])
 
     lf, rf = frame(frames[0], 0), frame(frames[1], len(left))
+    # the name is one comparison with ordered levels (an exact name, else the same pinyin, else
+    # close spellings): the pinyin as a comparison of its own counted a shared name twice (the
+    # configuration of the third session: 0.49 precise)
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.NullLevel("name_norm"),
+            cll.ExactMatchLevel("name_norm").configure(tf_adjustment_column="name_norm"),
+            cll.ExactMatchLevel("pinyin").configure(tf_adjustment_column="pinyin"),
+            cll.JaroWinklerLevel("name_norm", 0.92),
+            cll.JaroWinklerLevel("name_norm", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
     settings = SettingsCreator(
         link_type="link_only",
         comparisons=[
             cl.ExactMatch("id_number"),
-            cl.NameComparison("name_norm").configure(term_frequency_adjustments=True),
-            cl.ExactMatch("pinyin").configure(term_frequency_adjustments=True),
+            name,
             cl.DateOfBirthComparison("birth_date", input_is_string=True),
             cl.ExactMatch("gender"),
             cl.ExactMatch("phone"),
@@ -287,14 +317,20 @@ def run_splink(left: Records, right: Records, frames: Any) -> set[tuple[int, int
         [block_on("id_number")], recall=0.6
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=5e6)
-    # m from pairs the birth date brings together, then from pairs the ID number confirms
-    # (EM within name blocks converged on "same name is a match": F1 0.04)
+    # m of the ID, birth date, sex and phone from pairs the name brings together (namesakes and
+    # one person alike), then m of the name from pairs the birth date brings together. EM
+    # blocked on the birth date, then on the ID (the third session's) left the birth date's
+    # levels other than "exact" untrained (no pair sharing an ID differs in it): a birth date
+    # that differs weighed nothing
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("name_norm"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("birth_date"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("id_number"))
-    pred = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
+    pred = linker.inference.predict(threshold_match_probability=floor).as_pandas_dataframe()
     n = len(left)
     return {
-        (int(a), int(b) - n) for a, b in zip(pred["unique_id_l"], pred["unique_id_r"], strict=True)
+        (int(a), int(b) - n): float(p)
+        for a, b, p in zip(
+            pred["unique_id_l"], pred["unique_id_r"], pred["match_probability"], strict=True
+        )
     }
 
 
@@ -307,7 +343,14 @@ IMPORTS = {
     "splink": ("splink", "splink.comparison_library", "duckdb", "integrity.identity.names"),
     "naive": ("rapidfuzz",),
 }
-METHODS = {"exact": run_exact, "naive": run_naive, "resolver": run_resolver, "splink": run_splink}
+METHODS: dict[str, Any] = {
+    "exact": run_exact,
+    "naive": run_naive,
+    "resolver": run_resolver,
+    "splink": run_splink,
+}
+# the methods that state a confidence (a curve can be read from them)
+SCORING: dict[str, Any] = {"resolver": run_resolver, "splink": run_splink}
 
 
 # the address space a method may take (GiB): Splink at 300k x 1M would otherwise take the
@@ -315,8 +358,34 @@ METHODS = {"exact": run_exact, "naive": run_naive, "resolver": run_resolver, "sp
 MEMORY_LIMIT_GIB = 20
 
 
+# the thresholds a curve reports, and how low its untimed run scores
+CURVE = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9)
+CURVE_FLOOR = 0.05
+
+
+def _scores(got: set[tuple[int, int]], truth: set[tuple[int, int]], wall: float) -> dict[str, Any]:
+    tp = len(got & truth)
+    precision = tp / len(got) if got else 0.0
+    recall = tp / len(truth) if truth else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "links": len(got),
+        "true_links": len(truth),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "seconds": round(wall, 2),
+    }
+
+
 def _child(
-    method: str, n_left: int, n_right: int, birth_missing: float, pool: str, queue: Any
+    method: str,
+    n_left: int,
+    n_right: int,
+    birth_missing: float,
+    pool: str,
+    queue: Any,
+    curve: bool = False,
 ) -> None:
     limit = MEMORY_LIMIT_GIB * 1024**3
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -334,28 +403,44 @@ def _child(
     gc.freeze()
     t0 = time.perf_counter()
     try:
-        got = METHODS[method](left, right, frames)
+        found = METHODS[method](left, right, frames)
     except Exception as exc:
         queue.put({"method": method, "error": repr(exc)[:300]})
         return
     wall = time.perf_counter() - t0
-    tp = len(got & truth)
-    precision = tp / len(got) if got else 0.0
-    recall = tp / len(truth) if truth else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     peak = peak_mib()  # own peak: ru_maxrss would carry the harness RSS over the exec
-    queue.put(
-        {
-            "method": method,
-            "links": len(got),
-            "true_links": len(truth),
-            "precision": round(precision, 4),
-            "recall": round(recall, 4),
-            "f1": round(f1, 4),
-            "seconds": round(wall, 2),
-            "peak_mib": round(peak),
+    got = {pair for pair in found if not isinstance(found, dict) or found[pair] >= 0.5}
+    out = {"method": method, **_scores(got, truth, wall), "peak_mib": round(peak)}
+    if curve and method in SCORING:
+        # untimed: the same method scored down to CURVE_FLOOR, read at each threshold
+        conf = SCORING[method](left, right, frames, floor=CURVE_FLOOR)
+        out["curve"] = {
+            t: _scores({p for p, c in conf.items() if c >= t}, truth, 0.0) for t in CURVE
         }
-    )
+    queue.put(out)
+
+
+def _print_curves(done: dict[str, dict[str, Any]]) -> None:
+    """Each scoring method's precision and recall by threshold, and each one's recall at the
+    precision the other reaches at 0.5 (the best recall among the thresholds at which it is
+    at least as precise)."""
+    curves = {m: r["curve"] for m, r in done.items() if "curve" in r}
+    if not curves:
+        return
+    print("\nprecision / recall by threshold (untimed runs down to 0.05)")
+    print(f"{'threshold':<10}" + "".join(f"{m:>22}" for m in curves))
+    for t in CURVE:
+        cells = "".join(
+            f"{c[t]['precision']:>12.4f} /{c[t]['recall']:>7.4f}" for c in curves.values()
+        )
+        print(f"{t:<10}{cells}")
+    for m, c in curves.items():
+        for other, r in done.items():
+            if other == m or "curve" not in r:
+                continue
+            at = [v["recall"] for v in c.values() if v["precision"] >= r["precision"]]
+            said = f"recall {max(at):.4f} where" if at else "at no threshold"
+            print(f"{m}: {said} at least as precise as {other} at 0.5 ({r['precision']:.4f})")
 
 
 def main() -> int:
@@ -379,6 +464,12 @@ def main() -> int:
     )
     parser.add_argument("--methods", default="exact,naive,resolver,splink")
     parser.add_argument(
+        "--curve",
+        action="store_true",
+        help="also score resolver and Splink down to 0.05 (untimed) and print precision and "
+        "recall at several thresholds",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each method (fresh processes): the median"
     )
     args = parser.parse_args()
@@ -391,12 +482,21 @@ def main() -> int:
             queue = ctx.Queue()
             proc = ctx.Process(
                 target=_child,
-                args=(method, args.left, args.right, args.birth_missing, args.pool, queue),
+                args=(
+                    method,
+                    args.left,
+                    args.right,
+                    args.birth_missing,
+                    args.pool,
+                    queue,
+                    args.curve,
+                ),
             )
             proc.start()
             proc.join()
             runs.append(queue.get() if not queue.empty() else {"method": method, "error": "died"})
-            print(json.dumps(runs[-1], ensure_ascii=False), flush=True)
+            shown = {k: v for k, v in runs[-1].items() if k != "curve"}
+            print(json.dumps(shown, ensure_ascii=False), flush=True)
             if "error" in runs[-1]:
                 break
         row = dict(runs[-1])
@@ -427,6 +527,7 @@ def main() -> int:
             )
         )
     done = {r["method"]: r for r in rows if "error" not in r}
+    _print_curves(done)
     if "resolver" in done and "splink" in done:
         ratio = done["splink"]["seconds"] / max(done["resolver"]["seconds"], 1e-9)
         print(
