@@ -8,7 +8,7 @@ functions prepare them; the screening's tables prepare theirs once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -99,36 +99,11 @@ def sex_from_ids(ids: pd.Series) -> pd.Series:
 @dataclass(frozen=True)
 class NameCounts:
     """Names counted outside the frames :func:`name_frequencies` is given (a registry's
-    people, counted where the registry is held): how many there are, how many carry each
-    given name and each surname."""
+    people, counted where the registry is held): how many there are, and how many carry
+    each given name."""
 
     given: pd.Series
     total: int
-    surname: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
-
-
-# the mentions the national surname shares weigh as beside the data's own count: a district's
-# surnames are local (陈 about a tenth of Guangdong's people against 4.5% nationally, a clan
-# village of one surname), and a dataset of a few thousand mentions shows it; a panel's few
-# dozen do not, and keep near the national share
-SURNAME_PRIOR_MENTIONS = 1_000.0
-
-
-def _parts_counted(
-    distinct: Any, per_name: np.ndarray, more: NameCounts | None
-) -> tuple[list[tuple[str, str]], pd.Series, pd.Series, int]:
-    """Each distinct name's (surname, given name), and the mentions per given name and per
-    surname (a transliterated name has no surname), with ``more`` added; the total."""
-    parts = [split_surname(str(name)) for name in distinct]
-    given_count = pd.Series(per_name, index=[given for _, given in parts]).groupby(level=0).sum()
-    surname_count = pd.Series(per_name, index=[sur for sur, _ in parts]).groupby(level=0).sum()
-    surname_count = surname_count[surname_count.index != ""]
-    total = int(per_name.sum())
-    if more is not None:
-        given_count = given_count.add(more.given, fill_value=0)
-        surname_count = surname_count.add(more.surname, fill_value=0)
-        total += more.total
-    return parts, given_count.astype(float), surname_count.astype(float), max(total, 1)
 
 
 def name_frequencies(
@@ -137,74 +112,67 @@ def name_frequencies(
     """How common each normalised name is: the u probability of an exact name match.
 
     A small district's data cannot tell a rare name from a common one by counting full names
-    (王芳 and 张军海 may each appear once), so the share is composed: the surname's share here
-    (:func:`local_surname_share`: its count among the mentions, the national share weighing as
-    :data:`SURNAME_PRIOR_MENTIONS` more) times the given name's share among the mentions (given
-    names recur across surnames, so even a small dataset counts them), floored at one mention.
+    (王芳 and 张军海 may each appear once), so the share is composed: the surname's national
+    share (names.SURNAME_SHARE) times the given name's share among the mentions (given names
+    recur across surnames, so even a small dataset counts them), floored at one mention.
     ``column`` other than ``name_norm`` (e.g. pinyin) gives the plain share of the mentions.
-    ``more``: names counted elsewhere, which the shares include."""
+    ``more``: names counted elsewhere, which the given names' shares include."""
     names = pd.concat([f[column] for f in frames], ignore_index=True).dropna()
     if column != "name_norm":
         counts = names.value_counts()
         return counts / counts.sum()
-    # one pass over the distinct names (in order of appearance), as NameShares counts them
+    # one pass over the distinct names (in order of appearance): the surname's national share
+    # times the given name's share among the mentions (as NameShares counts it), floored for
+    # the commonest full names
     codes, distinct = pd.factorize(names)
+    parts = [split_surname(name) for name in distinct]
     per_name = np.bincount(codes, minlength=len(distinct))
-    parts, given_count, surname_count, total = _parts_counted(distinct, per_name, more)
+    given_count = pd.Series(per_name, index=[given for _, given in parts]).groupby(level=0).sum()
+    total = len(names)
+    if more is not None:
+        given_count = given_count.add(more.given, fill_value=0)
+        total += more.total
+    total = max(total, 1)
     given_share = (given_count / total).to_dict()
-    surname_here = {
-        sur: local_surname_share(str(sur), float(n), total) for sur, n in surname_count.items()
-    }
     unseen = 1 / total
     u = np.empty(len(distinct), dtype=float)
     for i, ((surname, given), name) in enumerate(zip(parts, distinct, strict=True)):
-        here = surname_here.get(surname) or local_surname_share(surname, 0.0, total)
-        u[i] = name_share(surname, given, name, float(given_share.get(given, unseen)), here)
+        u[i] = name_share(surname, given, name, float(given_share.get(given, unseen)))
     return pd.Series(u, index=np.asarray(distinct, dtype=object), dtype=float)
 
 
 @dataclass(frozen=True)
 class NameShares:
-    """The given-name shares and surname counts behind :func:`name_frequencies`, kept to
-    estimate how common a name the data has never seen is (a name a reviewer types into the
-    pre-award check)."""
+    """The given-name shares behind :func:`name_frequencies`, kept to estimate how common a
+    name the data has never seen is (a name a reviewer types into the pre-award check)."""
 
     given: pd.Series
     total: int
-    surname: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
 
     @classmethod
     def of(cls, names: pd.Series, more: NameCounts | None = None) -> NameShares:
-        codes, distinct = pd.factorize(names.dropna())
-        per_name = np.bincount(codes, minlength=len(distinct))
-        _, given_count, surname_count, total = _parts_counted(distinct, per_name, more)
-        return cls(given_count / total, total, surname_count)
+        names = names.dropna()
+        counts = _by_value(names, lambda n: split_surname(n)[1]).value_counts()
+        total = len(names)
+        if more is not None:
+            counts = counts.add(more.given, fill_value=0)
+            total += more.total
+        total = max(total, 1)
+        return cls(counts / total, total)
 
     def u(self, name: str) -> float:
         surname, given = split_surname(name)
-        given_share = float(self.given.get(given, 1 / self.total))
-        here = local_surname_share(surname, float(self.surname.get(surname, 0.0)), self.total)
-        return name_share(surname, given, name, given_share, here)
+        return name_share(surname, given, name, float(self.given.get(given, 1 / self.total)))
 
 
-def local_surname_share(surname: str, count: float, total: int) -> float:
-    """A surname's share in this data: its ``count`` among ``total`` mentions, with the
-    national share (names.SURNAME_SHARE) weighing as :data:`SURNAME_PRIOR_MENTIONS` more."""
-    prior = SURNAME_PRIOR_MENTIONS
-    return (count + prior * surname_share(surname)) / (total + prior)
-
-
-def name_share(
-    surname: str, given: str, name: str, given_share: float, surname_here: float
-) -> float:
-    """How common a full name is: the surname's share here (:func:`local_surname_share`) times
-    the given name's share among the mentions, floored for the commonest full names; a
-    transliterated name (no surname) by its own share among the mentions, floored at
-    TRANSLITERATED_NAME_SHARE: a rare first character times an almost unique rest would make a
-    namesake look decisive."""
+def name_share(surname: str, given: str, name: str, given_share: float) -> float:
+    """How common a full name is: the surname's national share times the given name's share
+    among the mentions, floored for the commonest full names; a transliterated name (no
+    surname) by its own share among the mentions, floored at TRANSLITERATED_NAME_SHARE: a rare
+    first character times an almost unique rest would make a namesake look decisive."""
     if not surname:
         return max(given_share, TRANSLITERATED_NAME_SHARE)
-    return max(surname_here * given_share, COMMON_FULL_NAMES.get(name, 0.0))
+    return max(surname_share(surname) * given_share, COMMON_FULL_NAMES.get(name, 0.0))
 
 
 def normalised(name: Any) -> str | None:

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from integrity.errors import DatasetError, InputIssue
@@ -208,15 +207,10 @@ class SparkRegistry:
             )
             persons = persons.join(seen, ["person", "name_norm"], "left_anti")
         per_name = persons.groupBy("name_norm").count()
-        parts = per_name.mapInPandas(_name_parts, "part string, value string, count long")
-        counts = parts.groupBy("part", "value").agg(F.sum("count").alias("n")).toPandas()
-
-        def counted(part: str) -> pd.Series:
-            rows = counts[counts["part"] == part]
-            return pd.Series(rows["n"].to_numpy(), index=rows["value"].to_numpy(), dtype=float)
-
-        given = counted("given")
-        return NameCounts(given, int(given.sum()), counted("surname"))
+        given = per_name.mapInPandas(_given_names, "given string, count long")
+        counts = given.groupBy("given").agg(F.sum("count").alias("n")).toPandas()
+        series = pd.Series(counts["n"].to_numpy(), index=counts["given"].to_numpy(), dtype=float)
+        return NameCounts(series, int(series.sum()))
 
     def roster(self, roles: tuple[str, ...], known_ids: pd.Index) -> RosterCounts:
         with self.timed("roster"):
@@ -372,16 +366,11 @@ def _name_forms(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         ).dropna()
 
 
-def _name_parts(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """mapInPandas: (name_norm, count) -> (part, value, count): each name's given name
-    (``given``) and its surname (``surname``; a transliterated name has none)."""
+def _given_names(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """mapInPandas: (name_norm, count) -> (given name, count)."""
     for batch in batches:
-        parts = [split_surname(str(n)) for n in batch["name_norm"]]
-        count = batch["count"].astype("int64").to_numpy()
-        surnames = np.array([sur for sur, _ in parts], dtype=object)
-        has = surnames != ""
-        yield pd.DataFrame({"part": "given", "value": [g for _, g in parts], "count": count})
-        yield pd.DataFrame({"part": "surname", "value": surnames[has], "count": count[has]})
+        given = [split_surname(str(n))[1] for n in batch["name_norm"]]
+        yield pd.DataFrame({"given": given, "count": batch["count"].astype("int64")})
 
 
 # ---------------------------------------------------------------------- organisation keys

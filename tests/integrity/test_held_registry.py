@@ -49,11 +49,8 @@ class FrameRegistry:
         persons = persons.drop_duplicates()
         seen = persons.merge(known[["person", "name_norm"]], how="left", indicator=True)
         persons = seen[seen["_merge"] == "left_only"]
-        parts = persons["name_norm"].map(split_surname)
-        given = parts.map(lambda p: p[1]).value_counts()
-        surname = parts.map(lambda p: p[0]).value_counts()
-        surname = surname[surname.index != ""]
-        return NameCounts(given.astype(float), int(given.sum()), surname.astype(float))
+        given = persons["name_norm"].map(lambda n: split_surname(n)[1]).value_counts()
+        return NameCounts(given.astype(float), int(given.sum()))
 
     def roster(self, roles: tuple[str, ...], known_ids: pd.Index) -> RosterCounts:
         h = self.holders[self.holders["role"].isin(roles)]
@@ -163,10 +160,8 @@ def test_generated_districts_roster_only(tmp_path: Path, seed: int) -> None:
 def test_name_counts_held_elsewhere_give_the_frequencies_of_all_names() -> None:
     names = pd.Series(["王芳", "王伟", "李芳", "欧阳子萱", "张伟", "王芳", "陈静"])
     here, there = names[:3].to_frame("name_norm"), names[3:].to_frame("name_norm")
-    parts = there["name_norm"].map(split_surname)
-    given = parts.map(lambda p: p[1]).value_counts()
-    surname = parts.map(lambda p: p[0]).value_counts()
-    more = NameCounts(given.astype(float), len(there), surname[surname.index != ""].astype(float))
+    given = there["name_norm"].map(lambda n: split_surname(n)[1]).value_counts()
+    more = NameCounts(given.astype(float), len(there))
     together = name_frequencies(names.to_frame("name_norm"))
     apart = name_frequencies(here, more=more)
     for name in apart.index:
