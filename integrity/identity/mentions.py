@@ -175,23 +175,5 @@ def name_share(surname: str, given: str, name: str, given_share: float) -> float
     return max(surname_share(surname) * given_share, COMMON_FULL_NAMES.get(name, 0.0))
 
 
-def carried(freq: pd.Series, names: pd.Series) -> pd.Series:
-    """``freq`` with each name that several people carry, whom valid ID numbers tell apart
-    (``names``: one normalised name per such person), floored at the share of the others who
-    carry it: two numbers in this very data carrying 区敏 show that a shared 区敏 is no rare
-    name here, whatever its rare surname says. (k carriers among n: another person carries
-    it with chance (k - 1) / (n - 1).) Names carried once change nothing: a dataset whose
-    names are all distinct keeps the composed shares."""
-    counts = names.dropna().value_counts()
-    shared = counts[counts > 1]
-    if shared.empty or len(counts) < 2:
-        return freq
-    floor = (shared - 1) / (int(counts.sum()) - 1)
-    out = freq.copy()
-    at = floor.index.intersection(out.index)
-    out[at] = np.maximum(out[at].to_numpy(dtype=float), floor[at].to_numpy(dtype=float))
-    return out
-
-
 def normalised(name: Any) -> str | None:
     return None if name is None or pd.isna(name) else person_name(str(name))

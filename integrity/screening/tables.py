@@ -30,13 +30,7 @@ import pandas as pd
 from graph.kinship import Step, birth_gap, parse_code
 from integrity.identity.calibration import namesake_rate, qualified
 from integrity.identity.keys import with_identity_keys
-from integrity.identity.mentions import (
-    NameCounts,
-    carried,
-    filled,
-    name_frequencies,
-    prepare,
-)
+from integrity.identity.mentions import NameCounts, filled, name_frequencies, prepare
 from integrity.identity.names import person_names
 from integrity.identity.priors import population_prior
 from integrity.load.dataset import Dataset
@@ -58,9 +52,7 @@ def _mentions(frame: pd.DataFrame, key: str, cols: dict[str, str], table: str) -
 
 # what the rules read once and a pre-award check never does (its index keeps its own kin
 # rows): the officials' kinship and its copies, the raw mentions, the links as one table
-NOT_PICKLED = frozenset(
-    {"kinship", "kin_all", "kin_ids", "mentions", "all_links", "family_places", "told_apart"}
-)
+NOT_PICKLED = frozenset({"kinship", "kin_all", "kin_ids", "mentions", "all_links", "family_places"})
 
 
 class KinEngine(Protocol):
@@ -252,15 +244,9 @@ class Tables:
         """How crowded the names are: the chance that two of the kin side's people whom valid
         ID numbers tell apart carry the same normalised name (calibration.namesake_rate). The
         identity calibration's map is chosen by it (:mod:`integrity.identity.calibration`)."""
-        return namesake_rate(self.told_apart)
-
-    @cached_property
-    def told_apart(self) -> pd.Series:
-        """The normalised name of each of the kin side's people whom a valid ID number tells
-        apart, one per number: what the namesake rate and a shared name's floor count."""
         people = self.people
         valid = people[people["id_valid"].to_numpy(dtype=bool) & people["name_norm"].notna()]
-        return valid.drop_duplicates("id_number")["name_norm"]
+        return namesake_rate(valid.drop_duplicates("id_number")["name_norm"])
 
     def stated_in(self, context: str) -> str:
         """``context`` qualified with this data's namesake rate (calibration.qualified)."""
@@ -306,8 +292,7 @@ class Tables:
     def name_commonness(self) -> pd.Series:
         """How common each normalised name is, over the kin side and the role holders, each
         person counted once (:attr:`named_people`)."""
-        composed = name_frequencies(self.named_people, more=self.registry_names)
-        return carried(composed, self.told_apart)
+        return name_frequencies(self.named_people, more=self.registry_names)
 
     @cached_property
     def registry_names(self) -> NameCounts | None:
