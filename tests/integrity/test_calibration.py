@@ -19,6 +19,7 @@ from integrity.identity.calibration import (
     CALIBRATION_LABEL,
     CONTEXTS,
     NAME_ONLY_MAX,
+    NAME_ONLY_MIN,
     PANEL,
     ROSTER,
     Calibration,
@@ -327,3 +328,103 @@ def test_the_maps_part_says_how_crowded_the_datas_names_are(
         step = identity_evidence("欧阳子萱", "k1", "欧阳子萱", "k2", conf, got["reasons"].iloc[0])
         # the reader gets the rate in words, not the calibration's arithmetic
         assert "校准" not in plain_step(step) and f"两人同名的机会{said}" in plain_step(step)
+
+
+@pytest.mark.parametrize(
+    ("raw", "calibrated", "why"),
+    [
+        ([0.5], [0.5], "at least two"),
+        ([0.1, 0.5], [0.2], "at least two"),
+        ([0.5, 0.1], [0.1, 0.5], "non-decreasing"),
+        ([0.1, 0.5], [0.5, 0.1], "non-decreasing"),
+        ([-0.1, 0.5], [0.1, 0.5], r"\[0, 1\]"),
+        ([0.1, 1.5], [0.1, 0.5], r"\[0, 1\]"),
+        ([0.1, 0.5], [-0.1, 0.5], r"\[0, 1\]"),
+        ([0.1, 0.5], [0.1, 1.5], r"\[0, 1\]"),
+        ([0.1, 0.5, 0.9], [0.1, 0.5, 1.2], r"\[0, 1\]"),
+    ],
+)
+def test_knots_that_are_no_map_are_refused(
+    raw: list[float], calibrated: list[float], why: str
+) -> None:
+    with pytest.raises(ValueError, match=why):
+        Calibration.from_knots(raw, calibrated)
+
+
+def test_a_flat_stretch_and_repeated_knots_are_a_map() -> None:
+    flat = Calibration.from_knots([0.1, 0.1, 0.4, 0.8], [0.2, 0.3, 0.3, 0.9])
+    assert flat.raw == (0.1, 0.1, 0.4, 0.8)
+    # the floor on a flat stretch is where the stretch ends rising to it
+    assert flat.raw_floor(0.3) == pytest.approx(0.1)
+    assert flat.raw_floor(0.6) == pytest.approx(0.6)
+
+
+def test_an_uncapped_map_states_what_it_maps_and_a_capped_one_never_certainty() -> None:
+    """The bench's identity map keeps 0 and 1; a fitted map keeps a name link within
+    [NAME_ONLY_MIN, NAME_ONLY_MAX], in the vectorised and the one-at-a-time reading, and its
+    raw floor counts the caps (a floor below the least it states needs nothing; above the
+    most it states, nothing reaches it)."""
+    ident = calibration.IDENTITY
+    assert ident(np.array([0.0, 1.0])).tolist() == [0.0, 1.0]
+    assert ident.one(1.0) == 1.0 and ident.one(0.0) == 0.0
+    assert ident.raw_floor(1.0) == pytest.approx(1.0) and ident.raw_floor(0.0) == 0.0
+    fitted = Calibration.from_knots([0.0, 0.5, 1.0], [0.0, 0.6, 1.0])
+    assert fitted(np.array([0.0, 1.0])).tolist() == [NAME_ONLY_MIN, NAME_ONLY_MAX]
+    assert fitted.one(0.0) == NAME_ONLY_MIN and fitted.one(1.0) == NAME_ONLY_MAX
+    assert fitted.raw_floor(NAME_ONLY_MIN / 2) == 0.0
+    assert fitted.raw_floor(0.995) == 1.0  # above what a name link is ever stated
+    assert fitted.raw_floor(NAME_ONLY_MAX) == pytest.approx(0.5 + 0.5 * (0.99 - 0.6) / 0.4)
+    uncapped = Calibration((0.0, 0.5, 1.0), (0.0, 0.6, 1.0), capped=False)
+    assert uncapped.raw_floor(0.995) == pytest.approx(0.5 + 0.5 * (0.995 - 0.6) / 0.4)
+    assert uncapped(np.array([1.0])).tolist() == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("rate", "words"),
+    [
+        (1.3e-6, "约百万分之1.3"),
+        (9.94e-6, "约百万分之9.9"),
+        (3.3e-5, "约百万分之33"),
+        (1.7e-4, "约百万分之170"),
+        (1.0e-7, "约百万分之0.1"),
+        (4.0e-8, "不足百万分之0.1"),
+    ],
+)
+def test_a_namesake_rate_in_words(rate: float, words: str) -> None:
+    label, bits = calibration.reason(0.2, 0.8, f"{PANEL}{calibration.QUALIFIER}{rate:.6g}") or (
+        "",
+        0.0,
+    )
+    assert label.endswith(words)
+    assert bits == round(math.log2(4) - math.log2(0.25), 2)
+
+
+def test_the_maps_part_is_a_reason_only_where_it_moves_the_link() -> None:
+    assert calibration.reason(0.5, 0.5) is None
+    shown = calibration.SHOWN_BITS
+    p = 0.5
+    just = 1 / (1 + 2 ** -(shown * 1.01))
+    assert calibration.reason(p, just) is not None
+    assert calibration.reason(p, 1 / (1 + 2 ** -(shown * 0.99))) is None
+    label, bits = calibration.reason(0.2, 0.8) or ("", 0.0)
+    assert label == calibration.CALIBRATION_LABEL and bits == 4.0
+
+
+def test_the_maps_file_round_trips_with_its_chinese_note(tmp_path: Path) -> None:
+    one = Calibration.from_knots([0.1, 0.9], [0.2, 0.95])
+    two = Calibration.from_knots([0.05, 0.5, 1.0], [0.1, 0.4, 0.9])
+    single = calibration.Levels((0.0,), (one,))
+    levels = calibration.Levels((1e-6, 1e-4), (two, one))
+    path = tmp_path / "calibration.json"
+    calibration.write(
+        {"panel": levels, "kin": single, "roster": one}, fitted_on="种子1–80", path=path
+    )
+    text = path.read_text(encoding="utf-8")
+    assert "种子1–80" in text  # written as it reads, not escaped
+    body = json.loads(text)
+    assert set(body["maps"]) == {"panel", "kin", "roster"}
+    assert "levels" not in body["maps"]["kin"]  # one level: a plain map
+    read = calibration.read(path)
+    assert read["panel"].rates == (1e-6, 1e-4)
+    assert read["panel"].maps == (two, one)
+    assert read["kin"].maps == (one,) and read["roster"].maps == (one,)
