@@ -342,6 +342,7 @@ def test_the_maps_part_says_how_crowded_the_datas_names_are(
         ([0.1, 0.5], [-0.1, 0.5], r"\[0, 1\]"),
         ([0.1, 0.5], [0.1, 1.5], r"\[0, 1\]"),
         ([0.1, 0.5, 0.9], [0.1, 0.5, 1.2], r"\[0, 1\]"),
+        ([0.1, 0.5, 1.2], [0.1, 0.5, 0.9], r"\[0, 1\]"),
     ],
 )
 def test_knots_that_are_no_map_are_refused(
@@ -428,3 +429,8 @@ def test_the_maps_file_round_trips_with_its_chinese_note(tmp_path: Path) -> None
     assert read["panel"].rates == (1e-6, 1e-4)
     assert read["panel"].maps == (two, one)
     assert read["kin"].maps == (one,) and read["roster"].maps == (one,)
+    # a file that lacks a context is refused, naming the file and what it lacks
+    body["maps"].pop("roster")
+    path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"calibration.json: no map for \['roster'\]"):
+        calibration.read(path)
