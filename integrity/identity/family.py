@@ -79,13 +79,17 @@ class FamilyPlaces:
 
 def with_family(stated: float, bits: float) -> float:
     """The confidence ``stated`` (the calibration map's) with the family's places' ``bits``
-    added to its log-odds, never certain either way (as the map states a name link);
-    unchanged where they add nothing."""
-    if bits == 0.0:
-        return stated
-    p = min(max(stated, 1e-9), 1 - 1e-9)
-    lifted = 1 / (1 + math.exp2(-(math.log2(p / (1 - p)) + bits)))
-    return min(max(lifted, NAME_ONLY_MIN), NAME_ONLY_MAX)
+    added to its log-odds (:func:`with_family_all` for one pair)."""
+    return float(with_family_all(np.array([stated]), np.array([bits]))[0])
+
+
+def with_family_all(stated: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """Each confidence ``stated`` with its ``bits`` added to its log-odds, never certain either
+    way (as the map states a name link); unchanged where they add nothing."""
+    p = np.clip(stated, 1e-9, 1 - 1e-9)
+    lifted = 1 / (1 + np.exp2(-(np.log2(p / (1 - p)) + bits)))
+    out: np.ndarray = np.where(bits == 0.0, stated, np.clip(lifted, NAME_ONLY_MIN, NAME_ONLY_MAX))
+    return out
 
 
 def below(floor: float, lift: float) -> float:

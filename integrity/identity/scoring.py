@@ -38,6 +38,7 @@ from integrity.identity.family import (
     family_evidence,
     family_reasons,
     with_family,
+    with_family_all,
 )
 from integrity.identity.mentions import name_frequencies, pinyin_of
 from integrity.identity.names import (
@@ -276,9 +277,7 @@ def score(
     diff_id = both_ids & ~same_id
     posterior = 1 / (1 + np.exp2(-total))
     mapped = calibration.current(context)(posterior)
-    stated = mapped.copy()
-    for i in np.flatnonzero(after).tolist():
-        stated[i] = with_family(float(mapped[i]), float(after[i]))
+    stated = with_family_all(mapped, after)
     confidence = np.where(same_id, 1.0, np.where(diff_id, 0.0, stated))
     # the base rate comes first: a reader sees what the name had to overcome
     head = (f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", prior_bits)
@@ -436,9 +435,7 @@ def score_records(
         mapped = mapping.one(posterior)
         # the family's places, weighed after the map as in score()
         family = family_reasons(x, y)
-        after = 0.0
-        for _, bits in family:
-            after += bits
+        after = sum(bits for _, bits in family)
         conf = with_family(mapped, after)
         why: list[tuple[str, float]] | None = None
         if conf >= reasons_from:

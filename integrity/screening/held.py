@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from integrity.identity.blocking import deletions, lowered_need, need_bits, viable_levels
+from integrity.identity.blocking import deletions, lowered_need, viable_levels
 from integrity.identity.mentions import NameShares, pinyin_of
 from integrity.screening.registry import Registry, RosterCounts, as_other
 from integrity.screening.tables import build_holders
@@ -80,12 +80,8 @@ def registry_right(
     more = registry.roster(roles, _ids(now))
     prior = prior_of(now, more.ids)
     # the family's places could lift a relative's link (identity.family): a lower need
-    lift = people["fam_lift"].fillna(0.0).to_numpy() if "fam_lift" in people else None
-    need = (
-        need_bits(prior, floor, stated_in)
-        if lift is None
-        else lowered_need(prior, floor, stated_in, lift)
-    )
+    lift = people["fam_lift"].fillna(0.0) if "fam_lift" in people else pd.Series(0.0, people.index)
+    need = lowered_need(prior, floor, stated_in, lift.to_numpy())
     levels = viable_levels(people, commonness, need, as_other(now, more))
     by_name = _holders(registry.meeting(block_keys(people, levels), roles, seen), roles, context)
     # the registry's numbers now held here are no longer counted there
