@@ -70,6 +70,7 @@ ROSTER_BIRTH_MISSING = 0.2
 # the least confidence measured (a lead starts at 0.1)
 FLOOR = 0.01
 ASSERTED = 0.5  # a finding's link is asserted from here (线索待核 below)
+BOOTSTRAP = 400  # draws for the ECE's interval and its chance level
 
 
 # a district pool drawn without namesakes (``demo-unique``: the generator draws a name again
@@ -91,7 +92,7 @@ FITTED = (calibration.PANEL, calibration.KIN)
 def uncalibrated() -> Iterator[None]:
     """The resolver's own posterior, without the fitted map (what the map is fitted on)."""
     saved = calibration.current
-    calibration.current = lambda context=calibration.ROSTER: calibration.IDENTITY  # type: ignore[assignment]
+    calibration.current = lambda context=calibration.ROSTER, variant=False: calibration.IDENTITY  # type: ignore[assignment]
     try:
         yield
     finally:
@@ -144,8 +145,15 @@ def _measured(hits: pd.DataFrame, holder_id: str, rate: float) -> pd.DataFrame:
     hits = hits.drop_duplicates(subset=["relative", holder_id, "match_conf"])
     same = (hits["rel_id"] == hits[holder_id]).to_numpy()
     decoy = hits["h_name"].str.endswith("建国").to_numpy() & ~same
+    exact = (hits["name_norm"] == hits["h_name_norm"]).to_numpy()
     return pd.DataFrame(
-        {"raw": hits["match_conf"].to_numpy(float), "same": same, "decoy": decoy, "rate": rate}
+        {
+            "raw": hits["match_conf"].to_numpy(float),
+            "same": same,
+            "decoy": decoy,
+            "rate": rate,
+            "exact": exact,
+        }
     )
 
 
@@ -282,6 +290,45 @@ def reliability(given: np.ndarray, same: np.ndarray) -> tuple[pd.DataFrame, floa
     return t, ece
 
 
+def _ece(given: np.ndarray, same: np.ndarray) -> float:
+    """:func:`reliability`'s ECE alone, in arrays (for the bootstrap's many draws)."""
+    if not len(given):
+        return 0.0
+    band = np.digitize(given, BINS) - 1
+    gap = np.bincount(band, given, len(BINS)) - np.bincount(band, same.astype(float), len(BINS))
+    return float(np.abs(gap).sum() / len(given))
+
+
+def _unique(pool: str) -> bool:
+    """A pool drawn once (``demo-unique``, ``wide-unique+kin``)."""
+    return pool.partition("+")[0].endswith(f"-{UNIQUE}")
+
+
+def ece_interval(
+    pairs: pd.DataFrame, stated: np.ndarray, draws: int = BOOTSTRAP, seed: int = 0
+) -> tuple[float, float]:
+    """A 90% interval of the ECE, districts drawn again with replacement (a district's pairs
+    go together: they share its people and its rate)."""
+    rng = np.random.default_rng(seed)
+    seeds = pairs["seed"].to_numpy()
+    same = pairs["same"].to_numpy()
+    districts = np.unique(seeds)
+    rows = [np.flatnonzero(seeds == d) for d in districts]
+    eces = []
+    for _ in range(draws):
+        at = np.concatenate([rows[i] for i in rng.integers(0, len(rows), len(rows))])
+        eces.append(_ece(stated[at], same[at]))
+    return float(np.quantile(eces, 0.05)), float(np.quantile(eces, 0.95))
+
+
+def chance_ece(stated: np.ndarray, draws: int = BOOTSTRAP, seed: int = 0) -> float:
+    """The ECE a perfectly calibrated statement of as many pairs at these confidences would
+    show by chance alone (each pair one person with the chance stated): the floor below which
+    a measured ECE says nothing about the map."""
+    rng = np.random.default_rng(seed)
+    return float(np.mean([_ece(stated, rng.random(len(stated)) < stated) for _ in range(draws)]))
+
+
 def fit(
     raw: np.ndarray, same: np.ndarray, weight: np.ndarray, method: str
 ) -> calibration.Calibration:
@@ -325,7 +372,7 @@ def fit_levels(parts: dict[str, pd.DataFrame], method: str, weigh: str) -> calib
     groups: dict[str, list[str]] = {}
     for pool in parts:
         drawn = pool.partition("+")[0]  # a pool's two ways of hiding numbers fit together
-        groups.setdefault(UNIQUE if drawn.endswith(f"-{UNIQUE}") else drawn, []).append(pool)
+        groups.setdefault(UNIQUE if _unique(pool) else drawn, []).append(pool)
     rates, fitted = [], []
     for group in groups.values():
         both = pd.concat(
@@ -364,6 +411,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="101-120", help="measuring seeds (a-b, or a,b,c)")
     parser.add_argument("--fit-seeds", default="1-40", help="fitting seeds, with --fit")
+    parser.add_argument(
+        "--fit-seeds-unique",
+        help="fitting seeds of the pools drawn once (default: --fit-seeds); their districts "
+        "give a few pairs each, so their level may be fitted on more of them",
+    )
     parser.add_argument("--fit", action="store_true")
     parser.add_argument("--method", default="isotonic", choices=["isotonic", "logistic"])
     parser.add_argument(
@@ -379,14 +431,22 @@ def main() -> int:
     args = parser.parse_args()
     ROSTER_SIZE[:] = [int(v) for v in args.roster_size.split("x")]
     measure, fitting = seeds_of(args.seeds), seeds_of(args.fit_seeds)
-    if args.fit and set(measure) & set(fitting):
+    fitting_unique = seeds_of(args.fit_seeds_unique) if args.fit_seeds_unique else fitting
+    if args.fit and set(measure) & (set(fitting) | set(fitting_unique)):
         parser.error("the fitting and measuring seeds must be different districts")
     kinds = [tuple(s.split("/", 1)) for s in args.sources.split(",")]
     with uncalibrated():
         if args.cache:
             args.cache.mkdir(parents=True, exist_ok=True)
         held = {k: collect(*k, measure, args.cache) for k in kinds}
-        train = {k: collect(*k, fitting, args.cache) for k in kinds} if args.fit else {}
+        train = (
+            {
+                k: collect(*k, fitting_unique if _unique(k[1]) else fitting, args.cache)
+                for k in kinds
+            }
+            if args.fit
+            else {}
+        )
     maps = {c: calibration.levels(c) for c in calibration.CONTEXTS}
     if args.fit:
         for context in FITTED:
@@ -408,6 +468,11 @@ def main() -> int:
         print("stated (the map applied):")
         print(t1.round(3).to_string())
         print(f"ECE {e1:.4f}")
+        low, high = ece_interval(pairs, stated)
+        print(
+            f"stated ECE 90% interval over districts (bootstrap) {low:.4f}-{high:.4f}; "
+            f"a calibrated statement of these pairs would show {chance_ece(stated):.4f} by chance"
+        )
         for label, given in (("posterior", raw), ("stated", stated)):
             at = given >= ASSERTED
             print(
@@ -415,7 +480,10 @@ def main() -> int:
                 f"{same[at].mean() if at.any() else float('nan'):.3f}, recall "
                 f"{at[same].mean() if same.any() else float('nan'):.3f} (of the true pairs scored)"
             )
-        report[f"{source}/{pool}"] = {"pairs": len(pairs), "ece_raw": e0, "ece_stated": e1}
+        report[f"{source}/{pool}"] = {
+            "pairs": len(pairs), "ece_raw": e0, "ece_stated": e1,
+            "ece_low": low, "ece_high": high, "ece_chance": chance_ece(stated),
+        }  # fmt: skip
     print(json.dumps(report, ensure_ascii=False))
     if args.fit and args.write:
         calibration.write(
