@@ -70,7 +70,6 @@ ROSTER_BIRTH_MISSING = 0.2
 # the least confidence measured (a lead starts at 0.1)
 FLOOR = 0.01
 ASSERTED = 0.5  # a finding's link is asserted from here (线索待核 below)
-ALIKE = "alike"  # the pairs whose normalised names are written alike
 BOOTSTRAP = 400  # draws for the ECE's interval and its chance level
 
 
@@ -93,7 +92,7 @@ FITTED = (calibration.PANEL, calibration.KIN)
 def uncalibrated() -> Iterator[None]:
     """The resolver's own posterior, without the fitted map (what the map is fitted on)."""
     saved = calibration.current
-    calibration.current = lambda context=calibration.ROSTER, variant=False: calibration.IDENTITY  # type: ignore[assignment]
+    calibration.current = lambda context=calibration.ROSTER: calibration.IDENTITY  # type: ignore[assignment]
     try:
         yield
     finally:
@@ -354,50 +353,36 @@ def fit(
     return calibration.Calibration.from_knots(grid, platt.predict_proba(logit(grid)[:, None])[:, 1])
 
 
-def stated_at(maps: dict[str, calibration.Levels], context: str, pairs: pd.DataFrame) -> np.ndarray:
-    """Each pair stated by ``context``'s map of its kind (names alike, or written differently
-    where the context has a map of them: ``exact``) at its own district's namesake rate."""
+def stated_at(levels: calibration.Levels, pairs: pd.DataFrame) -> np.ndarray:
+    """Each pair stated by the map at its own district's namesake rate."""
     out = np.empty(len(pairs))
     rates = pairs["rate"].to_numpy(float)
     raw = pairs["raw"].to_numpy(float)
-    alike = (
-        pairs["exact"].fillna(True).astype(bool).to_numpy()
-        if "exact" in pairs
-        else np.ones(len(pairs), dtype=bool)
-    )
-    variant = maps.get(calibration.variant_of(context), maps[context])
     for rate in np.unique(rates):
         at = rates == rate if not np.isnan(rate) else np.isnan(rates)
-        r = None if np.isnan(rate) else float(rate)
-        out[at] = np.where(alike[at], maps[context].at(r)(raw[at]), variant.at(r)(raw[at]))
+        out[at] = levels.at(None if np.isnan(rate) else float(rate))(raw[at])
     return out
 
 
-def fit_levels(
-    parts: dict[str, pd.DataFrame], method: str, weigh: str, kind: str | None = None
-) -> calibration.Levels:
+def fit_levels(parts: dict[str, pd.DataFrame], method: str, weigh: str) -> calibration.Levels:
     """One map per level of namesake rate: the pools drawn without namesakes together (their
     rates differ by the generator's few designed namesakes only), each pool drawn with them
     on its own; each level fitted on its pools (each pool weighing alike with ``weigh`` =
-    pools), at its districts' median rate, the levels in order of rate. ``kind``: fitted on
-    the pairs whose names are written alike only (``alike``),
-    the levels' rates those of all the pairs."""
+    pools), at its districts' median rate, the levels in order of rate."""
     groups: dict[str, list[str]] = {}
     for pool in parts:
         drawn = pool.partition("+")[0]  # a pool's two ways of hiding numbers fit together
         groups.setdefault(UNIQUE if _unique(pool) else drawn, []).append(pool)
     rates, fitted = [], []
     for group in groups.values():
-        every = pd.concat([parts[p] for p in group], ignore_index=True)
-        own = {p: _of_kind(parts[p], kind) for p in group}
         both = pd.concat(
-            [own[p].assign(w=1 / max(len(own[p]), 1) if weigh == "pools" else 1.0) for p in group],
+            [parts[p].assign(w=1 / len(parts[p]) if weigh == "pools" else 1.0) for p in group],
             ignore_index=True,
         )
         fitted.append(
             fit(both["raw"].to_numpy(), both["same"].to_numpy(), both["w"].to_numpy(), method)
         )
-        rates.append(float(every.drop_duplicates(["seed", "rate"])["rate"].median()))
+        rates.append(float(both.drop_duplicates(["seed", "rate"])["rate"].median()))
         print(f"  level {rates[-1]:.3g}: {'+'.join(group)}, {len(both)} pairs")
     order = np.argsort(rates)
     maps = [fitted[i] for i in order]
@@ -408,25 +393,10 @@ def fit_levels(
     return calibration.Levels(tuple(rates[i] for i in order), tuple(maps))
 
 
-def _of_kind(pairs: pd.DataFrame, kind: str | None) -> pd.DataFrame:
-    """The pairs of one kind (``alike``: names written alike; else all of them)."""
-    if kind is None:
-        return pairs
-    return pairs[pairs["exact"].fillna(True).astype(bool)] if kind == ALIKE else pairs
-
-
 def at_least(m: calibration.Calibration, floor: calibration.Calibration) -> calibration.Calibration:
     """``m`` raised to ``floor`` wherever ``floor`` states more (both monotone: so is this)."""
     knots, mine, least = calibration.on_common_knots(m, floor)
     return calibration.Calibration.from_knots(knots, np.maximum(mine, least))
-
-
-def at_most(
-    m: calibration.Calibration, ceiling: calibration.Calibration
-) -> calibration.Calibration:
-    """``m`` lowered to ``ceiling`` wherever ``ceiling`` states less (both monotone: so is this)."""
-    knots, mine, most = calibration.on_common_knots(m, ceiling)
-    return calibration.Calibration.from_knots(knots, np.minimum(mine, most))
 
 
 def seeds_of(text: str) -> list[int]:
@@ -437,46 +407,17 @@ def seeds_of(text: str) -> list[int]:
     return out
 
 
-def committed_maps() -> dict[str, calibration.Levels]:
-    """The maps calibration.json holds, each context's variant map where it has one."""
-    maps = {c: calibration.levels(c) for c in calibration.CONTEXTS}
-    maps |= {
-        calibration.variant_of(c): calibration.levels(c, variant=True)
-        for c in calibration.CONTEXTS
-        if calibration.has_variant(c)
-    }
-    return maps
-
-
 def fitted_maps(
     train: dict[tuple[str, str], pd.DataFrame], args: argparse.Namespace
 ) -> dict[str, calibration.Levels]:
-    """The committed maps with each fitted context's refitted on ``train``: one map of all its
-    pairs, or (``--variant``) one of the pairs whose names are written alike, the map of all
-    pairs kept for those written differently."""
-    maps = committed_maps()
+    """The committed maps with each fitted context's refitted on ``train``."""
+    maps = {c: calibration.levels(c) for c in calibration.CONTEXTS}
     for context in FITTED:
         parts = {pool: f for (source, pool), f in train.items() if CONTEXT[source] == context}
-        if not parts:
-            continue
-        maps.pop(calibration.variant_of(context), None)
-        if args.variant:
-            maps[context] = fit_levels(parts, args.method, args.weigh, ALIKE)
-            # too few pairs written differently are one person to fit a map on (5 of 385
-            # in seeds 1-80, none above a posterior of 0.41): they keep the map of all pairs
-            every = fit_levels(parts, args.method, args.weigh)
-            # a name written differently never weighs more than one written alike
-            alike = maps[context]
-            maps[calibration.variant_of(context)] = calibration.Levels(
-                every.rates,
-                tuple(
-                    at_most(m, alike.at(r)) for r, m in zip(every.rates, every.maps, strict=True)
-                ),
-            )
-        else:
+        if parts:
             maps[context] = fit_levels(parts, args.method, args.weigh)
-        print(f"{context}: fitted on seeds {args.fit_seeds}, levels at namesake rates "
-              f"{[float(f'{v:.3g}') for v in maps[context].rates]}")  # fmt: skip
+            print(f"{context}: fitted on seeds {args.fit_seeds}, levels at namesake rates "
+                  f"{[float(f'{v:.3g}') for v in maps[context].rates]}")  # fmt: skip
     return maps
 
 
@@ -496,12 +437,6 @@ def main() -> int:
         help="pools: each name pool weighs alike; pairs: each pair does",
     )  # fmt: skip
     parser.add_argument("--write", action="store_true", help="with --fit: store the knots")
-    parser.add_argument(
-        "--variant",
-        action="store_true",
-        help="with --fit: the map fitted on the pairs whose names are written alike, the map of "
-        "all pairs kept for those written differently",
-    )
     parser.add_argument("--cache", type=Path, help="keep each district's pairs here (CSV)")
     parser.add_argument("--sources", default="panel/demo,panel/wide,panel/demo-unique,"
                         "panel/wide-unique,staff/demo,staff/wide,staff/demo-unique,"
@@ -526,13 +461,17 @@ def main() -> int:
             if args.fit
             else {}
         )
-    maps = fitted_maps(train, args) if args.fit else committed_maps()
+    maps = (
+        fitted_maps(train, args)
+        if args.fit
+        else {c: calibration.levels(c) for c in calibration.CONTEXTS}
+    )
     report: dict[str, dict[str, float]] = {}
     for (source, pool), pairs in held.items():
         raw, same = pairs["raw"].to_numpy(), pairs["same"].to_numpy()
         print(f"\n{source}/{pool}, seeds {args.seeds}: {len(pairs)} pairs")
         t0, e0 = reliability(raw, same)
-        stated = stated_at(maps, CONTEXT[source], pairs)
+        stated = stated_at(maps[CONTEXT[source]], pairs)
         t1, e1 = reliability(stated, same)
         print("the resolver's posterior:")
         print(t0.round(3).to_string())
@@ -564,14 +503,7 @@ def main() -> int:
             f"seeds {args.fit_seeds}"
             + (f", drawn once {args.fit_seeds_unique}" if args.fit_seeds_unique else "")
             + " (districts with and without namesakes: one map per level of namesake rate; each "
-            "name pool weighed alike"
-            + (
-                "; the map of names written alike fitted on them, names written differently "
-                "stated by the map of all pairs"
-                if args.variant
-                else ""
-            )
-            + f"); measured on seeds {args.seeds}",
+            "name pool weighed alike" + f"); measured on seeds {args.seeds}",
         )
         print(f"wrote {calibration.CALIBRATION_FILE}")
     return 0

@@ -23,21 +23,9 @@ nearest level's beyond the ends. A context qualified with its rate reads ``panel
 (:func:`qualified`); an unqualified one uses the most crowded level, the most sceptical; a
 context of one level (the roster's) is never qualified.
 
-How often a link is one person also depends on whether the two names are written alike. In a
-district whose names are each carried once, two records written 王芳 are the same person while
-王丽 and 王莉 are often two people; the posterior weighs a homophone or a one-character
-difference as a fraction of an exact match and cannot tell the two apart at the same value.
-So a fitted context's map is fitted on the pairs whose normalised names are alike, and the pairs
-whose names differ are stated by a second set of levels (``panel/variant``, :func:`current`
-with ``variant=True``). Too few pairs written differently are one person in the fitting
-districts to fit a map on them alone (5 of 385; none above a posterior of 0.41: a map of them
-would cap a homophone with the same birth date and phone where the data ends), so the committed
-``variant`` levels are the map of all pairs. A context without them states both kinds alike.
-
 The knots live in ``calibration.json`` beside this module, with what they were fitted on. The
 map is monotone, so a floor the callers set on the stated confidence is a floor on the
-posterior too (:meth:`Calibration.raw_floor`, :func:`raw_floor` over both kinds: the blocking
-prunes against it).
+posterior too (:meth:`Calibration.raw_floor`: the blocking prunes against it).
 """
 
 from __future__ import annotations
@@ -76,11 +64,6 @@ PANEL = "panel"
 KIN = "kin"
 ROSTER = "roster"
 CONTEXTS = (PANEL, KIN, ROSTER)
-# the maps of a context's pairs whose normalised names differ (homophones, a character apart,
-# transliteration variants) are stored under ``<context>/variant``
-VARIANT = "variant"
-# the map's reason of such a pair says which map stated it
-VARIANT_NOTE = "（姓名写法不同的比对）"
 
 
 @dataclass(frozen=True)
@@ -147,21 +130,16 @@ def _first(x: np.ndarray, y: np.ndarray, floor: float) -> float:
     return float(x0 + (x1 - x0) * (floor - y0) / (y1 - y0)) if y1 > y0 else float(x1)
 
 
-def reason(
-    p: float, stated: float, context: str = "", *, variant: bool = False
-) -> tuple[str, float] | None:
+def reason(p: float, stated: float, context: str = "") -> tuple[str, float] | None:
     """The map's part of a stated confidence as a reason (log-odds, bits), so that a finding's
     reasons add up to what it states; None where the map changed next to nothing. Where the
     context carries the data's namesake rate, the label says it in words (what chose the
-    map: a name match weighs more where names rarely repeat); where a map of names written
-    differently stated it, the label says so (``variant``)."""
+    map: a name match weighs more where names rarely repeat)."""
     bits = _logit(stated) - _logit(p)
     if abs(bits) < SHOWN_BITS:
         return None
     _, _, rate = context.partition(QUALIFIER)
     label = CALIBRATION_LABEL
-    if variant and has_variant(context):
-        label += VARIANT_NOTE
     if rate:
         label += f"，本数据中两人同名的机会{_per_million(float(rate))}"
     return (label, round(bits, 2))
@@ -287,22 +265,13 @@ def _levels(body: Any) -> Levels:
     )
 
 
-def variant_of(context: str) -> str:
-    """The key of ``context``'s map of names written differently (``panel/variant``)."""
-    return f"{context.partition(QUALIFIER)[0]}/{VARIANT}"
-
-
 def read(path: Path) -> dict[str, Levels]:
-    """Every context's levels from a file :func:`write` wrote (a context's variant map,
-    where it has one, under :func:`variant_of`)."""
+    """Every context's levels from a file :func:`write` wrote."""
     body = json.loads(path.read_text(encoding="utf-8"))
     maps = {k: _levels(m) for k, m in body["maps"].items()}
     missing = set(CONTEXTS) - set(maps)
     if missing:
         raise ValueError(f"{path.name}: no map for {sorted(missing)}")
-    stray = {k for k in maps if k not in CONTEXTS and k not in {variant_of(c) for c in CONTEXTS}}
-    if stray:
-        raise ValueError(f"{path.name}: maps of no known context {sorted(stray)}")
     return maps
 
 
@@ -311,44 +280,19 @@ def _load() -> dict[str, Levels]:
     return read(CALIBRATION_FILE)
 
 
-def levels(context: str, *, variant: bool = False) -> Levels:
-    """Every level of ``context``'s map (``context`` without a qualifier); with ``variant``,
-    of its map of names written differently, the one map where it has none."""
-    maps = _load()
-    if variant and variant_of(context) in maps:
-        return maps[variant_of(context)]
-    return maps[context.partition(QUALIFIER)[0]]
+def levels(context: str) -> Levels:
+    """Every level of ``context``'s map (``context`` without a qualifier)."""
+    return _load()[context.partition(QUALIFIER)[0]]
 
 
-def has_variant(context: str) -> bool:
-    """Whether ``context`` states names written differently with a map of their own."""
-    return variant_of(context) in _load()
+@lru_cache(maxsize=256)
+def _current(context: str) -> Calibration:
+    name, _, rate = context.partition(QUALIFIER)
+    return _load()[name].at(float(rate) if rate else None)
 
 
-@lru_cache(maxsize=512)
-def _current(context: str, variant: bool) -> Calibration:
-    _, _, rate = context.partition(QUALIFIER)
-    return levels(context, variant=variant).at(float(rate) if rate else None)
-
-
-def current(context: str = ROSTER, *, variant: bool = False) -> Calibration:
+def current(context: str = ROSTER) -> Calibration:
     """The map in use in ``context``, a context name qualified with the data's namesake rate
-    (:func:`qualified`) or not, for pairs whose normalised names are written alike or, with
-    ``variant``, differently (``bench/calibration.py`` replaces this function to measure the
+    (:func:`qualified`) or not (``bench/calibration.py`` replaces this function to measure the
     posterior itself)."""
-    return _current(context, variant)
-
-
-def raw_floor(context: str, floor: float) -> float:
-    """The least posterior either of ``context``'s maps (names alike, names written
-    differently) states at ``floor``: below it no pair can reach the floor."""
-    return min(current(context).raw_floor(floor), current(context, variant=True).raw_floor(floor))
-
-
-def stated(context: str, posterior: np.ndarray, variant: np.ndarray) -> np.ndarray:
-    """Each ``posterior`` stated by ``context``'s map of its kind (``variant``: the pair's
-    normalised names differ)."""
-    out: np.ndarray = current(context)(posterior)
-    if bool(np.any(variant)):
-        out = np.where(variant, current(context, variant=True)(posterior), out)
-    return out
+    return _current(context)

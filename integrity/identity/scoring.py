@@ -276,8 +276,7 @@ def score(
     same_id = both_ids & (a_ids == b_ids)
     diff_id = both_ids & ~same_id
     posterior = 1 / (1 + np.exp2(-total))
-    variant = written_differently(a["name_norm"], b["name_norm"])
-    mapped = calibration.stated(context, posterior, variant)
+    mapped = calibration.current(context)(posterior)
     stated = with_family_all(mapped, after)
     confidence = np.where(same_id, 1.0, np.where(diff_id, 0.0, stated))
     # the base rate comes first: a reader sees what the name had to overcome
@@ -288,9 +287,7 @@ def score(
         reasons[i] = [head]
     _said(reasons, evidence, wanted)
     for i in np.flatnonzero(wanted).tolist():
-        why = calibration.reason(
-            float(posterior[i]), float(mapped[i]), context, variant=bool(variant[i])
-        )
+        why = calibration.reason(float(posterior[i]), float(mapped[i]), context)
         if why is not None:
             reasons[i].append(why)  # type: ignore[union-attr]
     _said(reasons, family, wanted)
@@ -303,20 +300,6 @@ def score(
     out["log_odds"] = np.round(total + after, 2)
     out["reasons"] = pd.Series(reasons, dtype=object)
     return out
-
-
-def written_differently(a: pd.Series, b: pd.Series) -> np.ndarray:
-    """Pairs whose normalised names differ (or one is missing): stated by the calibration's
-    map of names written differently (:func:`~integrity.identity.calibration.stated`)."""
-    an = a.astype(object).to_numpy()
-    bn = b.astype(object).to_numpy()
-    alike = np.array([isinstance(x, str) and x == y for x, y in zip(an, bn, strict=True)], bool)
-    return ~alike
-
-
-def _written_differently(x: Any, y: Any) -> bool:
-    """:func:`written_differently` of one pair."""
-    return not (isinstance(x, str) and x == y)
 
 
 def _given(value: Any) -> bool:
@@ -417,7 +400,6 @@ def score_records(
     :data:`SCORED_COLUMNS`, ``freq`` each normalised name's share of the population,
     ``floor`` the share of a name not counted — :func:`score`'s arithmetic, pair by pair."""
     mapping = calibration.current(context)
-    mapping_variant = calibration.current(context, variant=True)
     prior_bits = math.log2(prior / (1 - prior))
     head = (f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", round(prior_bits, 2))
     others = (
@@ -450,8 +432,7 @@ def score_records(
         for _, bits in found:
             total += bits
         posterior = float(1 / (1 + np.exp2(-total)))
-        variant = _written_differently(x.get("name_norm"), y.get("name_norm"))
-        mapped = (mapping_variant if variant else mapping).one(posterior)
+        mapped = mapping.one(posterior)
         # the family's places, weighed after the map as in score()
         family = family_reasons(x, y)
         after = sum(bits for _, bits in family)
@@ -459,7 +440,7 @@ def score_records(
         why: list[tuple[str, float]] | None = None
         if conf >= reasons_from:
             why = [head, *((label, round(float(v), 2)) for label, v in found)]
-            by_map = calibration.reason(posterior, mapped, context, variant=variant)
+            by_map = calibration.reason(posterior, mapped, context)
             if by_map is not None:
                 why.append(by_map)
             why += [(label, round(float(v), 2)) for label, v in family]
