@@ -178,3 +178,10 @@ def ric_gender(number: str) -> str | None:
     if len(number) != 18 or not number[16].isdigit():
         return None
     return "男" if int(number[16]) % 2 else "女"
+
+
+def flags(column: pd.Series) -> np.ndarray:
+    """Each row's yes/no flag (``id_valid``, ``fam_blind``) as a bool, a missing one as no,
+    whatever the column's dtype (object, bool, nullable boolean), without pandas' deprecated
+    downcasting of an object column's ``fillna``."""
+    return np.asarray(column.eq(True).fillna(False), dtype=bool)

@@ -40,6 +40,7 @@ from integrity.identity.family import (
     with_family,
     with_family_all,
 )
+from integrity.identity.ids import flags
 from integrity.identity.mentions import name_frequencies, pinyin_of
 from integrity.identity.names import (
     pinyin_key,
@@ -268,9 +269,7 @@ def score(
     prior_bits = round(math.log2(prior / (1 - prior)), 2)
     after = _summed(family, np.zeros(n))
     # resident ID numbers decide when both are valid
-    both_ids = (
-        a["id_valid"].fillna(False).astype(bool) & b["id_valid"].fillna(False).astype(bool)
-    ).to_numpy()
+    both_ids = flags(a["id_valid"]) & flags(b["id_valid"])
     a_ids = a["id_number"].astype(object).fillna("").astype(str).to_numpy()
     b_ids = b["id_number"].astype(object).fillna("").astype(str).to_numpy()
     same_id = both_ids & (a_ids == b_ids)

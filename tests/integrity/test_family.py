@@ -352,7 +352,8 @@ def test_the_reason_whichever_side_the_relative_is_on_and_only_without_a_number(
     for out in (left, right):
         assert dict(out.loc[0, "reasons"])[SAME_LABEL] == 2.5
     assert left["log_odds"].tolist() == pytest.approx(right["log_odds"].tolist())
-    people.loc[0, ["id_number", "id_valid"]] = [idn("440303", 1975, 8), True]
+    people["id_valid"] = pd.Series([True, np.nan], dtype=object)  # a flag column as read
+    people.loc[0, "id_number"] = idn("440303", 1975, 8)
     for a, b in ((people, holders), (holders, people)):
         out = score(a, b, pairs, prior=1e-3, frequencies=freq, small=small)
         assert not {SAME_LABEL, OTHER_LABEL} & {label for label, _ in out.loc[0, "reasons"]}
