@@ -182,6 +182,9 @@ def ric_gender(number: str) -> str | None:
 
 def flags(column: pd.Series) -> np.ndarray:
     """Each row's yes/no flag (``id_valid``, ``fam_blind``) as a bool, a missing one as no,
-    whatever the column's dtype (object, bool, nullable boolean), without pandas' deprecated
-    downcasting of an object column's ``fillna``."""
-    return np.asarray(column.eq(True).fillna(False), dtype=bool)
+    the others as Python reads them (what ``fillna(False).astype(bool)`` gave, without pandas'
+    deprecated downcasting of an object column's ``fillna``)."""
+    out = np.zeros(len(column), dtype=bool)
+    known = column.notna().to_numpy(dtype=bool)
+    out[known] = column[known].astype(bool).to_numpy(dtype=bool)
+    return out

@@ -1,10 +1,13 @@
 import random
+import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 from stdnum.cn import ric, uscc
 
 from integrity.identity.ids import (
+    flags,
     normalise_ric,
     normalise_uscc,
     ric_15_to_18,
@@ -138,3 +141,25 @@ def test_uscc_bulk_path_agrees_with_the_scalar_definition() -> None:
     codes += ["".join(chr(ord(c) + 0xFEE0) for c in make_uscc("91440300MA5DC6QX4"))]
     out = normalise_uscc(pd.Series(codes))
     assert out["problem"].tolist() == [uscc_normalise(c)[1] for c in codes]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series([True, None, np.nan, pd.NA, np.True_, False, 1, 0, 2, "是"], dtype=object),
+        pd.Series([True, False]),
+        pd.Series([1.0, np.nan, 0.0]),
+        pd.Series([True, None, False], dtype="boolean"),
+        pd.Series([], dtype=object),
+    ],
+)
+def test_flags_read_a_missing_flag_as_no_and_the_rest_as_before(column: pd.Series) -> None:
+    """As ``fillna(False).astype(bool)`` read them, whatever the dtype, and without the
+    FutureWarning pandas gives for an object column's fillna."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = column.fillna(False).astype(bool).to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        got = flags(column)
+    assert got.dtype == bool and got.tolist() == before.tolist()
