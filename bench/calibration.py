@@ -408,10 +408,12 @@ def seeds_of(text: str) -> list[int]:
 
 
 def fitted_maps(
-    train: dict[tuple[str, str], pd.DataFrame], args: argparse.Namespace
+    committed: dict[str, calibration.Levels],
+    train: dict[tuple[str, str], pd.DataFrame],
+    args: argparse.Namespace,
 ) -> dict[str, calibration.Levels]:
-    """The committed maps with each fitted context's refitted on ``train``."""
-    maps = {c: calibration.levels(c) for c in calibration.CONTEXTS}
+    """The ``committed`` maps with each fitted context's refitted on ``train``."""
+    maps = dict(committed)
     for context in FITTED:
         parts = {pool: f for (source, pool), f in train.items() if CONTEXT[source] == context}
         if parts:
@@ -462,11 +464,9 @@ def main() -> int:
             if args.fit
             else {}
         )
-    maps = (
-        fitted_maps(train, args)
-        if args.fit
-        else {c: calibration.levels(c) for c in calibration.CONTEXTS}
-    )
+    maps = {c: calibration.levels(c) for c in calibration.CONTEXTS}
+    if args.fit:
+        maps = fitted_maps(maps, train, args)
     report: dict[str, dict[str, float]] = {}
     for (source, pool), pairs in held.items():
         raw, same = pairs["raw"].to_numpy(), pairs["same"].to_numpy()

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from integrity.identity.calibration import NAME_ONLY_MAX, NAME_ONLY_MIN
-from integrity.identity.ids import flags
+from integrity.identity.mentions import filled
 
 REGION_DIGITS = 6  # the region code: province, prefecture, county
 # the relatives with ID numbers a family's sharing is weighed as before the data speaks: with
@@ -112,7 +112,7 @@ def bits(share: float, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def region_of(ids: pd.Series, valid: pd.Series) -> pd.Series:
     """The region code of each valid ID number, else missing."""
-    codes = ids.astype(object).where(flags(valid))
+    codes = ids.astype(object).where(filled(valid, False).astype(bool).to_numpy())
     return codes.str.slice(0, REGION_DIGITS)
 
 
@@ -172,7 +172,7 @@ def places_of(ids: pd.DataFrame, kin: pd.DataFrame, people: pd.DataFrame) -> Fam
     ``kin`` its kin rows, ``people`` the kin side's people (by key). The population whose
     codes are counted is every distinct valid ID number among those people: the same
     wherever the role holders are held (a registry elsewhere, on Spark)."""
-    valid = flags(people["id_valid"])
+    valid = filled(people["id_valid"], False).astype(bool).to_numpy()
     numbers = people["id_number"][valid].astype(str).drop_duplicates()
     ided = ids[["official", "relative"]].assign(
         code=ids["id_number"].astype(str).str.slice(0, REGION_DIGITS).to_numpy()
@@ -240,9 +240,9 @@ def _flag(value: Any) -> bool:
 def weighable(m: pd.DataFrame) -> np.ndarray:
     """Rows whose valid ID number's region may be weighed against a family's (not one a
     request gave: ``fam_blind``)."""
-    valid = flags(m["id_valid"])
+    valid = filled(m["id_valid"], False).astype(bool).to_numpy()
     if "fam_blind" in m:
-        valid = valid & ~flags(m["fam_blind"])
+        valid = valid & ~filled(m["fam_blind"], False).astype(bool).to_numpy()
     return valid
 
 
@@ -257,7 +257,7 @@ def family_evidence(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[np.ndarray, 
         if "fam_regions" not in p:
             continue
         fam = p["fam_regions"].to_numpy(dtype=object)
-        mine = flags(p["id_valid"])
+        mine = filled(p["id_valid"], False).astype(bool).to_numpy()
         theirs = weighable(q)
         at = np.flatnonzero(pd.notna(fam) & ~mine & theirs)
         if not len(at):
@@ -278,7 +278,7 @@ def lift(m: pd.DataFrame) -> np.ndarray:
     if "fam_same" not in m:
         return np.zeros(len(m))
     bits_same = m["fam_same"].to_numpy(dtype=float)
-    no_id = ~flags(m["id_valid"])
+    no_id = ~filled(m["id_valid"], False).astype(bool).to_numpy()
     out: np.ndarray = np.where(no_id & np.isfinite(bits_same) & (bits_same > 0), bits_same, 0.0)
     return out
 

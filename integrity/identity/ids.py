@@ -178,13 +178,3 @@ def ric_gender(number: str) -> str | None:
     if len(number) != 18 or not number[16].isdigit():
         return None
     return "男" if int(number[16]) % 2 else "女"
-
-
-def flags(column: pd.Series) -> np.ndarray:
-    """Each row's yes/no flag (``id_valid``, ``fam_blind``) as a bool, a missing one as no,
-    the others as Python reads them (what ``fillna(False).astype(bool)`` gave, without pandas'
-    deprecated downcasting of an object column's ``fillna``)."""
-    out = np.zeros(len(column), dtype=bool)
-    known = column.notna().to_numpy(dtype=bool)
-    out[known] = column[known].astype(bool).to_numpy(dtype=bool)
-    return out

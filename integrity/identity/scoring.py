@@ -40,8 +40,7 @@ from integrity.identity.family import (
     with_family,
     with_family_all,
 )
-from integrity.identity.ids import flags
-from integrity.identity.mentions import name_frequencies, pinyin_of
+from integrity.identity.mentions import filled, name_frequencies, pinyin_of
 from integrity.identity.names import (
     pinyin_key,
     split_surname,
@@ -269,7 +268,10 @@ def score(
     prior_bits = round(math.log2(prior / (1 - prior)), 2)
     after = _summed(family, np.zeros(n))
     # resident ID numbers decide when both are valid
-    both_ids = flags(a["id_valid"]) & flags(b["id_valid"])
+    both_ids = (
+        filled(a["id_valid"], False).astype(bool).to_numpy()
+        & filled(b["id_valid"], False).astype(bool).to_numpy()
+    )
     a_ids = a["id_number"].astype(object).fillna("").astype(str).to_numpy()
     b_ids = b["id_number"].astype(object).fillna("").astype(str).to_numpy()
     same_id = both_ids & (a_ids == b_ids)

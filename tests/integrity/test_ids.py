@@ -7,7 +7,6 @@ import pytest
 from stdnum.cn import ric, uscc
 
 from integrity.identity.ids import (
-    flags,
     normalise_ric,
     normalise_uscc,
     ric_15_to_18,
@@ -15,6 +14,7 @@ from integrity.identity.ids import (
     ric_normalise,
     uscc_normalise,
 )
+from integrity.identity.mentions import filled
 
 VALID = "440307199001011232"  # check digit computed by stdnum below
 
@@ -153,7 +153,7 @@ def test_uscc_bulk_path_agrees_with_the_scalar_definition() -> None:
         pd.Series([], dtype=object),
     ],
 )
-def test_flags_read_a_missing_flag_as_no_and_the_rest_as_before(column: pd.Series) -> None:
+def test_a_flag_filled_reads_a_missing_one_as_no_and_the_rest_as_before(column: pd.Series) -> None:
     """As ``fillna(False).astype(bool)`` read them, whatever the dtype, and without the
     FutureWarning pandas gives for an object column's fillna."""
     with warnings.catch_warnings():
@@ -161,5 +161,5 @@ def test_flags_read_a_missing_flag_as_no_and_the_rest_as_before(column: pd.Serie
         before = column.fillna(False).astype(bool).to_numpy()
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
-        got = flags(column)
+        got = filled(column, False).astype(bool).to_numpy()
     assert got.dtype == bool and got.tolist() == before.tolist()
