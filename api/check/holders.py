@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from integrity.findings import REQUEST_SOURCE
-from integrity.identity.family import weighable
+from integrity.identity.family import in_county, weighable
 from integrity.identity.ids import ric_normalise
 from integrity.identity.mentions import prepare
 from integrity.identity.names import person_name
@@ -49,6 +49,7 @@ class HolderArrays:
     birth: np.ndarray  # bool: a birth date is known
     phone: np.ndarray  # bool: a phone number is known
     id_valid: np.ndarray  # bool: a valid ID number whose region may be weighed (family.weighable)
+    county: np.ndarray  # bool: else a company's county that may be weighed (family.in_county)
     role: np.ndarray
     shown: dict[str, np.ndarray]
 
@@ -61,6 +62,7 @@ class HolderArrays:
             birth=_present(frame, "birth"),
             phone=_present(frame, "phone"),
             id_valid=weighable(frame) if "id_valid" in frame else np.zeros(len(frame), bool),
+            county=in_county(frame) if "id_valid" in frame else np.zeros(len(frame), bool),
             role=frame["role"].to_numpy(dtype=object),
             shown={c: frame[c].to_numpy(dtype=object) for c in SHOWN if c in frame},
         )
@@ -72,6 +74,7 @@ class HolderArrays:
             birth=self.birth[at],
             phone=self.phone[at],
             id_valid=self.id_valid[at],
+            county=self.county[at],
             role=self.role[at],
             shown={c: v[at] for c, v in self.shown.items()},
         )
@@ -84,6 +87,7 @@ class HolderArrays:
             birth=np.concatenate([self.birth, other.birth]),
             phone=np.concatenate([self.phone, other.phone]),
             id_valid=np.concatenate([self.id_valid, other.id_valid]),
+            county=np.concatenate([self.county, other.county]),
             role=np.concatenate([self.role, other.role]),
             shown={c: np.concatenate([v, other.shown[c]]) for c, v in self.shown.items()},
         )

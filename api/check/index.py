@@ -23,6 +23,7 @@ from api.check.holders import AwardHolders, HolderArrays, given_holders
 from api.check.lookups import Lookups
 from api.check.relations import RelationsIndex
 from integrity.findings import REQUEST_SOURCE
+from integrity.identity.addresses import with_county
 from integrity.identity.blocking import (
     birth_bits,
     gender_bits,
@@ -32,6 +33,7 @@ from integrity.identity.blocking import (
     phone_bits,
 )
 from integrity.identity.calibration import PANEL
+from integrity.identity.family import address_lift
 from integrity.identity.family import lift as family_lift
 from integrity.identity.mentions import NameShares, pinyin_of, prepare
 from integrity.identity.names import org_name, person_name, pinyin_key, split_surname
@@ -73,7 +75,8 @@ class CheckIndex(Lookups, RelationsIndex):
         self._index_staff(scr.keyed["staff"])
         self._index_kin(scr)
         holders = scr.holders.sort_values("org_key", kind="stable").reset_index(drop=True)
-        self.holders = holders
+        # each holder's company's county, where the counties are weighed (identity.addresses)
+        self.holders = holders = with_county(holders, scr.family_places)
         self.holder_pos = positions(holders["org_key"])
         self.holder_arrays = HolderArrays.of(holders)
         self.commonness = scr.name_commonness
@@ -147,7 +150,8 @@ class CheckIndex(Lookups, RelationsIndex):
         self._kin_birth = kin["birth"].notna().to_numpy()
         self._kin_phone = kin["phone"].notna().to_numpy()
         self._kin_lift = family_lift(kin)  # what the family's places could add
-        self._lowered_needs: dict[tuple[float, float], np.ndarray] = {}
+        self._kin_addr_lift = address_lift(kin)  # and the companies' counties
+        self._lowered_needs: dict[tuple[float, float, str], np.ndarray] = {}
         # one object per distinct surname: a few hundred strings in the kept file, not 500,000
         surnames: dict[str, str] = {}
         self._kin_surname = np.array(
@@ -217,14 +221,15 @@ class CheckIndex(Lookups, RelationsIndex):
             return np.empty(0, dtype=np.int64)
         return np.concatenate([np.arange(a, b) for a, b in spans])
 
-    def _lowered(self, prior: float, floor: float) -> np.ndarray:
-        """Each kin row's need against a holder with a weighable number (lowered_need), once
-        per prior and floor (a check asks for a few rows: their distinct lifts each cost a
-        map inversion)."""
-        key = (prior, floor)
+    def _lowered(self, prior: float, floor: float, by: str = "number") -> np.ndarray:
+        """Each kin row's need against a holder with a weighable number (``by`` "number") or
+        whose company's county is weighed ("county"), lowered_need, once per prior and floor
+        (a check asks for a few rows: their distinct lifts each cost a map inversion)."""
+        key = (prior, floor, by)
         if key not in self._lowered_needs:
-            need = lowered_need(prior, floor, self.panel_context, self._kin_lift)
-            self._lowered_needs[key] = np.broadcast_to(need, self._kin_lift.shape).copy()
+            lift = self._kin_lift if by == "number" else self._kin_addr_lift
+            need = lowered_need(prior, floor, self.panel_context, lift)
+            self._lowered_needs[key] = np.broadcast_to(need, lift.shape).copy()
         return self._lowered_needs[key]
 
     def candidates(
@@ -241,9 +246,11 @@ class CheckIndex(Lookups, RelationsIndex):
         # the need, lowered where the family's places could lift a row's link with a holder
         # who has an ID number (blocking.lowered_need, as the batch's context_pairs)
         lowered = self._lowered(prior, floor)[rows]
-        need = np.where(
-            right.id_valid[None, :], lowered[:, None], need_bits(prior, floor, self.panel_context)
+        base = need_bits(prior, floor, self.panel_context)
+        by_county = np.where(
+            right.county[None, :], self._lowered(prior, floor, "county")[rows][:, None], base
         )
+        need = np.where(right.id_valid[None, :], lowered[:, None], by_county)
         names = self._kin_name[rows]
         rnames = right.name_norm
         named = np.array([bool(n) for n in rnames], dtype=bool)[None, :]

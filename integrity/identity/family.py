@@ -44,6 +44,10 @@ OTHER_LABEL = "身份证号所示户籍地与其家人均不同"
 # whose region must not be weighed (one a pre-award check's request gave: weighing it would
 # answer, code by code, where a relative's family is registered)
 FAMILY_COLUMNS = ("fam_regions", "fam_same", "fam_other", "fam_blind")
+# the same for the companies' counties (identity.addresses): a kin row's log-odds of a
+# company registered in one of the family's counties or not, and a holder row's county
+COUNTY = "addr_region"
+ADDRESS_COLUMNS = ("fam_addr_same", "fam_addr_other", COUNTY)
 SEPARATOR = "|"
 
 
@@ -54,27 +58,43 @@ class FamilyPlaces:
     ``share``: the chance that a relative carries one of the family's codes by descent rather
     than by chance (0: families do not share places here); ``relatives``: how many relatives
     with ID numbers it was measured on; ``of_official``: per official (index) the family's
-    codes (``fam_regions``) and the share of the data's people born in one of them
-    (``fam_u``)."""
+    codes (``fam_regions``), the share of the data's people born in one of them (``fam_u``)
+    and, where the companies' counties are weighed (:mod:`~integrity.identity.addresses`),
+    the share of the data's companies registered in one of them (``fam_addr_u``);
+    ``address_share`` and ``address_relatives``: the same measure for the companies of
+    relatives who hold roles; ``county_of_org``: each organisation's county, where weighed."""
 
     share: float
     relatives: int
     of_official: pd.DataFrame
     # per relative (person key), the most the places could lift a link of his or hers
     lift_of: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    address_share: float = 0.0
+    address_relatives: int = 0
+    county_of_org: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
 
     def columns(self, officials: pd.Series) -> pd.DataFrame:
-        """:data:`FAMILY_COLUMNS` for kin rows of these ``officials`` (positionally)."""
+        """:data:`FAMILY_COLUMNS` (and, where the companies' counties are weighed, the
+        address bits) for kin rows of these ``officials`` (positionally)."""
         fam = self.of_official.reindex(pd.Index(officials))
+        regions = fam["fam_regions"].notna().to_numpy()
         u = fam["fam_u"].to_numpy(dtype=float)
         same, other = bits(self.share, u)
-        known = fam["fam_regions"].notna().to_numpy() & (self.share > 0)
+        known = regions & (self.share > 0) & np.isfinite(u)
+        out = {
+            "fam_same": np.where(known, same, np.nan),
+            "fam_other": np.where(known, other, np.nan),
+        }
+        shown = known
+        if self.address_share > 0 and "fam_addr_u" in fam:
+            au = fam["fam_addr_u"].to_numpy(dtype=float)
+            addr = regions & np.isfinite(au)
+            a_same, a_other = bits(self.address_share, au)
+            out["fam_addr_same"] = np.where(addr, a_same, np.nan)
+            out["fam_addr_other"] = np.where(addr, a_other, np.nan)
+            shown = known | addr
         return pd.DataFrame(
-            {
-                "fam_regions": fam["fam_regions"].where(known).to_numpy(dtype=object),
-                "fam_same": np.where(known, same, np.nan),
-                "fam_other": np.where(known, other, np.nan),
-            }
+            {"fam_regions": fam["fam_regions"].where(shown).to_numpy(dtype=object), **out}
         )
 
 
@@ -138,13 +158,11 @@ def _measured(ided: pd.DataFrame, population: pd.Series) -> FamilyPlaces:
     relative, code), one per member."""
     if ided.empty:
         return _none()
-    shares = population.value_counts(normalize=True)
-    count = ided.groupby(["official", "code"], sort=False).size().rename("n").reset_index()
-    count["u"] = count["code"].map(shares).fillna(0.0).to_numpy(dtype=float)
-    per = count.groupby("official", sort=False)["u"].sum().rename("fam_u").to_frame()
+    count = _counted(ided, population)
+    per = count.groupby("official", sort=False)["u"].sum()
     # each relative (not the official) against the rest of the family's codes
     rel = ided[ided["relative"] != ided["official"]].merge(count, on=["official", "code"])
-    rest_u = per["fam_u"].reindex(pd.Index(rel["official"])).to_numpy() - np.where(
+    rest_u = per.reindex(pd.Index(rel["official"])).to_numpy() - np.where(
         rel["n"].to_numpy() == 1, rel["u"].to_numpy(), 0.0
     )
     others = (
@@ -152,18 +170,46 @@ def _measured(ided: pd.DataFrame, population: pd.Series) -> FamilyPlaces:
     ).to_numpy()
     measured = others > 1  # the family has someone else with a code
     hit = (rel["n"].to_numpy() > 1)[measured]
-    u = np.clip(rest_u[measured], 0.0, 1.0)
-    n = int(measured.sum())
-    # E[hits] = share * n + (1 - share) * sum(u): solved for the share, shrunk towards 0
-    share = (float(hit.sum()) - float(u.sum())) / (n - float(u.sum()) + SHRINK_RELATIVES)
-    share = round(min(max(share, 0.0), MAX_SHARE), 4) if n else 0.0
+    share, n = estimated_share(hit, np.clip(rest_u[measured], 0.0, 1.0))
     if share == 0.0:  # the places weigh nothing here: no family's codes are kept
         return FamilyPlaces(0.0, n, _none().of_official)
-    # each family's codes, '|'-joined in order (sorted once, joined per official)
+    return FamilyPlaces(share, n, _per_official(count, len(population), "fam_u"))
+
+
+def _counted(ided: pd.DataFrame, population: Any) -> pd.DataFrame:
+    """(official, code, n, u): how many of each family's members carry each code, and the
+    share of ``population`` (codes, one per person or company) that is that code."""
+    shares = pd.Series(population).value_counts(normalize=True)
+    count = ided.groupby(["official", "code"], sort=False).size().rename("n").reset_index()
+    count["u"] = count["code"].map(shares).fillna(0.0).to_numpy(dtype=float)
+    return count
+
+
+def _per_official(count: pd.DataFrame, population: int, column: str) -> pd.DataFrame:
+    """Each family's codes, '|'-joined in order (``fam_regions``), and the share of the
+    population that is one of them (``column``), kept within (0, 1)."""
+    per = count.groupby("official", sort=False)["u"].sum().rename(column).to_frame()
     ordered = count.sort_values(["official", "code"], kind="stable")
     per["fam_regions"] = ordered.groupby("official", sort=False)["code"].agg(SEPARATOR.join)
-    per["fam_u"] = per["fam_u"].clip(lower=1 / max(len(population), 1), upper=1 - 1e-6)
-    return FamilyPlaces(share, n, per[["fam_regions", "fam_u"]])
+    per[column] = per[column].clip(lower=1 / max(population, 1), upper=1 - 1e-6)
+    return per[["fam_regions", column]]
+
+
+def codes_of(ided: pd.DataFrame, population: Any, column: str) -> pd.DataFrame:
+    """:func:`_per_official` of the family members ``ided`` (official, relative, code)
+    against ``population``."""
+    return _per_official(_counted(ided, population), len(population), column)
+
+
+def estimated_share(hit: np.ndarray, u: np.ndarray) -> tuple[float, int]:
+    """(share, n): from ``n`` members measured, each a hit or not with chance ``u`` by
+    chance alone, the share of members who hit by descent. E[hits] = share * n + (1 - share)
+    * sum(u), solved for the share and shrunk towards 0 by :data:`SHRINK_RELATIVES`."""
+    n = len(hit)
+    if not n:
+        return 0.0, 0
+    share = (float(np.sum(hit)) - float(np.sum(u))) / (n - float(np.sum(u)) + SHRINK_RELATIVES)
+    return round(min(max(share, 0.0), MAX_SHARE), 4), n
 
 
 def places_of(ids: pd.DataFrame, kin: pd.DataFrame, people: pd.DataFrame) -> FamilyPlaces:
@@ -193,7 +239,9 @@ def relative_lift(places: FamilyPlaces, kin: pd.DataFrame, people: pd.DataFrame)
     rows = kin[["official", "relative"]].drop_duplicates()
     cols = places.columns(rows["official"])
     cols["id_valid"] = people["id_valid"].reindex(pd.Index(rows["relative"])).to_numpy()
-    by_row = pd.Series(lift(cols), index=rows["relative"].to_numpy())
+    by_row = pd.Series(
+        np.maximum(lift(cols), address_lift(cols)), index=rows["relative"].to_numpy()
+    )
     return by_row[by_row > 0].groupby(level=0).max()  # the others: none
 
 
@@ -202,8 +250,11 @@ def _none() -> FamilyPlaces:
     return FamilyPlaces(0.0, 0, empty)
 
 
-def _applies(fam: Any, fam_id_valid: Any, id_valid: Any, blind: Any) -> bool:
-    return isinstance(fam, str) and not fam_id_valid and id_valid and not blind
+def _applies(fam: Any, same: Any, fam_id_valid: Any, id_valid: Any, blind: Any) -> bool:
+    """The family's codes are known and weighed (not only the companies' counties), the
+    relative has no valid number, the other side a weighable one."""
+    known = isinstance(fam, str) and isinstance(same, float) and math.isfinite(same)
+    return known and not fam_id_valid and id_valid and not blind
 
 
 def family_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, float]]:
@@ -213,8 +264,13 @@ def family_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, floa
     out: list[tuple[str, float]] = []
     for a, b in ((x, y), (y, x)):
         fam = a.get("fam_regions")
+        same = a.get("fam_same")
         if not _applies(
-            fam, _flag(a.get("id_valid")), _flag(b.get("id_valid")), _flag(b.get("fam_blind"))
+            fam,
+            float(same) if isinstance(same, (int, float)) else None,
+            is_yes(a.get("id_valid")),
+            is_yes(b.get("id_valid")),
+            is_yes(b.get("fam_blind")),
         ):
             continue
         code = str(b.get("id_number"))[:REGION_DIGITS]
@@ -225,7 +281,7 @@ def family_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, floa
     return out
 
 
-def _flag(value: Any) -> bool:
+def is_yes(value: Any) -> bool:
     """A yes/no cell as a bool, a missing one (None, NaN, pd.NA) as no."""
     if value is None:
         return False
@@ -259,7 +315,8 @@ def family_evidence(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[np.ndarray, 
         fam = p["fam_regions"].to_numpy(dtype=object)
         mine = filled(p["id_valid"], False).astype(bool).to_numpy()
         theirs = weighable(q)
-        at = np.flatnonzero(pd.notna(fam) & ~mine & theirs)
+        known = np.isfinite(p["fam_same"].to_numpy(dtype=float))  # not only the counties
+        at = np.flatnonzero(pd.notna(fam) & known & ~mine & theirs)
         if not len(at):
             continue
         ids = q["id_number"].to_numpy(dtype=object)[at]
@@ -283,18 +340,57 @@ def lift(m: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def address_lift(m: pd.DataFrame) -> np.ndarray:
+    """The most the companies' counties could add to each row of ``m`` (identity.addresses)
+    against a holder whose company's county is known: the same-county bits of a row without
+    a valid ID number of its own, else 0."""
+    if "fam_addr_same" not in m:
+        return np.zeros(len(m))
+    bits_same = m["fam_addr_same"].to_numpy(dtype=float)
+    no_id = ~filled(m["id_valid"], False).astype(bool).to_numpy()
+    out: np.ndarray = np.where(no_id & np.isfinite(bits_same) & (bits_same > 0), bits_same, 0.0)
+    return out
+
+
+def in_county(m: pd.DataFrame) -> np.ndarray:
+    """Holder rows whose company's county may be weighed: known, and the row's own ID number
+    not weighable (whose region says more, :func:`weighable`)."""
+    if COUNTY not in m:
+        return np.zeros(len(m), dtype=bool)
+    out: np.ndarray = m[COUNTY].notna().to_numpy() & ~weighable(m)
+    return out
+
+
 def family_headroom(m: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:
-    """The most the family's places could add to each row of ``m`` against some row of
-    ``other`` (the blocking's viability must not prune a pair this evidence lifts)."""
+    """The most the family's places (and the companies' counties) could add to each row of
+    ``m`` against some row of ``other`` (the blocking's viability must not prune a pair this
+    evidence lifts). A pair is weighed by one of the two (a holder's own number, else its
+    company's county), so a row's headroom is the larger."""
     out = np.zeros(len(m))
     if bool(weighable(other).any()):
         out += lift(m)
+    if bool(in_county(other).any()):
+        out = np.maximum(out, address_lift(m))
     if "fam_same" in other:
         best = float(lift(other).max(initial=0.0))
         out += np.where(weighable(m), best, 0.0)
+    if "fam_addr_same" in other:
+        best = float(address_lift(other).max(initial=0.0))
+        out += np.where(in_county(m), best, 0.0)
     return out
 
 
 def described(places: FamilyPlaces) -> dict[str, Any]:
     """The learnt numbers as run.json keeps them."""
-    return {"share": places.share, "relatives": places.relatives}
+    return {
+        "share": places.share,
+        "relatives": places.relatives,
+        "address_share": places.address_share,
+        "address_relatives": places.address_relatives,
+    }
+
+
+def region_lists(fam: np.ndarray) -> list[frozenset[str]]:
+    """Each family's codes ('|'-joined) as a set, split once per distinct family."""
+    split: dict[str, frozenset[str]] = {}
+    return [split.setdefault(f, frozenset(f.split(SEPARATOR))) for f in (str(v) for v in fam)]

@@ -32,8 +32,10 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from integrity.identity import calibration
+from integrity.identity.addresses import address_evidence, address_reasons
 from integrity.identity.calibration import ROSTER
 from integrity.identity.family import (
+    ADDRESS_COLUMNS,
     FAMILY_COLUMNS,
     family_evidence,
     family_reasons,
@@ -200,7 +202,7 @@ def _others(a: pd.DataFrame, b: pd.DataFrame, w: Weights) -> Evidence:
 # the columns of a mention the scoring compares
 SCORED_COLUMNS = (
     "name_nfkc", "name_norm", "pinyin", "birth", "sex", "phone", "id_valid", "id_number",
-    "born_lo", "born_hi", *FAMILY_COLUMNS,
+    "born_lo", "born_hi", *FAMILY_COLUMNS, *ADDRESS_COLUMNS,
 )  # fmt: skip
 
 
@@ -262,8 +264,9 @@ def score(
             side["pinyin"] = pinyin_of(side["name_norm"])
     n = len(pairs)
     evidence = _names(a, b, w, freq, pinyin_freq, floor) + _others(a, b, w)
-    # the family's places, weighed after the map (family.with_family)
-    family = family_evidence(a, b)
+    # the family's places and its companies' counties, weighed after the map
+    # (family.with_family)
+    family = family_evidence(a, b) + address_evidence(a, b)
     total = _summed(evidence, np.full(n, math.log2(prior / (1 - prior))))
     prior_bits = round(math.log2(prior / (1 - prior)), 2)
     after = _summed(family, np.zeros(n))
@@ -435,7 +438,7 @@ def score_records(
         posterior = float(1 / (1 + np.exp2(-total)))
         mapped = mapping.one(posterior)
         # the family's places, weighed after the map as in score()
-        family = family_reasons(x, y)
+        family = family_reasons(x, y) + address_reasons(x, y)
         after = sum(bits for _, bits in family)
         conf = with_family(mapped, after)
         why: list[tuple[str, float]] | None = None

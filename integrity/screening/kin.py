@@ -32,6 +32,7 @@ import pandas as pd
 
 from graph.expand import EXPANSION_COLUMNS, SAME, KinGraph
 from integrity.findings import EvidenceStep, SourceRef
+from integrity.identity.addresses import with_addresses, with_county
 from integrity.identity.blocking import (
     context_join,
     context_pairs,
@@ -210,7 +211,7 @@ class Screening(Tables):
         :mod:`integrity.screening.registry`)."""
         context = self.stated_in(context)
         holders = self.holders[self.holders["role"].isin(roles)]
-        right = orgs.drop_duplicates().merge(holders, on="org_key")
+        right = with_county(orgs.drop_duplicates().merge(holders, on="org_key"), self.family_places)
         right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
         held_elsewhere = roster_wide and self.registry is not None
         has_kin = officials["person_key"].isin(self.kin_ids.index).any()
@@ -322,8 +323,11 @@ class Screening(Tables):
 
     @cached_property
     def family_places(self) -> FamilyPlaces:
-        """Each official's family's region codes and how far relatives share them here."""
-        return places_of(self.kin_ids, self.kin_all, self.people)
+        """Each official's family's region codes, how far relatives share them here, and how
+        far their companies are registered in them (identity.addresses)."""
+        places = places_of(self.kin_ids, self.kin_all, self.people)
+        firms = self.keyed.get("suppliers")
+        return with_addresses(places, self.kin_ids, self.holders, firms, self.kin_all, self.people)
 
     @cached_property
     def kin_ids(self) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from integrity.identity.family import (
     SAME_LABEL,
     SEPARATOR,
     SHRINK_RELATIVES,
-    _flag,
+    is_yes,
     below,
     bits,
     family_headroom,
@@ -209,7 +209,7 @@ def test_a_number_a_request_gave_is_never_weighed_against_the_family() -> None:
         out = score(people, holders, pairs, prior=1e-3, frequencies=freq, small=small)
         assert not {SAME_LABEL, OTHER_LABEL} & {label for label, _ in out.loc[0, "reasons"]}
     assert family_headroom(people, holders.iloc[[0]]).tolist() == [0.0, 0.0]
-    assert _flag(pd.NA) is False and _flag(np.nan) is False and _flag(True) is True
+    assert is_yes(pd.NA) is False and is_yes(np.nan) is False and is_yes(True) is True
 
 
 def _reference(
@@ -357,7 +357,7 @@ def test_the_reason_whichever_side_the_relative_is_on_and_only_without_a_number(
     for a, b in ((people, holders), (holders, people)):
         out = score(a, b, pairs, prior=1e-3, frequencies=freq, small=small)
         assert not {SAME_LABEL, OTHER_LABEL} & {label for label, _ in out.loc[0, "reasons"]}
-    assert _flag(None) is False and _flag([1, 2]) is False and _flag(0) is False
+    assert is_yes(None) is False and is_yes([1, 2]) is False and is_yes(0) is False
 
 
 def test_the_headroom_is_each_sides_lift() -> None:
