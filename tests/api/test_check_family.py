@@ -14,6 +14,7 @@ from stdnum.cn import ric
 from api.check.holders import HolderArrays
 from api.check.index import CheckIndex
 from integrity.identity.blocking import context_pairs, lowered_need, need_bits
+from integrity.identity.family import COUNTY
 from integrity.identity.mentions import prepare
 from integrity.scan import run_scan
 from tests.conftest import DEMO
@@ -84,3 +85,42 @@ def test_the_pre_filter_never_weighs_a_number_the_request_gave(index: CheckIndex
         _, holder = index.candidates(np.array([row]), right, prior=prior, floor=0.5)
         # both the same name without a weighable number: let through alike or not at all
         assert set(holder.tolist()) in ({0, 1}, set())
+
+
+def test_the_pre_filter_counts_the_companys_county(index: CheckIndex) -> None:
+    """Where the companies' counties are weighed (identity.addresses; the demo's suppliers
+    are all registered in one district, so here the lift is set by hand), a holder without a
+    number whose company's county is known is let through where the same name without a
+    county is not, as the batch's blocking lets it through."""
+    kin = index.kin.copy()
+    lift = index._kin_lift.copy()
+    usable = (lift > 0) & ~index._kin_birth & ~index._kin_phone
+    row = int(np.flatnonzero(usable)[0])
+    kin["fam_addr_same"] = lift
+    saved = (index._kin_addr_lift, dict(index._lowered_needs))
+    index._kin_addr_lift, index._lowered_needs = lift, {}
+    try:
+        frame = _frame(str(kin["name"].iloc[row]), "440307")
+        frame.loc[0, ["key", "id_number", "id_valid"]] = ["sp:1", None, False]
+        frame[COUNTY] = ["440307", None]
+        right = HolderArrays.of(frame)
+        assert right.county.tolist() == [True, False] and not right.id_valid.any()
+        through = {0: 0, 1: 0}
+        lp = prepare(kin.iloc[[row]].reset_index(drop=True), with_pinyin=False).assign(c=1)
+        rp = frame.assign(c=1)
+        for prior in np.logspace(-14, -1, 200).tolist():
+            _, holder = index.candidates(np.array([row]), right, prior=prior, floor=0.5)
+            found = set(holder.tolist())
+            assert 1 not in found or 0 in found
+            for h in found:
+                through[h] += 1
+            lowered = partial(lowered_need, prior, 0.5, index.panel_context)
+            need = need_bits(prior, 0.5, index.panel_context)
+            pairs = context_pairs(lp, rp, ["c"], index.scr.name_commonness, need, None, lowered)
+            # the batch lets the holder with a county through exactly where the check does
+            # (and, its headroom being per row, the other one with it)
+            batch = set(pairs["r"].tolist())
+            assert found <= batch and (0 in found) == (0 in batch), prior
+        assert through[0] > through[1] > 0
+    finally:
+        index._kin_addr_lift, index._lowered_needs = saved

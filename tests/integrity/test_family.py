@@ -19,11 +19,11 @@ from integrity.identity.family import (
     SAME_LABEL,
     SEPARATOR,
     SHRINK_RELATIVES,
-    is_yes,
     below,
     bits,
     family_headroom,
     family_places,
+    is_yes,
     places_of,
     with_family,
 )
