@@ -27,6 +27,7 @@ The codes never appear in a reason.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -55,7 +56,10 @@ def counties(addresses: pd.Series) -> pd.Series:
     """The county code of each address (``cpca``), missing where the address names no county
     or a county without its city or province (a county name alone may be another city's)."""
     text = addresses.astype(object).where(addresses.notna())
-    distinct = [str(v).strip() for v in pd.unique(text.dropna()) if str(v).strip()]
+    # only the head of an address names its county: parsed once per distinct head (a city's
+    # 100,000 addresses have a few hundred)
+    heads = text.map(lambda v: _head(v) if isinstance(v, str) else None)
+    distinct = [h for h in pd.unique(heads.dropna()) if h]
     if not distinct:
         return pd.Series(pd.NA, index=addresses.index, dtype=object)
     import cpca  # noqa: PLC0415 - a dictionary of places, loaded on first use (0.1 s)
@@ -66,8 +70,19 @@ def counties(addresses: pd.Series) -> pd.Series:
         distinct, parsed["省"], parsed["市"], parsed["区"], parsed["adcode"], strict=True
     ):
         found[raw] = _county(raw, prov, city, county, code)
-    out = text.map(lambda v: found.get(str(v).strip()) if isinstance(v, str) else None)
+    out = heads.map(lambda h: found.get(h) if isinstance(h, str) else None)
     return out.astype(object).where(out.notna())
+
+
+# an address's head: up to its first 区, 县 or 旗 (not the 区 of a 自治区) within its first
+# characters, else its first characters (a county-level 市 such as 普宁市)
+HEAD = re.compile(r"^\s*(.{0,24}?(?<!自治)[区县旗])")
+HEAD_CHARACTERS = 16
+
+
+def _head(address: str) -> str:
+    found = HEAD.match(address)
+    return found.group(1) if found else address.strip()[:HEAD_CHARACTERS]
 
 
 def _county(raw: str, prov: Any, city: Any, county: Any, code: Any) -> str | None:
