@@ -39,6 +39,7 @@ from integrity.identity.family import (
     REGION_DIGITS,
     SEPARATOR,
     FamilyPlaces,
+    both_ways,
     codes_of,
     estimated_share,
     in_county,
@@ -225,29 +226,19 @@ def address_evidence(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[np.ndarray,
     """(which pairs, reason, log-odds) of the companies' counties, pairs (a[i], b[i]), both
     ways: a kin row without a valid number whose family's counties are weighed, against a
     holder whose company's county is known and whose own number's region cannot be weighed."""
-    n = len(a)
-    same = np.zeros(n, dtype=bool)
-    other = np.zeros(n, dtype=bool)
-    same_bits = np.zeros(n)
-    other_bits = np.zeros(n)
-    for p, q in ((a, b), (b, a)):
+
+    def where(p: pd.DataFrame, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
         if "fam_addr_same" not in p or COUNTY not in q:
-            continue
+            return None
         fam = p["fam_regions"].to_numpy(dtype=object)
         yes = p["fam_addr_same"].to_numpy(dtype=float)
-        no = p["fam_addr_other"].to_numpy(dtype=float)
         mine = filled(p["id_valid"], False).astype(bool).to_numpy()
-        where = q[COUNTY].to_numpy(dtype=object)
         at = np.flatnonzero(pd.notna(fam) & np.isfinite(yes) & ~mine & in_county(q))
-        if not len(at):
-            continue
-        lists = region_lists(fam[at])
-        inside = np.array([str(c) in f for c, f in zip(where[at], lists, strict=True)])
-        same[at[inside]] = True
-        other[at[~inside]] = True
-        same_bits[at] += np.where(inside, yes[at], 0.0)
-        other_bits[at] += np.where(inside, 0.0, no[at])
-    return [(same, SAME_LABEL, same_bits), (other, OTHER_LABEL, other_bits)]
+        counties = q[COUNTY].to_numpy(dtype=object)[at]
+        pairs = zip(counties, region_lists(fam[at]), strict=True)
+        return at, np.array([str(c) in f for c, f in pairs], dtype=bool)
+
+    return both_ways(a, b, where, ("fam_addr_same", SAME_LABEL), ("fam_addr_other", OTHER_LABEL))
 
 
 def address_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, float]]:

@@ -23,6 +23,7 @@ measured on the data and multiply the odds the map states, so the map never ampl
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -304,52 +305,68 @@ def weighable(m: pd.DataFrame) -> np.ndarray:
 
 def family_evidence(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[np.ndarray, str, np.ndarray]]:
     """(which pairs, reason, log-odds) of the family's places, pairs (a[i], b[i]), both ways."""
-    n = len(a)
-    same = np.zeros(n, dtype=bool)
-    other = np.zeros(n, dtype=bool)
-    same_bits = np.zeros(n)
-    other_bits = np.zeros(n)
-    for p, q in ((a, b), (b, a)):
+
+    def where(p: pd.DataFrame, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
         if "fam_regions" not in p:
-            continue
+            return None
         fam = p["fam_regions"].to_numpy(dtype=object)
         mine = filled(p["id_valid"], False).astype(bool).to_numpy()
-        theirs = weighable(q)
         known = np.isfinite(p["fam_same"].to_numpy(dtype=float))  # not only the counties
-        at = np.flatnonzero(pd.notna(fam) & known & ~mine & theirs)
-        if not len(at):
-            continue
+        at = np.flatnonzero(pd.notna(fam) & known & ~mine & weighable(q))
         ids = q["id_number"].to_numpy(dtype=object)[at]
-        pairs = zip(ids, fam[at], strict=True)
-        inside = np.array([str(i)[:REGION_DIGITS] in str(f).split(SEPARATOR) for i, f in pairs])
-        same[at[inside]] = True
-        other[at[~inside]] = True
-        same_bits[at] += np.where(inside, p["fam_same"].to_numpy(dtype=float)[at], 0.0)
-        other_bits[at] += np.where(inside, 0.0, p["fam_other"].to_numpy(dtype=float)[at])
-    return [(same, SAME_LABEL, same_bits), (other, OTHER_LABEL, other_bits)]
+        pairs = zip(ids, region_lists(fam[at]), strict=True)
+        return at, np.array([str(i)[:REGION_DIGITS] in f for i, f in pairs], dtype=bool)
+
+    return both_ways(a, b, where, ("fam_same", SAME_LABEL), ("fam_other", OTHER_LABEL))
+
+
+def both_ways(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    where: Callable[[pd.DataFrame, pd.DataFrame], tuple[np.ndarray, np.ndarray] | None],
+    same: tuple[str, str],
+    other: tuple[str, str],
+) -> list[tuple[np.ndarray, str, np.ndarray]]:
+    """(which pairs, reason, log-odds) of a family evidence, pairs (a[i], b[i]), with the
+    relative on either side: ``where(p, q)`` gives the pairs it applies to (positions) and
+    whether q's place is among p's family's, or None; ``same`` and ``other``: the column
+    of p holding the bits of each outcome, and its reason."""
+    n = len(a)
+    hit, miss = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    hit_bits, miss_bits = np.zeros(n), np.zeros(n)
+    for p, q in ((a, b), (b, a)):
+        found = where(p, q)
+        if found is None or not len(found[0]):
+            continue
+        at, inside = found
+        hit[at[inside]] = True
+        miss[at[~inside]] = True
+        hit_bits[at] += np.where(inside, p[same[0]].to_numpy(dtype=float)[at], 0.0)
+        miss_bits[at] += np.where(inside, 0.0, p[other[0]].to_numpy(dtype=float)[at])
+    return [(hit, same[1], hit_bits), (miss, other[1], miss_bits)]
+
+
+def _lift(m: pd.DataFrame, column: str) -> np.ndarray:
+    """The positive bits of ``column`` of each row of ``m`` without a valid number, else 0."""
+    if column not in m:
+        return np.zeros(len(m))
+    bits_same = m[column].to_numpy(dtype=float)
+    no_id = ~filled(m["id_valid"], False).astype(bool).to_numpy()
+    out: np.ndarray = np.where(no_id & np.isfinite(bits_same) & (bits_same > 0), bits_same, 0.0)
+    return out
 
 
 def lift(m: pd.DataFrame) -> np.ndarray:
     """The most the family's places could add to each row of ``m`` against a holder with a
     valid ID number: the same-code bits of a row without a valid number of its own, else 0."""
-    if "fam_same" not in m:
-        return np.zeros(len(m))
-    bits_same = m["fam_same"].to_numpy(dtype=float)
-    no_id = ~filled(m["id_valid"], False).astype(bool).to_numpy()
-    out: np.ndarray = np.where(no_id & np.isfinite(bits_same) & (bits_same > 0), bits_same, 0.0)
-    return out
+    return _lift(m, "fam_same")
 
 
 def address_lift(m: pd.DataFrame) -> np.ndarray:
     """The most the companies' counties could add to each row of ``m`` (identity.addresses)
     against a holder whose company's county is known: the same-county bits of a row without
     a valid ID number of its own, else 0."""
-    if "fam_addr_same" not in m:
-        return np.zeros(len(m))
-    bits_same = m["fam_addr_same"].to_numpy(dtype=float)
-    no_id = ~filled(m["id_valid"], False).astype(bool).to_numpy()
-    out: np.ndarray = np.where(no_id & np.isfinite(bits_same) & (bits_same > 0), bits_same, 0.0)
-    return out
+    return _lift(m, "fam_addr_same")
 
 
 def in_county(m: pd.DataFrame) -> np.ndarray:
