@@ -44,6 +44,7 @@ from integrity.identity.family import (
     estimated_share,
     in_county,
     is_yes,
+    places_of,
     region_lists,
     relative_lift,
 )
@@ -155,6 +156,19 @@ def with_addresses(
         county_of_org=county,
     )
     return replace(out, lift_of=relative_lift(out, kin, people))
+
+
+def places_with_firms(
+    ids: pd.DataFrame,
+    kin: pd.DataFrame,
+    people: pd.DataFrame,
+    holders: pd.DataFrame,
+    suppliers: pd.DataFrame | None,
+) -> FamilyPlaces:
+    """A screening's family places (:func:`~integrity.identity.family.places_of`) with what
+    its companies' counties say (:func:`with_addresses`)."""
+    places = places_of(ids, kin, people)
+    return with_addresses(places, ids, holders, suppliers, kin, people)
 
 
 def with_county(holders: pd.DataFrame, places: FamilyPlaces) -> pd.DataFrame:

@@ -13,8 +13,7 @@ need it share one computation:
   organisation met in one context, with the prior measured on the rows that carry ID
   numbers (the priors each rule used are kept in ``priors``);
 - :meth:`Screening.match_in_context`: the resolver's scoring of pairs met in one context (a
-  participant's relative and the winner's legal representative), stated at the data's
-  namesake rate (Tables.stated_in);
+  participant's relative and the winner's legal representative), at the namesake rate;
 - ``holder_kinship``: the role holders' own relatives among the role holders, for
   organisation relations;
 - :meth:`Screening.kin_steps`: a kin path as evidence rows, each hop with its source row.
@@ -32,7 +31,7 @@ import pandas as pd
 
 from graph.expand import EXPANSION_COLUMNS, SAME, KinGraph
 from integrity.findings import EvidenceStep, SourceRef
-from integrity.identity.addresses import with_addresses, with_county
+from integrity.identity.addresses import places_with_firms, with_county
 from integrity.identity.blocking import (
     context_join,
     context_pairs,
@@ -44,7 +43,7 @@ from integrity.identity.blocking import (
     viable_levels,
 )
 from integrity.identity.calibration import ROSTER
-from integrity.identity.family import FamilyPlaces, places_of
+from integrity.identity.family import FamilyPlaces
 from integrity.identity.mentions import NameShares, pinyin_of, prepare
 from integrity.identity.priors import CONTEXT_PRIOR, smoothed_prior
 from integrity.identity.scoring import score, score_in_context
@@ -55,8 +54,6 @@ from integrity.screening.spans import positions
 from integrity.screening.tables import Tables
 
 BRIDGE_FLOOR = 0.5  # identity links below this confidence are not followed at all
-
-
 MAX_HOPS = 3  # kin links on one path: every legal category is reached within three
 MAX_BRIDGES = 1  # identity links on one kin path: each is a guess, two in a row compound it
 # a relative's attributes the resolver compares, as kin rows carry them
@@ -323,11 +320,9 @@ class Screening(Tables):
 
     @cached_property
     def family_places(self) -> FamilyPlaces:
-        """Each official's family's region codes, how far relatives share them here, and how
-        far their companies are registered in them (identity.addresses)."""
-        places = places_of(self.kin_ids, self.kin_all, self.people)
+        """The families' places and their companies' counties (identity.addresses)."""
         firms = self.keyed.get("suppliers")
-        return with_addresses(places, self.kin_ids, self.holders, firms, self.kin_all, self.people)
+        return places_with_firms(self.kin_ids, self.kin_all, self.people, self.holders, firms)
 
     @cached_property
     def kin_ids(self) -> pd.DataFrame:
