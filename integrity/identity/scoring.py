@@ -33,6 +33,8 @@ from rapidfuzz.distance import Levenshtein
 
 from integrity.identity import calibration
 from integrity.identity.addresses import address_evidence, address_reasons
+from integrity.identity.ages import ADULT_BY, adult_by, minors, year_of, years, years_of
+from integrity.identity.ages import LABEL as MINOR_LABEL
 from integrity.identity.calibration import ROSTER
 from integrity.identity.family import (
     ADDRESS_COLUMNS,
@@ -81,6 +83,11 @@ class Weights:
     # father): a typo or a wrong link for a true match, for about half of all other pairs
     birth_range_conflict_m: float = 0.02
     birth_range_conflict_u: float = 0.5
+    # one side born after the other side's office allows an adult to be (identity.ages): a
+    # birth date typed wrong for a true match; for other pairs, how often a relative is a
+    # minor (children and grandchildren among the kin rows)
+    minor_office_m: float = 0.02
+    minor_office_u: float = 0.2
 
 
 Evidence = list[tuple[np.ndarray, str, np.ndarray]]  # (which pairs, reason, log-odds)
@@ -154,28 +161,6 @@ def BIRTH_RANGE_BITS(w: Weights) -> float:  # noqa: N802
     return math.log2(w.birth_range_conflict_m / w.birth_range_conflict_u)
 
 
-def _years(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(earliest, latest) birth year of each row: its own birth date's year, else the range
-    its kin rows imply (``born_lo``/``born_hi``, screen.implied_births), else NaN (NaN
-    compares false: no conflict)."""
-    year = pd.to_datetime(m["birth"], errors="coerce").dt.year.to_numpy(dtype=float)
-    lo = m["born_lo"].to_numpy(dtype=float) if "born_lo" in m else np.full(len(m), np.nan)
-    hi = m["born_hi"].to_numpy(dtype=float) if "born_hi" in m else np.full(len(m), np.nan)
-    known = ~np.isnan(year)
-    return np.where(known, year, lo), np.where(known, year, hi)
-
-
-def _years_of(x: dict[str, Any]) -> tuple[float, float]:
-    """:func:`_years` of one row (as _score_small holds it)."""
-    birth: Any = x.get("birth")
-    if _given(birth):
-        year = float(pd.Timestamp(birth).year)
-        return year, year
-    lo: Any = x.get("born_lo")
-    hi: Any = x.get("born_hi")
-    return (float(lo) if _given(lo) else math.nan), (float(hi) if _given(hi) else math.nan)
-
-
 def _others(a: pd.DataFrame, b: pd.DataFrame, w: Weights) -> Evidence:
     n = len(a)
 
@@ -185,14 +170,18 @@ def _others(a: pd.DataFrame, b: pd.DataFrame, w: Weights) -> Evidence:
     same_birth, diff_birth = _agreement(a, b, "birth")
     same_sex, diff_sex = _agreement(a, b, "sex")
     same_phone, _ = _agreement(a, b, "phone")
-    (alo, ahi), (blo, bhi) = _years(a), _years(b)
+    (alo, ahi), (blo, bhi) = years(a), years(b)
     # where a birth date is missing on one side, the years its kin rows allow: only a
     # conflict counts (a range that fits says little)
     apart = ~(same_birth | diff_birth) & ((alo > bhi) | (blo > ahi))
+    # else one side born after the other's office allows an adult to be
+    minor = ~(same_birth | diff_birth) & ~apart
+    minor &= minors(alo, adult_by(b)) | minors(blo, adult_by(a))
     return [
         (same_birth, "出生日期相同", bits(math.log2(w.birth_same_m / w.birth_same_u))),
         (diff_birth, "出生日期不同", bits(math.log2(w.birth_diff_m / (1 - w.birth_same_u)))),
         (apart, BIRTH_RANGE_LABEL, bits(BIRTH_RANGE_BITS(w))),
+        (minor, MINOR_LABEL, bits(math.log2(w.minor_office_m / w.minor_office_u))),
         (same_sex, "性别相同", bits(math.log2(w.gender_same_m / 0.5))),
         (diff_sex, "性别不同", bits(math.log2(w.gender_diff_m / 0.5))),
         (same_phone, "电话相同", bits(math.log2(w.phone_same_m / w.phone_same_u))),
@@ -202,7 +191,7 @@ def _others(a: pd.DataFrame, b: pd.DataFrame, w: Weights) -> Evidence:
 # the columns of a mention the scoring compares
 SCORED_COLUMNS = (
     "name_nfkc", "name_norm", "pinyin", "birth", "sex", "phone", "id_valid", "id_number",
-    "born_lo", "born_hi", *FAMILY_COLUMNS, *ADDRESS_COLUMNS,
+    "born_lo", "born_hi", ADULT_BY, *FAMILY_COLUMNS, *ADDRESS_COLUMNS,
 )  # fmt: skip
 
 
@@ -410,6 +399,7 @@ def score_records(
         ("birth", "出生日期相同", math.log2(w.birth_same_m / w.birth_same_u)),
         ("birth", "出生日期不同", math.log2(w.birth_diff_m / (1 - w.birth_same_u))),
         ("range", BIRTH_RANGE_LABEL, BIRTH_RANGE_BITS(w)),
+        ("minor", MINOR_LABEL, math.log2(w.minor_office_m / w.minor_office_u)),
         ("sex", "性别相同", math.log2(w.gender_same_m / 0.5)),
         ("sex", "性别不同", math.log2(w.gender_diff_m / 0.5)),
         ("phone", "电话相同", math.log2(w.phone_same_m / w.phone_same_u)),
@@ -420,11 +410,16 @@ def score_records(
     for x, y in zip(ra, rb, strict=True):
         found = [_name_reason(x, y, w, freq, floor)]
         for column, label, bits in others:
-            if column == "range":
-                # as _others: the kin-implied years, where a birth date is missing
+            if column in ("range", "minor"):
+                # as _others: the kin-implied years, where a birth date is missing, else
+                # the years an adult's office allows
                 if not (_given(x.get("birth")) and _given(y.get("birth"))):
-                    (xlo, xhi), (ylo, yhi) = _years_of(x), _years_of(y)
-                    if xlo > yhi or ylo > xhi:
+                    (xlo, xhi), (ylo, yhi) = years_of(x), years_of(y)
+                    apart = xlo > yhi or ylo > xhi
+                    if column == "range" and apart:
+                        found.append((label, bits))
+                    by_x, by_y = year_of(x.get(ADULT_BY)), year_of(y.get(ADULT_BY))
+                    if column == "minor" and not apart and (xlo > by_y or ylo > by_x):
                         found.append((label, bits))
                 continue
             p, q = x.get(column), y.get(column)

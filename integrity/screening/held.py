@@ -64,15 +64,19 @@ def registry_right(
     prior_of: Callable[[pd.DataFrame, int], float],
     floor: float,
     stated_in: str,
+    born_by: float | None = None,
 ) -> HeldRight:
     """``right`` (the dataset's holders in ``roles``, prefixed as kin_in_roles has them) with
     the registry's holders who meet ``people`` (the officials' relatives, prepared).
     ``context``: the one row of context columns every holder is met in;
-    ``prior_of(right, more_ids)``: the prior the match uses, counted on a right side."""
+    ``prior_of(right, more_ids)``: the prior the match uses, counted on a right side;
+    ``born_by``: the adult offices' floor (identity.ages), as the dataset's holders have it."""
     fetched: list[pd.DataFrame] = [right]
     seen = pd.Index(right["org_key"].unique())
     # a relative by ID number (or by any key) first: the prior counts those matches
-    by_key = _holders(registry.meeting(block_keys(people, None), roles, seen), roles, context)
+    by_key = _holders(
+        registry.meeting(block_keys(people, None), roles, seen), roles, context, born_by
+    )
     fetched.append(by_key)
     now = _joined(fetched)
     if len(by_key):
@@ -83,7 +87,9 @@ def registry_right(
     lift = people["fam_lift"].fillna(0.0) if "fam_lift" in people else pd.Series(0.0, people.index)
     need = lowered_need(prior, floor, stated_in, lift.to_numpy())
     levels = viable_levels(people, commonness, need, as_other(now, more))
-    by_name = _holders(registry.meeting(block_keys(people, levels), roles, seen), roles, context)
+    by_name = _holders(
+        registry.meeting(block_keys(people, levels), roles, seen), roles, context, born_by
+    )
     # the registry's numbers now held here are no longer counted there
     added = len(_ids(by_name).difference(_ids(now)))
     more = RosterCounts(more.ids - added, more.birth, more.birth_no_id, more.phone)
@@ -100,12 +106,14 @@ def registry_right(
     return HeldRight(both, more, frequencies)
 
 
-def _holders(rows: pd.DataFrame, roles: tuple[str, ...], context: pd.DataFrame) -> pd.DataFrame:
+def _holders(
+    rows: pd.DataFrame, roles: tuple[str, ...], context: pd.DataFrame, born_by: float | None
+) -> pd.DataFrame:
     """The registry rows' holders in ``roles``, built by the default engine's builder, with
     the context columns and the source columns prefixed as kin_in_roles has them."""
     if rows.empty:
         return pd.DataFrame()
-    h = build_holders({"supplier_people": rows})
+    h = build_holders({"supplier_people": rows}, born_by)
     h = h[h["role"].isin(roles)]
     h = h.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
     for col in context.columns:

@@ -298,6 +298,7 @@ class Screening(Tables):
             prior_of=lambda r, more_ids: self._kin_prior(officials, r, on, guess, more_ids),
             floor=floor,
             stated_in=context,
+            born_by=self.adult_born_by,
         )
         return held.right, held.more, held.frequencies
 

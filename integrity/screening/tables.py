@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from graph.kinship import Step, birth_gap, parse_code
+from integrity.identity.ages import ADULT_BY, adult_floor, last_year, with_adult_floor
 from integrity.identity.calibration import namesake_rate, qualified
 from integrity.identity.keys import with_identity_keys
 from integrity.identity.mentions import NameCounts, filled, name_frequencies, prepare
@@ -276,8 +277,13 @@ class Tables:
     @cached_property
     def holders(self) -> pd.DataFrame:
         """Every (organisation, person, role) with the person's attributes and source row
-        (:func:`build_holders`)."""
-        return build_holders(self.keyed)
+        (:func:`build_holders`), each adult office's floor from the ledger's last date."""
+        return build_holders(self.keyed, self.adult_born_by)
+
+    @cached_property
+    def adult_born_by(self) -> float | None:
+        """The latest birth year of an adult at the ledger's last date (identity.ages)."""
+        return adult_floor(last_year(self.keyed.get("projects")))
 
     @cached_property
     def supplier_rows(self) -> dict[Any, list[int]]:
@@ -421,11 +427,12 @@ def implied_births(birth: pd.Series, links: pd.DataFrame) -> tuple[pd.Series, pd
     return per_key["lo"].reindex(birth.index), per_key["hi"].reindex(birth.index)
 
 
-def build_holders(keyed: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def build_holders(keyed: dict[str, pd.DataFrame], born_by: float | None = None) -> pd.DataFrame:
     """Every (organisation, person, role) with the person's attributes and source row, from
     the keyed supplier table and supplier_people table. Each organisation's holders depend on
     its own rows only, so a registry held elsewhere (on Spark) builds them organisation by
-    organisation with this very function."""
+    organisation with this very function. ``born_by``: the latest birth year of an adult in
+    the data (identity.ages), the floor of an office only an adult holds."""
     t = keyed
     parts: list[pd.DataFrame] = []
     if "suppliers" in t:
@@ -502,6 +509,7 @@ def build_holders(keyed: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 "name_norm",
                 "birth",
                 "sex",
+                ADULT_BY,
             ]
         )
     h = pd.concat([p.astype(object) for p in parts], ignore_index=True)
@@ -533,6 +541,6 @@ def build_holders(keyed: dict[str, pd.DataFrame]) -> pd.DataFrame:
     # often both name the legal representative
     h = h.sort_values(["id_valid"], ascending=False, kind="stable")
     h = h.drop_duplicates(subset=["org_key", "key", "role"]).sort_index()
-    out = prepare(h.reset_index(drop=True), with_pinyin=False)
-    last = ["name_nfkc", "name_norm", "birth", "sex"]
+    out = with_adult_floor(prepare(h.reset_index(drop=True), with_pinyin=False), born_by)
+    last = ["name_nfkc", "name_norm", "birth", "sex", ADULT_BY]
     return out[[*(c for c in out.columns if c not in last), *last]]
