@@ -204,16 +204,16 @@ class Screening(Tables):
         identity match). ``context``: whose calibration map states the match, at this data's
         namesake rate (:data:`~integrity.identity.calibration.PANEL`: a project's decisions).
         ``roster_wide``: ``orgs`` is every organisation of the roster, in one context (a
-        registry held elsewhere is then asked for its holders who meet the kin: see
-        :mod:`integrity.screening.registry`)."""
+        registry held elsewhere is then asked for its holders who meet the kin)."""
         context = self.stated_in(context)
         holders = self.holders[self.holders["role"].isin(roles)]
-        right = with_county(orgs.drop_duplicates().merge(holders, on="org_key"), self.family_places)
+        right = orgs.drop_duplicates().merge(holders, on="org_key")
         right = right.rename(columns={"file": "h_file", "row": "h_row", "table": "h_table"})
         held_elsewhere = roster_wide and self.registry is not None
         has_kin = officials["person_key"].isin(self.kin_ids.index).any()
         if (right.empty and not held_elsewhere) or not has_kin:
             return pd.DataFrame()
+        right = with_county(right, self.family_places)  # each company's county, where weighed
         more: RosterCounts | None = None
         freq = None
         if held_elsewhere:

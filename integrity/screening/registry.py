@@ -25,6 +25,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from integrity.identity.family import COUNTY
 from integrity.identity.mentions import NameCounts
 
 
@@ -62,8 +63,9 @@ def as_other(right: pd.DataFrame, more: RosterCounts | None) -> pd.DataFrame:
     """The rows ``right`` as the other side of a viability test sees them
     (:func:`integrity.identity.blocking.headroom` asks only whether some row has a birth date,
     one without an ID number, a phone), with a row standing for each kind the registry's
-    other holders have and ``right`` lacks."""
-    cols = ["birth", "id_valid", "phone"]
+    other holders have and ``right`` lacks. A company's county, and a number a check's
+    request gave, are kept where ``right`` has them (identity.family.family_headroom)."""
+    cols = ["birth", "id_valid", "phone", *(c for c in (COUNTY, "fam_blind") if c in right)]
     other = right[cols].reset_index(drop=True)
     if more is None:
         return other

@@ -17,6 +17,7 @@ from integrity.identity.blocking import context_pairs, lowered_need, need_bits
 from integrity.identity.family import COUNTY
 from integrity.identity.mentions import prepare
 from integrity.scan import run_scan
+from integrity.screening.registry import as_other
 from tests.conftest import DEMO
 
 
@@ -116,7 +117,9 @@ def test_the_pre_filter_counts_the_companys_county(index: CheckIndex) -> None:
                 through[h] += 1
             lowered = partial(lowered_need, prior, 0.5, index.panel_context)
             need = need_bits(prior, 0.5, index.panel_context)
-            pairs = context_pairs(lp, rp, ["c"], index.scr.name_commonness, need, None, lowered)
+            # the right side as kin_in_roles hands it to the viability test (as_other)
+            other = as_other(rp, None)
+            pairs = context_pairs(lp, rp, ["c"], index.scr.name_commonness, need, other, lowered)
             # the batch lets the holder with a county through exactly where the check does
             # (and, its headroom being per row, the other one with it)
             batch = set(pairs["r"].tolist())
