@@ -33,27 +33,25 @@ from graph.expand import EXPANSION_COLUMNS, SAME, KinGraph
 from integrity.findings import EvidenceStep, SourceRef
 from integrity.identity.addresses import places_with_firms, with_county
 from integrity.identity.blocking import (
-    context_join,
     context_pairs,
     deletion_codes,
     in_index,
     lowered_need,
     need_bits,
-    viable,
     viable_levels,
 )
 from integrity.identity.calibration import ROSTER
 from integrity.identity.family import FamilyPlaces
 from integrity.identity.mentions import NameShares, pinyin_of, prepare
 from integrity.identity.priors import CONTEXT_PRIOR, smoothed_prior
-from integrity.identity.scoring import score, score_in_context
+from integrity.identity.scoring import score_in_context
+from integrity.screening.bridges import bridges_among
 from integrity.screening.held import registry_right
 from integrity.screening.links import LinkLookup, inverse_term
 from integrity.screening.registry import RosterCounts, as_other
 from integrity.screening.spans import positions
 from integrity.screening.tables import Tables
 
-BRIDGE_FLOOR = 0.5  # identity links below this confidence are not followed at all
 MAX_HOPS = 3  # kin links on one path: every legal category is reached within three
 MAX_BRIDGES = 1  # identity links on one kin path: each is a guess, two in a row compound it
 # a relative's attributes the resolver compares, as kin rows carry them
@@ -81,49 +79,10 @@ class Screening(Tables):
 
     @cached_property
     def bridges(self) -> pd.DataFrame:
-        """Identity links between kin-side keys without a shared valid ID number."""
-        p = self.people.reset_index()
-        if len(p) < 2:
-            return self.kin_links.iloc[0:0]
-        prior = self.population
-        freq = self.name_commonness
-        need = need_bits(prior, BRIDGE_FLOOR)
-        # a key with a valid ID number meets only keys without one: two numbers decide
-        one = p.assign(_all=1)
-        blocks = [context_join(one, one, ["_all"], p["phone"], p["phone"])]
-        # the same name (in either script) or the same phone; homophones and slips are left to
-        # the contexts where they can weigh something (one project's panel)
-        named = viable(p, freq, "name", need)
-        keys = p.loc[named, "name_norm"]
-        blocks.append(context_join(one, one, ["_all"], keys, keys))
-        pairs = pd.concat(blocks, ignore_index=True).drop_duplicates()
-        pairs = pairs[pairs["l"] < pairs["r"]]
-        both_ids = p["id_valid"].to_numpy()
-        pairs = pairs[~(both_ids[pairs["l"].to_numpy()] & both_ids[pairs["r"].to_numpy()])]
-        if pairs.empty:
-            return self.kin_links.iloc[0:0]
-        scored = score(p, p, pairs.reset_index(drop=True), prior=prior, frequencies=freq)
-        scored = scored[scored["confidence"] >= BRIDGE_FLOOR]
-        keys = p["key"].to_numpy()
-        return pd.DataFrame(
-            {
-                "link_id": [
-                    f"same:{a}|{b}"
-                    for a, b in zip(keys[scored["l"]], keys[scored["r"]], strict=True)
-                ],
-                "src": keys[scored["l"]],
-                "dst": keys[scored["r"]],
-                "code": SAME,
-                "src_sex": None,
-                "dst_sex": None,
-                "term": "疑似同一人",
-                "file": "resolver",
-                "row": None,
-                "table": "identity",
-                "conf": scored["confidence"].to_numpy(),
-                "reasons": scored["reasons"].to_numpy(),
-            }
-        )
+        """Identity links between kin-side keys without a shared valid ID number
+        (:mod:`integrity.screening.bridges`)."""
+        empty = self.kin_links.iloc[0:0]
+        return bridges_among(self.people, self.population, self.name_commonness, empty)
 
     @cached_property
     def _links_by_id(self) -> pd.DataFrame:
