@@ -113,8 +113,6 @@ def _county(raw: str, prov: Any, city: Any, county: Any, code: Any) -> str | Non
         return None
     # the county named where the address names it (after the city: 通化市通化县)
     at = raw.rfind(county)
-    if at < 0:
-        at = raw.rfind(county.removesuffix("区").removesuffix("县"))
     return code if stem and at > 0 and stem in raw[:at] else None
 
 

@@ -22,6 +22,7 @@ from integrity.identity.addresses import (
 )
 from integrity.identity.family import (
     COUNTY,
+    MAX_SHARE,
     SHRINK_RELATIVES,
     FamilyPlaces,
     address_lift,
@@ -390,3 +391,101 @@ def test_the_viability_test_sees_the_holders_counties() -> None:
     assert other[COUNTY].tolist() == ["440307"] * 3
     assert family_headroom(kin, other).tolist() == family_headroom(kin, holders).tolist() == [1.7]
     assert COUNTY not in as_other(holders.drop(columns=COUNTY), None)
+
+
+def _reference(ids: pd.DataFrame, held: pd.DataFrame, county: pd.Series) -> tuple[float, int]:
+    """measured(), written with loops: each relative (not the official) found by number among
+    a company's holders, where the company's county is known and the rest of the family has
+    a member with a code: a hit when the county is among the rest's codes."""
+    shares = county.value_counts(normalize=True).to_dict()
+    family: dict[str, dict[str, str]] = {}
+    for official, relative, number in ids[["official", "relative", "id_number"]].itertuples(
+        index=False
+    ):
+        family.setdefault(official, {}).setdefault(relative, str(number)[:6])
+    number_of = {
+        (o, r): str(n)
+        for o, r, n in ids[["official", "relative", "id_number"]].itertuples(index=False)
+    }
+    hits, us, seen = [], [], set()
+    for (official, relative), number in number_of.items():
+        if relative == official or len(family[official]) < 2:
+            continue
+        rest = [c for k, c in family[official].items() if k != relative]
+        for org in held.loc[held["id_number"].astype(str) == number, "org_key"]:
+            if org not in county.index or (official, relative, org) in seen:
+                continue
+            seen.add((official, relative, org))
+            hits.append(county[org] in rest)
+            us.append(min(sum(shares.get(c, 0.0) for c in set(rest)), 1.0))
+    n = len(hits)
+    if not n:
+        return 0.0, 0
+    share = (sum(hits) - sum(us)) / (n - sum(us) + SHRINK_RELATIVES)
+    return round(min(max(share, 0.0), MAX_SHARE), 4), n
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_share_is_the_references_on_mixed_families(seed: int) -> None:
+    rng = random.Random(seed)
+    codes = [*PLACES, "999901"]  # a code no company carries
+    ids, held, county = [], [], {}
+    for o in range(40):
+        size = rng.choice([1, 2, 3, 6])  # a family of one coded member measures nothing
+        home = rng.choice(codes)
+        bare_official = rng.random() < 0.2  # an official without a number of his own
+        for r in range(size):
+            if r == 0 and bare_official:
+                continue
+            key = f"o{o}" if r == 0 else f"o{o}r{r}"
+            code = home if rng.random() < 0.6 else rng.choice(codes)
+            number = idn(code, 1950 + o, r)
+            ids.append((f"o{o}", key, number))
+            if rng.random() < 0.5:  # holds a role in one or two companies
+                for f in range(rng.choice([1, 2])):
+                    firm = f"f{o}-{r}-{f}"
+                    county[firm] = code if rng.random() < 0.7 else rng.choice(list(PLACES))
+                    held.append((firm, number))
+    for x in range(200):
+        county[f"x{x}"] = rng.choice(list(PLACES))
+    frame = pd.DataFrame(ids, columns=["official", "relative", "id_number"])
+    held_frame = pd.DataFrame(held, columns=["org_key", "id_number"])
+    got = measured(frame, held_frame, pd.Series(county))
+    assert got == _reference(frame, held_frame, pd.Series(county))
+    assert got[1] > 10 and got[0] > 0
+
+
+def test_a_screenings_places_with_its_firms() -> None:
+    from integrity.identity.addresses import places_with_firms  # noqa: PLC0415
+
+    d = _screening_inputs(0.8)
+    out = places_with_firms(d["ids"], d["kin"], d["people"], d["holders"], d["suppliers"])
+    assert out.address_share > 0.6 and out.address_relatives == 300
+    # the family's places are measured as places_of measures them
+    alone = places_of(d["ids"], d["kin"], d["people"])
+    assert (out.share, out.relatives) == (alone.share, alone.relatives)
+
+
+def test_the_lift_of_each_bare_relative_is_the_countys() -> None:
+    d = _screening_inputs(0.8)
+    none = FamilyPlaces(0.0, 0, pd.DataFrame({"fam_regions": [], "fam_u": []}))
+    out = with_addresses(none, d["ids"], d["holders"], d["suppliers"], d["kin"], d["people"])
+    assert len(out.lift_of) == 300  # each family's relative without a number
+    cols = out.columns(pd.Series([k.removesuffix("x") for k in out.lift_of.index]))
+    assert out.lift_of.to_numpy() == pytest.approx(cols["fam_addr_same"].to_numpy())
+    # holders whose validity is missing are not numbers
+    unknown = d["holders"].assign(id_valid=None)
+    assert with_addresses(none, d["ids"], unknown, d["suppliers"], d["kin"], d["people"]) is none
+    assert with_addresses(none, d["ids"], d["holders"].iloc[:0], d["suppliers"], d["kin"],
+                          d["people"]) is none  # fmt: skip
+
+
+def test_the_reason_on_the_record_path_with_the_relative_on_the_right() -> None:
+    kin, holders = _kin_and_holders("440307")
+    pairs = pd.DataFrame({"l": [0, 1, 2], "r": [0, 0, 0]})
+    freq = pd.Series({"王丽": 1e-4})
+    for small in (0, 10**9):
+        out = score(holders, kin, pairs, prior=1e-3, frequencies=freq, small=small)
+        labels = [dict(why) for why in out["reasons"]]
+        assert labels[0][SAME_LABEL] == 1.7 and labels[2][SAME_LABEL] == 1.7
+        assert SAME_LABEL not in labels[1]

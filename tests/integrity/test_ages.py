@@ -64,6 +64,9 @@ def test_a_person_holding_an_adults_office_carries_the_floor_in_every_row_there(
     assert out[ADULT_BY].tolist()[:2] == [2008.0, 2008.0]
     assert np.isnan(out[ADULT_BY].to_numpy()[2:]).all()
     assert np.isnan(with_adult_floor(_holders(), None)[ADULT_BY].to_numpy()).all()
+    # rows without a birth column: every office holder's floor
+    unborn = with_adult_floor(_holders().drop(columns="birth"), 2008.0)[ADULT_BY].tolist()
+    assert unborn[:2] == [2008.0, 2008.0] and unborn[4] == 2008.0 and np.isnan(unborn[5])
     assert {"法定代表人", "负责人", "董事", "监事", "经理", "财务负责人"} == ADULT_ROLES
 
 
