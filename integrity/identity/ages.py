@@ -72,8 +72,8 @@ def with_adult_floor(holders: pd.DataFrame, born_by: float | None) -> pd.DataFra
         out[ADULT_BY] = np.nan
         return out
     office = out["role"].astype(str).isin(ADULT_ROLES)
-    person = out["org_key"].astype(str) + "\x1f" + out["key"].astype(str)
-    adult = office.groupby(person, sort=False).transform("any").to_numpy(dtype=bool)
+    person = [out["org_key"], out["key"]]
+    adult = office.groupby(person, sort=False, dropna=False).transform("any").to_numpy(dtype=bool)
     unborn = out["birth"].isna().to_numpy() if "birth" in out else np.ones(len(out), bool)
     out[ADULT_BY] = np.where(adult & unborn, born_by, np.nan)
     return out
