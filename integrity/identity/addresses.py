@@ -32,7 +32,6 @@ already counts the misses.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import replace
 from typing import Any
@@ -48,6 +47,7 @@ from integrity.identity.family import (
     both_ways,
     codes_of,
     estimated_share,
+    finite,
     in_county,
     is_yes,
     places_of,
@@ -275,9 +275,7 @@ def address_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, flo
     for p, q in ((x, y), (y, x)):
         fam, yes = p.get("fam_regions"), p.get("fam_addr_same")
         where = q.get(COUNTY)
-        if not (isinstance(fam, str) and isinstance(where, str) and isinstance(yes, float)):
-            continue
-        if not math.isfinite(yes):
+        if not (isinstance(fam, str) and isinstance(where, str) and finite(yes)):
             continue
         if is_yes(p.get("id_valid")) or (
             is_yes(q.get("id_valid")) and not is_yes(q.get("fam_blind"))

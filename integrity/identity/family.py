@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -251,11 +251,15 @@ def _none() -> FamilyPlaces:
     return FamilyPlaces(0.0, 0, empty)
 
 
+def finite(value: Any) -> TypeGuard[float]:
+    """A number of bits that is given (a float, not NaN nor infinite)."""
+    return isinstance(value, float) and math.isfinite(value)
+
+
 def _applies(fam: Any, same: Any, fam_id_valid: Any, id_valid: Any, blind: Any) -> bool:
     """The family's codes are known and weighed (not only the companies' counties), the
     relative has no valid number, the other side a weighable one."""
-    known = isinstance(fam, str) and isinstance(same, float) and math.isfinite(same)
-    return known and not fam_id_valid and id_valid and not blind
+    return isinstance(fam, str) and finite(same) and not fam_id_valid and id_valid and not blind
 
 
 def family_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, float]]:
@@ -265,10 +269,9 @@ def family_reasons(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, floa
     out: list[tuple[str, float]] = []
     for a, b in ((x, y), (y, x)):
         fam = a.get("fam_regions")
-        same = a.get("fam_same")
         if not _applies(
             fam,
-            float(same) if isinstance(same, (int, float)) else None,
+            a.get("fam_same"),
             is_yes(a.get("id_valid")),
             is_yes(b.get("id_valid")),
             is_yes(b.get("fam_blind")),

@@ -24,3 +24,19 @@ def spark() -> Iterator[Any]:
             pytest.fail(f"CI must provide the Spark engine: {exc}")
         pytest.skip(f"THE SPARK ENGINE IS NOT TESTED HERE: {exc}")
     yield session
+
+
+def identity_words(scored: Any, name: str) -> str:
+    """The plain words (documents.words.plain_text) of the first scored pair's identity step,
+    as a finding's evidence shows it: its confidence and reasons."""
+    from integrity.documents.words import plain_text  # noqa: PLC0415
+
+    step = {
+        "kind": "identity",
+        "text": f"身份比对：{name} 与登记的 {name} 疑似同一人",
+        "data": {
+            "confidence": float(scored.loc[0, "confidence"]),
+            "reasons": scored.loc[0, "reasons"],
+        },
+    }
+    return str(plain_text(step))

@@ -38,6 +38,7 @@ from integrity.identity.family import (
 )
 from integrity.identity.mentions import prepare
 from integrity.identity.scoring import score
+from tests.integrity.conftest import identity_words
 
 # county codes with the addresses cpca reads them from
 PLACES = {
@@ -285,17 +286,10 @@ def test_the_blocking_counts_what_the_county_could_add() -> None:
 
 
 def test_the_reason_in_plain_words_names_no_code() -> None:
-    from integrity.documents.words import plain_text  # noqa: PLC0415
-
     kin, holders = _kin_and_holders("440307")
     out = score(kin, holders, pd.DataFrame({"l": [0], "r": [0]}), prior=1e-3,
                 frequencies=pd.Series({"王丽": 1e-4}))  # fmt: skip
-    step = {
-        "kind": "identity",
-        "text": "身份比对：王丽 与登记的 王丽 疑似同一人",
-        "data": {"confidence": float(out.loc[0, "confidence"]), "reasons": out.loc[0, "reasons"]},
-    }
-    said = plain_text(step)
+    said = identity_words(out, "王丽")
     assert "企业注册地所在区县为其家人户籍地之一" in said
     assert "440307" not in said and "430521" not in said
 

@@ -25,6 +25,7 @@ from integrity.identity.scoring import BIRTH_RANGE_LABEL, Weights, score
 from integrity.scan import run_scan
 from integrity.screening.tables import build_holders
 from tests.conftest import DEMO
+from tests.integrity.conftest import identity_words
 
 BITS = math.log2(Weights().minor_office_m / Weights().minor_office_u)
 
@@ -153,8 +154,6 @@ def test_years_of_a_record() -> None:
 
 
 def test_the_demos_floor_and_its_reason_in_plain_words() -> None:
-    from integrity.documents.words import plain_text  # noqa: PLC0415
-
     result = run_scan(DEMO, policy="longgang-2023", rules=["over_cap"])
     assert result.context is not None
     scr = result.context.screening
@@ -168,9 +167,4 @@ def test_the_demos_floor_and_its_reason_in_plain_words() -> None:
     left, right = _pair("2017-10-09")
     out = score(left, right, pd.DataFrame({"l": [0], "r": [0]}), prior=1e-3,
                 frequencies=pd.Series({"王浩健": 1e-5}))  # fmt: skip
-    step = {
-        "kind": "identity",
-        "text": "身份比对：王浩健 与登记的 王浩健 疑似同一人",
-        "data": {"confidence": float(out.loc[0, "confidence"]), "reasons": out.loc[0, "reasons"]},
-    }
-    assert "任职时未成年" in plain_text(step)
+    assert "任职时未成年" in identity_words(out, "王浩健")

@@ -29,6 +29,7 @@ from integrity.identity.family import (
 )
 from integrity.identity.mentions import prepare
 from integrity.identity.scoring import score
+from tests.integrity.conftest import identity_words
 
 CODES = [f"{p}{c:02d}" for p in ("4403", "4452", "4415", "4305", "3607") for c in range(1, 21)]
 
@@ -182,17 +183,10 @@ def test_the_places_weigh_after_the_map() -> None:
 
 
 def test_the_reason_in_plain_words_names_no_code() -> None:
-    from integrity.documents.words import plain_text  # noqa: PLC0415
-
     people, holders = _pair_frames("445281")
     pairs = pd.DataFrame({"l": [0], "r": [0]})
     out = score(people, holders, pairs, prior=1e-3, frequencies=pd.Series({"王丽": 1e-3}))
-    step = {
-        "kind": "identity",
-        "text": "身份比对：王丽 与登记的 王丽 疑似同一人",
-        "data": {"confidence": float(out.loc[0, "confidence"]), "reasons": out.loc[0, "reasons"]},
-    }
-    said = plain_text(step)
+    said = identity_words(out, "王丽")
     assert "身份证号所示户籍地与其家人之一相同" in said
     # the region codes are part of ID numbers: never written out
     assert "445281" not in said and "440307" not in str(out.loc[0, "reasons"])
