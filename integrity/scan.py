@@ -341,7 +341,7 @@ def _run_scan(
     selected = select_rules(rules)
     if progress:
         progress("读取数据")
-    dataset = load_dataset(dataset_path, lenient=lenient)
+    dataset = load_dataset(dataset_path, lenient=lenient, jobs=jobs)
     held = None
     if registry is not None:
         # imported only when asked for: PySpark is an extra

@@ -37,7 +37,7 @@ from integrity.forked import Forked, can_fork
 from integrity.identity.family import described
 from integrity.load.dataset import Dataset
 from integrity.load.readers import files_hash
-from integrity.masking import mask
+from integrity.masking import could_hold_id, mask
 from integrity.scan import ScanResult
 
 FIELDS = [
@@ -202,10 +202,13 @@ def _write_json(path: Path, data: Any) -> None:
     )
 
 
-def _write_json_lines(path: Path, items: list[dict[str, Any]]) -> None:
-    """A JSON array with one item per line: json's C encoder runs only without ``indent``,
-    and one line per finding still reads and diffs well."""
-    lines = (json.dumps(item, ensure_ascii=False, default=str) for item in items)
+def _json_line(item: dict[str, Any]) -> str:
+    return json.dumps(item, ensure_ascii=False, default=str)
+
+
+def _write_json_lines(path: Path, lines: list[str]) -> None:
+    """A JSON array with one item per line (:func:`_json_line`): json's C encoder runs only
+    without ``indent``, and one line per finding still reads and diffs well."""
     path.write_text("[\n" + ",\n".join(lines) + "\n]\n", encoding="utf-8")
 
 
@@ -354,14 +357,14 @@ def write_outputs(
     t0 = time.perf_counter()
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     workbook: Forked[None] | None = None
-    findings = result.findings if show_ids else masked(result.findings)
+    findings, lines = as_written(result.findings, show_ids=show_ids)
     try:
         if jobs >= 2 and can_fork():
             workbook = Forked("integrity-workbook", _findings_xlsx, findings, staging)
         else:
             _findings_xlsx(findings, staging)
         rows = [flat_row(f) for f in findings]
-        _write_json_lines(staging / "findings.json", [f.to_dict() for f in findings])
+        _write_json_lines(staging / "findings.json", lines)
         _write_csv(staging / "findings.csv", rows)
         extra = write_reports(findings, staging)
         partitioned = (
@@ -398,10 +401,23 @@ def write_outputs(
     return record
 
 
-def masked(findings: list[Finding]) -> list[Finding]:
-    """The findings with every resident ID number in them masked (evidence texts, their
-    data, the details), ids and confidences as they were."""
-    return [finding_from_dict(mask(f.to_dict())) for f in findings]
+def as_written(
+    findings: list[Finding], *, show_ids: bool = False
+) -> tuple[list[Finding], list[str]]:
+    """The findings as the files show them, masked unless ``show_ids``, and each one's line
+    of findings.json. Each is serialised once: one whose text could hold no resident ID number
+    (:func:`integrity.masking.could_hold_id`: no fifteen digits in a row, nothing NFKC turns
+    into a digit, no percent-encoding; on a city's findings 95% of them) is kept as it is, the
+    others read back masked; walking every string of every finding took seconds."""
+    out, lines = [], []
+    for finding in findings:
+        shown, line = finding, _json_line(finding.to_dict())
+        if not show_ids and could_hold_id(line):
+            shown = finding_from_dict(mask(finding.to_dict()))
+            line = _json_line(shown.to_dict())
+        out.append(shown)
+        lines.append(line)
+    return out, lines
 
 
 def _findings_xlsx(findings: list[Finding], staging: Path) -> None:

@@ -214,8 +214,7 @@ def measured(ids: pd.DataFrame, held: pd.DataFrame, county: pd.Series) -> tuple[
     holds a role, by ID number, in a company whose county is known and the rest of the family
     has a member with a code: a hit is the company's county among the rest's codes, its
     chance the share of the data's companies registered in one of them."""
-    ided = _ided(ids)
-    if ided.empty or county.empty:
+    if ids.empty or county.empty:
         return 0.0, 0
     number = pd.DataFrame(
         {
@@ -230,6 +229,8 @@ def measured(ids: pd.DataFrame, held: pd.DataFrame, county: pd.Series) -> tuple[
     rows = rows.drop_duplicates(["official", "relative", "org_key"])
     if rows.empty:
         return 0.0, 0
+    # only the families of the relatives measured (a city's 400 of its 30,000)
+    ided = _ided(ids[ids["official"].isin(pd.unique(rows["official"]))])
     shares = county.value_counts(normalize=True)
     count = ided.groupby(["official", "code"], sort=False).size().rename("n").reset_index()
     count["u"] = count["code"].map(shares).fillna(0.0).to_numpy(dtype=float)

@@ -262,7 +262,9 @@ def _name_to_uscc(t: dict[str, pd.DataFrame], fixed: dict[str, pd.Series] | None
         [f["supplier_name"] if "supplier_name" in f else f["org_key"] * 0 for f in framed],
         ignore_index=True,
     )
-    pairs = uscc_names(keys, names.reindex(keys.index))
+    # each (key, name) once: a city's 600,000 rows name about 100,000 organisations
+    written = pd.DataFrame({"key": keys, "name": names.reindex(keys.index)}).drop_duplicates()
+    pairs = uscc_names(written["key"], written["name"])
     if pairs.empty:
         return
     by_written = _unique_code(pairs, "written")

@@ -17,18 +17,15 @@ from pathlib import Path
 import pandas as pd
 
 from integrity.errors import DatasetError, InputIssue
-from integrity.load.readers import (
-    ReadError,
-    sha256_file,
-    sheet_names,
-)
+from integrity.load.readers import ReadError, sheet_names
 from integrity.load.schema import (
     TABLES,
     Table,
     normalise_header,
     table_for_name,
 )
-from integrity.load.table import Issues, Source, TableLoader, read_source, with_table
+from integrity.load.sources import load_sources
+from integrity.load.table import Issues, Source, with_table
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".parquet"}
 
@@ -226,7 +223,7 @@ def _cross_checks(tables: dict[str, pd.DataFrame], issues: Issues) -> None:
 
 
 def load_dataset(
-    path: str | Path, *, lenient: bool = False, display_name: str | None = None
+    path: str | Path, *, lenient: bool = False, display_name: str | None = None, jobs: int = 1
 ) -> Dataset:
     """Read, map, type and check every table of a dataset.
 
@@ -235,6 +232,8 @@ def load_dataset(
     listed instead; problems with a whole file or column (unreadable file, missing required
     column) still stop it. ``display_name`` names the dataset in issues about it as a whole
     and in ``Dataset.root`` (default: the folder's or workbook's own name, never its path).
+    ``jobs`` 2: the files read in two processes (:mod:`integrity.load.sources`; the command
+    line's scan), the same dataset.
     """
     root = Path(path)
     display = display_name or display_name_of(root)
@@ -244,32 +243,25 @@ def load_dataset(
     records: list[SourceFile] = []
     fatal: list[InputIssue] = []
     skipped: dict[str, int] = defaultdict(int)
-    hashes: dict[Path, str] = {}
-    for source in sources:
-        try:
-            raw, encoding = read_source(source)
-            frame, row_error, header_map = TableLoader(source, raw, issues).load()
-        except ReadError as exc:
-            fatal.extend(with_table(exc.issues, source.table))
+    for source, got in zip(sources, load_sources(sources, jobs), strict=True):
+        issues.extend(got.issues)
+        if got.frame is None or got.row_error is None:
+            fatal.extend(got.fatal)
             continue
-        except DatasetError as exc:
-            fatal.extend(exc.issues)
-            continue
+        frame, row_error = got.frame, got.row_error
         if lenient and row_error.any():
             skipped[source.table] = int(row_error.sum())
             frame = frame[~row_error]
         tables[source.table] = frame
-        if source.path not in hashes:
-            hashes[source.path] = sha256_file(source.path)
         records.append(
             SourceFile(
                 table=source.table,
                 file=source.display,
-                sha256=hashes[source.path],
+                sha256=got.sha256,
                 rows=len(frame),
-                encoding=encoding,
-                header_row=raw.header_row,
-                columns=header_map,
+                encoding=got.encoding,
+                header_row=got.header_row,
+                columns=got.header_map,
             )
         )
     if "staff" not in tables and not any(i.table == "staff" for i in fatal):

@@ -30,7 +30,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from integrity.errors import InputIssue
-from integrity.load.csvcheck import csv_problems
+from integrity.load.csvcheck import csv_problems, may_hold_line_breaks
 from integrity.load.schema import Table, normalise_header, split_unit
 
 HEADER_SEARCH_ROWS = 10
@@ -350,7 +350,10 @@ def read_csv(path: Path, display: str, table: Table) -> tuple[RawTable, str]:
         return RawTable([], pd.DataFrame(), 1), decoded.encoding
     # a quote left open swallows the following lines into one cell: a cell holding a line
     # break is looked at row by row, and rows merged that way are an error, never data
-    if frame.apply(lambda c: c.str.contains("\n", regex=False).any()).any():
+    if (
+        may_hold_line_breaks(text, len(frame))
+        and frame.apply(lambda c: c.str.contains("\n", regex=False).any()).any()
+    ):
         merged = csv_problems(text, delimiter, display, table.name)
         if merged:
             raise ReadError(*merged)

@@ -48,10 +48,23 @@ class Issues:
         self._counts: Counter[tuple[str, str, str | None, str]] = Counter()
 
     def add(self, issue: InputIssue) -> None:
-        key = (issue.file, issue.code, issue.column, issue.level)
+        key = _kind(issue)
         self._counts[key] += 1
         if self._counts[key] <= MAX_ISSUES_PER_KIND:
             self.items.append(issue)
+
+    def extend(self, other: Issues) -> None:
+        """``other``'s issues after these, as if each had been added here in turn: its listed
+        ones are the first of each kind it saw, so those still within the limit here are
+        listed, and all are counted."""
+        seen: Counter[tuple[str, str, str | None, str]] = Counter()
+        for issue in other.items:
+            key = _kind(issue)
+            seen[key] += 1
+            if self._counts[key] + seen[key] <= MAX_ISSUES_PER_KIND:
+                self.items.append(issue)
+        for key, n in other._counts.items():
+            self._counts[key] += n
 
     def total(self, level: Level) -> int:
         return sum(n for (_, _, _, lvl), n in self._counts.items() if lvl == level)
@@ -72,6 +85,10 @@ class Issues:
                     )
                 )
         return out
+
+
+def _kind(issue: InputIssue) -> tuple[str, str, str | None, str]:
+    return (issue.file, issue.code, issue.column, issue.level)
 
 
 _MESSAGES: dict[str, tuple[str, str]] = {

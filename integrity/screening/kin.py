@@ -97,8 +97,9 @@ class Screening(Tables):
     def build_lookups(self) -> None:
         """Build the lookups a finding's explanation reads (link rows, names by key) now,
         rather than in whichever rule asks first: before a split run forks, so that both
-        processes share them instead of each building its own."""
-        _ = self.link_index, self._name_by_key
+        processes share them instead of each building its own; and the namesake rate both
+        halves' identity maps are chosen by."""
+        _ = self.link_index, self._name_by_key, self.namesake_rate
 
     @cached_property
     def kinship(self) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import unicodedata
 from pathlib import Path
@@ -74,20 +75,39 @@ def test_the_quick_test_passes_answers_without_a_number(value: Any) -> None:
     assert not could_hold_id(json.dumps(value, ensure_ascii=False))
 
 
-def test_the_quick_tests_plain_characters_fold_to_no_digit() -> None:
-    """The characters the quick test takes as plain (masking._PLAIN) are those whose NFKC
-    form holds no digit, ASCII digits aside: checked for every character of the BMP."""
-    from integrity.masking import _PLAIN  # noqa: PLC0415
+def test_the_quick_tests_digit_forms_are_every_character_nfkc_makes_a_digit_of() -> None:
+    """The characters the quick test looks for (masking._DIGIT_FORMS) are exactly those that
+    are no digit (``\\d``) themselves but whose NFKC form holds one, over every code point;
+    and no digit's NFKC form is more than one character (the runs of digits keep their
+    length). A Python with a newer Unicode that adds such a character fails here."""
+    from integrity.masking import _DIGIT_FORMS  # noqa: PLC0415
 
-    folding = [
-        c
-        for c in map(chr, range(0x10000))
-        if _PLAIN.fullmatch(c)
-        and not c.isascii()
-        and any(ch.isdigit() for ch in unicodedata.normalize("NFKC", c))
-    ]
-    assert folding == []
-    assert not _PLAIN.fullmatch("０") and not _PLAIN.fullmatch("①")
+    digit = re.compile(r"\d")
+    forms, longer = [], []
+    for cp in range(0x110000):
+        c = chr(cp)
+        if 0xD800 <= cp <= 0xDFFF or not unicodedata.decomposition(c):
+            continue  # no mapping: NFKC leaves it as it is (Hangul aside, never a digit)
+        folded = unicodedata.normalize("NFKC", c)
+        if digit.match(c):
+            if len(folded) != 1 or not digit.match(folded):
+                longer.append(c)
+        elif digit.search(folded):
+            forms.append(c)
+    assert longer == []
+    assert [c for c in forms if not _DIGIT_FORMS.match(c)] == []
+    listed = [chr(cp) for cp in range(0x110000) if _DIGIT_FORMS.match(chr(cp))]
+    assert listed == forms
+    assert _DIGIT_FORMS.match("①") and not _DIGIT_FORMS.match("０")
+
+
+def test_a_text_the_quick_test_passes_is_one_mask_text_leaves() -> None:
+    """mask_text's quick exit: texts it passes untouched, and those it must still read."""
+    assert mask_text("龙岗区南湾街道 把握约65% 金额 123456789012") == (
+        "龙岗区南湾街道 把握约65% 金额 123456789012"
+    )
+    for hidden in (f"又见{WIDE}", "④④" + NUMBER[2:], "%34%34" + NUMBER[2:]):
+        assert mask_text(hidden) != hidden
 
 
 def test_no_token_bad_token_and_health(screened: Api) -> None:

@@ -11,9 +11,11 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import Workbook
 
+from integrity.load.csvcheck import may_hold_line_breaks
 from integrity.load.dataset import load_dataset
 from tests.conftest import STAFF_HEADER, STAFF_ROWS, WriteCsv
 from tests.integrity.test_load import PROJECT_HEADER, assert_names, errors_of
@@ -260,3 +262,34 @@ def test_an_unreadable_staff_file_is_not_also_a_missing_table(tmp_path: Path) ->
     assert issue.code == "unreadable_workbook"
     (tmp_path / "公职人员.xlsx").unlink()
     assert [(i.code, i.table) for i in errors_of(tmp_path)] == [("undecodable", "staff")]
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [
+        ("a,b\n1,2\n", False),  # no quote: no cell can span lines
+        ('a,"b"\n1,2', False),
+        ('a,"b"\r\n1,2\r\n', False),
+        ('a,"b"\r1,2\r', False),  # lone carriage returns end lines too
+        ('a,"b"\n1,2\n\n', False),  # a blank line is a row of its own
+        ('a,b\n"x\ny",2\n', True),
+        ('"a","b"\n"1\r\n2",3\r\n', True),
+        ('"a","b"\n"1\r2",3\n', True),
+    ],
+)
+def test_a_cell_may_hold_a_line_break_only_where_rows_and_lines_disagree(
+    text: str, held: bool
+) -> None:
+    """The quick test before looking into every cell for a line break: the parser's rows
+    against the text's lines."""
+    frame = pd.read_csv(
+        io.StringIO(text),
+        header=None,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+    )
+    assert may_hold_line_breaks(text, len(frame)) is held
+    if not held:
+        assert not frame.apply(lambda c: c.str.contains("\n", regex=False).any()).any()
