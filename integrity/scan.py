@@ -141,17 +141,27 @@ def run_rules(
     asks for it; the service does not (a request thread holding a lock at the fork would
     leave the child waiting on it)."""
     ctx = ctx or ScanContext(dataset=dataset, profile=profile)
-    if any(REGISTRY[c].screening and profile.settings(c) is not None for c in rules):
-        if progress:
-            progress("身份比对与亲属关系")
-        prepared = ctx.screening.prepare()
-        if stages is not None:
-            stages.update(prepared)
     not_run = {c: _not_run_reason(c, dataset, profile) for c in rules}
     runnable = [c for c in rules if not_run[c] is None]
-    here = [c for c in runnable if c in DECISION_RULES]
-    there = [c for c in runnable if c not in DECISION_RULES]
     done: dict[str, tuple[list[Finding], RuleRun]] = {}
+    if any(REGISTRY[c].screening and profile.settings(c) is not None for c in rules):
+        light = [c for c in runnable if not REGISTRY[c].screening]
+        early = _run_early(ctx, profile, light) if jobs >= 2 and light and can_fork() else None
+        try:
+            if progress:
+                progress("身份比对与亲属关系")
+            prepared = ctx.screening.prepare()
+        except BaseException:  # the shared stages failed: the early rules are moot
+            if early is not None:
+                early.close()
+            raise
+        if stages is not None:
+            stages.update(prepared)
+        if early is not None:
+            done.update(_merge_child(ctx, early.result(), progress))
+    rest = [c for c in runnable if c not in done]
+    here = [c for c in rest if c in DECISION_RULES]
+    there = [c for c in rest if c not in DECISION_RULES]
     if jobs >= 2 and here and there and can_fork():
         done.update(_run_split(ctx, profile, here, there, progress))
     findings: list[Finding] = []
@@ -243,15 +253,41 @@ def _run_split(
     except BaseException:  # this half failed (or was interrupted): the other's work is moot
         child.close()
         raise
-    results, notes, priors = child.result()
-    for code, (produced, run) in results.items():
-        if progress:
+    done.update(_merge_child(ctx, child.result(), progress))
+    return done
+
+
+ChildResult = tuple[
+    dict[str, tuple[list[Finding], RuleRun]], dict[str, list[str]], dict[str, float]
+]
+
+
+def _merge_child(
+    ctx: ScanContext, answer: ChildResult, progress: Progress | None
+) -> dict[str, tuple[list[Finding], RuleRun]]:
+    """A forked child's rules: their findings and runs, its notes and priors taken here."""
+    results, notes, priors = answer
+    if progress:
+        for code in results:
             progress(f"规则 {code}")
-        done[code] = (produced, run)
     for code, messages in notes.items():
         ctx.notes.setdefault(code, []).extend(messages)
     ctx.screening.priors.update(priors)
-    return done
+    return results
+
+
+def _run_early(ctx: ScanContext, profile: Profile, codes: list[str]) -> Forked[ChildResult]:
+    """The rules that read no identity or kinship (``screening=False``: the programme's
+    provisions, acceptance, the quotes' process), started in a forked child at once: they
+    run on the other core while this process builds the shared stages, which the rest wait
+    for."""
+    return Forked("integrity-rules-early", _early_child, ctx, profile, codes)
+
+
+def _early_child(ctx: ScanContext, profile: Profile, codes: list[str]) -> ChildResult:
+    results = {code: _run_one(ctx, profile, code) for code in codes}
+    notes = {code: ctx.notes[code] for code in results if code in ctx.notes}
+    return results, notes, {}
 
 
 def _take(codes: list[str], taken: Synchronized[int]) -> Iterator[str]:
@@ -267,7 +303,7 @@ def _take(codes: list[str], taken: Synchronized[int]) -> Iterator[str]:
 
 def _child(
     ctx: ScanContext, profile: Profile, codes: list[str], taken: Synchronized[int]
-) -> tuple[dict[str, tuple[list[Finding], RuleRun]], dict[str, list[str]], dict[str, float]]:
+) -> ChildResult:
     """The forked half: the rules it takes from the queue, their notes, the priors."""
     results = {code: _run_one(ctx, profile, code) for code in _take(codes, taken)}
     notes = {code: ctx.notes[code] for code in results if code in ctx.notes}

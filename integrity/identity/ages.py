@@ -67,7 +67,7 @@ def last_year(projects: pd.DataFrame | None) -> float | None:
 def with_adult_floor(holders: pd.DataFrame, born_by: float | None) -> pd.DataFrame:
     """``holders`` with :data:`ADULT_BY`: ``born_by`` for each row whose person (key) holds
     an adult office in the row's organisation and has no birth date; missing elsewhere."""
-    out = holders.copy()
+    out = holders.copy(deep=False)  # a column added, none changed: the rows are shared
     if born_by is None or holders.empty:
         out[ADULT_BY] = np.nan
         return out

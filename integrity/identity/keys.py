@@ -263,8 +263,8 @@ def _name_to_uscc(t: dict[str, pd.DataFrame], fixed: dict[str, pd.Series] | None
         ignore_index=True,
     )
     # each (key, name) once: a city's 600,000 rows name about 100,000 organisations
-    written = pd.DataFrame({"key": keys, "name": names.reindex(keys.index)}).drop_duplicates()
-    pairs = uscc_names(written["key"], written["name"])
+    named = pd.DataFrame({"key": keys, "name": names.reindex(keys.index)}).drop_duplicates()
+    pairs = uscc_names(named["key"], named["name"])
     if pairs.empty:
         return
     by_written = _unique_code(pairs, "written")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -14,6 +15,7 @@ from integrity.load.dataset import Dataset, load_dataset
 from integrity.policy import load_profile
 from integrity.rules import REGISTRY, ScanContext
 from integrity.scan import DECISION_RULES, run_rules, select_rules
+from integrity.screening.kin import Screening
 from tests.conftest import DEMO
 
 
@@ -71,3 +73,44 @@ def test_an_error_in_this_half_stops_the_child(
     with pytest.raises(ValueError, match="broken on purpose"):
         run_rules(demo, load_profile("longgang-2023"), ["avoidance", "split_bid"], jobs=2)
     assert not mp.active_children()  # stopped and reaped, not left running
+
+
+def test_the_rules_without_identities_run_early_in_a_child(
+    demo: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule that reads no identity or kinship (``screening=False``) runs in a forked child
+    started before the shared stages: its note carries the child's process id."""
+    light = "acceptance"
+    assert not REGISTRY[light].screening
+    rule = REGISTRY[light]
+
+    def noting(ctx: ScanContext, settings: Any) -> Iterator[Finding]:
+        ctx.note(light, f"pid {os.getpid()}")
+        yield from rule.run(ctx, settings)
+
+    monkeypatch.setitem(REGISTRY, light, replace(rule, run=noting))
+    _, runs, ctx = _run(demo, 2)
+    assert ctx.notes[light][-1] != f"pid {os.getpid()}"
+    assert any(r.rule == light and r.status == "run" for r in runs)
+    assert not mp.active_children()
+
+
+def test_an_error_in_the_early_child_reaches_the_caller(
+    demo: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _break(monkeypatch, "acceptance")
+    with pytest.raises(ValueError, match="broken on purpose"):
+        run_rules(demo, load_profile("longgang-2023"), ["avoidance", "acceptance"], jobs=2)
+    assert not mp.active_children()
+
+
+def test_an_error_in_the_shared_stages_stops_the_early_child(
+    demo: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: Any) -> dict[str, float]:
+        raise ValueError("the shared stages broken on purpose")
+
+    monkeypatch.setattr(Screening, "prepare", broken)
+    with pytest.raises(ValueError, match="broken on purpose"):
+        run_rules(demo, load_profile("longgang-2023"), ["avoidance", "acceptance"], jobs=2)
+    assert not mp.active_children()
