@@ -145,7 +145,7 @@ def run_rules(
     runnable = [c for c in rules if not_run[c] is None]
     done: dict[str, tuple[list[Finding], RuleRun]] = {}
     if any(REGISTRY[c].screening and profile.settings(c) is not None for c in rules):
-        light = [c for c in runnable if not REGISTRY[c].screening]
+        light = [c for c in runnable if not (REGISTRY[c].screening and REGISTRY[c].kin)]
         early = _run_early(ctx, profile, light) if jobs >= 2 and light and can_fork() else None
         try:
             if progress:
@@ -277,17 +277,17 @@ def _merge_child(
 
 
 def _run_early(ctx: ScanContext, profile: Profile, codes: list[str]) -> Forked[ChildResult]:
-    """The rules that read no identity or kinship (``screening=False``: the programme's
-    provisions, acceptance, the quotes' process), started in a forked child at once: they
-    run on the other core while this process builds the shared stages, which the rest wait
-    for."""
+    """The rules that read no kinship (``screening=False``: the programme's provisions,
+    acceptance, the quotes' process; ``kin=False``: off_catalogue and quote_screens, which key
+    the tables for themselves), started in a forked child at once: they run on the other
+    core while this process builds the shared stages, which the rest wait for."""
     return Forked("integrity-rules-early", _early_child, ctx, profile, codes)
 
 
 def _early_child(ctx: ScanContext, profile: Profile, codes: list[str]) -> ChildResult:
     results = {code: _run_one(ctx, profile, code) for code in codes}
     notes = {code: ctx.notes[code] for code in results if code in ctx.notes}
-    return results, notes, {}
+    return results, notes, dict(ctx.screening.priors)
 
 
 def _take(codes: list[str], taken: Synchronized[int]) -> Iterator[str]:

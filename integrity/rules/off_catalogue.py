@@ -50,6 +50,7 @@ def _entry_text(e: dict[Any, Any]) -> str:
         "off_catalogue.report": (),
         "off_catalogue.catalogue_item": ("projects.catalogue_item", "catalogue.item_id"),
     },
+    kin=False,
 )
 def off_catalogue(ctx: ScanContext, settings: OffCatalogueSettings) -> Iterator[Finding]:
     """服务类项目的承接单位在签约日期不在市级或区级服务类项目库内：从未入库、签约时已出库、

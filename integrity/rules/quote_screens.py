@@ -78,6 +78,7 @@ def tenders(ctx: ScanContext) -> list[Tender]:
     title="报价行为异常",
     settings=QuoteScreenSettings,
     needs=("projects", "quotes"),
+    kin=False,
 )
 def quote_screens(ctx: ScanContext, settings: QuoteScreenSettings) -> Iterator[Finding]:
     """全台账的比价记录中，公平竞争很少出现的报价行为（招标投标法实施条例第三十九条所列

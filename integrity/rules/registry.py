@@ -34,6 +34,10 @@ class Rule(Generic[S]):
     # a programme-level rule: its settings are the profile's provisions it checks
     # (ProgrammeSettings), its section optional
     programme: bool = False
+    # reads the officials' kinship or the identity links between people; False: of the
+    # screening only the tables keyed by identity (Screening.keyed), which the rule may build
+    # for itself, so that a split scan runs it before the shared stages are built
+    kin: bool = True
 
     @property
     def doc(self) -> str:
@@ -54,6 +58,7 @@ def rule(
     screening: bool = True,
     checks: dict[str, tuple[str, ...]] | None = None,
     programme: bool = False,
+    kin: bool = True,
 ) -> Callable[
     [Callable[[ScanContext, S], Iterable[Finding]]], Callable[[ScanContext, S], Iterable[Finding]]
 ]:
@@ -71,6 +76,7 @@ def rule(
             screening,
             checks=dict(checks or {}),
             programme=programme,
+            kin=kin,
         )
         for key in checks or {}:
             if PROVISION_RULES.setdefault(key, code) != code:
