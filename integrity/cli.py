@@ -80,8 +80,8 @@ JobsOpt = Annotated[
     typer.Option(
         min=1,
         max=2,
-        help="规则分两个进程并行（默认：有两个以上CPU时为2） / "
-        "run the rules in two processes (default 2 where there are 2+ CPUs)",
+        help="读取文件与运行规则分两个进程并行（默认：有两个以上CPU时为2） / "
+        "read the files and run the rules in two processes (default 2 where there are 2+ CPUs)",
     ),
 ]
 EngineOpt = Annotated[
