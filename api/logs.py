@@ -9,10 +9,13 @@ formatter reads the record's arguments itself: they are left as they are)."""
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 
 from integrity.masking import mask_text
 
 LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "integrity", "integrity.api")
+_DIGITS = re.compile(r"\d")
 
 
 class MaskingFormatter(logging.Formatter):
@@ -23,7 +26,12 @@ class MaskingFormatter(logging.Formatter):
         self.inner = inner or logging.Formatter()
 
     def format(self, record: logging.LogRecord) -> str:
-        return mask_text(self.inner.format(record))
+        line = self.inner.format(record)
+        try:
+            return mask_text(line)
+        except Exception:  # never the line as it was: logging's error path
+            # would print the record unmasked; every digit starred instead
+            return _DIGITS.sub("*", unicodedata.normalize("NFKC", line))
 
 
 def install_log_masking() -> None:

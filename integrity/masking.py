@@ -50,7 +50,12 @@ def mask_text(text: str) -> str:
     for variant in _variants(text):
         hidden = _mask_plain(variant)
         if hidden != variant:  # a number only this spelling showed: the masked spelling
-            return hidden if masked == text else _mask_plain(_variants(masked)[-1])
+            if masked == text:
+                return hidden
+            # masked already, and no other spelling left (a digit \d reads in another
+            # script, masked with the rest): nothing more to hide
+            again = _variants(masked)
+            return _mask_plain(again[-1]) if again else masked
     return masked
 
 

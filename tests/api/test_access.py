@@ -101,6 +101,24 @@ def test_the_quick_tests_digit_forms_are_every_character_nfkc_makes_a_digit_of()
     assert _DIGIT_FORMS.match("①") and not _DIGIT_FORMS.match("０")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1388\U0001d7d28360114790",  # a mathematical bold 4 among ASCII digits (15: old format)
+        "460085\uff1190313753",  # a full-width 1 among them
+        f"证件 {NUMBER[:6]}\uff11{NUMBER[7:]} 另见 {WIDE}",
+    ],
+)
+def test_a_number_with_a_digit_of_another_script_is_masked_without_an_error(text: str) -> None:
+    """\\d reads the other script's digit, so the plain pass masks the number and NFKC's
+    spelling shows it again: masked once, no spelling left to read (this raised an
+    IndexError, and a log line holding it was printed unmasked by logging's error path)."""
+    out = mask_text(text)
+    folded = unicodedata.normalize("NFKC", out)
+    assert re.search(r"\d{15}", folded) is None
+    assert "*" in out
+
+
 def test_a_text_the_quick_test_passes_is_one_mask_text_leaves() -> None:
     """mask_text's quick exit: texts it passes untouched, and those it must still read."""
     assert mask_text("龙岗区南湾街道 把握约65% 金额 123456789012") == (

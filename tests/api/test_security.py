@@ -267,6 +267,23 @@ def test_03_logs_are_masked() -> None:
     assert all(isinstance(h.formatter, MaskingFormatter) for h in access.handlers)
 
 
+def test_a_log_line_the_masking_fails_on_is_written_with_its_digits_starred(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Never the line as it was: were masking to fail, logging's own error path would print
+    the record unmasked; the formatter writes it with every digit starred instead."""
+
+    def failing(text: str) -> str:
+        raise IndexError("masking failed")
+
+    monkeypatch.setattr("api.logs.mask_text", failing)
+    formatter = MaskingFormatter(logging.Formatter("%(message)s"))
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "证件 %s", ("４４0303198001011234",), None
+    )
+    assert formatter.format(record) == "证件 " + "*" * 18
+
+
 def test_03_an_unexpected_error_is_a_masked_problem() -> None:
     """A defect of ours answers a problem naming nothing of the request, and its log line
     (with the traceback quoting the cell) is masked."""

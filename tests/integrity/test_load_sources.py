@@ -5,17 +5,33 @@ from __future__ import annotations
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from integrity.errors import DatasetError, InputIssue
+from integrity.load import sources as loading
 from integrity.load.dataset import Dataset, discover, load_dataset
 from integrity.load.sources import split_by_size
 from integrity.load.table import MAX_ISSUES_PER_KIND, Issues
 from tests.conftest import STAFF_HEADER, WriteCsv
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo" / "longgang"
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the children the load forks."""
+    started: list[str] = []
+
+    class Recording(loading.Forked):  # type: ignore[type-arg]
+        def __init__(self, name: str, fn: Any, *args: Any) -> None:
+            started.append(name)
+            super().__init__(name, fn, *args)
+
+    monkeypatch.setattr(loading, "Forked", Recording)
+    return started
 
 
 def _issue(file: str, code: str, n: int) -> InputIssue:
@@ -74,8 +90,11 @@ def _same(a: Dataset, b: Dataset) -> None:
     )
 
 
-def test_the_demo_read_in_two_processes_is_the_demo() -> None:
-    _same(load_dataset(DEMO), load_dataset(DEMO, jobs=2))
+def test_the_demo_read_in_two_processes_is_the_demo(forks: list[str]) -> None:
+    one = load_dataset(DEMO)
+    assert forks == []
+    _same(one, load_dataset(DEMO, jobs=2))
+    assert forks == ["integrity-load"]
 
 
 def _dirty(write_csv: WriteCsv) -> Path:
@@ -99,7 +118,9 @@ def _dirty(write_csv: WriteCsv) -> Path:
     )
 
 
-def test_errors_and_warnings_read_in_two_processes_are_the_same(write_csv: WriteCsv) -> None:
+def test_errors_and_warnings_read_in_two_processes_are_the_same(
+    write_csv: WriteCsv, forks: list[str]
+) -> None:
     root = _dirty(write_csv)
     sources, _ = discover(root)
     here, there = split_by_size(sources)
@@ -112,3 +133,4 @@ def test_errors_and_warnings_read_in_two_processes_are_the_same(write_csv: Write
     assert len({i.file for i in one.value.issues}) >= 3
     assert any("in all)" in i.message_en for i in one.value.issues)
     _same(load_dataset(root, lenient=True), load_dataset(root, lenient=True, jobs=2))
+    assert forks == ["integrity-load", "integrity-load"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from integrity import scan
 from integrity.findings import Finding
 from integrity.load.dataset import Dataset, load_dataset
 from integrity.policy import load_profile
@@ -75,42 +77,71 @@ def test_an_error_in_this_half_stops_the_child(
     assert not mp.active_children()  # stopped and reaped, not left running
 
 
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the children run_rules forks."""
+    started: list[str] = []
+
+    class Recording(scan.Forked):  # type: ignore[type-arg]
+        def __init__(self, name: str, fn: Any, *args: Any) -> None:
+            started.append(name)
+            super().__init__(name, fn, *args)
+
+    monkeypatch.setattr(scan, "Forked", Recording)
+    return started
+
+
+def _patch(monkeypatch: pytest.MonkeyPatch, code: str, before: Any) -> None:
+    """Rule ``code`` calls ``before(ctx)`` first (the forked child inherits the patch)."""
+    rule = REGISTRY[code]
+
+    def patched(ctx: ScanContext, settings: Any) -> Iterator[Finding]:
+        before(ctx)
+        yield from rule.run(ctx, settings)
+
+    monkeypatch.setitem(REGISTRY, code, replace(rule, run=patched))
+
+
 def test_the_rules_without_identities_run_early_in_a_child(
-    demo: Dataset, monkeypatch: pytest.MonkeyPatch
+    demo: Dataset, monkeypatch: pytest.MonkeyPatch, forks: list[str]
 ) -> None:
     """A rule that reads no identity or kinship (``screening=False``) runs in a forked child
     started before the shared stages: its note carries the child's process id."""
     light = "acceptance"
     assert not REGISTRY[light].screening
-    rule = REGISTRY[light]
-
-    def noting(ctx: ScanContext, settings: Any) -> Iterator[Finding]:
-        ctx.note(light, f"pid {os.getpid()}")
-        yield from rule.run(ctx, settings)
-
-    monkeypatch.setitem(REGISTRY, light, replace(rule, run=noting))
+    _patch(monkeypatch, light, lambda ctx: ctx.note(light, f"pid {os.getpid()}"))
     _, runs, ctx = _run(demo, 2)
+    assert forks == ["integrity-rules-early", "integrity-rules"]
     assert ctx.notes[light][-1] != f"pid {os.getpid()}"
     assert any(r.rule == light and r.status == "run" for r in runs)
     assert not mp.active_children()
 
 
 def test_an_error_in_the_early_child_reaches_the_caller(
-    demo: Dataset, monkeypatch: pytest.MonkeyPatch
+    demo: Dataset, monkeypatch: pytest.MonkeyPatch, forks: list[str]
 ) -> None:
     _break(monkeypatch, "acceptance")
-    with pytest.raises(ValueError, match="broken on purpose"):
+    with pytest.raises(ValueError, match="broken on purpose") as caught:
         run_rules(demo, load_profile("longgang-2023"), ["avoidance", "acceptance"], jobs=2)
+    assert forks == ["integrity-rules-early"]
+    assert "child process" in str(caught.value.__cause__)
     assert not mp.active_children()
 
 
 def test_an_error_in_the_shared_stages_stops_the_early_child(
-    demo: Dataset, monkeypatch: pytest.MonkeyPatch
+    demo: Dataset, monkeypatch: pytest.MonkeyPatch, forks: list[str]
 ) -> None:
+    """The early child, still at work (its rule sleeps), is stopped and reaped when the
+    shared stages fail here."""
+
     def broken(self: Any) -> dict[str, float]:
         raise ValueError("the shared stages broken on purpose")
 
     monkeypatch.setattr(Screening, "prepare", broken)
+    _patch(monkeypatch, "acceptance", lambda ctx: time.sleep(60))
+    began = time.monotonic()
     with pytest.raises(ValueError, match="broken on purpose"):
         run_rules(demo, load_profile("longgang-2023"), ["avoidance", "acceptance"], jobs=2)
+    assert forks == ["integrity-rules-early"]
     assert not mp.active_children()
+    assert time.monotonic() - began < 30
