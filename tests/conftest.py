@@ -73,3 +73,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         names = ", ".join(sorted({r.nodeid for r in skipped})[:10])
         reporter.write_line(f"CI=true: {len(skipped)} skipped test(s) fail the run: {names}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def record_forks(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[str]:
+    """The names of the children ``module`` forks through its ``Forked`` (integrity.forked),
+    patched to record each name as the child starts."""
+    started: list[str] = []
+
+    class Recording(module.Forked):  # type: ignore[misc,name-defined]
+        def __init__(self, name: str, fn: Any, *args: Any) -> None:
+            started.append(name)
+            super().__init__(name, fn, *args)
+
+    monkeypatch.setattr(module, "Forked", Recording)
+    return started

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -15,23 +14,15 @@ from integrity.load import sources as loading
 from integrity.load.dataset import Dataset, discover, load_dataset
 from integrity.load.sources import split_by_size
 from integrity.load.table import MAX_ISSUES_PER_KIND, Issues
-from tests.conftest import STAFF_HEADER, WriteCsv
+from tests.conftest import STAFF_HEADER, WriteCsv, record_forks
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo" / "longgang"
 
 
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the children the load forks."""
-    started: list[str] = []
-
-    class Recording(loading.Forked):  # type: ignore[type-arg]
-        def __init__(self, name: str, fn: Any, *args: Any) -> None:
-            started.append(name)
-            super().__init__(name, fn, *args)
-
-    monkeypatch.setattr(loading, "Forked", Recording)
-    return started
+    """The names of the children forked."""
+    return record_forks(monkeypatch, loading)
 
 
 def _issue(file: str, code: str, n: int) -> InputIssue:

@@ -18,7 +18,7 @@ from integrity.policy import load_profile
 from integrity.rules import REGISTRY, ScanContext
 from integrity.scan import DECISION_RULES, run_rules, select_rules
 from integrity.screening.kin import Screening
-from tests.conftest import DEMO
+from tests.conftest import DEMO, record_forks
 
 
 @pytest.fixture(scope="module")
@@ -79,16 +79,8 @@ def test_an_error_in_this_half_stops_the_child(
 
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the children run_rules forks."""
-    started: list[str] = []
-
-    class Recording(scan.Forked):  # type: ignore[type-arg]
-        def __init__(self, name: str, fn: Any, *args: Any) -> None:
-            started.append(name)
-            super().__init__(name, fn, *args)
-
-    monkeypatch.setattr(scan, "Forked", Recording)
-    return started
+    """The names of the children forked."""
+    return record_forks(monkeypatch, scan)
 
 
 def _patch(monkeypatch: pytest.MonkeyPatch, code: str, before: Any) -> None:
