@@ -15,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TextIO, TypeVar
 
 T = TypeVar("T")
 
@@ -79,9 +79,11 @@ class Forked(Generic[T]):
 
 
 def _main(fn: Callable[..., Any], args: tuple[Any, ...], send: Connection) -> None:
-    # the parent's progress display may own sys.stdout/stderr (and its lock): the child
-    # writes a warning, if any, to the real streams
-    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    # the parent's progress display may own sys.stdout/stderr, and its refresh thread may
+    # have held a stream's lock at the fork (then held here for ever): the child writes a
+    # warning, if any, through streams of its own on the same descriptors
+    sys.stdout = _fresh(sys.__stdout__)
+    sys.stderr = _fresh(sys.__stderr__)
     try:
         send.send(("ok", fn(*args)))
     except BaseException as exc:  # the parent re-raises it (or, not picklable, its text)
@@ -92,6 +94,21 @@ def _main(fn: Callable[..., Any], args: tuple[Any, ...], send: Connection) -> No
         send.send(("error", (pickled, traceback.format_exc())))
     finally:
         send.close()
+
+
+def _fresh(stream: TextIO | None) -> TextIO | None:
+    """A new text stream on ``stream``'s descriptor, line-buffered (the same stream where it
+    has none, as under pytest's capture)."""
+    try:
+        fd = stream.fileno() if stream is not None else None
+    except (OSError, ValueError):
+        return stream
+    if fd is None:
+        return stream
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    return open(  # the child's stream for its life
+        fd, "w", encoding=encoding, errors="backslashreplace", buffering=1, closefd=False
+    )
 
 
 def _raise_from_child(pickled: bytes | None, text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -33,6 +34,22 @@ def _die() -> None:
 
 def _sleep() -> None:
     time.sleep(60)
+
+
+def _streams() -> tuple[bool, bool, int]:
+    sys.stderr.write("a warning from the child\n")
+    return sys.stderr is sys.__stderr__, sys.stdout is sys.__stdout__, sys.stderr.fileno()
+
+
+def test_the_child_writes_through_streams_of_its_own_on_the_same_descriptors(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A lock the parent's progress thread held on a stream at the fork would be held in the
+    child for ever: the child writes through new streams on the same descriptors."""
+    same_err, same_out, fd = Forked("streams", _streams).result()
+    assert not same_err and not same_out
+    assert fd == 2
+    assert "a warning from the child" in capfd.readouterr().err
 
 
 def test_the_childs_answer_comes_back() -> None:
