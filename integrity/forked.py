@@ -99,11 +99,11 @@ def _main(fn: Callable[..., Any], args: tuple[Any, ...], send: Connection) -> No
 def _fresh(stream: TextIO | None) -> TextIO | None:
     """A new text stream on ``stream``'s descriptor, line-buffered (the same stream where it
     has none, as under pytest's capture)."""
+    if stream is None:
+        return None
     try:
-        fd = stream.fileno() if stream is not None else None
+        fd = stream.fileno()
     except (OSError, ValueError):
-        return stream
-    if fd is None:
         return stream
     encoding = getattr(stream, "encoding", None) or "utf-8"
     return open(  # the child's stream for its life

@@ -285,7 +285,11 @@ def _run_early(ctx: ScanContext, profile: Profile, codes: list[str]) -> Forked[C
 
 
 def _early_child(ctx: ScanContext, profile: Profile, codes: list[str]) -> ChildResult:
-    results = {code: _run_one(ctx, profile, code) for code in codes}
+    return _answer(ctx, {code: _run_one(ctx, profile, code) for code in codes})
+
+
+def _answer(ctx: ScanContext, results: dict[str, tuple[list[Finding], RuleRun]]) -> ChildResult:
+    """A child's answer: its rules' findings and runs, their notes, the priors it learnt."""
     notes = {code: ctx.notes[code] for code in results if code in ctx.notes}
     return results, notes, dict(ctx.screening.priors)
 
@@ -305,9 +309,7 @@ def _child(
     ctx: ScanContext, profile: Profile, codes: list[str], taken: Synchronized[int]
 ) -> ChildResult:
     """The forked half: the rules it takes from the queue, their notes, the priors."""
-    results = {code: _run_one(ctx, profile, code) for code in _take(codes, taken)}
-    notes = {code: ctx.notes[code] for code in results if code in ctx.notes}
-    return results, notes, dict(ctx.screening.priors)
+    return _answer(ctx, {code: _run_one(ctx, profile, code) for code in _take(codes, taken)})
 
 
 def run_scan(

@@ -411,9 +411,10 @@ def as_written(
     others read back masked; walking every string of every finding took seconds."""
     out, lines = [], []
     for finding in findings:
-        shown, line = finding, _json_line(finding.to_dict())
+        item = finding.to_dict()
+        shown, line = finding, _json_line(item)
         if not show_ids and could_hold_id(line):
-            shown = finding_from_dict(mask(finding.to_dict()))
+            shown = finding_from_dict(mask(item))
             line = _json_line(shown.to_dict())
         out.append(shown)
         lines.append(line)

@@ -34,6 +34,16 @@ from integrity.load.csvcheck import csv_problems, may_hold_line_breaks
 from integrity.load.schema import Table, normalise_header, split_unit
 
 HEADER_SEARCH_ROWS = 10
+# pandas' reading of a CSV's cells: every cell a string as written, no header guessed, a
+# blank line a row of its own (so that rows keep their line numbers)
+CELLS_AS_WRITTEN: dict[str, Any] = {
+    "header": None,
+    "dtype": str,
+    "keep_default_na": False,
+    "na_filter": False,
+    "skip_blank_lines": False,
+    "engine": "c",
+}
 
 
 @dataclass
@@ -322,16 +332,7 @@ def read_csv(path: Path, display: str, table: Table) -> tuple[RawTable, str]:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, **CELLS_AS_WRITTEN)
     except (pd.errors.ParserError, csv.Error) as exc:
         found = csv_problems(text, delimiter, display, table.name)
         if not found:  # what the parser met but the row-by-row reading did not

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 
 from integrity.load.csvcheck import may_hold_line_breaks
 from integrity.load.dataset import load_dataset
+from integrity.load.readers import CELLS_AS_WRITTEN
 from tests.conftest import STAFF_HEADER, STAFF_ROWS, WriteCsv
 from tests.integrity.test_load import PROJECT_HEADER, assert_names, errors_of
 
@@ -282,14 +283,7 @@ def test_a_cell_may_hold_a_line_break_only_where_rows_and_lines_disagree(
 ) -> None:
     """The quick test before looking into every cell for a line break: the parser's rows
     against the text's lines."""
-    frame = pd.read_csv(
-        io.StringIO(text),
-        header=None,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        skip_blank_lines=False,
-    )
+    frame = pd.read_csv(io.StringIO(text), **CELLS_AS_WRITTEN)
     assert may_hold_line_breaks(text, len(frame)) is held
     if not held:
         assert not frame.apply(lambda c: c.str.contains("\n", regex=False).any()).any()
