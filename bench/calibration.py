@@ -70,6 +70,7 @@ ROSTER_BIRTH_MISSING = 0.2
 # the least confidence measured (a lead starts at 0.1)
 FLOOR = 0.01
 ASSERTED = 0.5  # a finding's link is asserted from here (线索待核 below)
+ALIKE = calibration.ALIKE  # the pairs whose names are written alike and not shared
 BOOTSTRAP = 400  # draws for the ECE's interval and its chance level
 
 
@@ -92,7 +93,7 @@ FITTED = (calibration.PANEL, calibration.KIN)
 def uncalibrated() -> Iterator[None]:
     """The resolver's own posterior, without the fitted map (what the map is fitted on)."""
     saved = calibration.current
-    calibration.current = lambda context=calibration.ROSTER: calibration.IDENTITY  # type: ignore[assignment]
+    calibration.current = lambda context=calibration.ROSTER, variant=False: calibration.IDENTITY  # type: ignore[assignment]
     try:
         yield
     finally:
@@ -130,24 +131,33 @@ def district_pairs(dataset: Path, context: str, hide: str = "holders") -> pd.Dat
         left, orgs, on=on, roles=ROLES, prior=prior, floor=FLOOR, context=CONTEXT[context]
     )
     if hits.empty:
-        return pd.DataFrame(columns=["raw", "same", "decoy", "rate"])
+        return pd.DataFrame(columns=["raw", "same", "decoy", "rate", "kind"])
     hits = hits[hits["h_true_id"].notna()]
     people = scr.people
     rel_id = people["id_number"].where(people["id_valid"].astype(bool)).reindex(hits["relative"])
     # the rate is the kin side's: the holders' hidden numbers are not in it
-    return _measured(hits.assign(rel_id=rel_id.to_numpy()), "h_true_id", scr.namesake_rate)
+    return _measured(
+        hits.assign(rel_id=rel_id.to_numpy()), "h_true_id", scr.namesake_rate, scr.shared_names
+    )
 
 
-def _measured(hits: pd.DataFrame, holder_id: str, rate: float) -> pd.DataFrame:
+def _measured(
+    hits: pd.DataFrame, holder_id: str, rate: float, shared: frozenset[str]
+) -> pd.DataFrame:
     """The links whose two numbers are known (``rel_id``, ``holder_id``) as the bench measures
-    them: the stated confidence, one person or not, a designed decoy, the district's rate."""
+    them: the stated confidence, one person or not, a designed decoy, the district's rate,
+    and the pair's kind (calibration.pair_kinds: which map the product states it by)."""
     hits = hits[hits["rel_id"].notna() & hits[holder_id].notna()]
     hits = hits.drop_duplicates(subset=["relative", holder_id, "match_conf"])
     same = (hits["rel_id"] == hits[holder_id]).to_numpy()
     decoy = hits["h_name"].str.endswith("建国").to_numpy() & ~same
+    kind = calibration.pair_kinds(hits["name_norm"], hits["h_name_norm"], shared)
     return pd.DataFrame(
-        {"raw": hits["match_conf"].to_numpy(float), "same": same, "decoy": decoy, "rate": rate}
-    )
+        {
+            "raw": hits["match_conf"].to_numpy(float), "same": same, "decoy": decoy,
+            "rate": rate, "kind": kind,
+        }
+    )  # fmt: skip
 
 
 def _left(ctx: ScanContext, context: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str], float]:
@@ -172,7 +182,7 @@ def kin_pairs(dataset: Path, context: str) -> pd.DataFrame:
 
     ctx = ScanContext(dataset=load_dataset(dataset), profile=load_profile("longgang-2023"))
     scr = ctx.screening
-    _ = scr.name_commonness, scr.namesake_rate, scr.kin_all
+    _ = scr.name_commonness, scr.namesake_rate, scr.shared_names, scr.kin_all
     left, orgs, on, guess = _left(ctx, context)
     h = scr.holders
     right = orgs.drop_duplicates().merge(h[h["role"].isin(ROLES)], on="org_key")
@@ -209,11 +219,11 @@ def kin_pairs(dataset: Path, context: str) -> pd.DataFrame:
     finally:
         kin_module._with_attributes = attributes  # type: ignore[assignment]
     if hits.empty:
-        return pd.DataFrame(columns=["raw", "same", "decoy", "rate"])
+        return pd.DataFrame(columns=["raw", "same", "decoy", "rate", "kind"])
     hits = hits.assign(rel_id=true_id.reindex(hits["relative"]).to_numpy())
     valid = hits["h_id_valid"].astype(bool)
     hits = hits.assign(h_known=hits["h_id_number"].where(valid))
-    return _measured(hits, "h_known", scr.namesake_rate)
+    return _measured(hits, "h_known", scr.namesake_rate, scr.shared_names)
 
 
 def roster_pairs(seed: int, pool: str) -> pd.DataFrame:
@@ -241,7 +251,13 @@ def roster_pairs(seed: int, pool: str) -> pd.DataFrame:
     raw = scored["confidence"].to_numpy(float)
     keep = ~by_id & (raw >= FLOOR)
     return pd.DataFrame(
-        {"raw": raw[keep], "same": (lpid == rpid)[keep], "decoy": False, "rate": np.nan}
+        {
+            "raw": raw[keep],
+            "same": (lpid == rpid)[keep],
+            "decoy": False,
+            "rate": np.nan,
+            "kind": calibration.ALIKE,  # the roster has one map
+        }
     )
 
 
@@ -251,7 +267,7 @@ def collect(source: str, pool: str, seeds: list[int], cache: Path | None) -> pd.
         kept = cache / f"{source}-{pool}-{seed}.csv" if cache else None
         if kept is not None and kept.exists():
             cached = pd.read_csv(kept)
-            if "rate" in cached:  # a cache from before the rate was kept is drawn again
+            if "kind" in cached:  # a cache from before the kind was kept is drawn again
                 frames.append(cached)
                 continue
         if source in ("panel", "staff"):
@@ -353,36 +369,47 @@ def fit(
     return calibration.Calibration.from_knots(grid, platt.predict_proba(logit(grid)[:, None])[:, 1])
 
 
-def stated_at(levels: calibration.Levels, pairs: pd.DataFrame) -> np.ndarray:
-    """Each pair stated by the map at its own district's namesake rate."""
+def stated_at(maps: dict[str, calibration.Levels], context: str, pairs: pd.DataFrame) -> np.ndarray:
+    """Each pair stated by ``context``'s map of its kind (calibration.pair_kinds: names alike
+    and not shared, or else the map of all pairs where the context has one) at its own
+    district's namesake rate."""
     out = np.empty(len(pairs))
     rates = pairs["rate"].to_numpy(float)
     raw = pairs["raw"].to_numpy(float)
+    alike = _alike(pairs)
+    variant = maps.get(calibration.variant_of(context), maps[context])
     for rate in np.unique(rates):
         at = rates == rate if not np.isnan(rate) else np.isnan(rates)
-        out[at] = levels.at(None if np.isnan(rate) else float(rate))(raw[at])
+        r = None if np.isnan(rate) else float(rate)
+        out[at] = np.where(alike[at], maps[context].at(r)(raw[at]), variant.at(r)(raw[at]))
     return out
 
 
-def fit_levels(parts: dict[str, pd.DataFrame], method: str, weigh: str) -> calibration.Levels:
+def fit_levels(
+    parts: dict[str, pd.DataFrame], method: str, weigh: str, kind: str | None = None
+) -> calibration.Levels:
     """One map per level of namesake rate: the pools drawn without namesakes together (their
     rates differ by the generator's few designed namesakes only), each pool drawn with them
     on its own; each level fitted on its pools (each pool weighing alike with ``weigh`` =
-    pools), at its districts' median rate, the levels in order of rate."""
+    pools), at its districts' median rate, the levels in order of rate. ``kind``: fitted on
+    the pairs whose names are written alike only (``alike``),
+    the levels' rates those of all the pairs."""
     groups: dict[str, list[str]] = {}
     for pool in parts:
         drawn = pool.partition("+")[0]  # a pool's two ways of hiding numbers fit together
         groups.setdefault(UNIQUE if _unique(pool) else drawn, []).append(pool)
     rates, fitted = [], []
     for group in groups.values():
+        every = pd.concat([parts[p] for p in group], ignore_index=True)
+        own = {p: _of_kind(parts[p], kind) for p in group}
         both = pd.concat(
-            [parts[p].assign(w=1 / len(parts[p]) if weigh == "pools" else 1.0) for p in group],
+            [own[p].assign(w=1 / max(len(own[p]), 1) if weigh == "pools" else 1.0) for p in group],
             ignore_index=True,
         )
         fitted.append(
             fit(both["raw"].to_numpy(), both["same"].to_numpy(), both["w"].to_numpy(), method)
         )
-        rates.append(float(both.drop_duplicates(["seed", "rate"])["rate"].median()))
+        rates.append(float(every.drop_duplicates(["seed", "rate"])["rate"].median()))
         print(f"  level {rates[-1]:.3g}: {'+'.join(group)}, {len(both)} pairs")
     order = np.argsort(rates)
     maps = [fitted[i] for i in order]
@@ -393,10 +420,28 @@ def fit_levels(parts: dict[str, pd.DataFrame], method: str, weigh: str) -> calib
     return calibration.Levels(tuple(rates[i] for i in order), tuple(maps))
 
 
+def _alike(pairs: pd.DataFrame) -> np.ndarray:
+    """Which pairs the map of names alike states (calibration.ALIKE)."""
+    return (pairs["kind"] == calibration.ALIKE).to_numpy()
+
+
+def _of_kind(pairs: pd.DataFrame, kind: str | None) -> pd.DataFrame:
+    """The pairs of one kind (``alike``: names written alike, not shared; else all of them)."""
+    return pairs[_alike(pairs)] if kind == ALIKE else pairs
+
+
 def at_least(m: calibration.Calibration, floor: calibration.Calibration) -> calibration.Calibration:
     """``m`` raised to ``floor`` wherever ``floor`` states more (both monotone: so is this)."""
     knots, mine, least = calibration.on_common_knots(m, floor)
     return calibration.Calibration.from_knots(knots, np.maximum(mine, least))
+
+
+def at_most(
+    m: calibration.Calibration, ceiling: calibration.Calibration
+) -> calibration.Calibration:
+    """``m`` lowered to ``ceiling`` wherever ``ceiling`` states less (both monotone: so is this)."""
+    knots, mine, most = calibration.on_common_knots(m, ceiling)
+    return calibration.Calibration.from_knots(knots, np.minimum(mine, most))
 
 
 def seeds_of(text: str) -> list[int]:
@@ -407,20 +452,46 @@ def seeds_of(text: str) -> list[int]:
     return out
 
 
+def committed_maps() -> dict[str, calibration.Levels]:
+    """The maps calibration.json holds, each context's variant map where it has one."""
+    maps = {c: calibration.levels(c) for c in calibration.CONTEXTS}
+    maps |= {
+        calibration.variant_of(c): calibration.levels(c, variant=True)
+        for c in calibration.CONTEXTS
+        if calibration.has_variant(c)
+    }
+    return maps
+
+
 def fitted_maps(
-    committed: dict[str, calibration.Levels],
-    train: dict[tuple[str, str], pd.DataFrame],
-    args: argparse.Namespace,
+    train: dict[tuple[str, str], pd.DataFrame], args: argparse.Namespace
 ) -> dict[str, calibration.Levels]:
-    """The ``committed`` maps with each fitted context's refitted on ``train``."""
-    maps = dict(committed)
+    """The committed maps with each fitted context's refitted on ``train``: one map of all its
+    pairs, or (``--variant``) one of the pairs whose names are written alike, the map of all
+    pairs kept for those written differently."""
+    maps = committed_maps()
     for context in FITTED:
         parts = {pool: f for (source, pool), f in train.items() if CONTEXT[source] == context}
-        if parts:
+        if not parts:
+            continue
+        maps.pop(calibration.variant_of(context), None)
+        if args.variant:
+            maps[context] = fit_levels(parts, args.method, args.weigh, ALIKE)
+            # too few pairs written differently are one person to fit a map on (5 of 385
+            # in seeds 1-80, none above a posterior of 0.41): they keep the map of all pairs
+            every = fit_levels(parts, args.method, args.weigh)
+            # a name written differently never weighs more than one written alike
+            alike = maps[context]
+            maps[calibration.variant_of(context)] = calibration.Levels(
+                every.rates,
+                tuple(
+                    at_most(m, alike.at(r)) for r, m in zip(every.rates, every.maps, strict=True)
+                ),
+            )
+        else:
             maps[context] = fit_levels(parts, args.method, args.weigh)
-            print(f"{context}: fitted on seeds {args.fit_seeds} (drawn once: "
-                  f"{args.fit_seeds_unique or args.fit_seeds}), levels at namesake rates "
-                  f"{[float(f'{v:.3g}') for v in maps[context].rates]}")  # fmt: skip
+        print(f"{context}: fitted on seeds {args.fit_seeds}, levels at namesake rates "
+              f"{[float(f'{v:.3g}') for v in maps[context].rates]}")  # fmt: skip
     return maps
 
 
@@ -440,6 +511,12 @@ def main() -> int:
         help="pools: each name pool weighs alike; pairs: each pair does",
     )  # fmt: skip
     parser.add_argument("--write", action="store_true", help="with --fit: store the knots")
+    parser.add_argument(
+        "--variant",
+        action="store_true",
+        help="with --fit: the map fitted on the pairs whose names are written alike, the map of "
+        "all pairs kept for those written differently",
+    )
     parser.add_argument("--cache", type=Path, help="keep each district's pairs here (CSV)")
     parser.add_argument("--sources", default="panel/demo,panel/wide,panel/demo-unique,"
                         "panel/wide-unique,staff/demo,staff/wide,staff/demo-unique,"
@@ -464,15 +541,13 @@ def main() -> int:
             if args.fit
             else {}
         )
-    maps = {c: calibration.levels(c) for c in calibration.CONTEXTS}
-    if args.fit:
-        maps = fitted_maps(maps, train, args)
+    maps = fitted_maps(train, args) if args.fit else committed_maps()
     report: dict[str, dict[str, float]] = {}
     for (source, pool), pairs in held.items():
         raw, same = pairs["raw"].to_numpy(), pairs["same"].to_numpy()
         print(f"\n{source}/{pool}, seeds {args.seeds}: {len(pairs)} pairs")
         t0, e0 = reliability(raw, same)
-        stated = stated_at(maps[CONTEXT[source]], pairs)
+        stated = stated_at(maps, CONTEXT[source], pairs)
         t1, e1 = reliability(stated, same)
         print("the resolver's posterior:")
         print(t0.round(3).to_string())
@@ -508,7 +583,14 @@ def main() -> int:
             + (f", drawn once {args.fit_seeds_unique}" if args.fit_seeds_unique else "")
             + " (districts with and without namesakes: one map per level of namesake rate; "
             + ("each name pool" if args.weigh == "pools" else "each pair")
-            + f" weighed alike); measured on seeds {args.seeds}",
+            + " weighed alike"
+            + (
+                "; the map of names written alike fitted on them, names written differently "
+                "stated by the map of all pairs"
+                if args.variant
+                else ""
+            )
+            + f"); measured on seeds {args.seeds}",
         )
         print(f"wrote {calibration.CALIBRATION_FILE}")
     return 0

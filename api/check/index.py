@@ -167,6 +167,9 @@ class CheckIndex(Lookups, RelationsIndex):
         self.avoidance_prior = scr.priors.get("avoidance", CONTEXT_PRIOR)
         # the panel's calibration map at this data's namesake rate, as the batch states it
         self.panel_context = scr.stated_in(PANEL)
+        # and the names its numbered people share, whose exact matches the map of all pairs
+        # states
+        self.shared_names = scr.shared_names
         # the batch's measured share of kin or one person among the holder pairs of
         # suppliers asked about together, per rule (org_relations): the check weighs its few
         # pairs the same way; the pre-filter lets through whatever the larger could find
@@ -377,6 +380,7 @@ class CheckIndex(Lookups, RelationsIndex):
             frequencies=freq,
             floor=1 / (len(np.unique(kin_at)) + len(np.unique(holder_at))),
             context=self.panel_context,
+            shared=self.shared_names,
         )
         conf = self.kin["conf"].array[kin_at].to_numpy()
         kept = [
@@ -424,8 +428,9 @@ class CheckIndex(Lookups, RelationsIndex):
         if unseen.any():
             freq[unseen] = [self.shares.u(str(n)) for n in freq.index[unseen]]
         scored = score_in_context(
-            lp, rp, pairs, prior=self.avoidance_prior, frequencies=freq, context=self.panel_context
-        )
+            lp, rp, pairs, prior=self.avoidance_prior, frequencies=freq,
+            context=self.panel_context, shared=self.shared_names,
+        )  # fmt: skip
         return _hits(left, right, scored, floor)
 
     def relations(self, pairs: list[tuple[str, str]], rule: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrity.findings import LEAD_THRESHOLD, EvidenceStep, Finding
-from integrity.identity.calibration import CALIBRATION_LABEL
+from integrity.identity.calibration import CALIBRATION_LABEL, KIND_NOTES, SHARED
 from integrity.rules import REGISTRY
 
 SEVERITIES = {"high": "高", "medium": "中", "low": "低"}
@@ -77,13 +77,25 @@ def _identity(step: EvidenceStep) -> str:
     reasons = [x.split("（")[0] for x in labels if not x.startswith(("先验", CALIBRATION_LABEL))]
     said = "、".join(dict.fromkeys(reasons)) or "姓名比对"
     # how crowded the data's names are, where it chose the calibration: why a name weighs
-    # as much or as little as it does here (本数据中两人同名的机会约百万分之1.3)
-    crowding = next((x for x in labels if x.startswith(f"{CALIBRATION_LABEL}，")), None)
-    if crowding is not None:
-        said += "；" + crowding.removeprefix(f"{CALIBRATION_LABEL}，")
+    # as much or as little as it does here (本数据中有多人同名; 本数据中两人同名的机会约百万分之1.3)
+    said += "".join(f"；{x}" for x in _crowding(labels))
     c = float(confidence)
     caveat = "，仅为线索，须核实身份" if c < LEAD_THRESHOLD else ("，须核实身份" if c < 0.8 else "")
     return f"{head}：{said}；双方未同时有可核对的身份证号；判断为同一人的把握约{c:.0%}{caveat}"
+
+
+def _crowding(labels: list[str]) -> list[str]:
+    """What the calibration's reason says of how crowded the names are, in words: that the
+    data's people share this name (the map of all pairs stated it), and the data's rate."""
+    mapped = next((x for x in labels if x.startswith(CALIBRATION_LABEL)), None)
+    if mapped is None:
+        return []
+    rest, out = mapped.removeprefix(CALIBRATION_LABEL), []
+    for kind, note in KIND_NOTES.items():
+        if note and rest.startswith(note):
+            rest = rest.removeprefix(note)
+            out += [note.strip("（）")] if kind == SHARED else []
+    return out + ([rest.removeprefix("，")] if rest.startswith("，") else [])
 
 
 def plain_step(step: EvidenceStep) -> str:

@@ -189,8 +189,9 @@ def candidate_pairs(
 
 def need_bits(prior: float, floor: float, context: str = ROSTER) -> float:
     """The log-odds (bits) a pair's features must add to the prior to reach ``floor`` as
-    ``context``'s calibration map states it (the posterior the map lifts to ``floor``)."""
-    raw = min(max(calibration.current(context).raw_floor(floor), 1e-12), 1 - 1e-12)
+    ``context``'s calibration maps state it (the least posterior either map, names alike or
+    written differently, lifts to ``floor``)."""
+    raw = min(max(calibration.raw_floor(context, floor), 1e-12), 1 - 1e-12)
     return math.log2(raw / (1 - raw)) - math.log2(prior / (1 - prior))
 
 

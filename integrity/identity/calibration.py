@@ -23,9 +23,25 @@ nearest level's beyond the ends. A context qualified with its rate reads ``panel
 (:func:`qualified`); an unqualified one uses the most crowded level, the most sceptical; a
 context of one level (the roster's) is never qualified.
 
+How often a link is one person also depends on whether the two names are written alike, and
+on whether the data shows the name carried by more than one person. In a district whose names
+are each carried once, two records written 王芳 are the same person while 王丽 and 王莉 are
+often two people; the posterior weighs a homophone or a one-character difference as a fraction
+of an exact match and cannot tell the two apart at the same value. But where two of the data's
+people whom valid ID numbers tell apart are both called 王芳 (two officials, say), a third 王芳
+is not known to be either, however uncrowded the rest of the names. So a fitted context's map
+is fitted on the pairs whose normalised names are alike and carried by at most one such person
+(:func:`pair_kinds`: ``alike``), and every other pair (names written differently, or a name the
+data shows shared: :func:`shared_names`) is stated by a second set of levels (``panel/variant``,
+:func:`current` with ``variant=True``), the map of all pairs, never above the first. Too few
+pairs written differently are one person in the fitting districts to fit a map on them alone
+(5 of 385; none above a posterior of 0.41: a map of them would cap a homophone with the same
+birth date and phone where the data ends). A context without them states every kind alike.
+
 The knots live in ``calibration.json`` beside this module, with what they were fitted on. The
 map is monotone, so a floor the callers set on the stated confidence is a floor on the
-posterior too (:meth:`Calibration.raw_floor`: the blocking prunes against it).
+posterior too (:meth:`Calibration.raw_floor`, :func:`raw_floor` over both kinds: the blocking
+prunes against it).
 """
 
 from __future__ import annotations
@@ -64,6 +80,15 @@ PANEL = "panel"
 KIN = "kin"
 ROSTER = "roster"
 CONTEXTS = (PANEL, KIN, ROSTER)
+# the maps of a context's pairs not stated by its map of names alike (names written differently:
+# homophones, a character apart, transliteration variants; or a name the data shows shared) are
+# stored under ``<context>/variant``
+VARIANT = "variant"
+# a pair's kind (:func:`pair_kinds`): which map states it, and what its reason says of that
+ALIKE = "alike"  # written alike, a name at most one of the data's numbered people carries
+DIFFERENT = "different"  # written differently (or a name missing)
+SHARED = "shared"  # written alike, but the data's people with valid numbers share the name
+KIND_NOTES = {ALIKE: "", DIFFERENT: "（姓名写法不同的比对）", SHARED: "（本数据中有多人同名）"}
 
 
 @dataclass(frozen=True)
@@ -130,16 +155,21 @@ def _first(x: np.ndarray, y: np.ndarray, floor: float) -> float:
     return float(x0 + (x1 - x0) * (floor - y0) / (y1 - y0)) if y1 > y0 else float(x1)
 
 
-def reason(p: float, stated: float, context: str = "") -> tuple[str, float] | None:
+def reason(
+    p: float, stated: float, context: str = "", *, kind: str = ALIKE
+) -> tuple[str, float] | None:
     """The map's part of a stated confidence as a reason (log-odds, bits), so that a finding's
     reasons add up to what it states; None where the map changed next to nothing. Where the
     context carries the data's namesake rate, the label says it in words (what chose the
-    map: a name match weighs more where names rarely repeat)."""
+    map: a name match weighs more where names rarely repeat); where the map of all pairs
+    stated it, the label says why (``kind``: the names written differently, or shared)."""
     bits = _logit(stated) - _logit(p)
     if abs(bits) < SHOWN_BITS:
         return None
     _, _, rate = context.partition(QUALIFIER)
     label = CALIBRATION_LABEL
+    if kind != ALIKE and has_variant(context):
+        label += KIND_NOTES[kind]
     if rate:
         label += f"，本数据中两人同名的机会{_per_million(float(rate))}"
     return (label, round(bits, 2))
@@ -245,6 +275,28 @@ def namesake_rate(names: Any) -> float:
     return (same + NAMESAKE_GUESS * NAMESAKE_GUESS_PAIRS) / (n * (n - 1) / 2 + NAMESAKE_GUESS_PAIRS)
 
 
+def shared_names(names: Any) -> frozenset[str]:
+    """The names more than one person carries, from ``names``: one normalised name per person
+    whom a valid ID number tells apart (as :func:`namesake_rate` counts them). A name match on
+    one of these is stated by the map of all pairs (:data:`SHARED`)."""
+    counts = pd.Series(names).dropna().value_counts()
+    return frozenset(counts.index[counts.to_numpy() > 1].tolist())
+
+
+def pair_kind(x: Any, y: Any, shared: frozenset[str] = frozenset()) -> str:
+    """A pair's kind (:data:`ALIKE`, :data:`DIFFERENT`, :data:`SHARED`) from the two sides'
+    normalised names (a missing name is written differently)."""
+    if not (isinstance(x, str) and x == y):
+        return DIFFERENT
+    return SHARED if x in shared else ALIKE
+
+
+def pair_kinds(a: Any, b: Any, shared: frozenset[str] = frozenset()) -> np.ndarray:
+    """:func:`pair_kind` of each pair (``a``, ``b``: the two sides' names, of one length)."""
+    kinds = [pair_kind(x, y, shared) for x, y in zip(list(a), list(b), strict=True)]
+    return np.array(kinds, dtype=object)
+
+
 def qualified(context: str, namesake_rate: float | None) -> str:
     """``context`` with the data's namesake rate, as :func:`current` reads it; as it is where
     its map has one level (the rate would change nothing: the roster's) or no rate is known."""
@@ -265,13 +317,22 @@ def _levels(body: Any) -> Levels:
     )
 
 
+def variant_of(context: str) -> str:
+    """The key of ``context``'s map of names written differently (``panel/variant``)."""
+    return f"{context.partition(QUALIFIER)[0]}/{VARIANT}"
+
+
 def read(path: Path) -> dict[str, Levels]:
-    """Every context's levels from a file :func:`write` wrote."""
+    """Every context's levels from a file :func:`write` wrote (a context's variant map,
+    where it has one, under :func:`variant_of`)."""
     body = json.loads(path.read_text(encoding="utf-8"))
     maps = {k: _levels(m) for k, m in body["maps"].items()}
     missing = set(CONTEXTS) - set(maps)
     if missing:
         raise ValueError(f"{path.name}: no map for {sorted(missing)}")
+    stray = {k for k in maps if k not in CONTEXTS and k not in {variant_of(c) for c in CONTEXTS}}
+    if stray:
+        raise ValueError(f"{path.name}: maps of no known context {sorted(stray)}")
     return maps
 
 
@@ -280,19 +341,45 @@ def _load() -> dict[str, Levels]:
     return read(CALIBRATION_FILE)
 
 
-def levels(context: str) -> Levels:
-    """Every level of ``context``'s map (``context`` without a qualifier)."""
-    return _load()[context.partition(QUALIFIER)[0]]
+def levels(context: str, *, variant: bool = False) -> Levels:
+    """Every level of ``context``'s map (``context`` without a qualifier); with ``variant``,
+    of its map of names written differently, the one map where it has none."""
+    maps = _load()
+    if variant and variant_of(context) in maps:
+        return maps[variant_of(context)]
+    return maps[context.partition(QUALIFIER)[0]]
 
 
-@lru_cache(maxsize=256)
-def _current(context: str) -> Calibration:
-    name, _, rate = context.partition(QUALIFIER)
-    return _load()[name].at(float(rate) if rate else None)
+def has_variant(context: str) -> bool:
+    """Whether ``context`` states names written differently with a map of their own."""
+    return variant_of(context) in _load()
 
 
-def current(context: str = ROSTER) -> Calibration:
+@lru_cache(maxsize=512)
+def _current(context: str, variant: bool) -> Calibration:
+    _, _, rate = context.partition(QUALIFIER)
+    return levels(context, variant=variant).at(float(rate) if rate else None)
+
+
+def current(context: str = ROSTER, *, variant: bool = False) -> Calibration:
     """The map in use in ``context``, a context name qualified with the data's namesake rate
-    (:func:`qualified`) or not (``bench/calibration.py`` replaces this function to measure the
+    (:func:`qualified`) or not, for pairs whose normalised names are written alike or, with
+    ``variant``, differently (``bench/calibration.py`` replaces this function to measure the
     posterior itself)."""
-    return _current(context)
+    return _current(context, variant)
+
+
+def raw_floor(context: str, floor: float) -> float:
+    """The least posterior either of ``context``'s maps (names alike, names written
+    differently) states at ``floor``: below it no pair can reach the floor."""
+    return min(current(context).raw_floor(floor), current(context, variant=True).raw_floor(floor))
+
+
+def stated(context: str, posterior: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Each ``posterior`` stated by ``context``'s map of its kind (:func:`pair_kinds`: every
+    kind but :data:`ALIKE` by the map of all pairs)."""
+    out: np.ndarray = current(context)(posterior)
+    variant = kinds != ALIKE
+    if bool(np.any(variant)):
+        out = np.where(variant, current(context, variant=True)(posterior), out)
+    return out

@@ -221,6 +221,7 @@ def score(
     reasons_from: float = 0.0,
     small: int = SMALL_PAIRS,
     context: str = ROSTER,
+    shared: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """Confidence and reasons for each candidate pair, vectorised over the pairs.
 
@@ -233,7 +234,9 @@ def score(
 
     ``prior``: the probability that a candidate pair is the same person before any feature
     is compared, which the caller sets from context (population-wide or within a project).
-    ``context``: whose calibration map states the confidence (:mod:`.calibration`).
+    ``context``: whose calibration map states the confidence (:mod:`.calibration`);
+    ``shared``: the names the data's numbered people share (:func:`.calibration.shared_names`),
+    whose exact matches that context's map of all pairs states.
     """
     w = weights or Weights()
     freq = frequencies if frequencies is not None else name_frequencies(left, right)
@@ -244,7 +247,7 @@ def score(
     if len(pairs) <= small:
         return _score_small(
             _rows(left, pairs["l"], cols), _rows(right, pairs["r"], cols),
-            pairs, prior, w, freq, floor, reasons_from, context,
+            pairs, prior, w, freq, floor, reasons_from, context, shared,
         )  # fmt: skip
     a = left[[c for c in cols if c in left]].loc[pairs["l"]].reset_index(drop=True)
     b = right[[c for c in cols if c in right]].loc[pairs["r"]].reset_index(drop=True)
@@ -269,7 +272,8 @@ def score(
     same_id = both_ids & (a_ids == b_ids)
     diff_id = both_ids & ~same_id
     posterior = 1 / (1 + np.exp2(-total))
-    mapped = calibration.current(context)(posterior)
+    kinds = calibration.pair_kinds(a["name_norm"], b["name_norm"], shared)
+    mapped = calibration.stated(context, posterior, kinds)
     stated = with_family_all(mapped, after)
     confidence = np.where(same_id, 1.0, np.where(diff_id, 0.0, stated))
     # the base rate comes first: a reader sees what the name had to overcome
@@ -280,7 +284,7 @@ def score(
         reasons[i] = [head]
     _said(reasons, evidence, wanted)
     for i in np.flatnonzero(wanted).tolist():
-        why = calibration.reason(float(posterior[i]), float(mapped[i]), context)
+        why = calibration.reason(float(posterior[i]), float(mapped[i]), context, kind=str(kinds[i]))
         if why is not None:
             reasons[i].append(why)  # type: ignore[union-attr]
     _said(reasons, family, wanted)
@@ -365,11 +369,12 @@ def _score_small(
     floor: float,
     reasons_from: float,
     context: str,
+    shared: frozenset[str],
 ) -> pd.DataFrame:
     """:func:`score` for a few pairs, one at a time: the same features, weights, order of
     reasons and floating-point operations as the vectorised path."""
     confidence, log_odds, reasons = score_records(
-        ra, rb, prior, w, freq, floor, reasons_from, context=context
+        ra, rb, prior, w, freq, floor, reasons_from, context=context, shared=shared
     )
     out = pairs.reset_index(drop=True).copy()
     out["confidence"] = np.round(np.array(confidence, dtype=float), 4)
@@ -388,11 +393,13 @@ def score_records(
     reasons_from: float,
     *,
     context: str = ROSTER,
+    shared: frozenset[str] = frozenset(),
 ) -> tuple[list[float], list[float], list[Reasons]]:
     """(confidence, log-odds, reasons) of the pairs (ra[i], rb[i]): records of
     :data:`SCORED_COLUMNS`, ``freq`` each normalised name's share of the population,
     ``floor`` the share of a name not counted — :func:`score`'s arithmetic, pair by pair."""
     mapping = calibration.current(context)
+    mapping_variant = calibration.current(context, variant=True)
     prior_bits = math.log2(prior / (1 - prior))
     head = (f"先验：此情形下两条记录为同一人的基础比例约{prior:.1e}", round(prior_bits, 2))
     others = (
@@ -431,7 +438,8 @@ def score_records(
         for _, bits in found:
             total += bits
         posterior = float(1 / (1 + np.exp2(-total)))
-        mapped = mapping.one(posterior)
+        kind = calibration.pair_kind(x.get("name_norm"), y.get("name_norm"), shared)
+        mapped = (mapping if kind == calibration.ALIKE else mapping_variant).one(posterior)
         # the family's places, weighed after the map as in score()
         family = family_reasons(x, y) + address_reasons(x, y)
         after = sum(bits for _, bits in family)
@@ -439,7 +447,7 @@ def score_records(
         why: list[tuple[str, float]] | None = None
         if conf >= reasons_from:
             why = [head, *((label, round(float(v), 2)) for label, v in found)]
-            by_map = calibration.reason(posterior, mapped, context)
+            by_map = calibration.reason(posterior, mapped, context, kind=kind)
             if by_map is not None:
                 why.append(by_map)
             why += [(label, round(float(v), 2)) for label, v in family]
@@ -474,13 +482,15 @@ def score_in_context(
     frequencies: pd.Series,
     reasons_from: float = 0.0,
     context: str = ROSTER,
+    shared: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """The resolver's score of candidate pairs (l, r) of prepared mentions, where the same
     ``id:`` key on both sides is the same valid ID number: 1.0, whatever the names.
-    ``reasons_from``, ``context``: as in :func:`score` (pairs below it keep no reasons)."""
+    ``reasons_from``, ``context``, ``shared``: as in :func:`score` (pairs below
+    ``reasons_from`` keep no reasons)."""
     scored = score(
         lp, rp, pairs, prior=prior, frequencies=frequencies, reasons_from=reasons_from,
-        context=context,
+        context=context, shared=shared,
     )  # fmt: skip
     same_key = lp["key"].to_numpy()[scored["l"]] == rp["key"].to_numpy()[scored["r"]]
     by_id = same_key & np.array(
@@ -505,11 +515,14 @@ def score_records_in_context(
     frequencies: Frequencies,
     floor: float,
     context: str = ROSTER,
+    shared: frozenset[str] = frozenset(),
 ) -> tuple[list[float], list[Reasons]]:
     """:func:`score_in_context` for a few pairs given as records (a pre-award check's): the
     confidence rounded as there, and the same ``id:`` key on both sides (``keys``: the pair's
     person keys) the same valid ID number, 1.0 whatever the names."""
-    confidence, _, reasons = _records_in_context(ra, rb, keys, prior, frequencies, floor, context)
+    confidence, _, reasons = _records_in_context(
+        ra, rb, keys, prior, frequencies, floor, context, shared
+    )
     return confidence, reasons
 
 
@@ -521,11 +534,12 @@ def _records_in_context(
     frequencies: Frequencies,
     floor: float,
     context: str,
+    shared: frozenset[str],
 ) -> tuple[list[float], list[float], list[Reasons]]:
     """(confidence, log-odds, reasons) of :func:`score_records`, each rounded as
     :func:`score` rounds them, and a pair of the same ``id:`` key decided by the number."""
     found, log_odds, reasons = score_records(
-        ra, rb, prior, Weights(), frequencies, floor, 0.0, context=context
+        ra, rb, prior, Weights(), frequencies, floor, 0.0, context=context, shared=shared
     )
     confidence = np.round(np.array(found, dtype=float), 4).tolist()
     for i, (a, b) in enumerate(keys):
@@ -549,6 +563,7 @@ def score_at_in_context(
     prior: float,
     frequencies: Frequencies,
     context: str = ROSTER,
+    shared: frozenset[str] = frozenset(),
 ) -> pd.DataFrame | None:
     """:func:`score_in_context` of the mentions at positions ``at_left[i]`` of ``left`` and
     ``at_right[i]`` of ``right``, prepared frames (:data:`PREPARED_COLUMNS`) given whole:
@@ -568,6 +583,7 @@ def score_at_in_context(
         # the share of a name not counted, as score() takes it for two frames of n rows
         1 / max(2 * n, 1),
         context,
+        shared,
     )
     return pd.DataFrame(
         {

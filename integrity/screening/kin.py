@@ -99,7 +99,7 @@ class Screening(Tables):
         rather than in whichever rule asks first: before a split run forks, so that both
         processes share them instead of each building its own; and the namesake rate both
         halves' identity maps are chosen by."""
-        _ = self.link_index, self._name_by_key, self.namesake_rate
+        _ = self.link_index, self._name_by_key, self.namesake_rate, self.shared_names
 
     @cached_property
     def kinship(self) -> pd.DataFrame:
@@ -444,8 +444,9 @@ class Screening(Tables):
         # the reasons are written for the pairs that reach the floor: the callers keep no
         # pair below it
         return score_in_context(
-            lp, rp, pairs, prior=prior, frequencies=freq, reasons_from=floor, context=context
-        )
+            lp, rp, pairs, prior=prior, frequencies=freq, reasons_from=floor, context=context,
+            shared=self.shared_names,
+        )  # fmt: skip
 
     @cached_property
     def holder_kinship(self) -> tuple[pd.DataFrame, dict[Any, tuple[int, int]]]:

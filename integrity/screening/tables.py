@@ -29,7 +29,7 @@ import pandas as pd
 
 from graph.kinship import Step, birth_gap, parse_code
 from integrity.identity.ages import ADULT_BY, adult_floor, last_year, with_adult_floor
-from integrity.identity.calibration import namesake_rate, qualified
+from integrity.identity.calibration import namesake_rate, qualified, shared_names
 from integrity.identity.keys import with_identity_keys
 from integrity.identity.mentions import NameCounts, filled, name_frequencies, prepare
 from integrity.identity.names import person_names
@@ -245,9 +245,21 @@ class Tables:
         """How crowded the names are: the chance that two of the kin side's people whom valid
         ID numbers tell apart carry the same normalised name (calibration.namesake_rate). The
         identity calibration's map is chosen by it (:mod:`integrity.identity.calibration`)."""
+        return namesake_rate(self._numbered_names)
+
+    @cached_property
+    def shared_names(self) -> frozenset[str]:
+        """The names two or more of the kin side's people whom valid ID numbers tell apart
+        carry (calibration.shared_names): an exact match on one is stated by the map of all
+        pairs, however uncrowded the rest of the names."""
+        return shared_names(self._numbered_names)
+
+    @cached_property
+    def _numbered_names(self) -> pd.Series:
+        """One normalised name per kin-side person whom a valid ID number tells apart."""
         people = self.people
         valid = people[people["id_valid"].to_numpy(dtype=bool) & people["name_norm"].notna()]
-        return namesake_rate(valid.drop_duplicates("id_number")["name_norm"])
+        return valid.drop_duplicates("id_number")["name_norm"]
 
     def stated_in(self, context: str) -> str:
         """``context`` qualified with this data's namesake rate (calibration.qualified)."""

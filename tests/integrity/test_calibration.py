@@ -176,9 +176,11 @@ def test_need_bits_follows_the_map(monkeypatch: pytest.MonkeyPatch) -> None:
     """The blocking prunes against the posterior the map lifts to the floor: a map that
     states more than the posterior lets pairs with fewer bits through."""
     lifted = Calibration.from_knots([0.0, 0.1, 1.0], [0.0, 0.5, 0.999])
-    monkeypatch.setattr(calibration, "current", lambda context=ROSTER: lifted)
+    monkeypatch.setattr(calibration, "current", lambda context=ROSTER, variant=False: lifted)
     lifted_need = need_bits(1e-4, 0.5)
-    monkeypatch.setattr(calibration, "current", lambda context=ROSTER: calibration.IDENTITY)
+    monkeypatch.setattr(
+        calibration, "current", lambda context=ROSTER, variant=False: calibration.IDENTITY
+    )
     plain_need = need_bits(1e-4, 0.5)
     assert plain_need == pytest.approx(math.log2(1 / 1) - math.log2(1e-4 / (1 - 1e-4)))
     assert lifted_need == pytest.approx(math.log2(0.1 / 0.9) - math.log2(1e-4 / (1 - 1e-4)))
@@ -229,7 +231,7 @@ def test_the_reasons_add_up_to_the_stated_confidence(
     lp = lp.assign(birth=None, phone=None)
     rp = rp.assign(birth=None, phone=None)
     pairs = pd.DataFrame({"l": [0], "r": [0]})
-    monkeypatch.setattr(calibration, "current", lambda context=ROSTER: lifted)
+    monkeypatch.setattr(calibration, "current", lambda context=ROSTER, variant=False: lifted)
     got = score(
         lp, rp, pairs, prior=1e-4, frequencies=name_frequencies(lp, rp), small=small,
         context=PANEL,
@@ -289,9 +291,9 @@ def test_a_screening_states_its_links_at_its_own_namesake_rate(
     asked: list[str] = []
     seen = calibration.current
 
-    def recording(context: str = ROSTER) -> Calibration:
+    def recording(context: str = ROSTER, *, variant: bool = False) -> Calibration:
         asked.append(context)
-        return seen(context)
+        return seen(context, variant=variant)
 
     monkeypatch.setattr(calibration, "current", recording)
     ctx = ScanContext(dataset=load_dataset(DEMO), profile=load_profile("longgang-2023"))
@@ -312,7 +314,7 @@ def test_the_maps_part_says_how_crowded_the_datas_names_are(
     lifted = Calibration.from_knots([0.0, 0.02, 0.2, 1.0], [0.0, 0.4, 0.9, 0.999])
     lp, rp = _pair(None)
     pairs = pd.DataFrame({"l": [0], "r": [0]})
-    monkeypatch.setattr(calibration, "current", lambda context=ROSTER: lifted)
+    monkeypatch.setattr(calibration, "current", lambda context=ROSTER, variant=False: lifted)
     for rate, said in (
         (1.3e-6, "约百万分之1.3"), (3.3e-5, "约百万分之33"), (9.97e-6, "约百万分之10"),
         (2e-8, "不足百万分之0.1"),
