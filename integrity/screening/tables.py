@@ -15,7 +15,9 @@ kinship, kin found in roles):
 - ``name_commonness``: how common each name is among the distinct people of both sides, and
   ``population``: the prior that two mentions of one name anywhere in the data are one person;
 - ``namesake_rate``: how crowded the names are, measured on the people whose ID numbers tell
-  them apart (what the calibration map of a name link is chosen by).
+  them apart (what the calibration map of a name link is chosen by), and ``shared_names``:
+  the names two or more of those people carry (an exact match on one is stated by the map of
+  all pairs).
 """
 
 from __future__ import annotations

@@ -19,11 +19,13 @@ from api.check.answer import answer
 from api.check.index import CheckIndex
 from api.check.models import CheckIn
 from integrity.findings import REQUEST_SOURCE
+from integrity.identity.calibration import KIND_NOTES, SHARED
 from integrity.identity.family import COUNTY
 from integrity.load.dataset import Dataset, load_dataset
 from integrity.policy import available_profiles
 from integrity.rules import REGISTRY
 from integrity.scan import run_scan
+from integrity.screening.tables import Tables
 from tests.conftest import DEMO
 
 ASSESSED = sorted(code for code, rule in REGISTRY.items() if rule.assess is not None)
@@ -116,6 +118,18 @@ def test_the_check_says_what_the_batch_says(policy: str, demo: Dataset) -> None:
     _check_equals_batch(DEMO, policy, demo)
 
 
+def test_the_check_says_what_the_batch_says_where_the_data_shares_names(
+    demo: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same where every name is one the data's numbered people share (each exact match
+    then stated by the map of all pairs): both doors read the screening's shared names, and
+    the batch's links say so in their reasons."""
+    every = property(lambda scr: frozenset(scr.people["name_norm"].dropna()))
+    monkeypatch.setattr(Tables, "shared_names", every)
+    said = _check_equals_batch(DEMO, "longgang-2023", demo)
+    assert any(KIND_NOTES[SHARED] in repr(f["evidence"]) for f in said), "no link said shared"
+
+
 # Shenzhen's districts by region code: the demo's suppliers registered again where their legal
 # representative's household is (identity.addresses then weighs the companies' counties)
 DISTRICTS = {"440303": "罗湖区", "440304": "福田区", "440305": "南山区", "440306": "宝安区"}
@@ -142,7 +156,8 @@ def test_the_check_says_what_the_batch_says_where_counties_weigh(local_firms: Pa
     _check_equals_batch(local_firms, "longgang-2023", load_dataset(local_firms))
 
 
-def _check_equals_batch(where: Path, policy: str, demo: Dataset) -> None:
+def _check_equals_batch(where: Path, policy: str, demo: Dataset) -> list[dict[str, Any]]:
+    """Every project sent to the check equals the batch; the findings compared."""
     result = run_scan(where, policy=policy)
     index = CheckIndex(result, screening_id="s", dataset_id="d")
     if where != DEMO:
@@ -162,7 +177,7 @@ def _check_equals_batch(where: Path, policy: str, demo: Dataset) -> None:
         for f in found.values()
         if f["rule"] == "nomination" and "点选记录" in f["explanation"]
     }
-    checked = compared = 0
+    checked, compared = 0, []
     for pid in demo.tables["projects"]["project_id"].astype(str):
         body = request_for(pid, demo)
         if body is None:
@@ -185,5 +200,6 @@ def _check_equals_batch(where: Path, policy: str, demo: Dataset) -> None:
             ]
             assert own and all(s["source"]["file"] == REQUEST_SOURCE for s in own), fid
         checked += 1
-        compared += len(got)
-    assert checked > 400 and compared >= 5, (checked, compared)
+        compared += got.values()
+    assert checked > 400 and len(compared) >= 5, (checked, len(compared))
+    return compared

@@ -274,6 +274,8 @@ def test_the_namesake_rate_counts_pairs_of_people_and_leans_on_a_guess_when_few(
     guess, weight = calibration.NAMESAKE_GUESS, calibration.NAMESAKE_GUESS_PAIRS
     assert scr.namesake_rate == pytest.approx((1 + guess * weight) / (6 + weight))
     assert scr.stated_in(PANEL) == calibration.qualified(PANEL, scr.namesake_rate)
+    # the name two numbered people carry is shared; 张伟's one number twice is not
+    assert scr.shared_names == frozenset({"王芳"})
     # many people: the data's own rate (3 of 4,950 pairs among 100 people)
     many = [f"甲{i}" for i in range(97)] + ["王芳", "王芳", "王芳"]
     assert calibration.namesake_rate(many) == pytest.approx((3 + guess * weight) / (4950 + weight))

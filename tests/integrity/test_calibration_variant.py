@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from integrity.documents.words import plain_step
 from integrity.identity import calibration
 from integrity.identity.blocking import need_bits
 from integrity.identity.calibration import (
@@ -29,6 +30,7 @@ from integrity.identity.calibration import (
 )
 from integrity.identity.mentions import name_frequencies, prepare
 from integrity.identity.scoring import score
+from integrity.screening.org_relations import identity_evidence
 
 PLAIN = Calibration.from_knots([0.0, 1.0], [0.0, 1.0])  # states the posterior
 HALF = Calibration.from_knots([0.0, 1.0], [0.0, 0.5])  # states half of it
@@ -194,3 +196,23 @@ def test_the_committed_variant_maps_never_state_more_than_names_alike(context: s
             if kind in before:
                 assert np.all(now <= before[kind] + 1e-9)
             before[kind] = now
+
+
+@pytest.mark.parametrize(
+    ("note", "said"),
+    [
+        ("", []),
+        (KIND_NOTES[DIFFERENT], []),  # the reasons say the names differ already
+        (KIND_NOTES[SHARED], ["本数据中有多人同名"]),
+    ],
+)
+def test_the_reader_is_told_when_the_data_shares_the_name(note: str, said: list[str]) -> None:
+    """The plain evidence says that the data's people share the name (why the match weighs
+    little), then the data's namesake rate; never the calibration's arithmetic."""
+    label = f"{CALIBRATION_LABEL}{note}，本数据中两人同名的机会约百万分之1.3"
+    reasons = [("先验：基础比例约1e-4", -13.0), ("姓名相同", 12.0), (label, -1.5)]
+    step = identity_evidence("王芳", "k1", "王芳", "k2", 0.3, reasons)
+    words = plain_step(step)
+    assert "校准" not in words and "写法不同" not in words
+    assert words.count("本数据中有多人同名") == len(said)
+    assert "两人同名的机会约百万分之1.3" in words
