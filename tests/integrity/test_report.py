@@ -101,7 +101,7 @@ def test_a_referral_letter_opens_and_says_what_it_must(scanned: Path) -> None:
     assert "问题线索移送函" in text and "区纪委监委：" in text
     assert finding.explanation in text and "深龙民规〔2023〕5号 第二十三条第（五）项" in text
     assert "张波龙 —堂弟→ 张军海 —负责人→" in text
-    assert "很可能是同一人（约97%）" in text
+    assert "很可能是同一人（约98%）" in text
     (table,) = doc.tables
     assert [c.text for c in table.rows[0].cells] == ["序号", "证据", "来源"]
     assert any("family_links.csv 第4216行" in r.cells[2].text for r in table.rows)
