@@ -55,7 +55,7 @@ def test_findings_workbook_is_chinese_and_prints_on_a4(out: Path) -> None:
     avoidance = next(r for fid, r in rows.items() if fid.startswith("avoidance-a3baeb"))
     by = dict(zip(headers, avoidance, strict=True))
     assert by["规则"].value == "应当回避而未回避" and by["严重程度"].value == "高"
-    assert by["可信度"].value == pytest.approx(0.9768) and by["可信度"].number_format == "0%"
+    assert by["可信度"].value == pytest.approx(0.9776) and by["可信度"].number_format == "0%"
     assert by["把握"].value == "很可能"  # a name-only link: never 确定
     assert by["关系路径"].value == "张波龙 —堂弟→ 张军海 —负责人→ 深圳市润泽睿智体育用品有限公司"
     assert by["说明"].alignment.wrap_text
