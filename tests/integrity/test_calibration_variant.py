@@ -216,3 +216,19 @@ def test_the_reader_is_told_when_the_data_shares_the_name(note: str, said: list[
     assert "校准" not in words and "写法不同" not in words
     assert words.count("本数据中有多人同名") == len(said)
     assert "两人同名的机会约百万分之1.3" in words
+
+
+def test_pair_kinds_refuse_sides_of_two_lengths_and_keep_an_empty_batch_comparable() -> None:
+    """A pair's two sides come from one frame of pairs: sides of two lengths are a caller's
+    error, never pairs silently dropped; no pairs give no kinds, which the maps still read."""
+    with pytest.raises(ValueError):
+        calibration.pair_kinds(["王芳"], ["王芳", "李娜"])
+    none = calibration.pair_kinds([], [])
+    assert none.dtype == object and len(none) == 0
+    assert calibration.stated(PANEL, np.array([]), none).tolist() == []
+
+
+def test_the_maps_part_is_said_in_bits_to_two_places() -> None:
+    """0.3 stated 0.7: log2(7/3) - log2(3/7) = 2.4449… bits, said 2.44."""
+    label, bits = calibration.reason(0.3, 0.7, PANEL) or ("", 0.0)
+    assert label == CALIBRATION_LABEL and bits == 2.44
