@@ -318,7 +318,8 @@ def _levels(body: Any) -> Levels:
 
 
 def variant_of(context: str) -> str:
-    """The key of ``context``'s map of names written differently (``panel/variant``)."""
+    """The key of ``context``'s map of the pairs its map of names alike does not state
+    (``panel/variant``: names written differently, or a name the data shares)."""
     return f"{context.partition(QUALIFIER)[0]}/{VARIANT}"
 
 
@@ -343,7 +344,8 @@ def _load() -> dict[str, Levels]:
 
 def levels(context: str, *, variant: bool = False) -> Levels:
     """Every level of ``context``'s map (``context`` without a qualifier); with ``variant``,
-    of its map of names written differently, the one map where it has none."""
+    of its map of the pairs not written alike or of a shared name, the one map where it has
+    none."""
     maps = _load()
     if variant and variant_of(context) in maps:
         return maps[variant_of(context)]
@@ -351,7 +353,8 @@ def levels(context: str, *, variant: bool = False) -> Levels:
 
 
 def has_variant(context: str) -> bool:
-    """Whether ``context`` states names written differently with a map of their own."""
+    """Whether ``context`` states the pairs its map of names alike does not with a map of
+    their own (:func:`pair_kinds`)."""
     return variant_of(context) in _load()
 
 
@@ -363,15 +366,15 @@ def _current(context: str, variant: bool) -> Calibration:
 
 def current(context: str = ROSTER, *, variant: bool = False) -> Calibration:
     """The map in use in ``context``, a context name qualified with the data's namesake rate
-    (:func:`qualified`) or not, for pairs whose normalised names are written alike or, with
-    ``variant``, differently (``bench/calibration.py`` replaces this function to measure the
-    posterior itself)."""
+    (:func:`qualified`) or not, for the pairs of kind :data:`ALIKE` or, with ``variant``, the
+    others (``bench/calibration.py`` replaces this function to measure the posterior
+    itself)."""
     return _current(context, variant)
 
 
 def raw_floor(context: str, floor: float) -> float:
-    """The least posterior either of ``context``'s maps (names alike, names written
-    differently) states at ``floor``: below it no pair can reach the floor."""
+    """The least posterior either of ``context``'s maps (names alike; the other pairs) states
+    at ``floor``: below it no pair can reach the floor."""
     return min(current(context).raw_floor(floor), current(context, variant=True).raw_floor(floor))
 
 
