@@ -70,7 +70,6 @@ ROSTER_BIRTH_MISSING = 0.2
 # the least confidence measured (a lead starts at 0.1)
 FLOOR = 0.01
 ASSERTED = 0.5  # a finding's link is asserted from here (线索待核 below)
-ALIKE = calibration.ALIKE  # the pairs whose names are written alike and not shared
 BOOTSTRAP = 400  # draws for the ECE's interval and its chance level
 
 
@@ -386,14 +385,14 @@ def stated_at(maps: dict[str, calibration.Levels], context: str, pairs: pd.DataF
 
 
 def fit_levels(
-    parts: dict[str, pd.DataFrame], method: str, weigh: str, kind: str | None = None
+    parts: dict[str, pd.DataFrame], method: str, weigh: str, alike_only: bool = False
 ) -> calibration.Levels:
     """One map per level of namesake rate: the pools drawn without namesakes together (their
     rates differ by the generator's few designed namesakes only), each pool drawn with them
     on its own; each level fitted on its pools (each pool weighing alike with ``weigh`` =
-    pools), at its districts' median rate, the levels in order of rate. ``kind``: fitted on
-    the pairs whose names are written alike only (``alike``),
-    the levels' rates those of all the pairs."""
+    pools), at its districts' median rate, the levels in order of rate. ``alike_only``: fitted
+    on the pairs the map of names alike states only (calibration.ALIKE), the levels' rates
+    those of all the pairs."""
     groups: dict[str, list[str]] = {}
     for pool in parts:
         drawn = pool.partition("+")[0]  # a pool's two ways of hiding numbers fit together
@@ -401,7 +400,7 @@ def fit_levels(
     rates, fitted = [], []
     for group in groups.values():
         every = pd.concat([parts[p] for p in group], ignore_index=True)
-        own = {p: _of_kind(parts[p], kind) for p in group}
+        own = {p: parts[p][_alike(parts[p])] if alike_only else parts[p] for p in group}
         both = pd.concat(
             [own[p].assign(w=1 / max(len(own[p]), 1) if weigh == "pools" else 1.0) for p in group],
             ignore_index=True,
@@ -423,11 +422,6 @@ def fit_levels(
 def _alike(pairs: pd.DataFrame) -> np.ndarray:
     """Which pairs the map of names alike states (calibration.ALIKE)."""
     return (pairs["kind"] == calibration.ALIKE).to_numpy()
-
-
-def _of_kind(pairs: pd.DataFrame, kind: str | None) -> pd.DataFrame:
-    """The pairs of one kind (``alike``: names written alike, not shared; else all of them)."""
-    return pairs[_alike(pairs)] if kind == ALIKE else pairs
 
 
 def at_least(m: calibration.Calibration, floor: calibration.Calibration) -> calibration.Calibration:
@@ -476,7 +470,7 @@ def fitted_maps(
             continue
         maps.pop(calibration.variant_of(context), None)
         if args.variant:
-            maps[context] = fit_levels(parts, args.method, args.weigh, ALIKE)
+            maps[context] = fit_levels(parts, args.method, args.weigh, alike_only=True)
             # too few pairs written differently are one person to fit a map on (5 of 385
             # in seeds 1-80, none above a posterior of 0.41): they keep the map of all pairs
             every = fit_levels(parts, args.method, args.weigh)
