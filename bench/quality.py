@@ -83,7 +83,12 @@ def score(
                         for c in hit
                     ],
                     "true": len(true),
-                    "missed": [c["case"] for c in positives if c not in found],
+                    "missed": [
+                        f"{c['case']}"
+                        + "".join(f" (lead {f.confidence:.2f})" for f in mine if matches(f, c))
+                        for c in positives
+                        if c not in found
+                    ],
                     "unplanned": [
                         f"{f.finding_id} {','.join(f.project_ids)} {f.explanation[:60]}"
                         for f in pool
@@ -239,6 +244,9 @@ def scored(dataset: Path, truth_file: Path, policy: str | None = None) -> list[d
 def print_misses(rows: list[dict[str, object]]) -> None:
     for r in rows:
         if r["count"] != "all":
+            for m in r["missed"]:  # type: ignore[attr-defined]
+                if "(lead " in m:  # found, but only below the reporting floor
+                    print(f"  lead only {r['rule']}: {m}")
             continue
         for m in r["missed"]:  # type: ignore[attr-defined]
             print(f"  missed   {r['rule']}: {m}")
