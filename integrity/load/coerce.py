@@ -22,7 +22,8 @@ from integrity.load.schema import canonical_category
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # serials from 1900-01-01 to 2099-12-31; a bare number outside this is no date
-_SERIAL_MIN, _SERIAL_MAX = 2, 73415
+_SERIAL_MIN = (pd.Timestamp("1900-01-01") - EXCEL_EPOCH).days
+_SERIAL_MAX = (pd.Timestamp("2099-12-31") - EXCEL_EPOCH).days
 
 _DATE_YMD = re.compile(
     r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
