@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from integrity.load.coerce import (
+    EXCEL_EPOCH,
     cell_text,
     column_text,
     to_amount,
@@ -139,6 +140,10 @@ def test_a_number_outside_the_serials_or_a_bare_year_is_no_date(written: str) ->
     assert bad and pd.isna(value)
 
 
+def test_a_number_just_past_the_typed_years_is_a_serial_again() -> None:
+    assert one(to_date, "2101") == (EXCEL_EPOCH + pd.Timedelta(days=2101), False)
+
+
 def test_amounts_are_rounded_to_the_fen_and_only_a_written_wan_scales() -> None:
     assert one(to_amount, "12.3456", 1.0) == (12.35, False)
     result = to_amount(column("5", None, "5万"), 1.0)
@@ -149,7 +154,16 @@ def test_amounts_are_rounded_to_the_fen_and_only_a_written_wan_scales() -> None:
 
 @pytest.mark.parametrize(
     ("written", "expected"),
-    [("12", 12), ("12人", 12), (" 3 户", 3), ("0", 0), ("2024年度", 2024), ("５", 5)],
+    [
+        ("12", 12),
+        ("12人", 12),
+        (" 3 户", 3),
+        ("1 200", 1200),
+        ("0", 0),
+        ("2024年度", 2024),
+        ("2024年", 2024),
+        ("５", 5),
+    ],
 )
 def test_counts(written: str, expected: int) -> None:
     result = to_count(column(written))
@@ -170,7 +184,13 @@ def test_an_empty_count_is_missing_not_bad() -> None:
 
 @pytest.mark.parametrize(
     ("written", "expected", "bad"),
-    [("0", 0.0, False), ("0%", 0.0, False), ("100", 100.0, False), ("100.5", None, True)],
+    [
+        ("0", 0.0, False),
+        ("0%", 0.0, False),
+        ("100", 100.0, False),
+        ("100.5", None, True),
+        ("约35%", None, True),
+    ],
 )
 def test_share_ratio_at_its_ends(written: str, expected: float | None, bad: bool) -> None:
     value, is_bad = one(to_percent, written)
