@@ -1,0 +1,257 @@
+"""The blocking's promises, held against all pairs: the roster-wide candidate pairs are exactly
+the pairs sharing a key (each labelled with every key it shares), and pruning by viability
+never drops a pair the scorer would state at the floor or above. Written from the mutants
+mutmut left alive in identity/blocking.py (bench/README.md, "How strong the tests are")."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pandas as pd
+import pytest
+from stdnum.cn import ric
+
+from integrity.identity.blocking import (
+    BLOCK_BITS,
+    candidate_pairs,
+    context_pairs,
+    deletions,
+    need_bits,
+    viable,
+    viable_levels,
+)
+from integrity.identity.calibration import PANEL, ROSTER
+from integrity.identity.mentions import name_frequencies, prepare
+from integrity.identity.scoring import Weights, score
+
+# a few surnames and given names, homophones (伟/炜, 丽/莉) and one-character slips among
+# them, so that every kind of key is shared by chance as well as by design
+SURNAMES = ["王", "李", "张", "陈", "欧阳", "吐尔逊·"]
+GIVEN = ["伟", "炜", "丽", "莉", "建国", "建图", "子萱", "秀英", "喀迪尔", "芳"]
+BIRTHS = ["1970-01-01", "1980-05-05", "1990-09-09", None, None]
+PHONES = ["13800138000", "13900139000", None, None, None, None]
+
+
+def idn(seed: int, birth: str | None, male: bool) -> str:
+    day = (birth or "1975-03-03").replace("-", "")
+    seq = (seed % 50) * 2 + (1 if male else 0)
+    body = f"440307{day}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def people(n: int, seed: int) -> pd.DataFrame:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        birth = rng.choice(BIRTHS)
+        male = rng.random() < 0.5
+        numbered = rng.random() < 0.3
+        rows.append(
+            {
+                "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", "", "明"]),
+                "id_number": idn(rng.randrange(40), birth, male) if numbered else None,
+                "id_valid": numbered,
+                "birth_date": birth,
+                "gender": rng.choice(["男" if male else "女", None]),
+                "phone": rng.choice(PHONES),
+            }
+        )
+    return prepare(pd.DataFrame(rows))
+
+
+@pytest.fixture(scope="module")
+def sides() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return people(160, 1), people(170, 2)
+
+
+def shared_keys(a: pd.Series, b: pd.Series) -> list[str]:
+    """The blocking keys two prepared mentions share, by hand."""
+    keys = []
+    if a["id_valid"] and b["id_valid"] and a["id_number"] == b["id_number"]:
+        keys.append("id")
+    if a["name_norm"] == b["name_norm"]:
+        keys.append("name")
+    if a["pinyin"] == b["pinyin"]:
+        keys.append("pinyin")
+    if set(deletions(a["name_norm"])) & set(deletions(b["name_norm"])):
+        keys.append("edit")
+    if pd.notna(a["phone"]) and a["phone"] == b["phone"]:
+        keys.append("phone")
+    return keys
+
+
+def test_every_pair_sharing_a_key_is_a_candidate_labelled_with_every_key(
+    sides: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    left, right = sides
+    expected = {}
+    for li, a in left.iterrows():
+        for ri, b in right.iterrows():
+            keys = shared_keys(a, b)
+            if keys:
+                order = [k for k in BLOCK_BITS if k in keys]
+                expected[(li, ri)] = ",".join(order)
+    got = candidate_pairs(left, right)
+    assert list(got.columns) == ["l", "r", "block"]
+    found = {(int(r.l), int(r.r)): r.block for r in got.itertuples()}
+    assert found == expected
+    # every kind of key occurs, so none is checked vacuously
+    assert {k for v in expected.values() for k in v.split(",")} == set(BLOCK_BITS)
+
+
+def test_a_key_shared_by_more_rows_than_the_cap_blocks_nothing_at_the_fuzzy_levels() -> None:
+    many = prepare(pd.DataFrame({"name": ["王建国"] * 4 + ["李秀英"], "id_valid": False}))
+    few = prepare(pd.DataFrame({"name": ["王建国", "李秀英"], "id_valid": False}))
+    got = candidate_pairs(many, few, max_block=3)
+    blocks = {(int(r.l), int(r.r)): r.block for r in got.itertuples()}
+    # 王建国's pinyin and deletion forms are shared by four rows on the left: not joined on
+    # them; the exact name is never capped
+    assert blocks[(0, 0)] == "name"
+    assert blocks[(4, 1)] == "edit,name,pinyin"
+    assert set(blocks) == {(0, 0), (1, 0), (2, 0), (3, 0), (4, 1)}
+
+
+@pytest.mark.parametrize(("prior", "floor"), [(1e-4, 0.5), (1e-3, 0.3), (1e-2, 0.5)])
+def test_pruning_never_drops_a_pair_the_scorer_states_at_the_floor(
+    sides: tuple[pd.DataFrame, pd.DataFrame], prior: float, floor: float
+) -> None:
+    left, right = sides
+    freq = name_frequencies(left, right)
+    everything = pd.DataFrame(
+        [(li, ri) for li in left.index for ri in right.index], columns=["l", "r"]
+    )
+    scored = score(left, right, everything, prior=prior, frequencies=freq, context=ROSTER)
+    unpruned = {(int(r.l), int(r.r)) for r in candidate_pairs(left, right).itertuples()}
+    # the pairs sharing a key that the scorer states at the floor (this population's three
+    # birth dates make a shared one common, and the weights take it for rare: pairs of
+    # different names reach the floor on it, which no name key is meant to find)
+    reaching = {
+        (int(r.l), int(r.r)) for r in scored[scored["confidence"] >= floor].itertuples()
+    } & unpruned
+    pruned = candidate_pairs(left, right, prior=prior, floor=floor, frequencies=freq)
+    kept = {(int(r.l), int(r.r)) for r in pruned.itertuples()}
+    assert len(reaching) >= 20, "few pairs reach the floor: the test would say little"
+    assert reaching <= kept
+    # and the pruning prunes: fewer pairs than the unpruned blocking makes
+    assert len(kept) < len(unpruned)
+
+
+def in_contexts(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The mentions spread over six contexts (projects), each keyed as the screening keys
+    them: by ID number where valid, else one key per row."""
+    rng = random.Random(seed)
+    out = frame.copy()
+    out["ctx"] = [rng.randrange(6) for _ in range(len(out))]
+    numbered = out["id_valid"].astype(bool)
+    out["key"] = out["id_number"].where(numbered, "bare:" + str(seed) + ":" + out.index.astype(str))
+    return out
+
+
+def context_shared(lp: pd.DataFrame, rp: pd.DataFrame) -> set[tuple[int, int]]:
+    """The pairs of one context sharing the person key, the name, its pinyin or a deletion
+    form, by hand."""
+    out = set()
+    for li, a in lp.iterrows():
+        for ri, b in rp[rp["ctx"] == a["ctx"]].iterrows():
+            keys = shared_keys(a, b)
+            if a["key"] == b["key"] or {"name", "pinyin", "edit"} & set(keys):
+                out.add((li, ri))
+    return out
+
+
+@pytest.fixture(scope="module")
+def contexts(sides: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    left, right = sides
+    return in_contexts(left, 3), in_contexts(right, 4)
+
+
+def test_pairs_met_in_one_context_are_those_sharing_a_key_there(
+    contexts: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    lp, rp = contexts
+    freq = name_frequencies(lp, rp)
+    got = context_pairs(lp, rp, ["ctx"], freq, need=-math.inf)
+    assert list(got.columns) == ["l", "r"]
+    assert not got.duplicated().any()
+    found = {(int(r.l), int(r.r)) for r in got.itertuples()}
+    expected = context_shared(lp, rp)
+    assert found == expected
+    # each level brings pairs no other level does (a homophone, a slip, a shared number)
+    by_hand = {(li, ri): shared_keys(lp.loc[li], rp.loc[ri]) for li, ri in expected}
+    assert any(k == ["pinyin"] for k in by_hand.values())
+    assert any(k == ["edit"] for k in by_hand.values())
+
+
+@pytest.mark.parametrize(("prior", "floor"), [(1e-3, 0.5), (0.02, 0.3), (0.05, 0.5)])
+def test_pruning_in_a_context_never_drops_a_pair_the_scorer_states_at_the_floor(
+    contexts: tuple[pd.DataFrame, pd.DataFrame], prior: float, floor: float
+) -> None:
+    lp, rp = contexts
+    freq = name_frequencies(lp, rp)
+    same_context = (
+        lp[["ctx"]]
+        .reset_index(names="l")
+        .merge(rp[["ctx"]].reset_index(names="r"), on="ctx")[["l", "r"]]
+    )
+    scored = score(lp, rp, same_context, prior=prior, frequencies=freq, context=PANEL)
+    reaching = {
+        (int(r.l), int(r.r)) for r in scored[scored["confidence"] >= floor].itertuples()
+    } & context_shared(lp, rp)
+    need = need_bits(prior, floor, PANEL)
+    kept = {(int(r.l), int(r.r)) for r in context_pairs(lp, rp, ["ctx"], freq, need).itertuples()}
+    assert len(reaching) >= 10, "few pairs reach the floor: the test would say little"
+    assert reaching <= kept
+    assert len(kept) < len(context_shared(lp, rp))
+    # viable() says the same of each row as viable_levels()
+    for level in ("name", "pinyin", "edit"):
+        assert viable(lp, freq, level, need, rp).equals(viable_levels(lp, freq, need, rp)[level])
+
+
+# the name comparison's weight, as the Weights say it is, on both scoring paths
+W = Weights()
+NAME_CASES = [
+    ("王伟", "王伟", "姓名相同（按姓名常见程度调整）", math.log2(W.name_exact_m / 0.01)),
+    (
+        "張偉",
+        "张伟",
+        "姓名繁简转换后相同",
+        math.log2(W.name_exact_m / 0.01) - W.name_trad_penalty_bits,
+    ),
+    (
+        "王伟",
+        "王炜",
+        "姓名同音（拼音相同）",
+        math.log2(W.name_pinyin_m / 0.01) - W.name_pinyin_density_bits,
+    ),
+    (
+        "张伟",
+        "章伟",
+        "姓名同音（拼音相同）",
+        math.log2(W.name_pinyin_m / 0.01)
+        - W.name_pinyin_density_bits
+        - W.name_surname_homophone_bits,
+    ),
+    (
+        "王建国",
+        "王建图",
+        "姓名相差一字",
+        math.log2(W.name_edit_m / 0.01) - W.name_edit_density_bits,
+    ),
+    ("王伟", "李娜", "姓名不同", math.log2(0.005)),
+]
+
+
+@pytest.mark.parametrize("small", [0, 32], ids=["vectorised", "one by one"])
+@pytest.mark.parametrize(("a", "b", "said", "bits"), NAME_CASES)
+def test_the_name_comparison_weighs_what_the_weights_say(
+    a: str, b: str, said: str, bits: float, small: int
+) -> None:
+    left = prepare(pd.DataFrame({"name": [a], "id_valid": [False]}))
+    right = prepare(pd.DataFrame({"name": [b], "id_valid": [False]}))
+    freq = pd.Series(0.01, index=pd.Index([left["name_norm"].iloc[0]]))
+    pairs = pd.DataFrame({"l": [0], "r": [0]})
+    got = score(left, right, pairs, prior=0.5, frequencies=freq, small=small)
+    reasons = dict(got.iloc[0]["reasons"])
+    assert said in reasons
+    assert reasons[said] == pytest.approx(bits, abs=0.006)
