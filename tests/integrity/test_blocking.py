@@ -14,10 +14,15 @@ from stdnum.cn import ric
 
 from integrity.identity.blocking import (
     BLOCK_BITS,
+    birth_bits,
     candidate_pairs,
     context_pairs,
     deletions,
+    gender_bits,
+    headroom,
+    level_bits,
     need_bits,
+    phone_bits,
     viable,
     viable_levels,
 )
@@ -255,3 +260,95 @@ def test_the_name_comparison_weighs_what_the_weights_say(
     reasons = dict(got.iloc[0]["reasons"])
     assert said in reasons
     assert reasons[said] == pytest.approx(bits, abs=0.006)
+
+
+# ---- the viability arithmetic, exactly: references written with loops from the docstrings
+
+
+def headroom_by_hand(m: pd.DataFrame, freq: pd.Series, other: pd.DataFrame) -> list[float]:
+    """What each row could add apart from the name level: agreeing sex always; the same
+    birth date where the row has one and ID numbers cannot decide it (the row has none and
+    the other side has a birth date, or the other side has one without a number); the same
+    phone where both sides have phones; and the name's rarity."""
+    other_birth = bool(other["birth"].notna().any())
+    other_birth_no_id = any(
+        pd.notna(b) and not bool(v) for b, v in zip(other["birth"], other["id_valid"], strict=True)
+    )
+    other_phone = bool(other["phone"].notna().any())
+    out = []
+    for _, row in m.iterrows():
+        bits = gender_bits()
+        if pd.notna(row["birth"]) and (
+            (not bool(row["id_valid"]) and other_birth) or other_birth_no_id
+        ):
+            bits += birth_bits()
+        if pd.notna(row["phone"]) and other_phone:
+            bits += phone_bits()
+        bits += -math.log2(float(freq.get(row["name_norm"], 1e-9)))
+        out.append(bits)
+    return out
+
+
+def test_headroom_counts_what_each_row_could_add(sides: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    left, right = sides
+    freq = name_frequencies(left, right).iloc[:-3]  # a few names not counted
+    numbered = right.assign(id_valid=True)  # every birth date decided by numbers
+    silent = right.assign(birth=pd.NaT, phone=None)
+    for other in (right, numbered, silent):
+        assert headroom(left, freq, other) == pytest.approx(headroom_by_hand(left, freq, other))
+    assert headroom(left, freq, None) == pytest.approx(headroom_by_hand(left, freq, left))
+
+
+@pytest.mark.parametrize(("prior", "floor"), [(1e-4, 0.5), (1e-3, 0.3), (1e-2, 0.5)])
+def test_the_roster_pruning_is_the_documented_rule(
+    sides: tuple[pd.DataFrame, pd.DataFrame], prior: float, floor: float
+) -> None:
+    """At each name level a left row is joined on the key where its name alone (with agreeing
+    sex) could reach the floor, on the key and the birth date where it would also need that,
+    and not at all where it could not even so; ID numbers and phones always join."""
+    left, right = sides
+    freq = name_frequencies(left, right)
+    need = need_bits(prior, floor)
+    levels = level_bits()
+    unseen = 1 / len(left)
+    expected = set()
+    for li, a in left.iterrows():
+        rarity = -math.log2(float(freq.get(a["name_norm"], unseen)))
+        for ri, b in right.iterrows():
+            keys = shared_keys(a, b)
+            if "id" in keys or "phone" in keys:
+                expected.add((li, ri))
+                continue
+            for level in ("name", "pinyin", "edit"):
+                if level not in keys:
+                    continue
+                bits = levels[level] + rarity + gender_bits()
+                same_day = pd.notna(a["birth"]) and a["birth"] == b["birth"]
+                if bits >= need or (same_day and bits + birth_bits() >= need):
+                    expected.add((li, ri))
+    got = candidate_pairs(left, right, prior=prior, floor=floor, frequencies=freq)
+    assert {(int(r.l), int(r.r)) for r in got.itertuples()} == expected
+
+
+@pytest.mark.parametrize(("prior", "floor"), [(1e-3, 0.5), (0.05, 0.5)])
+def test_the_context_pruning_is_the_documented_rule(
+    contexts: tuple[pd.DataFrame, pd.DataFrame], prior: float, floor: float
+) -> None:
+    """Pairs of one context sharing the person key always; at a name level, where both rows
+    could reach the need there against the other side."""
+    lp, rp = contexts
+    freq = name_frequencies(lp, rp)
+    need = need_bits(prior, floor, PANEL)
+    levels = level_bits()
+    lhead = dict(zip(lp.index, headroom_by_hand(lp, freq, rp), strict=True))
+    rhead = dict(zip(rp.index, headroom_by_hand(rp, freq, lp), strict=True))
+    expected = set()
+    for li, a in lp.iterrows():
+        for ri, b in rp[rp["ctx"] == a["ctx"]].iterrows():
+            if a["key"] == b["key"]:
+                expected.add((li, ri))
+            for level in set(shared_keys(a, b)) & {"name", "pinyin", "edit"}:
+                if lhead[li] + levels[level] >= need and rhead[ri] + levels[level] >= need:
+                    expected.add((li, ri))
+    got = context_pairs(lp, rp, ["ctx"], freq, need)
+    assert {(int(r.l), int(r.r)) for r in got.itertuples()} == expected
