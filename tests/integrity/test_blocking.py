@@ -26,9 +26,9 @@ from integrity.identity.blocking import (
     viable,
     viable_levels,
 )
-from integrity.identity.calibration import PANEL, ROSTER
+from integrity.identity.calibration import KIN, PANEL, ROSTER
 from integrity.identity.mentions import name_frequencies, prepare
-from integrity.identity.scoring import Weights, score
+from integrity.identity.scoring import Weights, score, score_in_context
 
 # a few surnames and given names, homophones (伟/炜, 丽/莉) and one-character slips among
 # them, so that every kind of key is shared by chance as well as by design
@@ -352,3 +352,38 @@ def test_the_context_pruning_is_the_documented_rule(
                     expected.add((li, ri))
     got = context_pairs(lp, rp, ["ctx"], freq, need)
     assert {(int(r.l), int(r.r)) for r in got.itertuples()} == expected
+
+
+def test_a_pair_in_context_is_stated_by_that_contexts_map_and_one_number_decides(
+    contexts: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    lp, rp = contexts
+    lp = lp.assign(key=lp["key"].where(lp["key"].str.startswith("bare:"), "id:" + lp["key"]))
+    rp = rp.assign(key=rp["key"].where(rp["key"].str.startswith("bare:"), "id:" + rp["key"]))
+    freq = name_frequencies(lp, rp)
+    pairs = context_pairs(lp, rp, ["ctx"], freq, need=-math.inf)
+    same_number = (lp["key"].to_numpy()[pairs["l"]] == rp["key"].to_numpy()[pairs["r"]]) & (
+        lp["key"].to_numpy()[pairs["l"]] != None  # noqa: E711 - an array's elementwise test
+    )
+    assert same_number.any()
+    stated = {}
+    for context in (PANEL, KIN, ROSTER):
+        got = score_in_context(
+            lp, rp, pairs, prior=0.05, frequencies=freq, context=context, reasons_from=0.5
+        )
+        plain = score(lp, rp, pairs, prior=0.05, frequencies=freq, context=context)
+        numbered = got[same_number]
+        assert (numbered["confidence"] == 1.0).all()
+        assert all(r == [("身份证号相同", math.inf)] for r in numbered["reasons"])
+        rest = got[~same_number]
+        assert rest["confidence"].tolist() == plain[~same_number]["confidence"].tolist()
+        # reasons are kept from reasons_from up only (and where numbers decided the pair)
+        weighed = [
+            (r, c)
+            for r, c in zip(rest["reasons"], rest["confidence"], strict=True)
+            if not (r and math.isinf(r[0][1]))
+        ]
+        assert all((r is None) == (c < 0.5) for r, c in weighed)
+        assert any(r is None for r, _ in weighed) and any(r for r, _ in weighed)
+        stated[context] = rest["confidence"].tolist()
+    assert stated[PANEL] != stated[KIN] != stated[ROSTER]
