@@ -25,6 +25,7 @@ from api.check.relations import RelationsIndex
 from integrity.findings import REQUEST_SOURCE
 from integrity.identity.addresses import with_county
 from integrity.identity.blocking import (
+    UNCOUNTED_SHARE,
     birth_bits,
     gender_bits,
     level_bits,
@@ -146,7 +147,9 @@ class CheckIndex(Lookups, RelationsIndex):
         self._kin_name = kin["name_norm"].fillna("").astype(str).to_numpy()
         self._kin_pinyin = kin["pinyin"].fillna("").astype(str).to_numpy()
         self._kin_len = np.fromiter((len(n) for n in self._kin_name), dtype=np.int16)
-        self._kin_u = kin["name_norm"].map(scr.name_commonness).fillna(1e-9).to_numpy(dtype=float)
+        self._kin_u = (
+            kin["name_norm"].map(scr.name_commonness).fillna(UNCOUNTED_SHARE).to_numpy(dtype=float)
+        )
         self._kin_birth = kin["birth"].notna().to_numpy()
         self._kin_phone = kin["phone"].notna().to_numpy()
         self._kin_lift = family_lift(kin)  # what the family's places could add

@@ -16,6 +16,7 @@ import pandas as pd
 
 from integrity.findings import LEAD_THRESHOLD
 from integrity.identity.blocking import (
+    UNCOUNTED_SHARE,
     birth_bits,
     deletions,
     gender_bits,
@@ -63,7 +64,7 @@ class RelationsIndex:
         linked = set(self.scr.linked_keys)
         need = need_bits(self.org_prior_loosest, 0.5)
         birth = holders["birth"].notna().to_numpy()
-        rarity = rarity_bits(holders["name_norm"], self.commonness, 1e-9)
+        rarity = rarity_bits(holders["name_norm"], self.commonness, UNCOUNTED_SHARE)
         bits = gender_bits() + np.where(birth, birth_bits(), 0.0) + rarity
         can = bits + level_bits()["name"] >= need
         self.org_keys: dict[str, set[str]] = {}

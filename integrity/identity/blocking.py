@@ -93,6 +93,9 @@ def deletion_codes(*sides: pd.Series) -> list[pd.Series]:
 
 
 BLOCK_BITS = {"edit": 1, "id": 2, "name": 4, "phone": 8, "pinyin": 16}
+# a name the frequencies do not count, where a row's headroom is measured: as rare as this,
+# the most it could weigh, so that no pair is pruned for a name the counts missed
+UNCOUNTED_SHARE = 1e-9
 
 
 def candidate_pairs(
@@ -362,4 +365,4 @@ def headroom(m: pd.DataFrame, freq: pd.Series, other: pd.DataFrame | None) -> np
     bonus = np.full(len(m), gender_bits())
     bonus += np.where(birth_can, birth_bits(), 0.0)
     bonus += np.where(phone_can, phone_bits(), 0.0)
-    return np.asarray(bonus + rarity_bits(m["name_norm"], freq, 1e-9), dtype=float)
+    return np.asarray(bonus + rarity_bits(m["name_norm"], freq, UNCOUNTED_SHARE), dtype=float)

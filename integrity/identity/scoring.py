@@ -71,6 +71,7 @@ class Weights:
     # 上官霞瑶): u times 2**this
     name_edit_m: float = 0.03
     name_edit_density_bits: float = 9.0
+    name_different_m: float = 0.005  # a true match whose names differ outright
     birth_same_m: float = 0.97
     birth_same_u: float = 1 / 20_000
     birth_diff_m: float = 0.01  # a typed-in birth date differs for about 1 in 100 true matches
@@ -133,7 +134,7 @@ def _names(
         (trad, "姓名繁简转换后相同", exact_bits - w.name_trad_penalty_bits),
         (pinyin, "姓名同音（拼音相同）", pinyin_bits),
         (edit, "姓名相差一字", edit_bits),
-        (other, "姓名不同", np.full(len(a), math.log2(0.005))),
+        (other, "姓名不同", np.full(len(a), math.log2(w.name_different_m))),
     ]
 
 
@@ -351,7 +352,7 @@ def _name_reason(
         return ("姓名同音（拼音相同）", bits - (w.name_surname_homophone_bits if sa != sb else 0.0))
     if sa == sb and Levenshtein.distance(an, bn) == 1:
         return ("姓名相差一字", float(np.log2(w.name_edit_m / u)) - w.name_edit_density_bits)
-    return ("姓名不同", math.log2(0.005))
+    return ("姓名不同", math.log2(w.name_different_m))
 
 
 Reasons = list[tuple[str, float]] | None

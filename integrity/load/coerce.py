@@ -21,7 +21,8 @@ from graph import kinship
 from integrity.load.schema import canonical_category
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-# serials from 1900-01-01 to 2099-12-31; a bare number outside this is no date
+# serials from 1900-01-01 to 2099-12-31; a bare number outside this is no date (before
+# 1900-03-01 the days are one off Excel's, which counts a 1900-02-29 that never was)
 _SERIAL_MIN = (pd.Timestamp("1900-01-01") - EXCEL_EPOCH).days
 _SERIAL_MAX = (pd.Timestamp("2099-12-31") - EXCEL_EPOCH).days
 
