@@ -15,15 +15,11 @@ from stdnum.cn import ric
 from integrity.identity.blocking import (
     BLOCK_BITS,
     UNCOUNTED_SHARE,
-    birth_bits,
     candidate_pairs,
     context_pairs,
     deletions,
-    gender_bits,
     headroom,
-    level_bits,
     need_bits,
-    phone_bits,
     viable,
     viable_levels,
 )
@@ -269,7 +265,16 @@ def test_the_name_comparison_weighs_what_the_weights_say(
     assert reasons[said] == pytest.approx(bits, abs=0.006)
 
 
-# ---- the viability arithmetic, exactly: references written with loops from the docstrings
+# ---- the viability arithmetic, exactly: references written with loops from the docstrings,
+# the bits of each agreement from the Weights as the docstrings state them
+SAME_SEX = math.log2(W.gender_same_m / 0.5)
+SAME_BIRTH = math.log2(W.birth_same_m / W.birth_same_u)
+SAME_PHONE = math.log2(W.phone_same_m / W.phone_same_u)
+LEVELS = {
+    "name": math.log2(W.name_exact_m),
+    "pinyin": math.log2(W.name_pinyin_m) - W.name_pinyin_density_bits,
+    "edit": math.log2(W.name_edit_m) - W.name_edit_density_bits,
+}
 
 
 def headroom_by_hand(m: pd.DataFrame, freq: pd.Series, other: pd.DataFrame) -> list[float]:
@@ -284,13 +289,13 @@ def headroom_by_hand(m: pd.DataFrame, freq: pd.Series, other: pd.DataFrame) -> l
     other_phone = bool(other["phone"].notna().any())
     out = []
     for _, row in m.iterrows():
-        bits = gender_bits()
+        bits = SAME_SEX
         if pd.notna(row["birth"]) and (
             (not bool(row["id_valid"]) and other_birth) or other_birth_no_id
         ):
-            bits += birth_bits()
+            bits += SAME_BIRTH
         if pd.notna(row["phone"]) and other_phone:
-            bits += phone_bits()
+            bits += SAME_PHONE
         bits += -math.log2(float(freq.get(row["name_norm"], UNCOUNTED_SHARE)))
         out.append(bits)
     return out
@@ -319,7 +324,7 @@ def test_the_roster_pruning_is_the_documented_rule(
     left, right = sides
     freq = name_frequencies(left, right)
     need = need_bits(prior, floor)
-    levels = level_bits()
+    levels = LEVELS
     unseen = 1 / len(left)
     expected = set()
     for li, a in left.iterrows():
@@ -332,9 +337,9 @@ def test_the_roster_pruning_is_the_documented_rule(
             for level in ("name", "pinyin", "edit"):
                 if level not in keys:
                     continue
-                bits = levels[level] + rarity + gender_bits()
+                bits = levels[level] + rarity + SAME_SEX
                 same_day = pd.notna(a["birth"]) and a["birth"] == b["birth"]
-                if bits >= need or (same_day and bits + birth_bits() >= need):
+                if bits >= need or (same_day and bits + SAME_BIRTH >= need):
                     expected.add((li, ri))
     got = candidate_pairs(left, right, prior=prior, floor=floor, frequencies=freq)
     assert {(int(r.l), int(r.r)) for r in got.itertuples()} == expected
@@ -349,7 +354,7 @@ def test_the_context_pruning_is_the_documented_rule(
     lp, rp = contexts
     freq = name_frequencies(lp, rp)
     need = need_bits(prior, floor, PANEL)
-    levels = level_bits()
+    levels = LEVELS
     lhead = dict(zip(lp.index, headroom_by_hand(lp, freq, rp), strict=True))
     rhead = dict(zip(rp.index, headroom_by_hand(rp, freq, lp), strict=True))
     expected = set()
