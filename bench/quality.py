@@ -83,11 +83,13 @@ def score(
                         for c in hit
                     ],
                     "true": len(true),
-                    "missed": [
+                    "missed": [c["case"] for c in positives if c not in found],
+                    # not found in this pool, but by a finding below it (a lead)
+                    "lead_only": [
                         f"{c['case']}"
                         + "".join(f" (lead {f.confidence:.2f})" for f in mine if matches(f, c))
                         for c in positives
-                        if c not in found
+                        if c not in found and any(matches(f, c) for f in mine)
                     ],
                     "unplanned": [
                         f"{f.finding_id} {','.join(f.project_ids)} {f.explanation[:60]}"
@@ -244,9 +246,8 @@ def scored(dataset: Path, truth_file: Path, policy: str | None = None) -> list[d
 def print_misses(rows: list[dict[str, object]]) -> None:
     for r in rows:
         if r["count"] != "all":
-            for m in r["missed"]:  # type: ignore[attr-defined]
-                if "(lead " in m:  # found, but only below the reporting floor
-                    print(f"  lead only {r['rule']}: {m}")
+            for m in r["lead_only"]:  # type: ignore[attr-defined]
+                print(f"  lead only {r['rule']}: {m}")
             continue
         for m in r["missed"]:  # type: ignore[attr-defined]
             print(f"  missed   {r['rule']}: {m}")

@@ -1,10 +1,12 @@
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
 
 from integrity.load.coerce import (
     EXCEL_EPOCH,
+    Coerced,
     cell_text,
     column_text,
     to_amount,
@@ -154,33 +156,57 @@ def test_amounts_are_rounded_to_the_fen_and_only_a_written_wan_scales() -> None:
     assert result.bad.tolist() == [False, False, False]
 
 
-@pytest.mark.parametrize(
-    ("written", "expected"),
-    [
-        ("12", 12),
-        ("12人", 12),
-        (" 3 户", 3),
-        ("1 200", 1200),
-        ("0", 0),
-        ("2024年度", 2024),
-        ("2024年", 2024),
-        ("５", 5),
-    ],
-)
-def test_counts(written: str, expected: int) -> None:
-    result = to_count(column(written))
+# the two coercers to a whole number (Int64): counts (人, 户, 年度 and 年 dropped; thousands
+# spaced) and a community's star level (五星级, ★★★, 4 星)
+INTEGERS = [
+    (to_count, "12", 12),
+    (to_count, "12人", 12),
+    (to_count, " 3 户", 3),
+    (to_count, "1 200", 1200),
+    (to_count, "0", 0),
+    (to_count, "2024年度", 2024),
+    (to_count, "2024年", 2024),
+    (to_count, "５", 5),
+    (to_star, "五星", 5),
+    (to_star, "五星级", 5),
+    (to_star, "三星社区", 3),
+    (to_star, "一星", 1),
+    (to_star, "5", 5),
+    (to_star, "1", 1),
+    (to_star, "★★★★★", 5),
+    (to_star, "★★★", 3),
+    (to_star, "4 星", 4),
+]
+UNREADABLE_INTEGERS = [
+    (to_count, "3.5"),
+    (to_count, "-1"),
+    (to_count, "几户"),
+    (to_count, "-0.5"),
+    (to_star, "6"),
+    (to_star, "0"),
+    (to_star, "☆"),
+    (to_star, "星级"),
+    (to_star, "六星"),
+    (to_star, "★☆"),
+]
+
+
+@pytest.mark.parametrize(("coerce", "written", "expected"), INTEGERS)
+def test_whole_numbers(coerce: Callable[[pd.Series], Coerced], written: str, expected: int) -> None:
+    result = coerce(column(written))
     assert str(result.values.dtype) == "Int64"
     assert result.values.iloc[0] == expected and not result.bad.iloc[0]
 
 
-@pytest.mark.parametrize("written", ["3.5", "-1", "几户", "-0.5"])
-def test_bad_counts(written: str) -> None:
-    result = to_count(column(written))
+@pytest.mark.parametrize(("coerce", "written"), UNREADABLE_INTEGERS)
+def test_unreadable_whole_numbers(coerce: Callable[[pd.Series], Coerced], written: str) -> None:
+    result = coerce(column(written))
     assert result.bad.iloc[0] and pd.isna(result.values.iloc[0])
 
 
-def test_an_empty_count_is_missing_not_bad() -> None:
-    result = to_count(column(None))
+@pytest.mark.parametrize("coerce", [to_count, to_star])
+def test_an_empty_whole_number_is_missing_not_bad(coerce: Callable[[pd.Series], Coerced]) -> None:
+    result = coerce(column(None))
     assert pd.isna(result.values.iloc[0]) and not result.bad.iloc[0]
 
 
@@ -258,37 +284,6 @@ def test_kin_terms_lose_their_spaces_and_unknown_terms_are_bad() -> None:
     assert result.values.iloc[0] == "父亲" and result.values.iloc[3] == "叔公"
     assert result.values.iloc[1] == "阿猫"  # kept as written, for the row's error
     assert result.bad.tolist() == [False, True, False, False]
-
-
-@pytest.mark.parametrize(
-    ("written", "expected"),
-    [
-        ("五星", 5),
-        ("五星级", 5),
-        ("三星社区", 3),
-        ("一星", 1),
-        ("5", 5),
-        ("1", 1),
-        ("★★★★★", 5),
-        ("★★★", 3),
-        ("4 星", 4),
-    ],
-)
-def test_star_levels(written: str, expected: int) -> None:
-    result = to_star(column(written))
-    assert str(result.values.dtype) == "Int64"
-    assert result.values.iloc[0] == expected and not result.bad.iloc[0]
-
-
-@pytest.mark.parametrize("written", ["6", "0", "☆", "星级", "六星", "★☆"])
-def test_bad_star_levels(written: str) -> None:
-    result = to_star(column(written))
-    assert result.bad.iloc[0] and pd.isna(result.values.iloc[0])
-
-
-def test_an_empty_star_level_is_missing_not_bad() -> None:
-    result = to_star(column(None))
-    assert pd.isna(result.values.iloc[0]) and not result.bad.iloc[0]
 
 
 @pytest.mark.parametrize(
